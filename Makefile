@@ -1,0 +1,41 @@
+# One entry point per job. Every target builds .venv first when it is missing.
+PY      := .venv/bin/python
+COURSE  := .venv/bin/course
+STAMP   := .venv/.installed
+JOBS    ?= $(shell nproc)
+
+.PHONY: install demo test test-unit validate release lint clean
+
+install: $(STAMP)
+
+# pip's own resolver is pinned by requirements.txt; torch 2.13.0 resolves to the CPU wheel on disk.
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || python3.11 -m venv .venv || python3 -m venv .venv
+	$(PY) -m pip install --quiet --upgrade pip==26.3
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+# Quick start: build the course from source/ and grade a demo class of generated submissions.
+demo: install
+	$(COURSE) demo --out demo -j $(JOBS)
+
+release: install
+	$(COURSE) release
+
+lint: install
+	$(COURSE) lint
+
+validate: install
+	$(COURSE) validate -j $(JOBS)
+
+test-unit: install
+	$(PY) -m pytest -q -m "not slow"
+
+# The test command CI runs: platform tests, then every assignment validated against its autograder.
+test: install
+	$(PY) -m pytest -q -n $(JOBS)
+	$(COURSE) validate -j $(JOBS)
+
+clean:
+	rm -rf submitted autograded feedback demo gradebook.db .pytest_cache

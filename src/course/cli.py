@@ -1,0 +1,123 @@
+"""The `course` command: release, lint, grade, validate, demo."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from course.paths import Course, CourseError
+
+
+def _jobs_default() -> int:
+    return max(os.cpu_count() or 1, 1)
+
+
+def cmd_release(args) -> int:
+    from course import release
+
+    course = Course.find()
+    for assignment in course.resolve(args.assignments):
+        written = release.release(course, assignment)
+        print(f"{assignment}: wrote {', '.join(str(p.relative_to(course.root)) for p in written)}")
+    return 0
+
+
+def cmd_lint(args) -> int:
+    from course import lint
+
+    course = Course.find()
+    problems = []
+    for assignment in course.resolve(args.assignments):
+        problems += lint.lint_assignment(course, assignment)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    print(f"{len(problems)} problem(s)" if problems else "no problems")
+    return 1 if problems else 0
+
+
+def cmd_grade(args) -> int:
+    from course import batch
+
+    course = Course.find()
+    (assignment,) = course.resolve([args.assignment])
+    out = Path(args.out) if args.out else course.root / "autograded"
+    jobs = batch.discover(assignment, [Path(p) for p in args.paths], out.resolve(), args.student)
+    if not jobs:
+        raise CourseError(f"no submissions of {assignment} under {', '.join(args.paths)}")
+    if args.json and len(jobs) != 1:
+        raise CourseError("--json prints one results.json: give exactly one notebook")
+    db_url = None if args.no_gradebook else (args.db or course.gradebook_url)
+    rows = batch.grade(course, assignment, jobs, parallel=args.jobs, db_url=db_url,
+                       progress=not args.json and len(jobs) > 1)
+    if args.json:
+        job, summary = rows[0]
+        print((job.out / "results.json").read_text(), end="")
+    else:
+        print(batch.table(rows))
+    return 1 if any(summary["status"] == "error" for _, summary in rows) else 0
+
+
+def cmd_validate(args) -> int:
+    from course import validate
+
+    course = Course.find()
+    ok = validate.validate(course, course.resolve(args.assignments), parallel=args.jobs)
+    return 0 if ok else 1
+
+
+def cmd_demo(args) -> int:
+    from course import demo
+
+    return demo.run(Course.find(), Path(args.out), parallel=args.jobs)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="course", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    release = commands.add_parser("release", help="generate release/ and solutions/ from source/ with nbgrader")
+    release.add_argument("assignments", nargs="*", help="NN_slug or NN (default: all)")
+    release.set_defaults(func=cmd_release)
+
+    lint = commands.add_parser("lint", help="check source notebooks for malformed nbgrader cells and outputs")
+    lint.add_argument("assignments", nargs="*")
+    lint.set_defaults(func=cmd_lint)
+
+    grade = commands.add_parser("grade", help="grade notebooks or nbgrader submitted/ folders")
+    grade.add_argument("assignment")
+    grade.add_argument("paths", nargs="+", help="a notebook, submitted/, or submitted/<student>/")
+    grade.add_argument("-j", "--jobs", type=int, default=_jobs_default(), help="submissions graded at once")
+    grade.add_argument("--out", help="results folder (default: autograded/ in the course)")
+    grade.add_argument("--student", help="student id for a single loose notebook")
+    grade.add_argument("--json", action="store_true", help="print the one results.json to stdout")
+    grade.add_argument("--db", help="gradebook URL (default: sqlite:///<course>/gradebook.db)")
+    grade.add_argument("--no-gradebook", action="store_true", help="do not record scores in the gradebook")
+    grade.set_defaults(func=cmd_grade)
+
+    validate = commands.add_parser("validate", help="solutions score full, releases 0, mutants lose their parts")
+    validate.add_argument("assignments", nargs="*")
+    validate.add_argument("-j", "--jobs", type=int, default=_jobs_default())
+    validate.set_defaults(func=cmd_validate)
+
+    demo = commands.add_parser("demo", help="release the course and grade a generated demo class")
+    demo.add_argument("--out", default="demo")
+    demo.add_argument("-j", "--jobs", type=int, default=_jobs_default())
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except CourseError as exc:
+        print(f"course: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("course: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+"""results.json in Gradescope's autograder schema, with per-part partial credit.
+
+Each hidden test is one entry of `tests`; its max_score is its weighted share of its part's
+points, so the entries add up to the part and the parts to the assignment.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from course import __version__
+
+SCHEMA_NOTE = "https://gradescope-autograders.readthedocs.io/en/latest/specs/"
+
+
+def _round(value: float) -> float:
+    return round(value + 0.0, 4)
+
+
+def build(parts, outcomes, meta: dict, *, cell_errors, notes, notebook_output: str, elapsed: float) -> dict:
+    tests, part_rows = [], []
+    for part in parts:
+        group = [o for o in outcomes if o.part == part.grade_id]
+        total_weight = sum(o.weight for o in group)
+        passed_weight = sum(o.weight for o in group if o.passed)
+        score = part.points * passed_weight / total_weight if total_weight else 0.0
+        part_rows.append({"grade_id": part.grade_id, "score": _round(score), "max_score": part.points,
+                          "passed": sum(o.passed for o in group), "total": len(group)})
+        for outcome in group:
+            share = part.points * outcome.weight / total_weight
+            tests.append({
+                "name": f"{part.grade_id}: {outcome.name}",
+                "score": _round(share if outcome.passed else 0.0),
+                "max_score": _round(share),
+                "status": "passed" if outcome.passed else "failed",
+                "output": outcome.message,
+                "visibility": "visible",
+                "tags": [part.grade_id],
+            })
+    score = _round(sum(row["score"] for row in part_rows))
+    max_score = _round(sum(p.points for p in parts))
+    return _document(score, max_score, tests, part_rows, meta, elapsed,
+                     cell_errors=cell_errors, notes=notes, notebook_output=notebook_output)
+
+
+def unreadable(parts, meta: dict, message: str, elapsed: float) -> dict:
+    """A submission that could not be graded at all: zero, with the reason for the student."""
+    part_rows = [{"grade_id": p.grade_id, "score": 0.0, "max_score": p.points, "passed": 0, "total": 0} for p in parts]
+    return _document(0.0, _round(sum(p.points for p in parts)), [], part_rows, meta, elapsed,
+                     cell_errors=[], notes=[message], notebook_output="", status="unreadable")
+
+
+def _document(score, max_score, tests, part_rows, meta, elapsed, *, cell_errors, notes, notebook_output,
+              status="graded") -> dict:
+    lines = [f"Score {score:g} / {max_score:g}"]
+    lines += [f"  {row['grade_id']}: {row['score']:g} / {row['max_score']:g}" for row in part_rows]
+    lines += [f"Note: {note}" for note in notes]
+    lines += [f"Cell {e.get('cell', '?')}: {e.get('type')}: {e.get('message')}" for e in cell_errors]
+    return {
+        "score": score,
+        "max_score": max_score,
+        "execution_time": round(elapsed, 3),
+        "output": "\n".join(lines),
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+        "extra_data": {
+            **meta,
+            "status": status,
+            "parts": part_rows,
+            "cell_errors": cell_errors,
+            "notes": notes,
+            "notebook_output": notebook_output,
+            "judge_version": __version__,
+        },
+    }
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file in the same directory and rename: readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write(result: dict, folder: Path) -> Path:
+    path = folder / "results.json"
+    write_atomic(path, json.dumps(result, indent=2, sort_keys=False) + "\n")
+    return path

@@ -1,0 +1,115 @@
+"""Grade one notebook: run it in a sandbox, run the hidden suite against it, score the parts."""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from course import notebook as nb
+from course.judge import results
+from course.judge.config import JudgeConfig
+from course.judge.plugin import JudgePlugin
+from course.judge.submission import Submission
+from course.paths import Course, CourseError
+
+
+class SuiteError(CourseError):
+    """The hidden suite itself is broken (collection error, unknown part): an instructor problem."""
+
+
+def hidden_paths(course: Course, extra: list[Path]) -> list[str]:
+    """Directories the sandbox must not see: the course, homes, temp space, submissions, outputs."""
+    paths = [course.root, Path("/root"), Path("/home"), Path(tempfile.gettempdir()), Path("/var/tmp"), *extra]
+    return sorted({str(p.resolve()) for p in paths if p.exists()})
+
+
+def reference_notebook(course: Course, assignment: str):
+    """What the student was given: the release (locked cells, graded cells), else the source."""
+    path = course.release_notebook(assignment)
+    return nb.load(path if path.exists() else course.source_notebook(assignment))
+
+
+def grade_notebook(course: Course, assignment: str, path: Path, *, student: str,
+                   extra_hidden: list[Path] = (), level: str | None = None) -> dict:
+    started = time.monotonic()
+    suite = course.autograder / assignment
+    config = JudgeConfig.load(suite)
+    parts = nb.parts(nb.load(course.source_notebook(assignment)))
+    meta = {"assignment": assignment, "student": student, "notebook": str(path)}
+    try:
+        raw = Path(path).read_bytes()
+        meta["notebook_sha256"] = hashlib.sha256(raw).hexdigest()
+        submitted = nb.load(path)
+    except (OSError, nb.NotebookError) as exc:
+        message = str(exc) if isinstance(exc, nb.NotebookError) else f"{path}: cannot read ({exc})"
+        return results.unreadable(parts, meta, message, time.monotonic() - started)
+
+    cells, notes = nb.cells_to_run(submitted, reference_notebook(course, assignment))
+    probes = (suite / "probes.py").read_text() if (suite / "probes.py").exists() else ""
+    files = _workdir_files(course, assignment, Path(path))
+    submission = Submission(cells=cells, probes_source=probes, config=config, files=files,
+                            hide=hidden_paths(course, [*extra_hidden, Path(path).parent]), level=level)
+    try:
+        submission.run_notebook()
+        plugin = _run_suite(suite, submission, config)
+    finally:
+        submission.close()
+    outcomes = list(plugin.outcomes.values())
+    _check_suite(suite, plugin, outcomes, parts)
+    meta.update(sandbox=submission.level, sandbox_starts=submission.starts)
+    return results.build(parts, outcomes, meta, cell_errors=submission.cell_errors, notes=notes,
+                         notebook_output=submission.notebook_output, elapsed=time.monotonic() - started)
+
+
+def _workdir_files(course: Course, assignment: str, notebook: Path) -> list[Path]:
+    """Data files shipped with the release, then the submitted notebook itself."""
+    shipped = course.release / assignment
+    files = [p for p in shipped.iterdir() if p.suffix != ".ipynb"] if shipped.is_dir() else []
+    return [*files, notebook]
+
+
+def _run_suite(suite: Path, submission: Submission, config: JudgeConfig) -> JudgePlugin:
+    plugin = JudgePlugin(submission)
+    _limit_threads(config.threads)
+    with tempfile.TemporaryDirectory(prefix="course-pytest-") as scratch:
+        ini = Path(scratch) / "pytest.ini"
+        ini.write_text("[pytest]\n")
+        args = [str(suite), "-q", "-c", str(ini), "--rootdir", str(suite), "-p", "no:cacheprovider",
+                "--assert=plain", "--basetemp", str(Path(scratch) / "tmp")]
+        with contextlib.redirect_stdout(io.StringIO()):
+            code = pytest.main(args, plugins=[plugin])
+    if code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED):
+        raise SuiteError(f"{suite}: pytest could not run the hidden suite (exit code {int(code)})")
+    return plugin
+
+
+def _limit_threads(threads: int) -> None:
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[name] = str(threads)
+    try:
+        import torch
+
+        torch.set_num_threads(threads)
+    except ImportError:
+        pass
+
+
+def _check_suite(suite: Path, plugin: JudgePlugin, outcomes, parts) -> None:
+    if plugin.collect_errors:
+        raise SuiteError(f"{suite}: the hidden suite does not import:\n" + "\n".join(plugin.collect_errors))
+    known = {p.grade_id for p in parts}
+    unmarked = sorted(o.name for o in outcomes if o.part is None)
+    if unmarked:
+        raise SuiteError(f"{suite}: test(s) without @pytest.mark.part: {', '.join(unmarked)}")
+    unknown = sorted({o.part for o in outcomes} - known)
+    if unknown:
+        raise SuiteError(f"{suite}: tests mark part(s) {', '.join(unknown)} that the notebook does not grade")
+    untested = [p.grade_id for p in parts if not any(o.part == p.grade_id for o in outcomes)]
+    if untested:
+        raise SuiteError(f"{suite}: graded part(s) {', '.join(untested)} have no hidden tests")

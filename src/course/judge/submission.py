@@ -1,0 +1,192 @@
+"""The `sub` fixture: one student's notebook, run in a sandbox, answering probes.
+
+Cells run once in order. A cell that hangs or kills the process is stopped, the sandbox is
+restarted, the cells before it are replayed and the next cell runs. A probe that hangs or
+crashes fails its test; the next probe gets a fresh sandbox with the notebook replayed.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from course.judge.check import Failure
+from course.judge.config import JudgeConfig
+from course.notebook import CodeCell
+from course.sandbox import isolation
+from course.sandbox.launcher import Limits, Sandbox, SandboxError as _LauncherError, SandboxSpec, prepare_scratch
+
+_MAX_STARTS = 8
+
+
+class StudentError(Failure):
+    """The student's code raised while a probe ran."""
+
+
+class SandboxError(Failure):
+    """The sandbox hung, crashed or misbehaved during a probe."""
+
+
+def _format_error(error: dict) -> str:
+    where = f" ({error['where']})" if error.get("where") else ""
+    if error.get("type") == "Timeout":
+        return f"your code did not finish in time{where}"
+    return f"your code raised {error.get('type', 'Error')}: {error.get('message', '')}{where}"
+
+
+def sandbox_env(config: JudgeConfig, scratch: Path) -> dict[str, str]:
+    threads = str(config.threads)
+    env = {
+        "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(scratch),
+        "TMPDIR": str(scratch),
+        "LANG": "C.UTF-8",
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "MPLBACKEND": "Agg",
+        "MPLCONFIGDIR": str(scratch / ".matplotlib"),
+        "OMP_NUM_THREADS": threads,
+        "MKL_NUM_THREADS": threads,
+        "OPENBLAS_NUM_THREADS": threads,
+        "TF_NUM_INTRAOP_THREADS": threads,
+        "TF_NUM_INTEROP_THREADS": threads,
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "CUDA_VISIBLE_DEVICES": os.environ.get("CUDA_VISIBLE_DEVICES", ""),
+    }
+    env.update(config.env)
+    return env
+
+
+class Submission:
+    def __init__(self, *, cells: list[CodeCell], probes_source: str, config: JudgeConfig,
+                 files: list[Path], hide: list[str], level: str | None = None):
+        self.cells = cells
+        self.probes_source = probes_source
+        self.config = config
+        self.level = level or isolation.detect_level()
+        self.cell_errors: list[dict] = []
+        self.starts = 0  # sandboxes started so far (1 when nothing crashed)
+        self.notebook_output = ""
+        self._files = files
+        self._hide = hide
+        self._uid = 200000 + os.getpid() % 1_000_000 if self.level == "namespaces" else None
+        self._deadline = time.monotonic() + config.total_timeout
+        self._done: list[CodeCell] = []     # cells already run, replayed after a restart
+        self._skipped: set[int] = set()     # cells that hung or crashed: never replayed
+        self._sandbox: Sandbox | None = None
+        self._probes_loaded = False
+        self._scratch_base = Path(tempfile.mkdtemp(prefix="course-judge-"))
+        os.chmod(self._scratch_base, 0o711)  # the sandbox uid must reach its scratch inside
+
+    # -- running the notebook -----------------------------------------------------------------
+    def run_notebook(self) -> None:
+        for cell in self.cells:
+            self._ensure_sandbox(for_probes=False)
+            try:
+                reply = self._sandbox.request({"op": "run_cell", "index": cell.index, "source": cell.source},
+                                              self._time_for(self.config.cell_timeout))
+            except _LauncherError as exc:
+                self._skipped.add(cell.index)
+                reason = f"stopped after {self.config.cell_timeout:g} s" if "timed out" in str(exc) else str(exc)
+                self.cell_errors.append({"cell": cell.index, "grade_id": cell.grade_id, "type": "Stopped",
+                                         "message": reason, "where": f"cell {cell.index}"})
+                self.notebook_output += self._sandbox_output()
+                self._sandbox = None
+                continue
+            if not reply.get("ok"):
+                error = reply.get("error") or {}
+                self.cell_errors.append({"cell": cell.index, "grade_id": cell.grade_id, **_clean(error)})
+            self._done.append(cell)
+        self.notebook_output += self._sandbox_output()
+
+    def _sandbox_output(self) -> str:
+        return self._sandbox.output.text() if self._sandbox is not None else ""
+
+    # -- probes ---------------------------------------------------------------------------------
+    def probe(self, name: str, *args, timeout: float | None = None, **kwargs):
+        self._ensure_sandbox(for_probes=True)
+        try:
+            reply = self._sandbox.request({"op": "probe", "name": name, "args": list(args), "kwargs": kwargs},
+                                          self._time_for(timeout or self.config.probe_timeout))
+        except _LauncherError as exc:
+            self._sandbox = None
+            if "timed out" in str(exc):
+                raise SandboxError(f"your code did not finish within {timeout or self.config.probe_timeout:g} s") from None
+            raise SandboxError(str(exc)) from None
+        if not reply.get("ok"):
+            raise StudentError(_format_error(reply.get("error") or {}))
+        return reply.get("value")
+
+    # -- sandbox life cycle -------------------------------------------------------------------
+    def _time_for(self, wanted: float) -> float:
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise SandboxError(f"the submission used up its total time budget ({self.config.total_timeout:g} s)")
+        return min(wanted, left)
+
+    def _ensure_sandbox(self, for_probes: bool) -> None:
+        while self._sandbox is None or not self._sandbox.alive():
+            if self._sandbox is not None:
+                self._sandbox.close()
+                self._sandbox = None
+            if self.starts >= _MAX_STARTS:
+                raise SandboxError("the sandbox crashed too many times; remaining tests fail")
+            self._sandbox = self._start()
+            self.starts += 1
+            if not self._replay():
+                continue
+            self._probes_loaded = False
+        if for_probes and not self._probes_loaded:
+            self._sandbox.output.capturing = False  # output during probes could echo hidden inputs
+            try:
+                reply = self._sandbox.request({"op": "load_probes", "source": self.probes_source},
+                                              self._time_for(self.config.probe_timeout))
+            except _LauncherError as exc:
+                self._sandbox = None
+                raise SandboxError(f"the sandbox failed while loading the checks: {exc}") from None
+            if not reply.get("ok"):
+                raise SandboxError("the checks could not start: " + _format_error(reply.get("error") or {}))
+            self._probes_loaded = True
+
+    def _start(self) -> Sandbox:
+        scratch = prepare_scratch(self._scratch_base, self._files, self._uid)
+        limits = Limits(memory_mb=self.config.memory_mb, max_processes=self.config.max_processes,
+                        file_size_mb=self.config.file_size_mb, output_bytes=self.config.output_kb * 1024,
+                        cpu_seconds=int(self.config.total_timeout) + 30)
+        keep = [sys.prefix, sys.base_prefix, str(Path(__file__).resolve().parents[2])]
+        spec = SandboxSpec(level=self.level, scratch=scratch, hide=self._hide, keep=keep, limits=limits,
+                           env=sandbox_env(self.config, scratch), uid=self._uid)
+        sandbox = Sandbox(spec)
+        try:
+            sandbox.start(timeout=self._time_for(60.0))
+        except _LauncherError as exc:
+            raise SandboxError(str(exc)) from None
+        return sandbox
+
+    def _replay(self) -> bool:
+        """Re-run the cells done so far in a new sandbox; False if one of them now fails hard."""
+        for cell in self._done:
+            if cell.index in self._skipped:
+                continue
+            try:
+                self._sandbox.request({"op": "run_cell", "index": cell.index, "source": cell.source},
+                                      self._time_for(self.config.cell_timeout))
+            except _LauncherError:
+                self._skipped.add(cell.index)
+                self._sandbox = None
+                return False
+        return True
+
+    def close(self) -> None:
+        if self._sandbox is not None:
+            self._sandbox.close()
+            self._sandbox = None
+        shutil.rmtree(self._scratch_base, ignore_errors=True)
+
+
+def _clean(error: dict) -> dict:
+    """Keep only the string fields we show; a hostile sandbox may send anything."""
+    return {key: str(error.get(key, ""))[:4000] for key in ("type", "message", "where", "trace")}

@@ -1,0 +1,139 @@
+"""Plain-data wire format between the judge and the sandbox.
+
+Frames are a 4-byte big-endian length followed by UTF-8 JSON. numpy arrays travel as `.npy`
+bytes (base64) and are loaded with allow_pickle=False. Nothing received is unpickled or
+evaluated, so a hostile sandbox can at worst send wrong *data*, which the judge checks.
+"""
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import struct
+
+import numpy as np
+
+MAX_FRAME = 64 * 2**20  # a reply larger than this fails the test instead of filling the judge's memory
+_HEADER = struct.Struct(">I")
+_ARRAY_KEY = "__ndarray__"
+
+
+class ProtocolError(Exception):
+    """The peer sent something that is not a well-formed plain-data frame."""
+
+
+class UnsupportedValue(TypeError):
+    """A value that is not plain data was about to be sent."""
+
+
+def encode(value, _depth: int = 0):
+    """Turn plain data into JSON-ready structures; refuse everything else."""
+    if _depth > 64:
+        raise UnsupportedValue("value nested deeper than 64 levels")
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, (int, float)) and type(value) in (int, float):
+        return value
+    if isinstance(value, np.generic):
+        if value.dtype == object:
+            raise UnsupportedValue("numpy object scalars are not plain data")
+        if value.dtype.kind in "biuf":
+            return value.item()
+        return _encode_array(np.asarray(value))
+    if isinstance(value, np.ndarray):
+        return _encode_array(value)
+    if type(value) in (list, tuple):
+        return [encode(v, _depth + 1) for v in value]
+    if type(value) is dict:
+        out = {}
+        for key, item in value.items():
+            if type(key) is not str:
+                raise UnsupportedValue(f"dict keys must be str, got {type(key).__name__}")
+            out[key] = encode(item, _depth + 1)
+        return out
+    raise UnsupportedValue(f"{type(value).__module__}.{type(value).__qualname__} is not plain data")
+
+
+def _encode_array(array: np.ndarray):
+    if array.dtype.hasobject:
+        raise UnsupportedValue("numpy arrays of dtype object are not plain data")
+    buffer = io.BytesIO()
+    np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
+    return {_ARRAY_KEY: base64.b64encode(buffer.getvalue()).decode("ascii")}
+
+
+def decode(value):
+    """Inverse of encode, for data that came from an untrusted peer."""
+    if isinstance(value, list):
+        return [decode(v) for v in value]
+    if isinstance(value, dict):
+        if set(value) == {_ARRAY_KEY}:
+            return _decode_array(value[_ARRAY_KEY])
+        return {key: decode(item) for key, item in value.items()}
+    return value
+
+
+def _decode_array(payload) -> np.ndarray:
+    if not isinstance(payload, str):
+        raise ProtocolError("array payload is not a string")
+    try:
+        array = np.load(io.BytesIO(base64.b64decode(payload, validate=True)), allow_pickle=False)
+    except Exception as exc:  # malformed npy bytes from the sandbox
+        raise ProtocolError(f"malformed array in reply: {exc}") from None
+    array.setflags(write=False)
+    return array
+
+
+def frame(message: dict) -> bytes:
+    data = json.dumps(encode(message), allow_nan=True).encode("utf-8")
+    if len(data) > MAX_FRAME:
+        raise UnsupportedValue(f"message of {len(data)} bytes exceeds the {MAX_FRAME}-byte limit")
+    return _HEADER.pack(len(data)) + data
+
+
+def send(fd: int, message: dict) -> None:
+    _write_all(fd, frame(message))
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def read_exact(fd: int, size: int) -> bytes:
+    chunks, remaining = [], size
+    while remaining:
+        chunk = os.read(fd, min(remaining, 1 << 20))
+        if not chunk:
+            raise EOFError("peer closed the channel")
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def parse_header(header: bytes) -> int:
+    (size,) = _HEADER.unpack(header)
+    if size > MAX_FRAME:
+        raise ProtocolError(f"frame of {size} bytes exceeds the {MAX_FRAME}-byte limit")
+    return size
+
+
+def parse_body(body: bytes) -> dict:
+    try:
+        message = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ProtocolError(f"reply is not valid JSON: {str(exc)[:200]}") from None
+    if not isinstance(message, dict):
+        raise ProtocolError("reply is not a JSON object")
+    try:
+        return decode(message)
+    except RecursionError:
+        raise ProtocolError("reply nested too deeply") from None
+
+
+def receive(fd: int) -> dict:
+    """Blocking read of one frame (used inside the sandbox, where the judge is trusted)."""
+    return parse_body(read_exact(fd, parse_header(read_exact(fd, _HEADER.size))))

@@ -1,0 +1,187 @@
+"""The sandbox process: confines itself, runs the student's cells, then answers probes.
+
+Started by `course.sandbox.launcher` as `python -I -m course.sandbox.child SPEC_JSON`. It talks
+to the judge over two inherited pipe file descriptors with `course.protocol` frames; the
+student's own stdout/stderr go to separate pipes. Every reply is plain data.
+"""
+from __future__ import annotations
+
+import json
+import linecache
+import os
+import signal
+import sys
+import traceback
+
+from course import protocol
+from course.sandbox import isolation
+
+CELL_FILE = "<cell {index}>"
+PROBE_FILE = "<hidden>"
+
+
+class Timeout(BaseException):
+    """Raised in the main thread when a cell or probe overruns (BaseException: `except Exception` won't eat it)."""
+
+
+def _on_alarm(signum, frame):
+    raise Timeout()
+
+
+class _Alarm:
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+
+    def __enter__(self):
+        signal.signal(signal.SIGALRM, _on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, max(self.seconds, 0.001))
+
+    def __exit__(self, *exc):
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        return False
+
+
+class StudentNamespace:
+    """What probes see as `student`: attribute access to the notebook's globals."""
+
+    def __init__(self, namespace: dict):
+        object.__setattr__(self, "_namespace", namespace)
+
+    def __getattr__(self, name):
+        try:
+            return self._namespace[name]
+        except KeyError:
+            raise NameError(f"the notebook does not define '{name}'") from None
+
+    def __contains__(self, name):
+        return name in self._namespace
+
+
+def type_name(value) -> str:
+    kind = type(value)
+    module = kind.__module__
+    if module.startswith("tensorflow"):
+        module = "tensorflow"
+    return f"{module}.{kind.__qualname__}"
+
+
+def to_numpy(value):
+    import numpy as np
+
+    if hasattr(value, "detach") and hasattr(value, "cpu"):  # torch
+        return value.detach().cpu().numpy()
+    if hasattr(value, "numpy") and type_name(value).startswith("tensorflow"):
+        return value.numpy()
+    return np.asarray(value)
+
+
+class _Shell:
+    """Stand-in for get_ipython(): magics and shell escapes are not run by the judge."""
+
+    def run_line_magic(self, name, line, *args, **kwargs):
+        print(f"[judge] %{name} ignored", file=sys.stderr)
+
+    def run_cell_magic(self, name, line, body, *args, **kwargs):
+        if name in ("time", "capture", "timeit"):
+            exec(compile(body, "<magic>", "exec"), _namespace)
+        else:
+            print(f"[judge] %%{name} cell ignored", file=sys.stderr)
+
+    def system(self, command, *args, **kwargs):
+        print(f"[judge] shell command ignored: !{command}", file=sys.stderr)
+
+    getoutput = system
+
+
+def _display(*objects, **kwargs):
+    for obj in objects:
+        print(repr(obj))
+
+
+_namespace: dict = {"__name__": "__main__", "__builtins__": __builtins__, "get_ipython": _Shell, "display": _display}
+_probes: dict = {}
+
+
+def _compile_cell(index: int, source: str):
+    if any(line.lstrip().startswith(("%", "!")) for line in source.splitlines()) or "get_ipython" in source:
+        from IPython.core.inputtransformer2 import TransformerManager
+
+        source = TransformerManager().transform_cell(source)
+    filename = CELL_FILE.format(index=index)
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    return compile(source, filename, "exec")
+
+
+def describe_error(exc: BaseException) -> dict:
+    """Exception summary with only the student's frames (never the probes' source)."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith("<cell ")]
+    where = ""
+    if frames:
+        last = frames[-1]
+        where = f"{last.filename.strip('<>')}, line {last.lineno}"
+    trace = "".join(traceback.format_list(frames[-6:]))
+    try:
+        message = str(exc)
+    except BaseException:  # a hostile __str__
+        message = "<unprintable exception>"
+    kind = "Timeout" if isinstance(exc, Timeout) else type(exc).__name__
+    return {"type": kind, "message": message[:2000], "where": where, "trace": trace[:4000]}
+
+
+def _reply_error(fd: int, exc: BaseException) -> None:
+    protocol.send(fd, {"ok": False, "error": describe_error(exc)})
+
+
+def _serve(fd_in: int, fd_out: int) -> None:
+    while True:
+        try:
+            request = protocol.receive(fd_in)
+        except EOFError:
+            return
+        op = request.get("op")
+        if op == "exit":
+            return
+        try:
+            with _Alarm(request.get("timeout", 30.0)):
+                if op == "run_cell":
+                    exec(_compile_cell(request["index"], request["source"]), _namespace)
+                    value = None
+                elif op == "load_probes":
+                    _probes.clear()
+                    _probes.update(__name__="probes", student=StudentNamespace(_namespace),
+                                   type_name=type_name, to_numpy=to_numpy)
+                    exec(compile(request["source"], PROBE_FILE, "exec"), _probes)
+                    value = None
+                elif op == "probe":
+                    function = _probes.get(request["name"])
+                    if not callable(function):
+                        raise LookupError(f"unknown probe {request['name']!r}")
+                    value = protocol.encode(function(*request.get("args", []), **request.get("kwargs", {})))
+                else:
+                    raise LookupError(f"unknown request {op!r}")
+        except BaseException as exc:  # noqa: BLE001 - everything the student can raise is reported
+            sys.stdout.flush()
+            _reply_error(fd_out, exc)
+            continue
+        sys.stdout.flush()
+        sys.stderr.flush()
+        protocol.send(fd_out, {"ok": True, "value": value})
+
+
+def main() -> None:
+    spec = json.loads(sys.argv[1])
+    fd_in, fd_out = spec["fd_in"], spec["fd_out"]
+    try:
+        isolation.confine(spec)
+    except BaseException as exc:  # refuse to run student code unconfined
+        protocol.send(fd_out, {"ok": False, "error": {"type": "IsolationError", "message": str(exc), "where": "", "trace": ""}})
+        os._exit(3)
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # oversized writes raise OSError instead of killing us
+    protocol.send(fd_out, {"ok": True, "value": {"uid": os.getuid(), "pid": os.getpid()}})
+    _serve(fd_in, fd_out)
+    sys.stdout.flush()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

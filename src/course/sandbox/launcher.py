@@ -1,0 +1,265 @@
+"""Judge-side handle on one sandbox process: start it confined, send requests, enforce deadlines.
+
+A request that is not answered in time, a process that dies, or a reply that is not a
+well-formed frame all raise SandboxError; the caller decides whether to restart.
+"""
+from __future__ import annotations
+
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from course import protocol
+from course.sandbox import isolation
+
+_CGROUP_PIDS = Path("/sys/fs/cgroup/pids")
+_GRACE_SECONDS = 3.0  # the sandbox's own alarm fires first; this covers code that ignores it
+
+
+class SandboxError(Exception):
+    """The sandbox hung, died, or answered with something that is not a plain-data frame."""
+
+
+@dataclass
+class Limits:
+    memory_mb: int = 4096
+    cpu_seconds: int = 600
+    max_processes: int = 256
+    file_size_mb: int = 64
+    output_bytes: int = 64 * 1024
+
+
+@dataclass
+class SandboxSpec:
+    level: str
+    scratch: Path
+    hide: list[str]
+    keep: list[str]
+    limits: Limits
+    env: dict[str, str] = field(default_factory=dict)
+    uid: int | None = None
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+class _OutputSink:
+    """Drains the student's stdout/stderr; keeps the first `cap` bytes while capturing."""
+
+    def __init__(self, cap: int):
+        self.cap = cap
+        self.capturing = True
+        self.kept = bytearray()
+        self.dropped = 0
+        self._lock = threading.Lock()
+
+    def drain(self, stream) -> None:
+        for chunk in iter(lambda: stream.read1(65536), b""):
+            with self._lock:
+                room = self.cap - len(self.kept) if self.capturing else 0
+                self.kept += chunk[: max(room, 0)]
+                self.dropped += len(chunk) - max(min(room, len(chunk)), 0)
+
+    def text(self) -> str:
+        with self._lock:
+            body = self.kept.decode("utf-8", "replace")
+            if self.dropped:
+                body += f"\n[... {self.dropped} more bytes of output not kept]"
+            return body
+
+
+class Sandbox:
+    def __init__(self, spec: SandboxSpec):
+        self.spec = spec
+        self.output = _OutputSink(spec.limits.output_bytes)
+        self._process: subprocess.Popen | None = None
+        self._to_child = self._from_child = -1
+        self._cgroup: Path | None = None
+        self.info: dict = {}
+
+    # -- life cycle -------------------------------------------------------------------------
+    def start(self, timeout: float = 60.0) -> None:
+        child_in, self._to_child = os.pipe()
+        self._from_child, child_out = os.pipe()
+        self._cgroup = self._make_cgroup()
+        spec = {
+            "level": self.spec.level,
+            "scratch": str(self.spec.scratch),
+            "hide": self.spec.hide,
+            "keep": self.spec.keep,
+            "uid": self.spec.uid,
+            "cgroup": str(self._cgroup) if self._cgroup else None,
+            "limits": self.spec.limits.__dict__,
+            "fd_in": child_in,
+            "fd_out": child_out,
+        }
+        command = [*isolation.unshare_prefix(self.spec.level), sys.executable, "-I", "-m",
+                   "course.sandbox.child", json.dumps(spec)]
+        self._process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            pass_fds=(child_in, child_out),
+            env=self.spec.env,
+            cwd=self.spec.scratch,
+            start_new_session=True,
+        )
+        os.close(child_in)
+        os.close(child_out)
+        for stream in (self._process.stdout, self._process.stderr):
+            threading.Thread(target=self.output.drain, args=(stream,), daemon=True).start()
+        reply = self._read_reply(time.monotonic() + timeout)
+        if not reply.get("ok"):
+            error = reply.get("error", {})
+            self.close()
+            raise SandboxError(f"sandbox refused to start: {error.get('message', '?')}")
+        self.info = reply.get("value") or {}
+
+    def alive(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def close(self) -> None:
+        if self._process is not None:
+            try:
+                os.killpg(self._process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self._process.wait()
+            for stream in (self._process.stdout, self._process.stderr):
+                stream.close() if stream else None
+        for fd in (self._to_child, self._from_child):
+            if fd >= 0:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        self._to_child = self._from_child = -1
+        self._remove_cgroup()
+
+    # -- requests ---------------------------------------------------------------------------
+    def request(self, message: dict, timeout: float) -> dict:
+        """Send one request; the sandbox's alarm gets `timeout`, the judge waits a little longer."""
+        if not self.alive():
+            raise SandboxError(self._death_reason())
+        deadline = time.monotonic() + timeout + _GRACE_SECONDS
+        self._write(protocol.frame({**message, "timeout": timeout}), deadline)
+        return self._read_reply(deadline)
+
+    def _write(self, data: bytes, deadline: float) -> None:
+        view = memoryview(data)
+        os.set_blocking(self._to_child, False)
+        while view:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self._fail_timeout()
+            _, writable, _ = select.select([], [self._to_child], [], left)
+            if writable:
+                try:
+                    view = view[os.write(self._to_child, view):]
+                except BrokenPipeError:
+                    raise SandboxError(self._death_reason()) from None
+
+    def _read(self, size: int, deadline: float) -> bytes:
+        buffer = bytearray()
+        while len(buffer) < size:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self._fail_timeout()
+            readable, _, _ = select.select([self._from_child], [], [], left)
+            if not readable:
+                continue
+            chunk = os.read(self._from_child, min(size - len(buffer), 1 << 20))
+            if not chunk:
+                raise SandboxError(self._death_reason())
+            buffer += chunk
+        return bytes(buffer)
+
+    def _read_reply(self, deadline: float) -> dict:
+        try:
+            size = protocol.parse_header(self._read(4, deadline))
+            return protocol.parse_body(self._read(size, deadline))
+        except protocol.ProtocolError as exc:
+            self.close()
+            raise SandboxError(f"the sandbox sent a malformed reply ({exc}); it was restarted") from None
+
+    def _fail_timeout(self):
+        self.close()
+        raise SandboxError("timed out")
+
+    def _death_reason(self) -> str:
+        if self._process is None:
+            return "the sandbox is not running"
+        try:
+            code = self._process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.close()
+            return "the sandbox stopped answering"
+        self.close()
+        if code < 0 or code >= 128:
+            number = -code if code < 0 else code - 128
+            name = _signal_name(number)
+            hint = {
+                "SIGKILL": " (the memory, CPU-time or process limit, or a hard kill)",
+                "SIGXCPU": " (the CPU-time limit)",
+                "SIGSEGV": " (a crash in native code)",
+            }.get(name, "")
+            return f"the sandbox process was killed by {name}{hint}"
+        return f"the sandbox process exited with status {code} (os._exit, sys.exit or a crash)"
+
+    # -- pids cgroup (namespaces level only) ------------------------------------------------
+    def _make_cgroup(self) -> Path | None:
+        if self.spec.level != "namespaces" or not os.access(_CGROUP_PIDS, os.W_OK):
+            return None
+        path = _CGROUP_PIDS / f"course-sandbox-{os.getpid()}-{time.monotonic_ns()}"
+        try:
+            path.mkdir()
+            (path / "pids.max").write_text(str(self.spec.limits.max_processes))
+        except OSError:
+            return None
+        return path
+
+    def _remove_cgroup(self) -> None:
+        if self._cgroup is None:
+            return
+        for _ in range(50):
+            try:
+                self._cgroup.rmdir()
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                time.sleep(0.05)  # the last processes are still exiting
+        self._cgroup = None
+
+
+def prepare_scratch(base: Path, files_from: list[Path], uid: int | None) -> Path:
+    """A fresh working directory holding copies of the given files, owned by the sandbox uid."""
+    import tempfile
+
+    scratch = Path(tempfile.mkdtemp(prefix="course-sandbox-", dir=base))
+    for source in files_from:
+        target = scratch / source.name
+        if source.is_dir():
+            shutil.copytree(source, target, symlinks=False)
+        elif source.is_file():
+            shutil.copyfile(source, target)
+    if uid is not None:
+        for root, dirs, files in os.walk(scratch):
+            for name in [*dirs, *files]:
+                os.chown(os.path.join(root, name), uid, uid, follow_symlinks=False)
+        os.chown(scratch, uid, uid)
+    scratch.chmod(0o700)
+    return scratch
