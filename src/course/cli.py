@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from course.paths import Course, CourseError
+from course.paths import Course, CourseError, ensure_scripts_on_path
 
 
 def _jobs_default() -> int:
@@ -109,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    ensure_scripts_on_path()
     try:
         return args.func(args)
     except CourseError as exc:

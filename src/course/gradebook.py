@@ -9,6 +9,7 @@ from nbgrader.api import Gradebook
 from nbgrader.utils import compute_checksum
 
 from course import notebook as nb
+from course.paths import ensure_scripts_on_path
 
 
 def ensure_assignment(gb: Gradebook, assignment: str, source_notebook) -> None:
@@ -33,6 +34,7 @@ def ensure_assignment(gb: Gradebook, assignment: str, source_notebook) -> None:
 def record(db_url: str, course_id: str, assignment: str, source_notebook, result: dict,
            timestamp: str | None = None) -> None:
     student = result["extra_data"]["student"]
+    ensure_scripts_on_path()
     with Gradebook(db_url, course_id=course_id) as gb:
         ensure_assignment(gb, assignment, source_notebook)
         gb.update_or_create_student(student)

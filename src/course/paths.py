@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,3 +83,11 @@ def course_id(root: Path) -> str:
         return "default_course"
     config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
     return config.CourseDirectory.get("course_id", "default_course") or "default_course"
+
+
+def ensure_scripts_on_path() -> None:
+    """nbgrader's Gradebook shells out to `alembic`: make this environment's scripts findable
+    even when the venv is not activated (`.venv/bin/course ...`, tests, workers)."""
+    scripts = str(Path(sys.executable).parent)
+    if scripts not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
