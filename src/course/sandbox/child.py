@@ -24,16 +24,15 @@ class Timeout(BaseException):
     """Raised in the main thread when a cell or probe overruns (BaseException: `except Exception` won't eat it)."""
 
 
-def _on_alarm(signum, frame):
-    raise Timeout()
-
-
 class _Alarm:
     def __init__(self, seconds: float):
         self.seconds = seconds
 
+    def _fire(self, signum, frame):
+        raise Timeout(f"stopped after {self.seconds:g} s")
+
     def __enter__(self):
-        signal.signal(signal.SIGALRM, _on_alarm)
+        signal.signal(signal.SIGALRM, self._fire)
         signal.setitimer(signal.ITIMER_REAL, max(self.seconds, 0.001))
 
     def __exit__(self, *exc):
@@ -132,8 +131,18 @@ def _reply_error(fd: int, exc: BaseException) -> None:
     protocol.send(fd, {"ok": False, "error": describe_error(exc)})
 
 
+def _forget_channel(*fds: int) -> None:
+    for fd in fds:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
 def _serve(fd_in: int, fd_out: int) -> None:
     while True:
+        if os.getpid() != getattr(_serve, "server_pid", os.getpid()):
+            os._exit(1)  # a forked child got back here: it has no business serving
         try:
             request = protocol.receive(fd_in)
         except EOFError:
@@ -160,6 +169,8 @@ def _serve(fd_in: int, fd_out: int) -> None:
                 else:
                     raise LookupError(f"unknown request {op!r}")
         except BaseException as exc:  # noqa: BLE001 - everything the student can raise is reported
+            if os.getpid() != _serve.server_pid:
+                os._exit(1)
             sys.stdout.flush()
             _reply_error(fd_out, exc)
             continue
@@ -177,6 +188,11 @@ def main() -> None:
         protocol.send(fd_out, {"ok": False, "error": {"type": "IsolationError", "message": str(exc), "where": "", "trace": ""}})
         os._exit(3)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # oversized writes raise OSError instead of killing us
+    # Processes the student forks never speak for the sandbox: they lose the channel at birth
+    # and exit instead of answering when an error brings them back to the request loop.
+    server_pid = os.getpid()
+    os.register_at_fork(after_in_child=lambda: _forget_channel(fd_in, fd_out))
+    _serve.server_pid = server_pid
     protocol.send(fd_out, {"ok": True, "value": {"uid": os.getuid(), "pid": os.getpid()}})
     _serve(fd_in, fd_out)
     sys.stdout.flush()
