@@ -26,6 +26,8 @@ import subprocess
 import sys
 import tempfile
 
+from course.paths import CourseError
+
 MS_RDONLY = 0x1
 MS_NOSUID = 0x2
 MS_NODEV = 0x4
@@ -44,23 +46,34 @@ _STAGING = "/mnt"
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
 
 
-class IsolationError(RuntimeError):
+class IsolationError(CourseError):
     """The sandbox could not confine itself; it refuses to run student code."""
 
 
+LEVELS = ("namespaces", "userns", "rlimits")
+
+
 def detect_level() -> str:
-    """Which confinement this machine allows, probed once by the judge."""
-    if os.environ.get("COURSE_SANDBOX_LEVEL"):
-        return os.environ["COURSE_SANDBOX_LEVEL"]
-    if shutil.which("unshare") is None:
-        return "rlimits"
+    """Which confinement this machine allows, probed once by the judge.
+
+    The rlimits level lets a submission read the course and signal the grader's processes,
+    so it is never chosen silently: COURSE_SANDBOX_LEVEL=rlimits must ask for it.
+    """
+    forced = os.environ.get("COURSE_SANDBOX_LEVEL")
+    if forced:
+        if forced not in LEVELS:
+            raise IsolationError(f"COURSE_SANDBOX_LEVEL={forced!r}; choose one of {', '.join(LEVELS)}")
+        return forced
     flags = ["--pid", "--fork", "--mount", "--net"]
     if os.geteuid() != 0:
         flags = ["--user", "--map-root-user", *flags]
-    probe = subprocess.run(["unshare", *flags, "true"], capture_output=True)
-    if probe.returncode != 0:
-        return "rlimits"
-    return "namespaces" if os.geteuid() == 0 else "userns"
+    if shutil.which("unshare") and subprocess.run(["unshare", *flags, "true"], capture_output=True).returncode == 0:
+        return "namespaces" if os.geteuid() == 0 else "userns"
+    raise IsolationError(
+        "this machine allows neither root namespaces nor unprivileged user namespaces, so student code "
+        "cannot be fenced off from the course files and the network. Grade as root, enable user "
+        "namespaces (sysctl kernel.unprivileged_userns_clone=1), use the grader image, or set "
+        "COURSE_SANDBOX_LEVEL=rlimits to grade trusted notebooks with resource limits only.")
 
 
 def unshare_prefix(level: str) -> list[str]:

@@ -1,0 +1,45 @@
+import base64
+import io
+
+import numpy as np
+import pytest
+
+from course import protocol
+
+
+def roundtrip(value):
+    return protocol.parse_body(protocol.frame(value)[4:])
+
+
+def test_plain_data_and_arrays_survive_the_wire():
+    array = np.arange(12, dtype=np.float32).reshape(3, 4)[:, ::2]  # non-contiguous on purpose
+    got = roundtrip({"a": [1, 2.5, None, True, "x"], "arr": array, "n": np.int64(7), "f": np.float64(0.5)})
+    assert got["a"] == [1, 2.5, None, True, "x"]
+    np.testing.assert_array_equal(got["arr"], array)
+    assert got["arr"].dtype == np.float32 and not got["arr"].flags.writeable
+    assert got["n"] == 7 and type(got["n"]) is int and got["f"] == 0.5
+
+
+@pytest.mark.parametrize("value", [object(), {1: "int key"}, np.array([object()]), {1, 2}, b"bytes"])
+def test_anything_but_plain_data_is_refused(value):
+    with pytest.raises(protocol.UnsupportedValue):
+        protocol.encode({"v": value})
+
+
+def test_pickled_payloads_are_not_loaded():
+    buffer = io.BytesIO()
+    np.save(buffer, np.array([{"evil": 1}], dtype=object), allow_pickle=True)
+    payload = '{"v": {"__ndarray__": "%s"}}' % base64.b64encode(buffer.getvalue()).decode()
+    with pytest.raises(protocol.ProtocolError, match="malformed array"):
+        protocol.parse_body(payload.encode())
+
+
+@pytest.mark.parametrize("body", [b"not json", b"[1, 2]", b"\xff\xfe", b"[" * 100000 + b"]" * 100000])
+def test_garbage_is_a_protocol_error(body):
+    with pytest.raises(protocol.ProtocolError):
+        protocol.parse_body(body)
+
+
+def test_oversized_frames_are_refused_before_reading_them():
+    with pytest.raises(protocol.ProtocolError, match="exceeds"):
+        protocol.parse_header((protocol.MAX_FRAME + 1).to_bytes(4, "big"))
