@@ -47,9 +47,13 @@ for app_class in (GenerateAssignmentApp, GenerateSolutionApp):
 """
 
 
-def normalise(path: Path) -> None:
+def normalise(path: Path, drop_markers: bool = False) -> None:
     notebook = nbformat.read(path, as_version=4)
     nb.strip_outputs(notebook)
+    if drop_markers:  # the published solution reads as plain code
+        for cell in notebook.cells:
+            lines = cell.source.splitlines()
+            cell.source = "\n".join(l for l in lines if l.strip() not in (nb.BEGIN_SOLUTION, nb.END_SOLUTION))
     notebook.metadata = {
         "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
         "language_info": {"name": "python"},
@@ -70,9 +74,10 @@ def generate(course: Course, assignment: str, workspace: Path) -> tuple[Path, Pa
     released, solved = workspace / "release" / assignment, workspace / "solutions" / assignment
     if run.returncode != 0 or not released.is_dir() or not solved.is_dir():
         raise CourseError(f"nbgrader could not generate {assignment}:\n{(run.stderr or run.stdout)[-3000:]}")
-    for folder in (released, solved):
-        for path in folder.rglob("*.ipynb"):
-            normalise(path)
+    for path in released.rglob("*.ipynb"):
+        normalise(path)
+    for path in solved.rglob("*.ipynb"):
+        normalise(path, drop_markers=True)
     return released, solved
 
 

@@ -91,7 +91,8 @@ def _as_check(problems: list[str]) -> tuple[bool, str]:
     return (not problems, "ok" if not problems else "; ".join(problems[:5]) + (" ..." if len(problems) > 5 else ""))
 
 
-def validate(course: Course, assignments: list[str], parallel: int = 1, stream=sys.stdout) -> bool:
+def validate(course: Course, assignments: list[str], parallel: int = 1, stream=None) -> bool:
+    stream = stream or sys.stdout
     all_ok = True
     with tempfile.TemporaryDirectory(prefix="course-validate-") as workspace:
         for assignment in assignments:
