@@ -34,7 +34,7 @@ test-unit: install
 
 # The test command CI runs: platform tests, then every assignment validated against its autograder.
 test: install
-	$(PY) -m pytest -q -n $(JOBS)
+	$(PY) -m pytest -q -n $(JOBS) --dist loadfile -p no:cacheprovider
 	$(COURSE) validate -j $(JOBS)
 
 clean:
