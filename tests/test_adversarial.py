@@ -59,6 +59,7 @@ def _cases(course, port):
             f"_try('suite', lambda: open({str(suite_file)!r}).read())\n"
             f"_try('solutions', lambda: open({str(solution_file)!r}).read())\n"
             f"_try('course config', lambda: open({str(course.root / 'nbgrader_config.py')!r}).read())\n"
+            f"_try('classmate', lambda: open({str(course.root / 'submitted' / 'honest' / ASSIGNMENT / (ASSIGNMENT + '.ipynb'))!r}).read())\n"
             + WRONG_ADD)}),
         "open_socket": dict(replace={"add_impl": probe + (
             "import socket\n"
@@ -164,7 +165,7 @@ def test_a_probe_that_hangs_is_stopped(graded):
 def test_hidden_files_are_invisible(graded):
     output = graded[1]["read_hidden_suite"]["extra_data"]["notebook_output"]
     assert "LEAKED" not in output
-    assert output.count("BLOCKED") == 3
+    assert output.count("BLOCKED") == 4
 
 
 @needs_namespaces

@@ -69,6 +69,12 @@ def _job_from_folder(student: str, folder: Path, assignment: str, out: Path) -> 
     return Job(student, find_notebook(folder, assignment), out / student / assignment, timestamp)
 
 
+def _submissions_root(notebook: Path, assignment: str) -> Path:
+    """submitted/ for nbgrader's layout (every student's folder), else the notebook's folder."""
+    folder = notebook.resolve().parent
+    return folder.parent.parent if folder.name == assignment else folder
+
+
 def _student_from_path(path: Path, assignment: str) -> str:
     # submitted/<student>/<assignment>/<notebook>.ipynb names its student; a loose file does not.
     if path.parent.name == assignment and path.parent.parent.name:
@@ -126,7 +132,7 @@ def grade(course: Course, assignment: str, jobs: list[Job], *, parallel: int = 1
     config = JudgeConfig.load(course.autograder / assignment)
     source = nb.load(course.source_notebook(assignment))
     timeout = config.total_timeout + 120  # the judge's own budget plus start-up and pytest
-    hide = sorted({j.notebook.resolve().parent.parent for j in jobs} | {j.out.resolve().parent.parent for j in jobs})
+    hide = sorted({_submissions_root(j.notebook, assignment) for j in jobs} | {j.out.resolve().parent.parent for j in jobs})
     bar = Progress(len(jobs)) if progress and jobs else None
     summaries: dict[int, dict] = {}
     cid = course_id(course.root)

@@ -23,10 +23,15 @@ class SuiteError(CourseError):
     """The hidden suite itself is broken (collection error, unknown part): an instructor problem."""
 
 
+# Masking these would take the system away from the sandbox; they are never hidden.
+_SYSTEM = {"/", "/usr", "/bin", "/sbin", "/lib", "/lib64", "/etc", "/proc", "/sys", "/dev", "/opt", "/var", "/run"}
+
+
 def hidden_paths(course: Course, extra: list[Path]) -> list[str]:
     """Directories the sandbox must not see: the course, homes, temp space, submissions, outputs."""
     paths = [course.root, Path("/root"), Path("/home"), Path(tempfile.gettempdir()), Path("/var/tmp"), *extra]
-    return sorted({str(p.resolve()) for p in paths if p.exists()})
+    resolved = {str(p.resolve()) for p in paths if p.exists()}
+    return sorted(resolved - _SYSTEM)
 
 
 def reference_notebook(course: Course, assignment: str):
