@@ -12,7 +12,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from course.judge import feedback, results
+from course.judge import annotate, feedback, results
 from course.judge.run import grade_notebook
 from course.paths import Course
 
@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     results.write(result, args.out)
     feedback.write(result, args.out)
+    annotate.write(args.notebook, result, args.out)
     print(json.dumps({"status": result["extra_data"]["status"], "score": result["score"],
                       "max_score": result["max_score"], "execution_time": result["execution_time"]}))
     return 0

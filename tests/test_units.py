@@ -1,0 +1,100 @@
+"""Unit tests for the small modules: discovery, config, scoring, feedback, annotation, writes."""
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+
+from conftest import ASSIGNMENT, FIXTURE_COURSE
+from course import batch, notebook as nb
+from course.judge import annotate, feedback, results
+from course.judge.config import JudgeConfig
+from course.judge.plugin import Outcome, describe_failure
+from course.judge.check import Failure
+from course.paths import Course, CourseError
+
+PARTS = [nb.Part("add", 2.0), nb.Part("norm", 1.0)]
+
+
+def _touch(path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("{}")
+    return path
+
+
+def test_discover_understands_nbgrader_layouts(tmp_path):
+    root = tmp_path / "submitted"
+    _touch(root / "amy" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    _touch(root / "bo" / ASSIGNMENT / "renamed.ipynb")
+    (root / "bo" / ASSIGNMENT / "timestamp.txt").write_text("2026-11-20 10:00:00\n")
+    _touch(root / "cy" / "other_assignment" / "x.ipynb")
+    out = tmp_path / "out"
+    jobs = batch.discover(ASSIGNMENT, [root], out)
+    assert [(j.student, j.notebook.name, j.timestamp) for j in jobs] == [
+        ("amy", f"{ASSIGNMENT}.ipynb", None), ("bo", "renamed.ipynb", "2026-11-20 10:00:00")]
+    assert jobs[0].out == out / "amy" / ASSIGNMENT
+    one = batch.discover(ASSIGNMENT, [root / "amy"], out)
+    loose = batch.discover(ASSIGNMENT, [root / "amy" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"], out)
+    assert one[0].student == loose[0].student == "amy"
+    with pytest.raises(CourseError, match="amy appear more than once"):
+        batch.discover(ASSIGNMENT, [root, root / "amy"], out)
+    with pytest.raises(CourseError, match="no such file or folder"):
+        batch.discover(ASSIGNMENT, [tmp_path / "nowhere"], out)
+
+
+def test_judge_config_rejects_unknown_settings(tmp_path):
+    (tmp_path / "judge.toml").write_text("cell_timeout = 5\nprobe_timout = 3\n")
+    with pytest.raises(CourseError, match=r"judge.toml: unknown setting\(s\) probe_timout"):
+        JudgeConfig.load(tmp_path)
+    assert JudgeConfig.load(FIXTURE_COURSE / "autograder" / ASSIGNMENT).cell_timeout == 3
+
+
+def test_course_resolves_short_names():
+    course = Course(FIXTURE_COURSE)
+    assert course.resolve(["00"]) == course.resolve([ASSIGNMENT]) == [ASSIGNMENT]
+    with pytest.raises(CourseError, match="unknown assignment '99'"):
+        course.resolve(["99"])
+
+
+def _result(add_outcomes, norm_passed=True, output="<script>alert(1)</script>"):
+    outcomes = [Outcome(f"t{i}", "add", w, ok, "" if ok else "add(a, b): shape (3,) but expected (2,)")
+                for i, (w, ok) in enumerate(add_outcomes)]
+    outcomes.append(Outcome("t_norm", "norm", 1.0, norm_passed, ""))
+    return results.build(PARTS, outcomes, {"assignment": ASSIGNMENT, "student": "amy<b>"}, cell_errors=[],
+                         notes=[], notebook_output=output, elapsed=1.5)
+
+
+def test_partial_credit_is_the_weighted_share_of_passing_tests():
+    document = _result([(1, True), (1, False), (2, True)])
+    parts = {p["grade_id"]: p["score"] for p in document["extra_data"]["parts"]}
+    assert parts == {"add": 1.5, "norm": 1.0} and document["score"] == 2.5 and document["max_score"] == 3
+    assert [t["max_score"] for t in document["tests"]] == [0.5, 0.5, 1.0, 1.0]
+    assert sum(t["score"] for t in document["tests"]) == pytest.approx(document["score"])
+
+
+def test_feedback_escapes_everything_the_student_controls():
+    page = feedback.render(_result([(1, False)]))
+    assert "<script>" not in page and "&lt;script&gt;" in page and "amy&lt;b&gt;" in page
+    assert "shape (3,) but expected (2,)" in page
+
+
+def test_failure_messages_never_carry_test_source():
+    assert describe_failure(Failure("norm(x): got 3")) == "norm(x): got 3"
+    assert describe_failure(AssertionError()) == "a hidden check failed"
+    assert describe_failure(KeyError("secret_key")) == "the hidden test could not use your result (KeyError)"
+
+
+def test_annotated_copy_shows_part_results_in_graded_cells(tmp_path):
+    source = FIXTURE_COURSE / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    path = annotate.write(source, _result([(1, False)]), tmp_path)
+    cells = {nb.grade_id(c): c for c in nbformat.read(path, as_version=4).cells}
+    assert "add: 0 / 2 (0 of 1 hidden checks passed)" in cells["add"].outputs[0]["text"]
+    assert "FAILED t0: add(a, b): shape (3,)" in cells["add"].outputs[0]["text"]
+    assert cells["add_impl"].outputs == []
+
+
+def test_atomic_write_leaves_no_temporary_files(tmp_path):
+    results.write(_result([(1, True)]), tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == ["results.json"]
+    assert json.loads((tmp_path / "results.json").read_text())["score"] == 3
