@@ -82,6 +82,19 @@ def test_class_grading_fills_the_gradebook_that_nbgrader_exports(course):
     rows = {row["student_id"]: row for row in csv.DictReader(export.open())}
     assert float(rows["carol"]["score"]) == 3 and float(rows["dave"]["score"]) == 2
     assert float(rows["carol"]["max_score"]) == 3
+    # formgrader's pages are served from NbGraderAPI: it must see the same submissions.
+    from nbgrader.apps.api import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config import Config
+
+    config = Config()
+    config.CourseDirectory.root = str(course.root)
+    config.CourseDirectory.course_id = "fixture"
+    api = NbGraderAPI(CourseDirectory(config=config), config=config)
+    submissions = {s["student"]: s for s in api.get_submissions(ASSIGNMENT)}
+    assert submissions["dave"]["score"] == 2 and submissions["dave"]["autograded"]
+    notebooks = {s["student"]: s for s in api.get_notebook_submissions(ASSIGNMENT, ASSIGNMENT)}
+    assert notebooks["carol"]["score"] == 3 and not notebooks["carol"]["needs_manual_grade"]
 
 
 def test_validate_passes_the_fixture_and_catches_a_useless_mutant(course, capsys):
