@@ -43,3 +43,8 @@ def test_garbage_is_a_protocol_error(body):
 def test_oversized_frames_are_refused_before_reading_them():
     with pytest.raises(protocol.ProtocolError, match="exceeds"):
         protocol.parse_header((protocol.MAX_FRAME + 1).to_bytes(4, "big"))
+
+
+def test_scalars_keep_their_shape():
+    got = roundtrip({"zero_d": np.array(2.5), "one": np.array([2.5])})
+    assert got["zero_d"].shape == () and got["one"].shape == (1,)

@@ -5,7 +5,10 @@ submission's part scores are committed in one transaction.
 """
 from __future__ import annotations
 
+import warnings
+
 from nbgrader.api import Gradebook
+from sqlalchemy.exc import SAWarning
 from nbgrader.utils import compute_checksum
 
 from course import notebook as nb
@@ -35,7 +38,9 @@ def record(db_url: str, course_id: str, assignment: str, source_notebook, result
            timestamp: str | None = None) -> None:
     student = result["extra_data"]["student"]
     ensure_scripts_on_path()
-    with Gradebook(db_url, course_id=course_id) as gb:
+    with warnings.catch_warnings(), Gradebook(db_url, course_id=course_id) as gb:
+        # nbgrader's own add_submission trips SQLAlchemy's autoflush warnings; they are noise.
+        warnings.simplefilter("ignore", SAWarning)
         ensure_assignment(gb, assignment, source_notebook)
         gb.update_or_create_student(student)
         kwargs = {"timestamp": timestamp} if timestamp else {}

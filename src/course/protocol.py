@@ -59,7 +59,8 @@ def _encode_array(array: np.ndarray):
     if array.dtype.hasobject:
         raise UnsupportedValue("numpy arrays of dtype object are not plain data")
     buffer = io.BytesIO()
-    np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
+    # ascontiguousarray turns 0-d arrays into shape (1,): reshape keeps scalars scalars.
+    np.save(buffer, np.ascontiguousarray(array).reshape(array.shape), allow_pickle=False)
     return {_ARRAY_KEY: base64.b64encode(buffer.getvalue()).decode("ascii")}
 
 

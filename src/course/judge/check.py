@@ -75,10 +75,11 @@ def assert_close(actual, expected, *, atol: float, rtol: float = 0.0, what: str,
     if over.any():
         flat = int(np.argmax(np.where(over, error - allowed, -np.inf)))
         index = np.unravel_index(flat, error.shape) if error.shape else ()
-        rel = float(error.flat[flat] / max(abs(float(want64.flat[flat])), 1e-300))
+        scale = abs(float(want64.flat[flat]))
+        rel = f" (rel {float(error.flat[flat]) / scale:.3g})" if scale > 0 else ""
         raise Failure(
             f"{what}: {int(over.sum())} of {error.size} value(s) out of tolerance; max abs error "
-            f"{float(error.max()):.3g} (rel {rel:.3g}) at index {tuple(int(i) for i in index)}, "
+            f"{float(error.max()):.3g}{rel} at index {tuple(int(i) for i in index)}, "
             f"allowed atol={atol:g} rtol={rtol:g}{where}"
         )
 

@@ -26,17 +26,23 @@ def describe_failure(exc: BaseException) -> str:
     return f"the hidden test could not use your result ({type(exc).__name__})"
 
 
+SUBMISSION = pytest.StashKey()
+
+
+@pytest.fixture(scope="session")
+def sub(request):
+    """The student's submission (course.judge.Submission), shared by every hidden test."""
+    return request.config.stash[SUBMISSION]
+
+
 class JudgePlugin:
     def __init__(self, submission):
         self.submission = submission
         self.outcomes: dict[str, Outcome] = {}
         self.collect_errors: list[str] = []
 
-    @pytest.fixture(scope="session")
-    def sub(self):
-        return self.submission
-
     def pytest_configure(self, config):
+        config.stash[SUBMISSION] = self.submission
         config.addinivalue_line("markers", "part(grade_id, weight=1.0): the graded part a hidden test scores")
 
     @pytest.hookimpl(hookwrapper=True)

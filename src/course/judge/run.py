@@ -5,6 +5,7 @@ import contextlib
 import hashlib
 import io
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 from course import notebook as nb
 from course.judge import results
 from course.judge.config import JudgeConfig
+from course.judge import plugin as plugin_module
 from course.judge.plugin import JudgePlugin
 from course.judge.submission import Submission
 from course.paths import Course, CourseError
@@ -88,21 +90,19 @@ def _run_suite(suite: Path, submission: Submission, config: JudgeConfig) -> Judg
         args = [str(suite), "-q", "-c", str(ini), "--rootdir", str(suite), "-p", "no:cacheprovider",
                 "--assert=plain", "--basetemp", str(Path(scratch) / "tmp")]
         with contextlib.redirect_stdout(io.StringIO()):
-            code = pytest.main(args, plugins=[plugin])
+            code = pytest.main(args, plugins=[plugin, plugin_module])
     if code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED):
         raise SuiteError(f"{suite}: pytest could not run the hidden suite (exit code {int(code)})")
     return plugin
 
 
 def _limit_threads(threads: int) -> None:
-    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    """Thread counts for the judge's own numpy/torch/TF, read when the suite imports them."""
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                 "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
         os.environ[name] = str(threads)
-    try:
-        import torch
-
-        torch.set_num_threads(threads)
-    except ImportError:
-        pass
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(threads)
 
 
 def _check_suite(suite: Path, plugin: JudgePlugin, outcomes, parts) -> None:

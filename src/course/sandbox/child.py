@@ -52,6 +52,10 @@ class StudentNamespace:
         except KeyError:
             raise NameError(f"the notebook does not define '{name}'") from None
 
+    def __setattr__(self, name, value):
+        # Probes may swap in a reference implementation to test one part in isolation.
+        self._namespace[name] = value
+
     def __contains__(self, name):
         return name in self._namespace
 

@@ -1,0 +1,580 @@
+"""Hidden suite of 02_autograd_engine: gradcheck of a NumPy autograd engine.
+
+Every graph below is described once as a small program; the probe builds it in the sandbox from the
+student's code (see probes.py for which pieces are the student's in each mode), and this file
+computes the expected values twice, independently of the student: with torch in float64 and with
+central finite differences of a NumPy evaluation of the same program. Upstream gradients are random
+(except where a test is about the default), so a backward rule that ignores dL/dout is caught.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from course.judge import StudentError
+from course.judge.check import assert_close, expect, fail
+
+# Tolerances.
+# Student and reference both compute in float64 with the same formulas; they can differ only in
+# the order of summation (matmul, sum, unbroadcast), about 1e-15 relative for the O(1) values and
+# sums of at most ~60 terms used here. 1e-9 is far above that and far below the smallest error a
+# wrong rule makes in these tests (O(1e-2) and up).
+ATOL, RTOL = 1e-9, 1e-9
+# Central differences with EPS = 1e-6: truncation error EPS^2 * |f'''| / 6 is ~1e-12 (the programs
+# are polynomials of degree <= 3 in any one input element, away from relu's kink), round-off is
+# ~1e-16 * |L| / EPS ~ 1e-8 for |L| <= 100. 1e-5 covers both with margin.
+EPS = 1e-6
+FD_ATOL, FD_RTOL = 1e-5, 1e-5
+# Inputs of relu are kept at least this far from 0 where finite differences are used, so that
+# x +- EPS never crosses the kink (the exact-zero case is compared with torch only).
+RELU_MARGIN = 0.05
+
+SYMBOL = {"add": "+", "mul": "*", "matmul": "@"}
+
+
+# --------------------------------------------------------------------------- reference evaluation
+def _axes(ndim, axis):
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, int):
+        axis = (axis,)
+    return tuple(sorted(a % ndim for a in axis))
+
+
+def _np_step(op, vals, kw):
+    if op == "add":
+        return vals[0] + vals[1]
+    if op == "mul":
+        return vals[0] * vals[1]
+    if op == "matmul":
+        return vals[0] @ vals[1]
+    if op == "sum":
+        return np.sum(vals[0], axis=_axes(np.ndim(vals[0]), kw.get("axis")), keepdims=kw.get("keepdims", False))
+    if op == "mean":
+        return np.mean(vals[0], axis=_axes(np.ndim(vals[0]), kw.get("axis")), keepdims=kw.get("keepdims", False))
+    if op == "relu":
+        return np.maximum(vals[0], 0.0)
+    raise LookupError(op)
+
+
+def _torch_step(op, vals, kw):
+    if op == "add":
+        return vals[0] + vals[1]
+    if op == "mul":
+        return vals[0] * vals[1]
+    if op == "matmul":
+        return vals[0] @ vals[1]
+    if op in ("sum", "mean"):
+        x = vals[0]
+        dims = _axes(x.dim(), kw.get("axis"))
+        if not dims:                      # 0-d input: nothing to reduce (torch treats dim=() as "all")
+            return x * 1.0
+        fn = torch.sum if op == "sum" else torch.mean
+        return fn(x, dim=dims, keepdim=kw.get("keepdims", False))
+    if op == "relu":
+        return torch.relu(vals[0])
+    raise LookupError(op)
+
+
+def _run(program, env, step):
+    env = dict(env)
+    for name, op, args, kw in program:
+        env[name] = step(op, [env[a] if isinstance(a, str) else a for a in args], kw)
+    return env
+
+
+def _upstreams(calls, shapes):
+    return [np.ones(shapes[root]) if G is None else G for root, G in calls]
+
+
+def expected(program, leaves, consts, calls, fd=True):
+    """(forward values, torch grads, finite-difference grads or None) of every leaf."""
+    np_env = _run(program, {**leaves, **consts}, _np_step)
+    shapes = {name: np.shape(v) for name, v in np_env.items()}
+    Gs = _upstreams(calls, shapes)
+
+    t_leaves = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in leaves.items()}
+    t_consts = {k: torch.tensor(v, dtype=torch.float64) for k, v in consts.items()}
+    t_env = _run(program, {**t_leaves, **t_consts}, _torch_step)
+    for (root, _), G in zip(calls, Gs):
+        t_env[root].backward(torch.tensor(G, dtype=torch.float64), retain_graph=True)
+    t_grads = {k: (np.zeros(np.shape(leaves[k])) if t.grad is None else t.grad.numpy()) for k, t in t_leaves.items()}
+
+    fd_grads = None
+    if fd:
+        def loss(values):
+            env = _run(program, {**values, **consts}, _np_step)
+            return sum(float(np.sum(G * env[root])) for (root, _), G in zip(calls, Gs))
+
+        fd_grads = {}
+        for name, value in leaves.items():
+            grad = np.zeros(np.shape(value))
+            for idx in np.ndindex(grad.shape):
+                plus, minus = np.array(value, dtype=np.float64), np.array(value, dtype=np.float64)
+                plus[idx] += EPS
+                minus[idx] -= EPS
+                grad[idx] = (loss({**leaves, name: plus}) - loss({**leaves, name: minus})) / (2 * EPS)
+            fd_grads[name] = grad
+    return np_env, t_grads, fd_grads
+
+
+# --------------------------------------------------------------------------- messages
+def _render(program):
+    parts = []
+    for name, op, args, kw in program:
+        a = [x if isinstance(x, str) else repr(x) for x in args]
+        if op in SYMBOL:
+            expr = f"{a[0]} {SYMBOL[op]} {a[1]}"
+        elif op == "relu":
+            expr = f"{a[0]}.relu()"
+        else:
+            inner = ", ".join(f"{k}={v!r}" for k, v in kw.items())
+            expr = f"{a[0]}.{op}({inner})"
+        parts.append(f"{name} = {expr}")
+    return "; ".join(parts)
+
+
+def _g_name(i, calls):
+    return f"G{i + 1}" if len(calls) > 1 else "G"
+
+
+def _describe(program, calls, leaves, consts):
+    shapes = ", ".join(f"{k}: {tuple(np.shape(v))}" for k, v in {**leaves, **consts}.items())
+    text = _render(program)
+    if len(text) > 240:                      # long chains: the start and the end are enough
+        text = text[:150] + " ... " + text[-80:]
+    backs = [f"{root}.backward()" if G is None else f"{root}.backward({_g_name(i, calls)})"
+             for i, (root, G) in enumerate(calls)]
+    return f"`{text}` ({shapes}), then " + ", then ".join(backs)
+
+
+def _inputs(leaves, consts, calls):
+    shown = {**leaves, **consts}
+    for i, (root, G) in enumerate(calls):
+        if G is not None:
+            shown[f"{_g_name(i, calls)} = dL/d{root}"] = G
+    return shown
+
+
+# --------------------------------------------------------------------------- the check
+def check_graph(sub, mode, program, leaves, consts=None, calls=None, *, fd=True, check_forward=True):
+    consts = consts or {}
+    calls = calls or [(program[-1][0], None)]
+    plain_program = [[n, op, list(args), {k: (list(v) if isinstance(v, tuple) else v) for k, v in kw.items()}]
+                     for n, op, args, kw in program]
+    plain_calls = [[root, G] for root, G in calls]
+    where = _describe(program, calls, leaves, consts)
+    inputs = _inputs(leaves, consts, calls)
+    try:
+        got = sub.probe("run_graph", mode, plain_program, wire(leaves), wire(consts), wire(plain_calls))
+    except StudentError as exc:       # say which graph it was; the message already names the cell and line
+        fail(f"{where}: {exc}")
+    np_env, t_grads, fd_grads = expected(program, leaves, consts, calls, fd=fd)
+
+    if check_forward:
+        for name, op, args, kw in program:
+            what = f"`{_render([(name, op, args, kw)])}`"
+            expect(got["is_tensor"][name], f"{what} must return a Tensor")
+            expect(got["prev_ok"][name], f"{what}: the result's _prev must hold the input Tensors")
+            assert_close(got["values"][name], np_env[name], atol=ATOL, rtol=RTOL,
+                         what=f"forward value of {what}", inputs=inputs)
+
+    for name in leaves:
+        grad = got["grads"][name]
+        if grad is None:
+            fail(f"{name}.grad is None after {where}: no gradient reached {name}")
+        if isinstance(grad, str):
+            fail(f"{name}.grad is not an array of numbers ({grad}) after {where}")
+        assert_close(grad, t_grads[name], atol=ATOL, rtol=RTOL,
+                     what=f"{name}.grad (vs PyTorch float64) after {where}", inputs=inputs)
+        if fd_grads is not None:
+            assert_close(grad, fd_grads[name], atol=FD_ATOL, rtol=FD_RTOL,
+                         what=f"{name}.grad (vs finite differences) after {where}", inputs=inputs)
+
+
+def wire(value):
+    """Plain data for a probe. 0-d arrays go as Python floats: the wire format would turn them
+    into shape (1,) (np.ascontiguousarray), and the probe rebuilds them with np.array(float)."""
+    if isinstance(value, dict):
+        return {k: wire(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [wire(v) for v in value]
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        return float(value)
+    return value
+
+
+def rng_for(seed):
+    return np.random.default_rng(seed)
+
+
+def away_from_zero(rng, shape):
+    """Normal values with |x| >= RELU_MARGIN (see RELU_MARGIN)."""
+    x = rng.standard_normal(shape)
+    return np.asarray(np.sign(x + (x == 0)) * (RELU_MARGIN + np.abs(x)))
+
+
+def step(name, op, *args, **kw):
+    return (name, op, list(args), kw)
+
+
+# =========================================================================== ops_add_mul (2)
+@pytest.mark.part("ops_add_mul")
+@pytest.mark.parametrize("op", ["add", "mul"])
+@pytest.mark.parametrize("shape", [(3, 5), (7,), ()], ids=["3x5", "7", "scalar"])
+def test_add_mul_same_shape(sub, op, shape):
+    rng = rng_for(11 + len(shape) + (op == "mul") * 100)
+    leaves = {"x": rng.standard_normal(shape), "y": rng.standard_normal(shape)}
+    G = rng.standard_normal(shape)
+    check_graph(sub, "ops", [step("out", op, "x", "y")], leaves, calls=[("out", G)])
+
+
+@pytest.mark.part("ops_add_mul")
+@pytest.mark.parametrize("op,args", [
+    ("add", ("x", 2.5)), ("add", (2.5, "x")), ("mul", ("x", -1.5)), ("mul", (-1.5, "x")),
+], ids=["x+2.5", "2.5+x", "x*-1.5", "-1.5*x"])
+def test_add_mul_python_number(sub, op, args):
+    rng = rng_for(21)
+    leaves = {"x": rng.standard_normal((3, 5))}
+    G = rng.standard_normal((3, 5))
+    check_graph(sub, "ops", [step("out", op, *args)], leaves, calls=[("out", G)])
+
+
+@pytest.mark.part("ops_add_mul")
+@pytest.mark.parametrize("op", ["add", "mul"])
+def test_add_mul_same_tensor_twice(sub, op):
+    # x + x and x * x: the closure must hand a share to each use (through _accumulate_grad)
+    rng = rng_for(31)
+    leaves = {"x": rng.standard_normal((3, 5))}
+    G = rng.standard_normal((3, 5))
+    check_graph(sub, "ops", [step("out", op, "x", "x")], leaves, calls=[("out", G)])
+
+
+@pytest.mark.part("ops_add_mul")
+def test_mul_by_constant_tensor(sub):
+    rng = rng_for(41)
+    leaves = {"x": rng.standard_normal((3, 5))}
+    consts = {"c": rng.standard_normal((3, 5))}
+    check_graph(sub, "ops", [step("out", "mul", "x", "c")], leaves, consts, calls=[("out", rng.standard_normal((3, 5)))])
+
+
+BROADCAST_CASES = [
+    ("add", (3, 1), (1, 5)),
+    ("add", (5,), (3, 5)),
+    ("add", (), (3, 5)),
+    ("mul", (3, 1), (1, 5)),
+    ("mul", (2, 1, 5), (3, 1)),
+    ("mul", (3, 5), (5,)),
+]
+
+
+@pytest.mark.part("ops_add_mul")
+@pytest.mark.parametrize("op,sx,sy", BROADCAST_CASES, ids=[f"{o}-{a}-{b}" for o, a, b in BROADCAST_CASES])
+def test_add_mul_broadcast(sub, op, sx, sy):
+    # the closures must reduce each operand's gradient to its own shape (the notebook's unbroadcast,
+    # here replaced by the reference one so only the op is judged)
+    rng = rng_for(51 + len(sx) * 7 + len(sy))
+    leaves = {"x": rng.standard_normal(sx), "y": rng.standard_normal(sy)}
+    G = rng.standard_normal(np.broadcast_shapes(sx, sy))
+    check_graph(sub, "ops", [step("out", op, "x", "y")], leaves, calls=[("out", G)])
+
+
+# =========================================================================== ops_matmul (2)
+MATMUL_SHAPES = [((3, 5), (5, 7)), ((1, 4), (4, 6)), ((5, 1), (1, 3)), ((6, 2), (2, 1)), ((4, 4), (4, 4))]
+
+
+@pytest.mark.part("ops_matmul")
+@pytest.mark.parametrize("sa,sb", MATMUL_SHAPES, ids=[f"{a}@{b}" for a, b in MATMUL_SHAPES])
+def test_matmul(sub, sa, sb):
+    rng = rng_for(61 + sa[0] * 10 + sb[1])
+    leaves = {"A": rng.standard_normal(sa), "B": rng.standard_normal(sb)}
+    G = rng.standard_normal((sa[0], sb[1]))
+    check_graph(sub, "ops", [step("out", "matmul", "A", "B")], leaves, calls=[("out", G)])
+
+
+@pytest.mark.part("ops_matmul")
+def test_matmul_constant_right(sub):
+    rng = rng_for(71)
+    leaves = {"X": rng.standard_normal((3, 5))}
+    consts = {"W": rng.standard_normal((5, 2))}
+    check_graph(sub, "ops", [step("out", "matmul", "X", "W")], leaves, consts, calls=[("out", rng.standard_normal((3, 2)))])
+
+
+# =========================================================================== ops_sum_mean (1)
+REDUCE_CASES = [
+    ((3, 5), None, False),
+    ((3, 5), 0, False),
+    ((3, 5), 1, False),
+    ((3, 5), -1, True),
+    ((2, 3, 5), (0, 2), False),
+    ((2, 3, 5), (0, 2), True),
+    ((2, 3, 5), None, True),
+    ((7,), 0, False),
+    ((), None, False),
+]
+
+
+@pytest.mark.part("ops_sum_mean")
+@pytest.mark.parametrize("op", ["sum", "mean"])
+@pytest.mark.parametrize("shape,axis,keepdims", REDUCE_CASES, ids=[f"{s}-axis{a}-keep{k}" for s, a, k in REDUCE_CASES])
+def test_sum_mean(sub, op, shape, axis, keepdims):
+    rng = rng_for(81 + len(shape) * 3 + (op == "mean"))
+    leaves = {"x": rng.standard_normal(shape)}
+    out_shape = np.sum(leaves["x"], axis=_axes(len(shape), axis), keepdims=keepdims).shape
+    G = rng.standard_normal(out_shape)
+    check_graph(sub, "ops", [step("out", op, "x", axis=axis, keepdims=keepdims)], leaves, calls=[("out", G)])
+
+
+# =========================================================================== ops_relu (1)
+@pytest.mark.part("ops_relu")
+@pytest.mark.parametrize("shape", [(3, 5), (7,), (), (2, 3, 4)], ids=["3x5", "7", "scalar", "2x3x4"])
+def test_relu(sub, shape):
+    rng = rng_for(91 + len(shape))
+    leaves = {"x": away_from_zero(rng, shape)}
+    G = rng.standard_normal(shape)
+    check_graph(sub, "ops", [step("out", "relu", "x")], leaves, calls=[("out", G)])
+
+
+@pytest.mark.part("ops_relu")
+def test_relu_at_zero(sub):
+    # relu'(0) = 0 as in PyTorch; finite differences are meaningless at the kink, torch only
+    leaves = {"x": np.array([[-1.5, 0.0, 0.3], [0.0, 2.0, -0.0], [-0.2, 0.7, 0.0]])}
+    G = np.array([[0.7, -1.2, 0.4], [0.9, -0.9, 1.1], [-0.3, 0.5, -2.0]])
+    check_graph(sub, "ops", [step("out", "relu", "x")], leaves, calls=[("out", G)], fd=False)
+
+
+# =========================================================================== backward (3)
+# Reference operators (probes.py), the student's Tensor.backward and Tensor._accumulate_grad.
+backward_part = pytest.mark.part("backward")
+
+
+@backward_part
+def test_backward_default_seed_is_ones(sub):
+    rng = rng_for(101)
+    leaves = {"x": rng.standard_normal((3, 5)), "w": rng.standard_normal((3, 5))}
+    program = [step("t", "mul", "x", "w"), step("L", "sum", "t")]
+    check_graph(sub, "backward", program, leaves, calls=[("L", None)], check_forward=False)
+
+
+@backward_part
+def test_backward_uses_given_upstream_grad(sub):
+    rng = rng_for(102)
+    leaves = {"x": rng.standard_normal((3, 5)), "w": rng.standard_normal((3, 5))}
+    program = [step("y", "mul", "x", "w")]
+    check_graph(sub, "backward", program, leaves, calls=[("y", rng.standard_normal((3, 5)))], check_forward=False)
+
+
+@backward_part
+def test_backward_chain(sub):
+    # a chain of 12 layers: gradients must flow back through every node in order
+    rng = rng_for(103)
+    leaves = {"x": rng.standard_normal((3, 5))}
+    consts, program, h = {}, [], "x"
+    for i in range(12):
+        consts[f"w{i}"] = rng.uniform(0.6, 1.4, (3, 5)) * rng.choice([-1.0, 1.0], (3, 5))
+        consts[f"c{i}"] = 0.1 * rng.standard_normal((3, 5))
+        program += [step(f"m{i}", "mul", h, f"w{i}"), step(f"h{i}", "add", f"m{i}", f"c{i}")]
+        h = f"h{i}"
+    consts["W"] = rng.standard_normal((5, 3))
+    program.append(step("out", "matmul", h, "W"))
+    check_graph(sub, "backward", program, leaves, consts, calls=[("out", rng.standard_normal((3, 3)))], check_forward=False)
+
+
+@backward_part
+def test_backward_node_reuse_square(sub):
+    rng = rng_for(104)
+    leaves = {"x": rng.standard_normal((3, 5))}
+    check_graph(sub, "backward", [step("y", "mul", "x", "x")], leaves,
+                calls=[("y", rng.standard_normal((3, 5)))], check_forward=False)
+
+
+@backward_part
+def test_backward_seed_example(sub):
+    # y = x*x + x, dy/dx = 2x + 1: three contributions reach x
+    rng = rng_for(105)
+    leaves = {"x": rng.standard_normal((5, 3))}
+    program = [step("t", "mul", "x", "x"), step("y", "add", "t", "x")]
+    check_graph(sub, "backward", program, leaves, calls=[("y", rng.standard_normal((5, 3)))], check_forward=False)
+
+
+@backward_part
+def test_backward_several_branches(sub):
+    # x feeds three branches of different depth that meet again
+    rng = rng_for(106)
+    leaves = {"x": away_from_zero(rng, (3, 5)), "a": rng.standard_normal((3, 5)), "W": rng.standard_normal((5, 4))}
+    program = [
+        step("p", "mul", "x", "a"),
+        step("r", "relu", "x"),
+        step("q", "matmul", "x", "W"),
+        step("s", "sum", "q", axis=1, keepdims=True),
+        step("u", "add", "p", "r"),
+        step("out", "add", "u", "s"),
+    ]
+    check_graph(sub, "backward", program, leaves, calls=[("out", rng.standard_normal((3, 5)))], check_forward=False)
+
+
+@backward_part
+def test_backward_diamond(sub):
+    # a is used by y directly and through b: a._backward must wait for both (BFS order fails here)
+    rng = rng_for(107)
+    leaves = {"x": rng.standard_normal((3, 5)), "w": rng.standard_normal((3, 5)), "c": rng.standard_normal((3, 5))}
+    program = [step("a", "mul", "x", "w"), step("b", "mul", "a", "c"), step("y", "add", "a", "b")]
+    check_graph(sub, "backward", program, leaves, calls=[("y", rng.standard_normal((3, 5)))], check_forward=False)
+
+
+@backward_part
+def test_backward_residual_mlp(sub):
+    # h1 feeds out directly (skip connection) and through a second layer
+    rng = rng_for(108)
+    leaves = {"X": rng.standard_normal((3, 4)), "W1": rng.standard_normal((4, 5)), "b1": rng.standard_normal(5),
+              "W2": rng.standard_normal((5, 5))}
+    program = [
+        step("z1", "matmul", "X", "W1"), step("a1", "add", "z1", "b1"), step("h1", "relu", "a1"),
+        step("z2", "matmul", "h1", "W2"), step("h2", "relu", "z2"), step("out", "add", "h2", "h1"),
+    ]
+    check_graph(sub, "backward", program, leaves, calls=[("out", rng.standard_normal((3, 5)))], check_forward=False)
+
+
+@backward_part
+def test_backward_stacked_diamonds(sub):
+    # h <- h + h * w_i, four times: 2^4 paths from out to x (BFS reaches each h before its m)
+    rng = rng_for(109)
+    leaves = {"x": rng.standard_normal((3, 5))}
+    consts, program, h = {}, [], "x"
+    for i in range(4):
+        consts[f"w{i}"] = rng.standard_normal((3, 5))
+        program += [step(f"m{i}", "mul", h, f"w{i}"), step(f"h{i}", "add", h, f"m{i}")]
+        h = f"h{i}"
+    check_graph(sub, "backward", program, leaves, consts, calls=[(h, rng.standard_normal((3, 5)))], check_forward=False)
+
+
+@backward_part
+def test_backward_twice_same_graph_accumulates(sub):
+    # leaf gradients add up over two backward() calls; intermediate gradients must not be reused
+    rng = rng_for(110)
+    leaves = {"x": away_from_zero(rng, (3, 5)), "w": rng.uniform(0.5, 1.5, (3, 5))}
+    program = [step("m", "mul", "x", "w"), step("s", "add", "m", "x"), step("y", "relu", "s")]
+    calls = [("y", rng.standard_normal((3, 5))), ("y", rng.standard_normal((3, 5)))]
+    check_graph(sub, "backward", program, leaves, calls=calls, check_forward=False)
+
+
+@backward_part
+def test_backward_two_roots_share_a_leaf(sub):
+    rng = rng_for(111)
+    leaves = {"x": rng.standard_normal((3, 5)), "w": rng.standard_normal((3, 5)), "W": rng.standard_normal((5, 2))}
+    program = [step("m", "mul", "x", "w"), step("L1", "sum", "m"),
+               step("q", "matmul", "x", "W"), step("L2", "relu", "q")]
+    calls = [("L1", None), ("L2", rng.standard_normal((3, 2)))]
+    check_graph(sub, "backward", program, leaves, calls=calls, check_forward=False)
+
+
+@backward_part
+def test_backward_from_intermediate_then_root(sub):
+    # backward from t, then from y (which uses t): t.grad from the first call must be reset
+    rng = rng_for(112)
+    leaves = {"x": rng.standard_normal((3, 5)), "w": rng.standard_normal((3, 5))}
+    program = [step("t", "mul", "x", "w"), step("y", "mul", "t", "x")]
+    calls = [("t", rng.standard_normal((3, 5))), ("y", rng.standard_normal((3, 5)))]
+    check_graph(sub, "backward", program, leaves, calls=calls, check_forward=False)
+
+
+@backward_part
+def test_backward_skips_constant_subgraph(sub):
+    # c = k1 * k2 involves no Tensor that requires grad: no gradient reaches it, backward skips it
+    rng = rng_for(113)
+    leaves = {"x": rng.standard_normal((3, 5))}
+    consts = {"k1": rng.standard_normal((3, 5)), "k2": rng.standard_normal((3, 5))}
+    program = [step("c", "mul", "k1", "k2"), step("m", "mul", "x", "c"), step("y", "add", "m", "x")]
+    check_graph(sub, "backward", program, leaves, consts, calls=[("y", rng.standard_normal((3, 5)))], check_forward=False)
+
+
+@backward_part
+def test_accumulate_grad_adds_and_copies(sub):
+    rng = rng_for(114)
+    g1, g2 = rng.standard_normal((3, 5)), rng.standard_normal((3, 5))
+    try:
+        got = sub.probe("accumulate", g1, g2)
+    except StudentError as exc:
+        fail(f"t._accumulate_grad(g1) then t._accumulate_grad(g2) on a fresh Tensor of shape (3, 5): {exc}")
+    for key in ("first", "second"):
+        if got[key] is None or isinstance(got[key], str):
+            fail(f"Tensor.grad after _accumulate_grad is {got[key]!r}, not an array")
+    assert_close(got["first"], g1, atol=ATOL, rtol=RTOL,
+                 what="grad after one _accumulate_grad(g1), when the caller later changes g1 in place "
+                      "(the first gradient must be stored as a copy)")
+    assert_close(got["second"], g1 + g2, atol=ATOL, rtol=RTOL,
+                 what="grad after _accumulate_grad(g1) then _accumulate_grad(g2) (must be g1 + g2)")
+
+
+@backward_part
+def test_accumulate_grad_ignores_constants(sub):
+    rng = rng_for(115)
+    try:
+        got = sub.probe("accumulate", rng.standard_normal(4), rng.standard_normal(4), False)
+    except StudentError as exc:
+        fail(f"_accumulate_grad on a Tensor with requires_grad=False: {exc}")
+    expect(got["second"] is None,
+           "_accumulate_grad on a Tensor with requires_grad=False must leave its grad None")
+
+
+# =========================================================================== unbroadcast (2)
+def _np_unbroadcast(grad, shape):
+    grad = np.asarray(grad, dtype=np.float64)
+    extra = grad.ndim - len(shape)
+    grad = grad.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1)
+    return grad.sum(axis=axes, keepdims=True).reshape(shape)
+
+
+UNBROADCAST_CASES = [
+    ((3, 5), (3, 5)), ((3, 5), (5,)), ((3, 5), (1, 5)), ((3, 5), (3, 1)), ((3, 5), ()), ((3, 5), (1, 1)),
+    ((2, 3, 5), (3, 1)), ((2, 3, 5), (5,)), ((2, 3, 5), (2, 1, 5)), ((4, 3, 5), (1, 1)), ((7,), (1,)), ((), ()),
+]
+
+
+@pytest.mark.part("unbroadcast")
+@pytest.mark.parametrize("gshape,shape", UNBROADCAST_CASES, ids=[f"{g}->{s}" for g, s in UNBROADCAST_CASES])
+def test_unbroadcast_direct(sub, gshape, shape):
+    rng = rng_for(121 + len(gshape) * 5 + len(shape))
+    grad = rng.standard_normal(gshape)
+    try:
+        got = sub.probe("unbroadcast", wire(grad), list(shape))
+    except StudentError as exc:
+        fail(f"unbroadcast(grad of shape {gshape}, shape={shape}): {exc}")
+    want = _np_unbroadcast(grad, shape)
+    # cross-check of the reference with torch's own reduction
+    assert np.allclose(torch.tensor(grad).sum_to_size(shape).numpy(), want), "reference unbroadcast disagrees with torch"
+    value = got["value"]
+    if value is None or isinstance(value, str):
+        fail(f"unbroadcast(grad of shape {gshape}, {shape}) returned {got['type']}, not an array")
+    assert_close(value, want, atol=ATOL, rtol=RTOL, what=f"unbroadcast(grad of shape {gshape}, shape={shape})",
+                 inputs={"grad": grad})
+
+
+UB_GRAPH_CASES = [
+    ("add", (3, 1), (1, 5)),
+    ("add", (5,), (3, 5)),
+    ("mul", (), (3, 5)),
+    ("mul", (2, 1, 5), (3, 1)),
+    ("add", (4, 1, 3), (5, 1)),
+]
+
+
+@pytest.mark.part("unbroadcast")
+@pytest.mark.parametrize("op,sx,sy", UB_GRAPH_CASES, ids=[f"{o}-{a}-{b}" for o, a, b in UB_GRAPH_CASES])
+def test_unbroadcast_in_graph(sub, op, sx, sy):
+    rng = rng_for(131 + len(sx) * 5 + len(sy))
+    leaves = {"x": rng.standard_normal(sx), "y": rng.standard_normal(sy)}
+    G = rng.standard_normal(np.broadcast_shapes(sx, sy))
+    check_graph(sub, "unbroadcast", [step("out", op, "x", "y")], leaves, calls=[("out", G)], check_forward=False)
+
+
+@pytest.mark.part("unbroadcast")
+def test_unbroadcast_bias_of_a_layer(sub):
+    # relu(X @ W + b): the bias b of shape (4,) is broadcast over the 5 rows
+    rng = rng_for(141)
+    leaves = {"X": rng.standard_normal((5, 3)), "W": rng.standard_normal((3, 4)), "b": rng.standard_normal(4)}
+    program = [step("z", "matmul", "X", "W"), step("a", "add", "z", "b"), step("h", "relu", "a"),
+               step("L", "mean", "h", axis=0)]
+    check_graph(sub, "unbroadcast", program, leaves, calls=[("L", rng.standard_normal(4))], check_forward=False)
