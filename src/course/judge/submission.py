@@ -30,6 +30,10 @@ class SandboxError(Failure):
     """The sandbox hung, crashed or misbehaved during a probe."""
 
 
+class JudgeError(RuntimeError):
+    """The sandbox could not start before any student code ran: the grader's problem, never a grade."""
+
+
 def _format_error(error: dict) -> str:
     where = f" ({error['where']})" if error.get("where") else ""
     if error.get("type") == "Timeout":
@@ -84,10 +88,15 @@ class Submission:
     # -- running the notebook -----------------------------------------------------------------
     def run_notebook(self) -> None:
         for cell in self.cells:
-            self._ensure_sandbox(for_probes=False)
             try:
+                self._ensure_sandbox(for_probes=False)
                 reply = self._sandbox.request({"op": "run_cell", "index": cell.index, "source": cell.source},
                                               self._time_for(self.config.cell_timeout))
+            except SandboxError as exc:  # out of time or restarts: the rest of the notebook does not run
+                self.cell_errors.append({"cell": cell.index, "grade_id": cell.grade_id, "type": "Stopped",
+                                         "message": f"{exc}; this and later cells did not run",
+                                         "where": f"cell {cell.index}"})
+                break
             except _LauncherError as exc:
                 self._skipped.add(cell.index)
                 reason = f"stopped after {self.config.cell_timeout:g} s" if "timed out" in str(exc) else str(exc)
@@ -103,7 +112,10 @@ class Submission:
         self.notebook_output += self._sandbox_output()
 
     def _sandbox_output(self) -> str:
-        return self._sandbox.output.text() if self._sandbox is not None else ""
+        if self._sandbox is None:
+            return ""
+        self._sandbox.settle()
+        return self._sandbox.output.text()
 
     # -- probes ---------------------------------------------------------------------------------
     def probe(self, name: str, *args, timeout: float | None = None, **kwargs):
@@ -163,11 +175,12 @@ class Submission:
         try:
             sandbox.start(timeout=self._time_for(60.0))
         except _LauncherError as exc:
-            raise SandboxError(str(exc)) from None
+            raise JudgeError(f"the sandbox did not start ({exc}); no student code had run") from None
         return sandbox
 
     def _replay(self) -> bool:
         """Re-run the cells done so far in a new sandbox; False if one of them now fails hard."""
+        self._sandbox.output.capturing = False  # their output was kept the first time
         for cell in self._done:
             if cell.index in self._skipped:
                 continue
@@ -178,6 +191,7 @@ class Submission:
                 self._skipped.add(cell.index)
                 self._sandbox = None
                 return False
+        self._sandbox.output.capturing = True
         return True
 
     def close(self) -> None:

@@ -119,14 +119,30 @@ class Sandbox:
         )
         os.close(child_in)
         os.close(child_out)
+        self._drains = []
         for stream in (self._process.stdout, self._process.stderr):
-            threading.Thread(target=self.output.drain, args=(stream,), daemon=True).start()
+            thread = threading.Thread(target=self.output.drain, args=(stream,), daemon=True)
+            thread.start()
+            self._drains.append((thread, stream))
         reply = self._read_reply(time.monotonic() + timeout)
         if not reply.get("ok"):
             error = reply.get("error", {})
             self.close()
             raise SandboxError(f"sandbox refused to start: {error.get('message', '?')}")
         self.info = reply.get("value") or {}
+
+    def settle(self, timeout: float = 1.0) -> None:
+        """Wait until output written before the last reply has been drained from the pipes."""
+        deadline = time.monotonic() + timeout
+        for thread, stream in getattr(self, "_drains", []):
+            while thread.is_alive() and time.monotonic() < deadline:
+                try:
+                    pending, _, _ = select.select([stream], [], [], 0)
+                except (ValueError, OSError):  # closed meanwhile
+                    break
+                if not pending:
+                    break
+                time.sleep(0.005)
 
     def alive(self) -> bool:
         return self._process is not None and self._process.poll() is None
