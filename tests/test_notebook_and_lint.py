@@ -49,6 +49,19 @@ def test_cells_to_run_restores_locked_cells_and_skips_graded_ones():
     assert any("'add_impl' is missing" in n for n in notes)
 
 
+def test_demo_cells_are_skipped_only_when_the_reference_locks_them():
+    reference = nb.load(RELEASE)
+    imports = next(c for c in reference.cells if nb.grade_id(c) == "imports")
+    imports.metadata["tags"] = ["demo"]
+    submitted = copy.deepcopy(reference)
+    for cell in submitted.cells:
+        if nb.grade_id(cell) == "add_impl":
+            cell.metadata["tags"] = ["demo"]      # a student tagging their own cell skips nothing
+    cells, _ = nb.cells_to_run(submitted, reference)
+    ran = {c.grade_id for c in cells}
+    assert "imports" not in ran and "add_impl" in ran
+
+
 def _write(tmp_path, notebook):
     path = tmp_path / "nb.ipynb"
     nbformat.write(notebook, path)
@@ -68,6 +81,7 @@ def _source():
      "outputs left in"),
     (lambda n: setattr(n.cells[2], "source", "def add(a, b):\n    return a + b"), "solution cell without"),
     (lambda n: setattr(n.cells[3], "source", "assert add(1, 2 == 3"), "Python syntax error on line 1"),
+    (lambda n: n.cells[2].metadata.update(tags=["demo"]), "tag 'demo' is only for read-only code cells"),
 ])
 def test_lint_finds_each_malformation(tmp_path, change, problem):
     notebook = _source()

@@ -29,6 +29,8 @@ def lint_notebook(path: Path, display: str | None = None) -> list[str]:
         begins, ends = source.count(nb.BEGIN_SOLUTION), source.count(nb.END_SOLUTION)
         if begins != ends or _markers_out_of_order(source):
             problems.append(f"{where}: solution markers unbalanced ({begins} BEGIN, {ends} END)")
+        if nb.DEMO_TAG in nb.tags(cell) and not (cell.cell_type == "code" and nb.is_locked(cell)):
+            problems.append(f"{where}: tag '{nb.DEMO_TAG}' is only for read-only code cells (the judge skips them)")
         if not meta:
             if begins:
                 problems.append(f"{where}: solution markers in a cell nbgrader does not track (no metadata.nbgrader)")

@@ -69,6 +69,17 @@ def is_solution(cell) -> bool:
     return bool(nbgrader_meta(cell).get("solution"))
 
 
+def tags(cell) -> list[str]:
+    value = cell.get("metadata", {}).get("tags", [])
+    return [t for t in value if isinstance(t, str)] if isinstance(value, list) else []
+
+
+# Read-only cells tagged "demo" (plots, training curves, timing tables) only illustrate: the
+# student runs them, the judge skips them, so they cost no grading time. Only the trusted
+# notebook's tags count, and only on locked cells: a student cannot skip given code.
+DEMO_TAG = "demo"
+
+
 def is_locked(cell) -> bool:
     meta = nbgrader_meta(cell)
     return bool(meta.get("locked")) and not meta.get("solution")
@@ -125,7 +136,8 @@ def cells_to_run(submission, reference) -> tuple[list[CodeCell], list[str]]:
         if trusted is not None and is_locked(trusted):
             if cell.source != trusted.source:
                 notes.append(f"read-only cell '{cid}' (cell {position}) was edited; the original was run instead")
-            to_run.append(CodeCell(position, trusted.source, cid))
+            if DEMO_TAG not in tags(trusted):
+                to_run.append(CodeCell(position, trusted.source, cid))
             continue
         to_run.append(CodeCell(position, cell.source, cid))
     for cid, cell in reference_by_id.items():
