@@ -50,7 +50,8 @@ def _cases(course, port):
             "    signal.signal(signal.SIGALRM, signal.SIG_IGN)\n"
             "    while True:\n        pass\n")}),
         "memory_bomb": dict(replace={"add_impl": (
-            "hoard = []\nwhile True:\n    hoard.append(bytearray(50 * 2**20))\n")}),
+            # 256 MiB a step: the limit (1 GiB) is hit in a few steps even on a loaded machine.
+            "hoard = []\nwhile True:\n    hoard.append(bytearray(256 * 2**20))\n")}),
         "fork_bomb": dict(replace={"add_impl": (
             "import os\n"
             "while True:\n    os.fork()\n")}),

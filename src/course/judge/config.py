@@ -18,6 +18,8 @@ class JudgeConfig:
     file_size_mb: int = 64
     output_kb: int = 64
     threads: int = 1
+    # Imported once by the zygote, before any sandbox is forked: free for every submission.
+    preload: tuple = ("numpy", "torch")
     env: dict = field(default_factory=dict)
 
     @classmethod
@@ -36,4 +38,10 @@ class JudgeConfig:
         env = data.get("env", {})
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in env.items()):
             raise CourseError(f"{path}: [env] values must be strings")
+        preload = data.get("preload", cls.preload)
+        if not isinstance(preload, (list, tuple)) or not all(isinstance(m, str) for m in preload):
+            raise CourseError(f"{path}: preload must be a list of module names")
+        if "tensorflow" in preload and "triton" in preload:
+            raise CourseError(f"{path}: preload cannot hold both tensorflow and triton (their LLVMs clash)")
+        data["preload"] = tuple(preload)
         return cls(**data)

@@ -17,7 +17,8 @@ from course.judge.check import Failure
 from course.judge.config import JudgeConfig
 from course.notebook import CodeCell
 from course.sandbox import isolation
-from course.sandbox.launcher import Limits, Sandbox, SandboxError as _LauncherError, SandboxSpec, prepare_scratch
+from course.sandbox.launcher import (Limits, Sandbox, SandboxError as _LauncherError, SandboxSpec, Zygote,
+                                     ZygoteAddress, prepare_scratch)
 
 _MAX_STARTS = 8
 
@@ -41,17 +42,15 @@ def _format_error(error: dict) -> str:
     return f"your code raised {error.get('type', 'Error')}: {error.get('message', '')}{where}"
 
 
-def sandbox_env(config: JudgeConfig, scratch: Path) -> dict[str, str]:
+def base_env(config: JudgeConfig) -> dict[str, str]:
+    """The sandbox environment, minus what names its scratch folder (the zygote's too)."""
     threads = str(config.threads)
     env = {
         "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
-        "HOME": str(scratch),
-        "TMPDIR": str(scratch),
         "LANG": "C.UTF-8",
         "PYTHONHASHSEED": "0",
         "PYTHONDONTWRITEBYTECODE": "1",
         "MPLBACKEND": "Agg",
-        "MPLCONFIGDIR": str(scratch / ".matplotlib"),
         "OMP_NUM_THREADS": threads,
         "MKL_NUM_THREADS": threads,
         "OPENBLAS_NUM_THREADS": threads,
@@ -64,9 +63,20 @@ def sandbox_env(config: JudgeConfig, scratch: Path) -> dict[str, str]:
     return env
 
 
+def sandbox_env(config: JudgeConfig, scratch: Path) -> dict[str, str]:
+    return {**base_env(config), "HOME": str(scratch), "TMPDIR": str(scratch),
+            "MPLCONFIGDIR": str(scratch / ".matplotlib")}
+
+
+def start_zygote(config: JudgeConfig) -> Zygote:
+    """The warm parent for this assignment's sandboxes (its preload, its thread counts)."""
+    folder = tempfile.gettempdir()
+    return Zygote(list(config.preload), {**base_env(config), "HOME": folder, "TMPDIR": folder}).start()
+
+
 class Submission:
     def __init__(self, *, cells: list[CodeCell], probes_source: str, config: JudgeConfig,
-                 files: list[Path], hide: list[str], level: str | None = None):
+                 files: list[Path], hide: list[str], level: str | None = None, zygote: str | None = None):
         self.cells = cells
         self.probes_source = probes_source
         self.config = config
@@ -81,6 +91,8 @@ class Submission:
         self._done: list[CodeCell] = []     # cells already run, replayed after a restart
         self._skipped: set[int] = set()     # cells that hung or crashed: never replayed
         self._sandbox: Sandbox | None = None
+        self._zygote = ZygoteAddress(zygote) if zygote else None  # else our own, started on first use
+        self._own_zygote: Zygote | None = None
         self._probes_loaded = False
         self._scratch_base = Path(tempfile.mkdtemp(prefix="course-judge-"))
         os.chmod(self._scratch_base, 0o711)  # the sandbox uid must reach its scratch inside
@@ -173,7 +185,9 @@ class Submission:
                            env=sandbox_env(self.config, scratch), uid=self._uid)
         sandbox = Sandbox(spec)
         try:
-            sandbox.start(timeout=self._time_for(60.0))
+            if self._zygote is None:
+                self._own_zygote = self._zygote = start_zygote(self.config)
+            sandbox.start(self._zygote, timeout=self._time_for(60.0))
         except _LauncherError as exc:
             raise JudgeError(f"the sandbox did not start ({exc}); no student code had run") from None
         return sandbox
@@ -198,6 +212,9 @@ class Submission:
         if self._sandbox is not None:
             self._sandbox.close()
             self._sandbox = None
+        if self._own_zygote is not None:
+            self._own_zygote.close()
+            self._own_zygote = None
         shutil.rmtree(self._scratch_base, ignore_errors=True)
 
 

@@ -1,12 +1,11 @@
 """The sandbox process: confines itself, runs the student's cells, then answers probes.
 
-Started by `course.sandbox.launcher` as `python -I -m course.sandbox.child SPEC_JSON`. It talks
-to the judge over two inherited pipe file descriptors with `course.protocol` frames; the
-student's own stdout/stderr go to separate pipes. Every reply is plain data.
+Forked by `course.sandbox.zygote`, which calls `run(spec)`. It talks to the judge over two
+inherited pipe file descriptors with `course.protocol` frames; the student's own stdout/stderr
+go to separate pipes. Every reply is plain data.
 """
 from __future__ import annotations
 
-import json
 import linecache
 import os
 import signal
@@ -183,25 +182,34 @@ def _serve(fd_in: int, fd_out: int) -> None:
         protocol.send(fd_out, {"ok": True, "value": value})
 
 
-def main() -> None:
-    spec = json.loads(sys.argv[1])
+def refuse(fd_out: int, message: str) -> None:
+    """Tell the judge this sandbox cannot confine itself, and exit without running anything."""
+    try:
+        protocol.send(fd_out, {"ok": False, "error": {"type": "IsolationError", "message": message,
+                                                      "where": "", "trace": ""}})
+    finally:
+        os._exit(3)
+
+
+def run(spec: dict) -> None:
+    """Confine this process as the spec says, then serve the judge's requests; never returns."""
     fd_in, fd_out = spec["fd_in"], spec["fd_out"]
     try:
         isolation.confine(spec)
+        threads = int(os.environ.get("OMP_NUM_THREADS", "1"))
+        torch = sys.modules.get("torch")
+        if torch is not None:  # preloaded by the zygote before the limit was known
+            torch.set_num_threads(threads)
     except BaseException as exc:  # refuse to run student code unconfined
-        protocol.send(fd_out, {"ok": False, "error": {"type": "IsolationError", "message": str(exc), "where": "", "trace": ""}})
-        os._exit(3)
+        refuse(fd_out, str(exc))
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # oversized writes raise OSError instead of killing us
     # Processes the student forks never speak for the sandbox: they lose the channel at birth
     # and exit instead of answering when an error brings them back to the request loop.
-    server_pid = os.getpid()
     os.register_at_fork(after_in_child=lambda: _forget_channel(fd_in, fd_out))
-    _serve.server_pid = server_pid
+    _serve.server_pid = os.getpid()
     protocol.send(fd_out, {"ok": True, "value": {"uid": os.getuid(), "pid": os.getpid()}})
-    _serve(fd_in, fd_out)
-    sys.stdout.flush()
-    os._exit(0)
-
-
-if __name__ == "__main__":
-    main()
+    try:
+        _serve(fd_in, fd_out)
+        sys.stdout.flush()
+    finally:
+        os._exit(0)

@@ -10,8 +10,10 @@ import os
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -84,15 +86,18 @@ class Sandbox:
     def __init__(self, spec: SandboxSpec):
         self.spec = spec
         self.output = _OutputSink(spec.limits.output_bytes)
-        self._process: subprocess.Popen | None = None
+        self._process: ForkedSandbox | None = None
         self._to_child = self._from_child = -1
         self._cgroup: Path | None = None
         self.info: dict = {}
 
     # -- life cycle -------------------------------------------------------------------------
-    def start(self, timeout: float = 60.0) -> None:
+    def start(self, zygote: "Zygote", timeout: float = 60.0) -> None:
+        """Ask the zygote for a fresh sandbox and wait until it has confined itself."""
         child_in, self._to_child = os.pipe()
         self._from_child, child_out = os.pipe()
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
         self._cgroup = self._make_cgroup()
         spec = {
             "level": self.spec.level,
@@ -102,29 +107,21 @@ class Sandbox:
             "uid": self.spec.uid,
             "cgroup": str(self._cgroup) if self._cgroup else None,
             "limits": self.spec.limits.__dict__,
-            "fd_in": child_in,
-            "fd_out": child_out,
+            "env": self.spec.env,
         }
-        command = [*isolation.unshare_prefix(self.spec.level), sys.executable, "-I", "-m",
-                   "course.sandbox.child", json.dumps(spec)]
-        self._process = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            pass_fds=(child_in, child_out),
-            env=self.spec.env,
-            cwd=self.spec.scratch,
-            start_new_session=True,
-        )
-        os.close(child_in)
-        os.close(child_out)
+        deadline = time.monotonic() + timeout
+        try:
+            self._process = zygote.fork(spec, [child_in, child_out, out_w, err_w], deadline)
+        finally:
+            for fd in (child_in, child_out, out_w, err_w):
+                os.close(fd)
+        self._process.stdout, self._process.stderr = os.fdopen(out_r, "rb"), os.fdopen(err_r, "rb")
         self._drains = []
         for stream in (self._process.stdout, self._process.stderr):
             thread = threading.Thread(target=self.output.drain, args=(stream,), daemon=True)
             thread.start()
             self._drains.append((thread, stream))
-        reply = self._read_reply(time.monotonic() + timeout)
+        reply = self._read_reply(deadline)
         if not reply.get("ok"):
             error = reply.get("error", {})
             self.close()
@@ -149,11 +146,7 @@ class Sandbox:
 
     def close(self) -> None:
         if self._process is not None:
-            try:
-                os.killpg(self._process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            self._process.wait()
+            self._process.kill()
             for stream in (self._process.stdout, self._process.stderr):
                 stream.close() if stream else None
         for fd in (self._to_child, self._from_child):
@@ -218,9 +211,8 @@ class Sandbox:
     def _death_reason(self) -> str:
         if self._process is None:
             return "the sandbox is not running"
-        try:
-            code = self._process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
+        code = self._process.wait(timeout=5)
+        if code is None:
             self.close()
             return "the sandbox stopped answering"
         self.close()
@@ -259,6 +251,129 @@ class Sandbox:
             except OSError:
                 time.sleep(0.05)  # the last processes are still exiting
         self._cgroup = None
+
+
+class ForkedSandbox:
+    """A sandbox forked by the zygote: its pid (a session leader), its fate from the zygote."""
+
+    def __init__(self, pid: int, conn: socket.socket):
+        self.pid = pid
+        self.returncode: int | None = None
+        self.stdout = self.stderr = None
+        self._conn = conn
+
+    def poll(self) -> int | None:
+        return self.wait(0)
+
+    def wait(self, timeout: float) -> int | None:
+        """The exit code (128 + signal when killed), or None if still running after `timeout`."""
+        if self.returncode is None:
+            ready, _, _ = select.select([self._conn], [], [], timeout)
+            if ready:
+                try:
+                    message = self._conn.recv(4096)
+                except OSError:
+                    message = b""
+                # No message at all: the zygote died, and its sandboxes with it (parent-death signal).
+                self.returncode = json.loads(message).get("exit", 137) if message else 137
+                self._conn.close()
+        return self.returncode
+
+    def kill(self) -> None:
+        if self.returncode is None:
+            try:
+                os.killpg(self.pid, signal.SIGKILL)  # A and B share A's process group
+            except ProcessLookupError:
+                pass
+            self.wait(10)  # the zygote reports the exit once the kernel has reaped it
+
+
+class Zygote:
+    """Judge-side handle on a `course.sandbox.zygote` process: the parent of every sandbox.
+
+    One per batch (shared by its judge processes through the socket address) or one per
+    submission when graded alone. `env` is the sandbox environment minus per-scratch entries:
+    thread counts must be right before torch is imported.
+    """
+
+    def __init__(self, preload: list[str], env: dict[str, str]):
+        self.preload, self.env = list(preload), dict(env)
+        self.address: str | None = None
+        self._process: subprocess.Popen | None = None
+        self._folder: str | None = None
+
+    def start(self, timeout: float = 180.0) -> "Zygote":
+        self._folder = tempfile.mkdtemp(prefix="course-zygote-")  # 0700: only the judge connects
+        self.address = os.path.join(self._folder, "socket")
+        log = open(os.path.join(self._folder, "zygote.log"), "wb")
+        config = json.dumps({"socket": self.address, "preload": self.preload})
+        # Started from the calling thread: the zygote dies with it (parent-death signal).
+        self._process = subprocess.Popen([sys.executable, "-I", "-m", "course.sandbox.zygote", config],
+                                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log,
+                                         env=self.env, cwd=self._folder, start_new_session=True)
+        log.close()
+        ready, _, _ = select.select([self._process.stdout], [], [], timeout)
+        line = self._process.stdout.readline() if ready else b""
+        self._process.stdout.close()
+        try:
+            reply = json.loads(line)
+        except ValueError:
+            reply = {"ok": False, "error": f"no answer within {timeout:g} s" if not ready else "it exited"}
+        if not reply.get("ok"):
+            tail = self._log_tail()
+            self.close()
+            raise SandboxError(f"the sandbox zygote did not start ({reply.get('error')}){tail}")
+        return self
+
+    def _log_tail(self) -> str:
+        try:
+            text = open(os.path.join(self._folder, "zygote.log"), "rb").read()[-1500:].decode("utf-8", "replace")
+        except OSError:
+            return ""
+        return f": {text.strip()}" if text.strip() else ""
+
+    def fork(self, spec: dict, fds: list[int], deadline: float) -> ForkedSandbox:
+        return fork_from(self.address, spec, fds, deadline)
+
+    def close(self) -> None:
+        if self._process is not None:
+            try:
+                os.killpg(self._process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self._process.wait()
+            self._process = None
+        if self._folder:
+            shutil.rmtree(self._folder, ignore_errors=True)
+            self._folder = None
+
+
+class ZygoteAddress:
+    """A zygote someone else started (the batch): only its socket is known here."""
+
+    def __init__(self, address: str):
+        self.address = address
+
+    def fork(self, spec: dict, fds: list[int], deadline: float) -> ForkedSandbox:
+        return fork_from(self.address, spec, fds, deadline)
+
+    def close(self) -> None:
+        pass
+
+
+def fork_from(address: str, spec: dict, fds: list[int], deadline: float) -> ForkedSandbox:
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    try:
+        conn.settimeout(max(deadline - time.monotonic(), 0.1))
+        conn.connect(address)
+        socket.send_fds(conn, [json.dumps(spec).encode()], fds)
+        reply = conn.recv(4096)
+        conn.settimeout(None)
+        pid = json.loads(reply)["pid"]
+    except (OSError, ValueError, KeyError) as exc:
+        conn.close()
+        raise SandboxError(f"the sandbox zygote did not fork a sandbox ({exc or type(exc).__name__})") from None
+    return ForkedSandbox(pid, conn)
 
 
 def prepare_scratch(base: Path, files_from: list[Path], uid: int | None) -> Path:

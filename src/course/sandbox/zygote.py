@@ -1,0 +1,247 @@
+"""The warm parent of sandboxes: imports the heavy libraries once, forks one fresh sandbox per request.
+
+Started by `Zygote.start()` as `python -I -m course.sandbox.zygote CONFIG_JSON`. It stays
+single-threaded (fork is only safe then) and never runs student code itself. Each judge
+request is one SOCK_SEQPACKET message on a unix socket: a JSON spec plus four descriptors
+(requests in, replies out, student stdout, student stderr). For each request it forks:
+
+    zygote ── A: setsid, unshare(mount, net, pid[, user]) ── B: pid 1 of the new pid namespace,
+                                                                /proc remounted, confine(), serve
+
+A waits for B and exits with B's fate (128 + signal), like `unshare --fork`; when B dies the
+kernel kills everything left in its pid namespace. The zygote answers the judge with A's pid,
+then later with A's exit status, on the same connection. A child is never reused: every
+sandbox starts from the zygote's pristine memory, which holds imports and nothing else.
+"""
+from __future__ import annotations
+
+import ctypes
+import importlib
+import json
+import os
+import selectors
+import signal
+import socket
+import sys
+
+PR_SET_PDEATHSIG = 1
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 0x2, 0x4, 0x8, 0x4000, 1 << 18
+
+_FDS_PER_REQUEST = 4
+
+
+def exit_code(status: int) -> int:
+    """waitpid status as a shell would report it: the exit code, or 128 + the signal."""
+    return 128 + os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+
+
+def _thread_count() -> int:
+    return len(os.listdir("/proc/self/task"))
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        from course.sandbox.isolation import IsolationError
+
+        raise IsolationError(f"{what} failed: {os.strerror(ctypes.get_errno())}")
+
+
+def _enter_namespaces(level: str) -> None:
+    """Runs in A. After this, A's next child is pid 1 of a fresh pid namespace."""
+    from course.sandbox.isolation import _libc
+
+    uid, gid = os.getuid(), os.getgid()
+    flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID
+    if level == "userns":
+        flags |= CLONE_NEWUSER
+    _check(_libc.unshare(flags), "unshare")
+    if level == "userns":  # map ourselves to root inside, as `unshare --map-root-user` does
+        for name, text in (("setgroups", "deny"), ("uid_map", f"0 {uid} 1"), ("gid_map", f"0 {gid} 1")):
+            with open(f"/proc/self/{name}", "w") as handle:
+                handle.write(text)
+
+
+def _libc_prctl_deathsig() -> None:
+    from course.sandbox.isolation import _libc
+
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def _remount_proc() -> None:
+    """Runs in B: a /proc that shows only the sandbox's own pid namespace."""
+    from course.sandbox.isolation import _mount
+
+    _mount("none", "/", None, MS_REC | MS_PRIVATE)  # nothing below leaks to the host's mounts
+    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV)
+    _libc_prctl_deathsig()
+
+
+def _become_sandbox(spec: dict, fds: list[int]) -> None:
+    """Runs in the forked child; never returns."""
+    from course.sandbox import child
+
+    child_in, child_out, out_w, err_w = fds
+    try:
+        os.setsid()
+        _libc_prctl_deathsig()  # the zygote died: so does this sandbox
+        for number in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT):
+            signal.signal(number, signal.SIG_DFL)
+        level = spec["level"]
+        if level != "rlimits":
+            _enter_namespaces(level)
+            pid = os.fork()
+            if pid:  # A: mirror B's fate so the judge sees how the sandbox ended
+                os.close(child_in), os.close(child_out)
+                _, status = os.waitpid(pid, 0)
+                os._exit(exit_code(status))
+            _remount_proc()
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.dup2(out_w, 1)
+        os.dup2(err_w, 2)
+        for fd in (null, out_w, err_w):
+            os.close(fd)
+        os.environ.clear()
+        os.environ.update(spec["env"])
+        os.chdir(spec["scratch"])
+    except BaseException as exc:  # noqa: BLE001 - report why, never run student code unconfined
+        child.refuse(child_out, f"{type(exc).__name__}: {exc}")
+    child.run({**spec, "fd_in": child_in, "fd_out": child_out})
+
+
+class _Server:
+    def __init__(self, listener: socket.socket):
+        self.listener = listener
+        self.selector = selectors.DefaultSelector()
+        self.children: dict[int, socket.socket | None] = {}   # A's pid -> the judge's connection
+        self.wake_r, self.wake_w = os.pipe()
+        os.set_blocking(self.wake_r, False)
+        os.set_blocking(self.wake_w, False)
+        signal.set_wakeup_fd(self.wake_w)
+        signal.signal(signal.SIGCHLD, lambda *_: None)  # the wakeup fd does the work
+        self.selector.register(listener, selectors.EVENT_READ, "accept")
+        self.selector.register(self.wake_r, selectors.EVENT_READ, "reap")
+
+    def serve(self) -> None:
+        while True:
+            for key, _ in self.selector.select():
+                if key.data == "accept":
+                    self._accept()
+                elif key.data == "reap":
+                    self._drain_wakeups()
+                    self._reap()
+                else:
+                    self._hangup(key.fileobj, key.data)
+
+    def _accept(self) -> None:
+        try:
+            conn, _ = self.listener.accept()
+        except OSError:
+            return
+        try:
+            message, fds, _, _ = socket.recv_fds(conn, 1 << 20, _FDS_PER_REQUEST)
+            spec = json.loads(message)
+        except (OSError, ValueError):
+            conn.close()
+            return
+        if len(fds) != _FDS_PER_REQUEST:
+            for fd in fds:
+                os.close(fd)
+            conn.close()
+            return
+        pid = os.fork()
+        if pid == 0:
+            try:
+                self._close_all_but(fds)
+                _become_sandbox(spec, fds)
+            finally:
+                os._exit(70)
+        for fd in fds:
+            os.close(fd)
+        self.children[pid] = conn
+        self.selector.register(conn, selectors.EVENT_READ, pid)
+        self._send(conn, {"pid": pid})
+
+    def _close_all_but(self, keep: list[int]) -> None:
+        self.selector.close()
+        self.listener.close()
+        for conn in self.children.values():
+            if conn is not None:
+                conn.close()
+        signal.set_wakeup_fd(-1)
+        os.close(self.wake_r)
+        os.close(self.wake_w)
+
+    def _drain_wakeups(self) -> None:
+        try:
+            while os.read(self.wake_r, 512):
+                pass
+        except BlockingIOError:
+            pass
+
+    def _reap(self) -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            conn = self.children.pop(pid, None)
+            if conn is not None:
+                self._send(conn, {"exit": exit_code(status)})
+                self.selector.unregister(conn)
+                conn.close()
+
+    def _hangup(self, conn: socket.socket, pid: int) -> None:
+        """The judge closed its end: nobody will talk to that sandbox again."""
+        try:
+            if conn.recv(1):
+                return
+        except OSError:
+            pass
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.selector.unregister(conn)
+        conn.close()
+        self.children[pid] = None  # _reap still collects it, and tells no one
+
+    @staticmethod
+    def _send(conn, message: dict) -> None:
+        try:
+            conn.send(json.dumps(message).encode())
+        except OSError:
+            pass
+
+
+def main() -> None:
+    config = json.loads(sys.argv[1])
+    _libc_prctl_deathsig()  # the judge died: so do we
+    try:
+        for name in config.get("preload", []):
+            importlib.import_module(name)
+        from course.sandbox import child  # noqa: F401 - warm too
+
+        if _thread_count() != 1:
+            raise RuntimeError(f"preloading {config.get('preload')} started threads; forking would be unsafe")
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        listener.bind(config["socket"])
+        os.chmod(config["socket"], 0o600)
+        listener.listen(64)
+    except BaseException as exc:  # noqa: BLE001 - the judge shows this
+        print(json.dumps({"ok": False, "error": f"{type(exc).__name__}: {exc}"}), flush=True)
+        os._exit(2)
+    print(json.dumps({"ok": True, "pid": os.getpid()}), flush=True)
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)  # nothing the children inherit may write into the judge's pipe
+    _Server(listener).serve()
+
+
+if __name__ == "__main__":
+    main()
