@@ -1,0 +1,241 @@
+"""Hidden suite of 03_layers_mlp, parts linear, layernorm, embedding, dropout.
+
+Every layer runs in the sandbox on seeded inputs with a RANDOM upstream gradient G; this file
+computes what forward and backward must give with PyTorch in float64 (autograd of sum(G * y)).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from course.judge import StudentError
+from course.judge.check import assert_close, expect, fail
+
+# Student and reference compute the same formulas in float64; they differ only in summation order
+# (matmul, means over <= 11 values), ~1e-15 relative. The inputs below are O(1) to O(100) and the
+# LayerNorm gradients reach O(300) for the tiny-variance rows (1/sqrt(var + eps)), so 1e-8 absolute
+# plus 1e-8 relative is far above round-off and far below any wrong rule (errors >= 1e-4 here:
+# eps outside the sqrt changes 1/sqrt(var + eps) by 5e-6 relative even for var ~ 1).
+ATOL, RTOL = 1e-8, 1e-8
+
+
+def rng_for(seed):
+    return np.random.default_rng(seed)
+
+
+def _t(a, grad=False):
+    return torch.tensor(np.asarray(a), dtype=torch.float64, requires_grad=grad)
+
+
+def _run(sub, what, *args, **kwargs):
+    try:
+        return sub.probe(*args, **kwargs)
+    except StudentError as exc:
+        fail(f"{what}: {exc}")
+
+
+def _check_grads(got, expected, what, inputs):
+    grads = got["grads"]
+    if isinstance(grads, str):
+        fail(f"{what}: layer.grads is {grads}, not a dict")
+    for name, want in expected.items():
+        value = grads.get(name)
+        if value is None:
+            fail(f"{what}: layer.grads['{name}'] is missing after backward")
+        if isinstance(value, str):
+            fail(f"{what}: layer.grads['{name}'] is {value}, not an array")
+        assert_close(value, want, atol=ATOL, rtol=RTOL, what=f"{what}: grads['{name}']", inputs=inputs)
+
+
+# =========================================================================== linear (1)
+LINEAR_CASES = [
+    # x shape (as the layer sees it), in, out, transpose axes (None: contiguous)
+    ((5, 7), 7, 3, None),
+    ((2, 3, 5), 5, 4, None),
+    ((1, 1), 1, 1, None),
+    ((4, 9, 3), 3, 6, (1, 0, 2)),     # a non-contiguous (T, B, d) view of a (B, T, d) array
+]
+
+
+@pytest.mark.part("linear")
+@pytest.mark.parametrize("shape,d_in,d_out,axes", LINEAR_CASES,
+                         ids=[f"{s}-{i}to{o}{'-strided' if a else ''}" for s, i, o, a in LINEAR_CASES])
+def test_linear(sub, shape, d_in, d_out, axes):
+    rng = rng_for(100 + len(shape) * 10 + d_in + d_out)
+    if axes is None:
+        stored = rng.standard_normal(shape)
+        x = stored
+    else:
+        inverse = tuple(np.argsort(axes))
+        stored = rng.standard_normal(tuple(shape[i] for i in inverse))
+        x = np.transpose(stored, axes)
+    W = rng.standard_normal((d_in, d_out))
+    b = rng.standard_normal(d_out)
+    G = rng.standard_normal(shape[:-1] + (d_out,))
+    what = f"Linear({d_in}, {d_out}) on x of shape {shape}" + (" (a non-contiguous view)" if axes else "")
+    got = _run(sub, what, "layer_run", "Linear", {"in_features": d_in, "out_features": d_out},
+               {"W": W, "b": b}, stored, G, list(axes) if axes else None)
+
+    tx, tW, tb = _t(x, True), _t(W, True), _t(b, True)
+    y = tx @ tW + tb
+    y.backward(_t(G))
+    inputs = {"x": x, "W": W, "b": b, "G = dL/dy": G}
+    expect(got["x_untouched"], f"{what}: forward must not modify its input x")
+    assert_close(got["out"], y.detach().numpy(), atol=ATOL, rtol=RTOL, what=f"{what}: forward output", inputs=inputs)
+    assert_close(got["dx"], tx.grad.numpy(), atol=ATOL, rtol=RTOL, what=f"{what}: backward(G) return value dL/dx",
+                 inputs=inputs)
+    _check_grads(got, {"W": tW.grad.numpy(), "b": tb.grad.numpy()}, what, inputs)
+
+
+# =========================================================================== layernorm (1)
+LN_CASES = [
+    # name, x shape, eps, how x is made
+    ("2d", (5, 7), 1e-5, "normal"),
+    ("3d-large", (2, 3, 7), 1e-5, "large"),        # mean 100, std 10
+    ("tiny-var", (4, 9), 1e-5, "tiny"),            # std 1e-3: var = 1e-6 is below eps
+    ("eps1e-3", (3, 5), 1e-3, "tiny"),
+    ("offset", (3, 11), 1e-5, "offset"),           # mean -3e5, std 0.5: one-pass E[x^2]-mu^2 cancels
+    ("strided", (3, 4, 6), 1e-5, "normal"),
+]
+
+
+def _ln_input(rng, shape, how):
+    x = rng.standard_normal(shape)
+    if how == "large":
+        return 100.0 + 10.0 * x
+    if how == "tiny":
+        return 1.0 + 1e-3 * x
+    if how == "offset":
+        return -3e5 + 0.5 * x
+    return x
+
+
+@pytest.mark.part("layernorm")
+@pytest.mark.parametrize("name,shape,eps,how", LN_CASES, ids=[c[0] for c in LN_CASES])
+def test_layernorm(sub, name, shape, eps, how):
+    rng = rng_for(200 + len(name))
+    axes = None
+    if name == "strided":                       # a (B, T, D) view of a (T, B, D) array
+        axes = [1, 0, 2]
+        stored = _ln_input(rng, (shape[1], shape[0], shape[2]), how)
+        x = np.transpose(stored, axes)
+    else:
+        stored = x = _ln_input(rng, shape, how)
+    d = shape[-1]
+    gamma = 1.0 + 0.5 * rng.standard_normal(d)
+    beta = rng.standard_normal(d)
+    G = rng.standard_normal(shape)
+    what = f"LayerNorm({d}, eps={eps:g}) on x of shape {shape}" + (
+        {"large": " (mean 100, std 10)", "tiny": " (std 1e-3: variance below eps)",
+         "offset": " (mean -3e5, std 0.5)"}.get(how, "")) + (" (a non-contiguous view)" if axes else "")
+    got = _run(sub, what, "layer_run", "LayerNorm", {"dim": d, "eps": eps}, {"gamma": gamma, "beta": beta},
+               stored, G, axes)
+
+    tx, tg, tb = _t(x, True), _t(gamma, True), _t(beta, True)
+    y = F.layer_norm(tx, (d,), tg, tb, eps)
+    y.backward(_t(G))
+    inputs = {"x": x, "gamma": gamma, "beta": beta, "G = dL/dy": G}
+    expect(got["x_untouched"], f"{what}: forward must not modify its input x")
+    # a relative check only: with the offset -3e5 the tolerance must not scale with |x|
+    assert_close(got["out"], y.detach().numpy(), atol=ATOL, rtol=RTOL, what=f"{what}: forward output", inputs=inputs)
+    assert_close(got["dx"], tx.grad.numpy(), atol=ATOL, rtol=RTOL, what=f"{what}: backward(G) return value dL/dx",
+                 inputs=inputs)
+    _check_grads(got, {"gamma": tg.grad.numpy(), "beta": tb.grad.numpy()}, what, inputs)
+
+
+# =========================================================================== embedding (1)
+EMB_CASES = [
+    # name, ids shape, V, D
+    ("1d-repeats", (11,), 7, 5),
+    ("2d", (3, 5), 13, 4),
+    ("2d-strided", (5, 3), 6, 3),
+]
+
+
+@pytest.mark.part("embedding")
+@pytest.mark.parametrize("name,shape,V,D", EMB_CASES, ids=[c[0] for c in EMB_CASES])
+def test_embedding(sub, name, shape, V, D):
+    rng = rng_for(300 + V)
+    axes = None
+    if name == "2d-strided":
+        axes = [1, 0]
+        stored = rng.integers(0, V, size=(shape[1], shape[0]))
+        ids = stored.T
+    else:
+        stored = ids = rng.integers(0, V, size=shape)
+    if name == "1d-repeats":
+        stored = ids = np.array([3, 0, 3, 6, 3, 1, 0, 3, 5, 1, 3])   # id 3 five times, id 2 and 4 never
+    W = rng.standard_normal((V, D))
+    G = rng.standard_normal(ids.shape + (D,))
+    what = f"Embedding({V}, {D}) on ids of shape {ids.shape}" + (" (a non-contiguous view)" if axes else "")
+    got = _run(sub, what, "layer_run", "Embedding", {"num_embeddings": V, "dim": D}, {"W": W}, stored, G, axes)
+
+    tW = _t(W, True)
+    y = F.embedding(torch.tensor(ids), tW)
+    y.backward(_t(G))
+    inputs = {"ids": ids, "G = dL/dy": G}
+    expect(got["x_untouched"], f"{what}: forward must not modify the ids")
+    assert_close(got["out"], y.detach().numpy(), atol=ATOL, rtol=RTOL, what=f"{what}: forward output", inputs=inputs)
+    _check_grads(got, {"W": tW.grad.numpy()}, what + " (repeated ids must add up)", inputs)
+
+
+# =========================================================================== dropout (1)
+def _away_from_zero(rng, shape):
+    x = rng.standard_normal(shape)
+    return np.sign(x + (x == 0)) * (0.1 + np.abs(x))     # |x| >= 0.1: a zero output means "dropped"
+
+
+DROPOUT_TRAIN = [(0.3, (101, 99)), (0.75, (3, 37, 41)), (0.5, (1, 2001))]
+
+
+@pytest.mark.part("dropout")
+@pytest.mark.parametrize("p,shape", DROPOUT_TRAIN, ids=[f"p{p}-{s}" for p, s in DROPOUT_TRAIN])
+def test_dropout_train(sub, p, shape):
+    rng = rng_for(400 + int(p * 100))
+    x = _away_from_zero(rng, shape)
+    G = rng.standard_normal(shape)
+    what = f"Dropout({p}) in training mode on x of shape {shape}"
+    got = _run(sub, what, "dropout_run", p, 7, x, G, "train", 2)
+    expect(got["x_untouched"], f"{what}: forward must not modify its input x")
+    out, out2 = got["outs"]
+    for value in (out, out2):
+        if not isinstance(value, np.ndarray) or value.shape != x.shape:
+            fail(f"{what}: forward returned {getattr(value, 'shape', value)}, expected an array of shape {x.shape}")
+    kept = out != 0
+    n = x.size
+    # the fraction dropped is Binomial(n, p) / n: 6 standard deviations (~2e-9 two-sided) of slack
+    sd = np.sqrt(p * (1 - p) / n)
+    dropped = 1.0 - kept.mean()
+    expect(abs(dropped - p) <= 6 * sd,
+           f"{what}: {dropped:.3f} of the elements were zeroed; expected about p = {p} (each dropped with probability p)")
+    assert_close(out[kept], x[kept] / (1 - p), atol=1e-12, rtol=1e-12,
+                 what=f"{what}: the kept elements (must be x / (1 - p), inverted dropout)")
+    expect(not np.array_equal(out2 != 0, kept), f"{what}: two forward calls used the same mask; draw a new mask every call")
+    # backward belongs to the LAST forward call
+    kept2 = out2 != 0
+    assert_close(got["dx"], np.where(kept2, G / (1 - p), 0.0), atol=1e-12, rtol=1e-12,
+                 what=f"{what}: backward(G) (must use the mask of the last forward call, scaled by 1/(1-p))")
+
+
+@pytest.mark.part("dropout")
+@pytest.mark.parametrize("p", [0.3, 0.9])
+def test_dropout_eval_is_identity(sub, p):
+    rng = rng_for(450)
+    x = _away_from_zero(rng, (7, 13))
+    G = rng.standard_normal((7, 13))
+    what = f"Dropout({p}) after .eval()"
+    got = _run(sub, what, "dropout_run", p, 3, x, G, "eval", 1)
+    assert_close(got["outs"][0], x, atol=0.0, what=f"{what}: forward (must return x unchanged in eval mode)")
+    assert_close(got["dx"], G, atol=0.0, what=f"{what}: backward(G) (must return G unchanged in eval mode)")
+
+
+@pytest.mark.part("dropout")
+def test_dropout_p_zero(sub):
+    rng = rng_for(460)
+    x = _away_from_zero(rng, (5, 9))
+    G = rng.standard_normal((5, 9))
+    got = _run(sub, "Dropout(0.0) in training mode", "dropout_run", 0.0, 3, x, G, "train", 1)
+    assert_close(got["outs"][0], x, atol=1e-15, what="Dropout(0.0) in training mode: forward (nothing is dropped)")
+    assert_close(got["dx"], G, atol=1e-15, what="Dropout(0.0) in training mode: backward(G)")

@@ -1,0 +1,134 @@
+"""Hidden suite of 03_layers_mlp, parts softmax_jacobian and cross_entropy.
+
+Expected values come from PyTorch in float64: torch.softmax, and full Jacobians of softmax and
+log_softmax from torch.autograd.functional.jacobian, row by row (J[i, j] = d out_i / d x_j).
+cross_entropy is compared with F.cross_entropy (mean) and its autograd gradient.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch.autograd.functional import jacobian
+
+from course.judge import StudentError
+from course.judge.check import assert_close, expect, fail
+
+# Same float64 formulas on both sides: softmax values and Jacobian entries are in [-1, 1] and agree
+# to ~1e-15; the losses are up to ~2000 (logits of magnitude 1000), so the loss tolerance is relative.
+# A transposed log-softmax Jacobian or a missing max shift errs by O(0.1) or gives inf/nan.
+ATOL, RTOL = 1e-10, 1e-10
+
+
+def rng_for(seed):
+    return np.random.default_rng(seed)
+
+
+def _inputs():
+    rng = rng_for(500)
+    big = 500.0 * rng.standard_normal((3, 9))                  # logits of magnitude ~1000, both signs
+    big[0, :3] = [1000.0, 1000.0, -1000.0]
+    return [
+        ("7", rng.standard_normal(7)),
+        ("4x7", rng.standard_normal((4, 7))),
+        ("2x3x5", 2.0 * rng.standard_normal((2, 3, 5))),
+        ("3x9-large", big),
+        ("2x5-all-equal-negative", np.full((2, 5), -1e4)),
+    ]
+
+
+INPUTS = _inputs()
+
+
+def _call(sub, name, x):
+    try:
+        got = sub.probe("call_fn", name, x)
+    except StudentError as exc:
+        fail(f"{name}(x) for x of shape {x.shape}: {exc}")
+    if got["value"] is None or isinstance(got["value"], str):
+        fail(f"{name}(x) for x of shape {x.shape} returned {got['type']}, not an array")
+    expect(got["x_untouched"], f"{name}(x) must not modify its input x")
+    return got["value"]
+
+
+def _row_jacobians(fn, x):
+    """(..., C) -> (..., C, C) with J[..., i, j] = d fn(row)_i / d row_j, row by row."""
+    rows = x.reshape(-1, x.shape[-1])
+    Js = [jacobian(fn, torch.tensor(r, dtype=torch.float64)).numpy() for r in rows]
+    return np.stack(Js).reshape(x.shape + (x.shape[-1],))
+
+
+def _small(x):
+    return x if x.size <= 12 else None
+
+
+@pytest.mark.part("softmax_jacobian")
+@pytest.mark.parametrize("name,x", INPUTS, ids=[n for n, _ in INPUTS])
+def test_softmax(sub, name, x):
+    got = _call(sub, "softmax", x)
+    want = torch.softmax(torch.tensor(x, dtype=torch.float64), dim=-1).numpy()
+    assert_close(got, want, atol=ATOL, rtol=RTOL, what=f"softmax(x) over the last axis, x of shape {x.shape}"
+                 + (" with logits of magnitude ~1000 (subtract the row max)" if "large" in name or "neg" in name else ""),
+                 inputs=_small(x))
+
+
+@pytest.mark.part("softmax_jacobian")
+@pytest.mark.parametrize("name,x", INPUTS[:4], ids=[n for n, _ in INPUTS[:4]])
+def test_softmax_jacobian(sub, name, x):
+    got = _call(sub, "softmax_jacobian", x)
+    want = _row_jacobians(lambda r: torch.softmax(r, dim=-1), x)
+    assert_close(got, want, atol=ATOL, rtol=RTOL,
+                 what=f"softmax_jacobian(x) for x of shape {x.shape} (J[..., i, j] = d s_i / d x_j)", inputs=_small(x))
+
+
+@pytest.mark.part("softmax_jacobian")
+@pytest.mark.parametrize("name,x", INPUTS[:4], ids=[n for n, _ in INPUTS[:4]])
+def test_log_softmax_jacobian(sub, name, x):
+    got = _call(sub, "log_softmax_jacobian", x)
+    want = _row_jacobians(lambda r: torch.log_softmax(r, dim=-1), x)
+    assert_close(got, want, atol=ATOL, rtol=RTOL,
+                 what=f"log_softmax_jacobian(x) for x of shape {x.shape} (J[..., i, j] = d log s_i / d x_j: "
+                      f"row i = output, column j = input)", inputs=_small(x))
+
+
+# =========================================================================== cross_entropy (1)
+def _ce_cases():
+    rng = rng_for(600)
+    large = 1000.0 * np.array([[1.0, -1.0, 0.5], [-1.0, 1.0, 1.0], [0.2, -0.7, 1.0], [1.0, 1.0, -1.0], [-0.3, 0.0, 0.9]])
+    return [
+        ("7x5", rng.standard_normal((7, 5)), rng.integers(0, 5, 7)),
+        ("1x4", rng.standard_normal((1, 4)), np.array([3])),
+        ("9x11-shifted", rng.standard_normal((9, 11)) * 3.0 - 500.0, rng.integers(0, 11, 9)),
+        # the targets sit on the smallest logits: softmax underflows to 0 there, log(0) = -inf
+        ("5x3-large", large, np.array([1, 0, 1, 2, 1])),
+    ]
+
+
+CE_CASES = _ce_cases()
+
+
+@pytest.mark.part("cross_entropy")
+@pytest.mark.parametrize("name,logits,targets", CE_CASES, ids=[c[0] for c in CE_CASES])
+def test_cross_entropy(sub, name, logits, targets):
+    what = f"cross_entropy(logits of shape {logits.shape}, targets of shape {targets.shape})" + (
+        " with logits of magnitude ~1000 (use log-sum-exp)" if "large" in name else "")
+    try:
+        got = sub.probe("ce_run", logits, targets)
+    except StudentError as exc:
+        fail(f"{what}: {exc}")
+    if not got["ok"]:
+        fail(f"{what} must return a tuple (loss, dlogits), got {got['type']}")
+    tz = torch.tensor(logits, dtype=torch.float64, requires_grad=True)
+    loss = F.cross_entropy(tz, torch.tensor(targets, dtype=torch.int64))
+    loss.backward()
+    inputs = {"logits": _small(logits), "targets": targets} if logits.size <= 12 else {"targets": targets}
+    value = got["loss"]
+    if isinstance(value, np.ndarray) and value.size == 1:
+        value = float(value.reshape(()))
+    if not isinstance(value, float):
+        fail(f"{what}: the loss must be a single number, got {got['loss_type']}"
+             + (f" of shape {value.shape}" if isinstance(value, np.ndarray) else ""))
+    assert_close(value, loss.item(), atol=ATOL, rtol=RTOL, what=f"{what}: loss (the MEAN over the batch)", inputs=inputs)
+    assert_close(got["grad"], tz.grad.numpy(), atol=ATOL, rtol=RTOL,
+                 what=f"{what}: dlogits (must be (softmax - onehot) / N)", inputs=inputs)
