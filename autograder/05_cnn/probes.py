@@ -1,0 +1,230 @@
+"""Probes for 05_cnn. They run INSIDE the sandbox, next to the student's notebook.
+
+Every graded part is probed in isolation: the notebook functions that are NOT under test are
+swapped for the reference versions below for the duration of one probe, so a mistake in one part
+never costs points in another (the notebook tells students so):
+
+  conv_formulas   conv_output_size, conv2d_params, conv2d_flops: the student's, called directly.
+  conv2d          the student's im2col and conv2d; the reference conv_output_size.
+  maxpool         the student's maxpool2d_forward / maxpool2d_backward; the reference
+                  conv_output_size and im2col.
+  resnet_block    the student's BasicBlock (built from nn.Conv2d / nn.BatchNorm2d).
+
+While conv2d, im2col and max-pooling run, the torch functions that would do the exercise for the
+student (F.conv2d, F.unfold, F.max_pool2d, ...) raise an error that says so.
+
+Probes only run the student's code and report what it produced; every expected value is computed
+by the hidden tests in the judge process.
+"""
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+_MISSING = object()
+_UNFOLD = F.unfold          # captured before any patching: the reference im2col uses it
+
+
+# --------------------------------------------------------------------------- reference pieces
+def _pair(v):
+    if isinstance(v, (tuple, list)):
+        return int(v[0]), int(v[1])
+    return int(v), int(v)
+
+
+def _ref_conv_output_size(size, kernel_size, stride=1, padding=0):
+    if size + 2 * padding < kernel_size:
+        raise ValueError(f"kernel of size {kernel_size} does not fit in an input of size {size} "
+                         f"with padding {padding}")
+    return (size + 2 * padding - kernel_size) // stride + 1
+
+
+def _ref_im2col(x, kernel_size, stride=1, padding=0):
+    return _UNFOLD(x, _pair(kernel_size), dilation=1, padding=_pair(padding), stride=_pair(stride))
+
+
+# --------------------------------------------------------------------------- isolation helpers
+class _Swap:
+    """Temporarily replace notebook globals (functions not under test) by reference versions."""
+
+    def __init__(self, **refs):
+        self.refs = refs
+        self.saved = {}
+
+    def __enter__(self):
+        for name, ref in self.refs.items():
+            self.saved[name] = getattr(student, name) if name in student else _MISSING
+            setattr(student, name, ref)
+        return self
+
+    def __exit__(self, *exc):
+        ns = student._namespace
+        for name, old in self.saved.items():
+            if old is _MISSING:
+                ns.pop(name, None)
+            else:
+                ns[name] = old
+        return False
+
+
+def _forbidden(qualname, hint):
+    def blocked(*args, **kwargs):
+        raise RuntimeError(f"{qualname} may not be used in this exercise: {hint}")
+    return blocked
+
+
+_CONV_HINT = "build conv2d from your im2col and one matrix multiply"
+_UNFOLD_HINT = "build im2col from F.pad and slicing / Tensor.unfold"
+_POOL_HINT = "compute the window maxima and their gradient yourself"
+_BLOCKED = [
+    (torch.nn.functional, "conv2d", "torch.nn.functional.conv2d", _CONV_HINT),
+    (torch, "conv2d", "torch.conv2d", _CONV_HINT),
+    (torch, "convolution", "torch.convolution", _CONV_HINT),
+    (torch.nn.functional, "unfold", "torch.nn.functional.unfold", _UNFOLD_HINT),
+    (torch.nn.functional, "max_pool2d", "torch.nn.functional.max_pool2d", _POOL_HINT),
+    (torch.nn.functional, "max_pool2d_with_indices", "torch.nn.functional.max_pool2d_with_indices", _POOL_HINT),
+    (torch, "max_pool2d", "torch.max_pool2d", _POOL_HINT),
+    (torch, "max_pool2d_with_indices", "torch.max_pool2d_with_indices", _POOL_HINT),
+]
+
+
+class _Blocked:
+    """The torch functions that would do the exercise raise while the student's code runs."""
+
+    def __enter__(self):
+        self.saved = []
+        for module, attr, qualname, hint in _BLOCKED:
+            if hasattr(module, attr):
+                self.saved.append((module, attr, getattr(module, attr)))
+                setattr(module, attr, _forbidden(qualname, hint))
+        return self
+
+    def __exit__(self, *exc):
+        for module, attr, original in reversed(self.saved):
+            setattr(module, attr, original)
+        return False
+
+
+# --------------------------------------------------------------------------- reporting helpers
+def _tensor_report(out):
+    """type, dtype, shape and float64 values of a returned tensor (values None if not a tensor)."""
+    info = {"type": type_name(out), "dtype": None, "value": None}
+    if isinstance(out, torch.Tensor):
+        info["dtype"] = str(out.dtype).replace("torch.", "")
+        info["value"] = out.detach().to(torch.float64).cpu().numpy()
+    return info
+
+
+def _input(x, layout):
+    """A float64 NCHW tensor from the judge's array. layout 'nhwc_view': x arrives as NHWC and is
+    handed over as x.permute(0, 3, 1, 2), a non-contiguous view (as from channels-last storage)."""
+    t = torch.tensor(np.array(x, dtype=np.float64))
+    if layout == "nhwc_view":
+        t = t.permute(0, 3, 1, 2)
+    return t
+
+
+def _arg(v):
+    """kernel_size / stride / padding: ints stay ints, pairs (lists on the wire) become tuples."""
+    return tuple(v) if isinstance(v, list) else v
+
+
+def _number(value):
+    if isinstance(value, bool):
+        return {"type": "bool", "value": None}
+    if isinstance(value, (int, np.integer)):
+        return {"type": "int", "value": int(value)}
+    if isinstance(value, (float, np.floating)):
+        return {"type": "float", "value": float(value)}
+    return {"type": type_name(value), "value": None}
+
+
+# --------------------------------------------------------------------------- probes
+def formulas(name, cases):
+    """Call student.<name>(*args, **kwargs) for each case; report the value or the exception."""
+    fn = getattr(student, name)
+    results = []
+    for args, kwargs in cases:
+        args = [_arg(a) for a in args]
+        kwargs = {k: _arg(v) for k, v in (kwargs or {}).items()}
+        try:
+            results.append(_number(fn(*args, **kwargs)))
+        except Exception as exc:  # noqa: BLE001 - reported to the judge, which decides
+            results.append({"type": "error", "value": None, "error": f"{type(exc).__name__}: {exc}"})
+    return results
+
+
+def im2col(x, kernel_size, stride, padding, layout="nchw"):
+    t = _input(x, layout)
+    before = t.clone()
+    with _Swap(conv_output_size=_ref_conv_output_size), _Blocked():
+        out = student.im2col(t, _arg(kernel_size), _arg(stride), _arg(padding))
+    report = _tensor_report(out)
+    report["input_unchanged"] = bool(torch.equal(t, before))
+    return report
+
+
+def conv2d(x, weight, bias, stride, padding, layout="nchw"):
+    t = _input(x, layout)
+    w = torch.tensor(np.array(weight, dtype=np.float64))
+    b = None if bias is None else torch.tensor(np.array(bias, dtype=np.float64))
+    before = t.clone()
+    with _Swap(conv_output_size=_ref_conv_output_size), _Blocked():
+        out = student.conv2d(t, w, b, stride=_arg(stride), padding=_arg(padding))
+    report = _tensor_report(out)
+    report["input_unchanged"] = bool(torch.equal(t, before))
+    return report
+
+
+def maxpool(x, kernel_size, stride=None, grad_out=None, layout="nchw"):
+    """Forward, then (when grad_out is given) backward with that upstream gradient."""
+    t = _input(x, layout)
+    before = t.clone()
+    ks, st = _arg(kernel_size), _arg(stride)
+    report = {}
+    with _Swap(conv_output_size=_ref_conv_output_size, im2col=_ref_im2col), _Blocked():
+        if st is None:
+            out, cache = student.maxpool2d_forward(t, ks)
+        else:
+            out, cache = student.maxpool2d_forward(t, ks, st)
+        report["out"] = _tensor_report(out)
+        if grad_out is not None:
+            G = torch.tensor(np.array(grad_out, dtype=np.float64))
+            G_before = G.clone()
+            grad_x = student.maxpool2d_backward(G, cache)
+            report["grad"] = _tensor_report(grad_x)
+            report["grad_out_unchanged"] = bool(torch.equal(G, G_before))
+    report["input_unchanged"] = bool(torch.equal(t, before))
+    return report
+
+
+def basic_block(in_planes, planes, stride, state, x, train=False, grad_out=None):
+    """Build student.BasicBlock(in_planes, planes, stride), load the judge's weights (float64),
+    run forward in train or eval mode and, with grad_out, backward. Reports the state_dict layout
+    when it does not match the judge's, otherwise the output and the gradients."""
+    torch.manual_seed(0)
+    block = student.BasicBlock(in_planes, planes, stride)
+    report = {"is_module": isinstance(block, torch.nn.Module), "layout_ok": False}
+    if not report["is_module"]:
+        report["type"] = type_name(block)
+        return report
+    block = block.double()
+    own = block.state_dict()
+    report["keys"] = {k: list(v.shape) for k, v in own.items()}
+    if set(own) != set(state) or any(list(own[k].shape) != list(np.shape(state[k])) for k in state):
+        return report
+    block.load_state_dict({
+        k: torch.tensor(np.array(v), dtype=own[k].dtype) for k, v in state.items()
+    }, strict=True)
+    report["layout_ok"] = True
+    block.train(bool(train))
+    t = torch.tensor(np.array(x, dtype=np.float64), requires_grad=True)
+    out = block(t)
+    report["out"] = _tensor_report(out)
+    if grad_out is not None and isinstance(out, torch.Tensor) and out.requires_grad:
+        out.backward(torch.tensor(np.array(grad_out, dtype=np.float64)))
+        report["grad_x"] = None if t.grad is None else t.grad.numpy()
+        report["param_grads"] = {
+            name: (None if p.grad is None else p.grad.detach().numpy()) for name, p in block.named_parameters()
+        }
+    report["running"] = {k: v.detach().numpy() for k, v in block.state_dict().items() if "running" in k}
+    return report
