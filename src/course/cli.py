@@ -1,4 +1,4 @@
-"""The `course` command: release, lint, grade, validate, demo."""
+"""The `course` command: release, lint, grade, validate, demo, roster, hub, feedback."""
 from __future__ import annotations
 
 import argparse
@@ -104,6 +104,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="demo")
     demo.add_argument("-j", "--jobs", type=int, default=_jobs_default())
     demo.set_defaults(func=cmd_demo)
+
+    from course import hub_cli  # roster, hub, feedback
+
+    hub_cli.add_commands(commands, _jobs_default)
     return parser
 
 
