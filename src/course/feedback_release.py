@@ -1,0 +1,53 @@
+"""Feedback through nbgrader's exchange: `course feedback NN_slug`.
+
+`course grade` writes <autograded>/<student>/<NN>/feedback.html. nbgrader's release_feedback
+publishes <course>/feedback/<student>/<NN>/<notebook>.html under a name hashed from the
+submission's secret (submission_secret.txt, written by `nbgrader submit` and kept by
+`nbgrader collect`), which only that student's fetch_feedback can compute. This module lays the
+judge's pages out that way and then runs nbgrader's own ExchangeReleaseFeedback, so the
+student's `nbgrader fetch_feedback` and the Assignments tab find them.
+"""
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+from course.batch import find_notebook
+from course.paths import CourseError
+
+
+def stage(course_dir: Path, assignment: str, autograded: Path | None = None) -> list[str]:
+    """Copy each graded student's feedback.html into nbgrader's feedback/ layout."""
+    course_dir = Path(course_dir)
+    autograded = Path(autograded or course_dir / "autograded")
+    staged = []
+    for page in sorted(autograded.glob(f"*/{assignment}/feedback.html")):
+        student = page.parent.parent.name
+        submission = course_dir / "submitted" / student / assignment
+        secret = submission / "submission_secret.txt"
+        timestamp = submission / "timestamp.txt"
+        if not (secret.exists() and timestamp.exists()):
+            print(f"{student}: no collected submission with a secret in {submission}; "
+                  f"feedback not released", file=sys.stderr)
+            continue
+        notebook_id = find_notebook(submission, assignment).stem
+        dest = course_dir / "feedback" / student / assignment
+        dest.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(page, dest / f"{notebook_id}.html")
+        shutil.copyfile(secret, dest / "submission_secret.txt")
+        shutil.copyfile(timestamp, dest / "timestamp.txt")
+        staged.append(student)
+    return staged
+
+
+def release(course_dir: Path, assignment: str, course_id: str, exchange_root: Path,
+            autograded: Path | None = None) -> list[str]:
+    """Stage and release every graded student's feedback; returns the students released."""
+    staged = stage(course_dir, assignment, autograded)
+    if not staged:
+        raise CourseError(f"no graded, collected submissions of {assignment} under {course_dir}")
+    from course.hub import exchange
+
+    exchange("ReleaseFeedback", course_dir, course_id, exchange_root, assignment)
+    return staged

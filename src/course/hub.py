@@ -1,0 +1,642 @@
+"""The embedded JupyterHub (`make hub`, `course hub start`): one machine, real system users.
+
+Everything the hub and the people on it need lives in one state directory (default
+/var/lib/course-hub/<course_id>, or $COURSE_HUB_STATE), never inside the repository, so it works
+when the repository sits under a private (0700) directory such as /root:
+
+    <state>/hub.json             settings the hub config reads (ports, paths, tokens; 0600)
+    <state>/roster.json          the course roster (`course roster add`; 0600)
+    <state>/jupyterhub.sqlite    the hub database, cookie secret, first-use password hashes
+    <state>/exchange/            nbgrader's exchange (world-writable, sticky: nbgrader's model)
+    <state>/course/              the grader account's nbgrader course directory (0700): the
+                                 release, gradebook.db, submitted/, autograded/, feedback/
+    <state>/jupyter/student/     Jupyter config for student servers (JUPYTER_CONFIG_PATH):
+                                 exchange, course id, formgrader and create_assignment disabled
+    <state>/venv/                only when the project's .venv is not reachable by other users:
+                                 a hard-linked copy of it that student servers run from
+
+Students and staff are system users (homes 0700 under --home-base, default /home); the grader
+account `grader-<course_id>` runs formgrader as a hub service; instructors and TAs reach it
+through the `formgrade-<course_id>` group's role (access:services), not as hub admins.
+"""
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from course import roster as roster_mod
+from course.paths import Course, CourseError, course_id as read_course_id
+
+REPO = Path(__file__).resolve().parents[2]
+HUB_CONFIG = REPO / "hub" / "jupyterhub_config.py"
+CHP = REPO / "node_modules" / ".bin" / "configurable-http-proxy"
+STAMP = ".installed"  # make install touches .venv/.installed
+
+
+@dataclass
+class Settings:
+    course_id: str
+    course_root: str          # the repository (source/, release/, autograder/)
+    state: str
+    home_base: str = "/home"
+    ip: str = "127.0.0.1"
+    port: int = 8000
+    hub_port: int = 8081
+    proxy_api_port: int = 8001
+    formgrader_port: int = 8002
+    student_python: str = ""
+    service_python: str = ""
+    cli_token: str = ""
+    proxy_token: str = ""
+    idle_timeout: int = 3600          # seconds without activity before a server is culled
+    cull_every: int = 300
+    interrupt_timeout: int = 10       # LocalProcessSpawner SIGINT -> SIGTERM -> SIGKILL steps
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def grader(self) -> str:
+        return f"grader-{self.course_id}"
+
+    @property
+    def formgrade_group(self) -> str:
+        return f"formgrade-{self.course_id}"
+
+    @property
+    def student_group(self) -> str:
+        return f"nbgrader-{self.course_id}"
+
+    @property
+    def service(self) -> str:
+        """formgrader's hub service name: /services/<course_id>/formgrader."""
+        return self.course_id
+
+    @property
+    def url(self) -> str:
+        host = "127.0.0.1" if self.ip in ("", "0.0.0.0") else self.ip
+        return f"http://{host}:{self.port}"
+
+    @property
+    def exchange(self) -> Path:
+        return Path(self.state) / "exchange"
+
+    @property
+    def course_dir(self) -> Path:
+        return Path(self.state) / "course"
+
+    @property
+    def student_config(self) -> Path:
+        return Path(self.state) / "jupyter" / "student"
+
+    def save(self) -> None:
+        path = Path(self.state) / "hub.json"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(self), indent=1) + "\n")
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, state: Path) -> "Settings":
+        path = Path(state) / "hub.json"
+        if not path.exists():
+            raise CourseError(f"{state}: no hub here yet (run `course hub start` or `make hub` first)")
+        return cls(**json.loads(path.read_text()))
+
+
+def default_state(course: Course) -> Path:
+    if os.environ.get("COURSE_HUB_STATE"):
+        return Path(os.environ["COURSE_HUB_STATE"]).resolve()
+    return Path("/var/lib/course-hub") / read_course_id(course.root)
+
+
+# ---------------------------------------------------------------------------------------------
+# preparing the state directory
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def others_can_reach(path: Path) -> bool:
+    """Can an unprivileged other user traverse to (and execute) path?"""
+    path = Path(path).resolve()
+    for folder in reversed(path.parents):
+        if not folder.stat().st_mode & stat.S_IXOTH:
+            return False
+    mode = path.stat().st_mode
+    return bool(mode & stat.S_IROTH) and (bool(mode & stat.S_IXOTH) or not path.is_dir())
+
+
+def _python_others_can_run(version: str) -> Path | None:
+    """An interpreter of this Python version that unprivileged users can execute."""
+    candidates = [Path(sys.base_prefix) / "bin" / f"python{version}",
+                  Path(f"/usr/bin/python{version}"), Path(f"/usr/local/bin/python{version}")]
+    for candidate in candidates:
+        if candidate.exists() and others_can_reach(candidate.resolve()):
+            return candidate.resolve()
+    return None
+
+
+def student_python(state: Path, prefix: Path | None = None) -> Path:
+    """The Python that student servers and the grader service run.
+
+    The project's .venv when other users can reach it and its interpreter; otherwise (a
+    repository or a pyenv under /root, say) a hard-linked copy under <state>/venv (same files,
+    no extra disk, a reachable path) whose interpreter is one others can run: the base one,
+    else the system's python of the same version.
+    """
+    prefix = Path(prefix or sys.prefix)
+    python = prefix / "bin" / "python"
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    site_packages = prefix / "lib" / f"python{version}" / "site-packages"
+    interpreter_ok = others_can_reach(python.resolve())
+    packages_ok = others_can_reach(prefix / "pyvenv.cfg") and others_can_reach(site_packages)
+    if interpreter_ok and packages_ok:
+        return python
+    interpreter = python.resolve() if interpreter_ok else _python_others_can_run(version)
+    if interpreter is None:
+        raise CourseError(
+            f"student servers run as their own users, and no Python {version} that they can execute "
+            f"was found ({python.resolve()} is in a private directory). Install the system's "
+            f"python{version} (apt-get install python{version}) or make that directory traversable.")
+    copy = Path(state) / "venv"
+    marker = copy / ".course-copy"
+    stamp = prefix / STAMP
+    fingerprint = f"{prefix.resolve()}|{interpreter}|{packages_ok}|{stamp.stat().st_mtime if stamp.exists() else 0}"
+    if marker.exists() and marker.read_text() == fingerprint:
+        return copy / "bin" / "python"
+    shutil.rmtree(copy, ignore_errors=True)
+    if packages_ok:
+        # only the interpreter is private (a pyenv under /root): a small venv on a reachable
+        # interpreter that adds the project's site-packages (and runs their .pth files)
+        target = copy / "lib" / f"python{version}" / "site-packages"
+        target.mkdir(parents=True)
+        (copy / "bin").mkdir()
+        (target / "_course_project.pth").write_text(f"import site; site.addsitedir({str(site_packages)!r})\n")
+        lines = []
+    else:
+        # the packages are private too (a repository under /root): a hard-linked copy
+        done = subprocess.run(["cp", "-al", str(prefix), str(copy)], capture_output=True, text=True)
+        if done.returncode != 0:
+            shutil.rmtree(copy, ignore_errors=True)
+            raise CourseError(
+                f"student servers cannot reach {prefix}, and a hard-linked copy under {copy} failed "
+                f"({done.stderr.strip()}): put the hub state on the same filesystem "
+                f"(COURSE_HUB_STATE=...) or make {prefix} reachable by other users")
+        cfg = copy / "pyvenv.cfg"
+        lines = [line for line in cfg.read_text().splitlines()
+                 if not line.startswith(("home", "executable", "command"))]
+        cfg.unlink()  # a hard link to the original: never write through it
+    for link in copy.joinpath("bin").glob("python*"):
+        if link.is_symlink():
+            link.unlink()
+    for name in ("python", "python3", f"python{version}"):
+        (copy / "bin" / name).symlink_to(interpreter)
+    if not lines:
+        lines = ["include-system-site-packages = false", f"version = {version}"]
+    (copy / "pyvenv.cfg").write_text("\n".join([f"home = {interpreter.parent}", *lines,
+                                                 f"executable = {interpreter}"]) + "\n")
+    for folder in [copy, *[p for p in copy.rglob("*") if p.is_dir()]] if packages_ok else [copy]:
+        os.chmod(folder, 0o755)
+    marker.write_text(fingerprint)
+    return copy / "bin" / "python"
+
+
+def _chown_tree(path: Path, user: str) -> None:
+    entry = pwd.getpwnam(user)
+    for root, dirs, files in os.walk(path):
+        os.chown(root, entry.pw_uid, entry.pw_gid)
+        for name in files:
+            os.chown(os.path.join(root, name), entry.pw_uid, entry.pw_gid, follow_symlinks=False)
+
+
+def _write(path: Path, text: str, mode: int = 0o644) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    os.chmod(path, mode)
+
+
+def _nbgrader_config(settings: Settings, *, student: bool) -> str:
+    lines = [
+        "# written by `course hub`: nbgrader on the course hub",
+        "c = get_config()  # noqa: F821",
+        f"c.CourseDirectory.course_id = {settings.course_id!r}",
+        f"c.Exchange.root = {str(settings.exchange)!r}",
+        "c.Exchange.path_includes_course = False",
+    ]
+    if not student:
+        lines += [
+            f"c.CourseDirectory.root = {str(settings.course_dir)!r}",
+            'c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]',
+        ]
+    return "\n".join(lines) + "\n"
+
+
+STUDENT_SERVER_CONFIG = """\
+# written by `course hub`: students get the assignment list, never formgrader or create_assignment
+c = get_config()  # noqa: F821
+c.ServerApp.jpserver_extensions = {
+    "nbgrader.server_extensions.formgrader": False,
+    "nbgrader.server_extensions.course_list": False,
+    "nbgrader.server_extensions.assignment_list": True,
+    "nbgrader.server_extensions.validate_assignment": True,
+}
+"""
+STUDENT_PAGE_CONFIG = {"disabledExtensions": {
+    "@jupyter/nbgrader:formgrader": True,
+    "@jupyter/nbgrader:create-assignment": True,
+    "@jupyter/nbgrader:course-list": True,
+}}
+
+
+def prepare(course: Course, state: Path, *, home_base: Path = Path("/home"), ip: str = "127.0.0.1",
+            port: int = 8000, idle_timeout: int = 3600,
+            interrupt_timeout: int = 10) -> Settings:
+    """Create or refresh the state directory, the grader account and the released course."""
+    roster_mod.require_root("the course hub")
+    if not CHP.exists():
+        raise CourseError(f"{CHP} is missing: run `npm ci` in {REPO} (make hub does)")
+    state = Path(state).resolve()
+    state.mkdir(parents=True, exist_ok=True)
+    os.chmod(state, 0o755)
+    cid = read_course_id(course.root)
+    try:
+        old = Settings.load(state)
+    except CourseError:
+        old = None
+    fixed_ports = port != 0  # port 0: every port picked free (tests, several hubs on one machine)
+    settings = Settings(
+        course_id=cid, course_root=str(course.root), state=str(state), home_base=str(home_base),
+        ip=ip, port=port or _free_port(),
+        hub_port=8081 if fixed_ports else _free_port(),
+        proxy_api_port=8001 if fixed_ports else _free_port(),
+        formgrader_port=8002 if fixed_ports else _free_port(),
+        cli_token=old.cli_token if old else secrets.token_hex(32),
+        proxy_token=old.proxy_token if old else secrets.token_hex(32),
+        idle_timeout=idle_timeout, interrupt_timeout=interrupt_timeout,
+    )
+    Path(home_base).mkdir(parents=True, exist_ok=True)
+    python = student_python(state)
+    settings.student_python = settings.service_python = str(python)
+    if not roster_mod.user_exists(settings.grader):
+        roster_mod.create_system_user(settings.grader, home_base, f"nbgrader grader for {cid}")
+
+    # the exchange: anyone may write (submit), the sticky bit keeps people to their own entries
+    settings.exchange.mkdir(exist_ok=True)
+    os.chmod(settings.exchange, 0o1777)
+
+    # the grader's course directory: the release and the gradebook, private to the grader
+    cdir = settings.course_dir
+    cdir.mkdir(exist_ok=True)
+    for sub in ("source", "release"):
+        src = course.root / sub
+        if src.is_dir():
+            shutil.copytree(src, cdir / sub, dirs_exist_ok=True)
+    _write(cdir / "nbgrader_config.py", _nbgrader_config(settings, student=False))
+    _write(settings.student_config / "nbgrader_config.py", _nbgrader_config(settings, student=True))
+    _write(settings.student_config / "jupyter_server_config.py", STUDENT_SERVER_CONFIG)
+    _write(settings.student_config / "labconfig" / "page_config.json", json.dumps(STUDENT_PAGE_CONFIG))
+    for folder in (settings.student_config.parent, settings.student_config,
+                   settings.student_config / "labconfig"):
+        os.chmod(folder, 0o755)
+    settings.save()
+    release_assignments(settings, course)
+    sync_gradebook_students(settings)
+    _chown_tree(cdir, settings.grader)
+    os.chmod(cdir, 0o700)
+    return settings
+
+
+def exchange(action: str, course_dir: Path, course_id: str, exchange_root: Path, assignment: str,
+             **options) -> None:
+    """Run one of nbgrader's default exchange steps in-process (ReleaseAssignment, Collect,
+    ReleaseFeedback): the same code as `nbgrader <step>`, without a second start-up."""
+    from nbgrader.auth import Authenticator
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.exchange import default as steps
+    from nbgrader.exchange.abc.exchange import ExchangeError
+    from traitlets.config import Config
+
+    cfg = Config()
+    cfg.CourseDirectory.root = str(course_dir)
+    cfg.CourseDirectory.course_id = course_id
+    cfg.CourseDirectory.assignment_id = assignment
+    cfg.Exchange.root = str(exchange_root)
+    cls = getattr(steps, f"Exchange{action}")
+    for key, value in options.items():
+        cfg[cls.__name__][key] = value
+    coursedir = CourseDirectory(config=cfg)
+    try:
+        cls(coursedir=coursedir, authenticator=Authenticator(config=cfg), config=cfg).start()
+    except ExchangeError as exc:
+        raise CourseError(f"nbgrader {action} of {assignment} failed: {exc}") from None
+
+
+def release_assignments(settings: Settings, course: Course) -> list[str]:
+    """Every assignment of the course into the exchange's outbound (what students fetch)."""
+    from nbgrader.api import Gradebook
+
+    from course import gradebook, notebook as nb
+
+    db_url = f"sqlite:///{settings.course_dir / 'gradebook.db'}"
+    released = []
+    for assignment in course.assignments():
+        release = settings.course_dir / "release" / assignment
+        if not release.is_dir():
+            continue
+        # formgrader lists the assignments of the gradebook: mirror each one from its source
+        with Gradebook(db_url, course_id=settings.course_id) as gb:
+            gradebook.ensure_assignment(gb, assignment, nb.load(course.source_notebook(assignment)))
+        outbound = settings.exchange / settings.course_id / "outbound" / assignment
+        if not _same_tree(release, outbound):
+            exchange("ReleaseAssignment", settings.course_dir, settings.course_id, settings.exchange,
+                     assignment, force=True)
+        released.append(assignment)
+    return released
+
+
+def _same_tree(a: Path, b: Path) -> bool:
+    if not b.is_dir():
+        return False
+    files_a = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+    files_b = sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
+    return files_a == files_b and all((a / f).read_bytes() == (b / f).read_bytes() for f in files_a)
+
+
+def sync_gradebook_students(settings: Settings) -> None:
+    from nbgrader.api import Gradebook
+
+    members = roster_mod.load(Path(settings.state)).values()
+    with Gradebook(f"sqlite:///{settings.course_dir / 'gradebook.db'}", course_id=settings.course_id) as gb:
+        for m in members:
+            if m.role == "student":
+                first, _, last = m.name.partition(" ")
+                gb.update_or_create_student(m.id, first_name=first or None, last_name=last or None,
+                                            email=m.email or None)
+
+
+# ---------------------------------------------------------------------------------------------
+# the JupyterHub configuration (hub/jupyterhub_config.py calls this)
+
+def configure(c, settings: Settings) -> None:
+    """Fill a traitlets config object for the embedded hub from the state directory."""
+    state = Path(settings.state)
+    members = roster_mod.load(state)
+    staff = sorted(m.id for m in members.values() if m.grades)
+    students = sorted(m.id for m in members.values() if m.role == "student")
+
+    c.JupyterHub.ip = settings.ip
+    c.JupyterHub.port = settings.port
+    c.JupyterHub.hub_ip = "127.0.0.1"
+    c.JupyterHub.hub_port = settings.hub_port
+    c.JupyterHub.db_url = f"sqlite:///{state / 'jupyterhub.sqlite'}"
+    c.JupyterHub.cookie_secret_file = str(state / "jupyterhub_cookie_secret")
+    c.JupyterHub.pid_file = str(state / "jupyterhub.pid")
+    c.JupyterHub.cleanup_servers = True
+    c.JupyterHub.cleanup_proxy = True
+    c.ConfigurableHTTPProxy.command = [str(CHP)]
+    c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{settings.proxy_api_port}"
+    c.ConfigurableHTTPProxy.auth_token = settings.proxy_token
+    c.ConfigurableHTTPProxy.should_start = True
+
+    c.JupyterHub.authenticator_class = "course.hub_auth.RosterFirstUseAuthenticator"
+    c.RosterFirstUseAuthenticator.state = str(state)
+    c.FirstUseAuthenticator.dbm_path = str(state / "passwords.dbm")
+    c.FirstUseAuthenticator.create_users = False
+    c.FirstUseAuthenticator.min_password_length = 8
+    c.Authenticator.allowed_users = set(students) | set(staff)
+    c.Authenticator.admin_users = set()
+
+    c.JupyterHub.spawner_class = "jupyterhub.spawner.LocalProcessSpawner"
+    c.Spawner.cmd = [settings.student_python, "-m", "jupyterhub.singleuser"]
+    c.Spawner.default_url = "/lab"
+    c.Spawner.notebook_dir = "~"
+    c.Spawner.environment = {"JUPYTER_CONFIG_PATH": str(settings.student_config),
+                             "PATH": f"{Path(settings.student_python).parent}:/usr/local/bin:/usr/bin:/bin"}
+    # nbgrader's assignment list asks the hub which groups its user is in
+    c.Spawner.server_token_scopes = ["users:activity!user", "access:servers!server",
+                                     "read:users:groups!user"]
+    c.Spawner.start_timeout = 180
+    c.Spawner.http_timeout = 180
+    c.LocalProcessSpawner.interrupt_timeout = settings.interrupt_timeout
+    c.LocalProcessSpawner.term_timeout = settings.interrupt_timeout
+    c.LocalProcessSpawner.kill_timeout = settings.interrupt_timeout
+
+    fg_env = {"JUPYTER_CONFIG_PATH": str(state / "jupyter" / "grader"),
+              "JUPYTERHUB_DEFAULT_URL": "/formgrader",
+              "PATH": f"{Path(settings.service_python).parent}:/usr/local/bin:/usr/bin:/bin"}
+    c.JupyterHub.services = [
+        {"name": "course-cli", "api_token": settings.cli_token},
+        {"name": "idle-culler",
+         "command": [sys.executable, "-m", "jupyterhub_idle_culler",
+                     f"--timeout={settings.idle_timeout}", f"--cull-every={settings.cull_every}"]},
+        {"name": settings.service, "url": f"http://127.0.0.1:{settings.formgrader_port}",
+         "user": settings.grader, "cwd": str(settings.course_dir), "oauth_no_confirm": True,
+         "environment": fg_env,
+         "command": [settings.service_python, "-m", "jupyterhub.singleuser",
+                     f"--port={settings.formgrader_port}", "--ServerApp.ip=127.0.0.1",
+                     f"--ServerApp.root_dir={settings.course_dir}"]},
+    ]
+    c.JupyterHub.load_groups = {
+        settings.formgrade_group: {"users": staff + [settings.grader]},
+        settings.student_group: {"users": students},
+    }
+    c.JupyterHub.load_roles = [
+        {"name": settings.formgrade_group, "groups": [settings.formgrade_group],
+         "scopes": [f"access:services!service={settings.service}"]},
+        {"name": f"{settings.service}-service", "services": [settings.service],
+         "scopes": ["list:users", "read:users:groups", "list:groups", "read:groups"]},
+        {"name": "course-cli", "services": ["course-cli"],
+         "scopes": ["admin:users", "admin:groups", "admin:servers", "list:users", "read:users"]},
+        {"name": "idle-culler", "services": ["idle-culler"],
+         "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"]},
+    ]
+    c.JupyterHub.template_vars = {"announcement_login": (
+        f"{settings.course_id}: log in with your roster id. The first time, the password you type "
+        f"becomes your password (8 characters or more).")}
+
+
+def configure_from_env(c) -> Settings:
+    state = os.environ.get("COURSE_HUB_STATE")
+    if not state:
+        raise RuntimeError("COURSE_HUB_STATE is not set: start the hub with `course hub start`")
+    settings = Settings.load(Path(state))
+    configure(c, settings)
+    return settings
+
+
+# ---------------------------------------------------------------------------------------------
+# talking to the running hub
+
+def api(settings: Settings, method: str, path: str, body=None, timeout: float = 10):
+    url = f"{settings.url}/hub/api{path}"
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method,
+                                     headers={"Authorization": f"token {settings.cli_token}",
+                                              "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        text = response.read()
+    return json.loads(text) if text else None
+
+
+def running(settings: Settings) -> bool:
+    try:
+        api(settings, "GET", "/", timeout=3)
+        return True
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def sync_roster(settings: Settings, added: list[roster_mod.Member]) -> str:
+    """Add roster members and their groups to a running hub; a no-op when it is not running."""
+    if not running(settings):
+        return "the hub is not running: it reads the roster when it starts"
+    names = [m.id for m in added]
+    existing = {u["name"] for u in api(settings, "GET", "/users")}
+    new = [n for n in names if n not in existing]
+    if new:
+        api(settings, "POST", "/users", {"usernames": new})
+    for group, members in ((settings.formgrade_group, [m.id for m in added if m.grades]),
+                           (settings.student_group, [m.id for m in added if m.role == "student"])):
+        if members:
+            api(settings, "POST", f"/groups/{group}/users", {"users": members})
+    return f"the running hub now has {len(new)} new user(s)"
+
+
+# ---------------------------------------------------------------------------------------------
+# starting and stopping
+
+def hub_env(settings: Settings) -> dict:
+    env = dict(os.environ)
+    env["COURSE_HUB_STATE"] = settings.state
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), str(CHP.parent), env.get("PATH", "")])
+    env["CONFIGPROXY_AUTH_TOKEN"] = settings.proxy_token
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+def launch(settings: Settings, log=None) -> subprocess.Popen:
+    """Start jupyterhub (which starts the proxy and services) in its own process group."""
+    cmd = [str(Path(sys.executable).parent / "jupyterhub"), "-f", str(HUB_CONFIG)]
+    return subprocess.Popen(cmd, cwd=settings.state, env=hub_env(settings), stdout=log,
+                            stderr=subprocess.STDOUT if log else None, start_new_session=True)
+
+
+def wait_ready(settings: Settings, process: subprocess.Popen, timeout: float = 120) -> float:
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if process.poll() is not None:
+            raise CourseError(f"jupyterhub exited with status {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{settings.url}/hub/api/", timeout=2):
+                return time.monotonic() - start
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.25)
+    raise CourseError(f"jupyterhub did not answer at {settings.url} within {timeout:.0f} s")
+
+
+def become_subreaper() -> None:
+    """Processes the hub leaves behind (servers, services, the proxy: each in its own session)
+    are re-parented to this process instead of init, so stop() can find and end them."""
+    import ctypes
+
+    PR_SET_CHILD_SUBREAPER = 36
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def stop(process: subprocess.Popen, timeout: float = 30) -> None:
+    """SIGINT (JupyterHub stops servers, services and the proxy), then anything left over."""
+    import psutil
+
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    leftovers = psutil.Process().children(recursive=True)
+    for child in leftovers:
+        try:
+            child.terminate()
+        except psutil.NoSuchProcess:
+            pass
+    _, alive = psutil.wait_procs(leftovers, timeout=5)
+    for child in alive:
+        try:
+            child.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(alive, timeout=5)
+
+
+def start(course: Course, state: Path, *, home_base: Path, ip: str, port: int,
+          interrupt_timeout: int = 10) -> int:
+    """`make hub`: prepare, start, print the URL and first-login instructions, stop on Ctrl-C."""
+    t0 = time.monotonic()
+    settings = prepare(course, state, home_base=home_base, ip=ip, port=port,
+                       interrupt_timeout=interrupt_timeout)
+    become_subreaper()
+
+    def on_term(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+    process = launch(settings)
+    try:
+        wait_ready(settings, process)
+        members = roster_mod.load(Path(settings.state))
+        print(f"\nJupyterHub for {settings.course_id} is up at {settings.url}/ "
+              f"({time.monotonic() - t0:.1f} s)\n"
+              f"  state: {settings.state}\n"
+              f"  roster: {len(members)} member(s); add more with `.venv/bin/course roster add roster.csv`\n"
+              f"          (columns id,name,email,role; role student, instructor or ta)\n"
+              f"  first login: your roster id, and a new password of 8 or more characters, which\n"
+              f"               becomes yours; instructors and TAs find formgrader at "
+              f"{settings.url}/services/{settings.service}/formgrader\n"
+              f"  grading: `.venv/bin/course hub grade NN_slug` collects, grades and releases feedback\n"
+              f"Ctrl-C stops the hub, every server and the proxy.\n", flush=True)
+        process.wait()
+        return process.returncode or 0
+    except KeyboardInterrupt:
+        print("\nstopping the hub...", flush=True)
+        return 0
+    finally:
+        stop(process)
+
+
+# ---------------------------------------------------------------------------------------------
+# instructor steps on the hub's course directory
+
+def collect(settings: Settings, assignment: str) -> None:
+    exchange("Collect", settings.course_dir, settings.course_id, settings.exchange, assignment, update=True)
+    _chown_tree(settings.course_dir, settings.grader)
+
+
+def grade(settings: Settings, assignment: str, jobs: int) -> int:
+    """`course grade` over the hub's submitted/, into its autograded/ and gradebook."""
+    cdir = settings.course_dir
+    if not (cdir / "submitted").is_dir():
+        raise CourseError(f"nothing collected yet in {cdir / 'submitted'}")
+    cmd = [str(Path(sys.executable).parent / "course"), "grade", assignment, str(cdir / "submitted"),
+           "-j", str(jobs), "--out", str(cdir / "autograded"), "--db", f"sqlite:///{cdir / 'gradebook.db'}"]
+    done = subprocess.run(cmd, cwd=settings.course_root,
+                          env=dict(os.environ, COURSE_ROOT=settings.course_root))
+    _chown_tree(cdir, settings.grader)
+    return done.returncode

@@ -1,0 +1,139 @@
+"""`course roster`, `course hub` and `course feedback`: the hub's subcommands."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from course.paths import Course, CourseError, course_id as read_course_id
+
+
+def _state(args, course: Course) -> Path:
+    from course import hub
+
+    return Path(args.state).resolve() if args.state else hub.default_state(course)
+
+
+def cmd_roster_add(args) -> int:
+    from course import hub, roster
+
+    course = Course.find()
+    state = _state(args, course)
+    cid = read_course_id(course.root)
+    try:
+        settings = hub.Settings.load(state)
+        home_base = Path(args.home_base or settings.home_base)
+    except CourseError:
+        settings, home_base = None, Path(args.home_base or "/home")
+    roster.require_root("course roster add")
+    state.mkdir(parents=True, exist_ok=True)
+    os.chmod(state, 0o755)
+    reserved = {f"grader-{cid}", cid, "course-cli", "idle-culler", "root", "admin"}
+    home_base.mkdir(parents=True, exist_ok=True)
+    messages = []
+
+    def on_applied(rows, merged):
+        if settings is not None:
+            if settings.course_dir.is_dir():
+                hub.sync_gradebook_students(settings)
+                hub._chown_tree(settings.course_dir, settings.grader)
+            messages.append(hub.sync_roster(settings, rows))
+
+    rows = roster.add(state, Path(args.csv), home_base, reserved, on_applied=on_applied)
+    counts = {role: sum(1 for m in rows if m.role == role) for role in roster.ROLES}
+    print(f"roster: {len(rows)} row(s) applied ({', '.join(f'{n} {r}' for r, n in counts.items() if n)}); "
+          f"recorded in {roster.roster_file(state)}")
+    for message in messages:
+        print(message)
+    return 0
+
+
+def cmd_roster_list(args) -> int:
+    from course import roster
+
+    course = Course.find()
+    for member in roster.load(_state(args, course)).values():
+        print(f"{member.id}\t{member.role}\t{member.name}\t{member.email}")
+    return 0
+
+
+def cmd_hub_start(args) -> int:
+    from course import hub
+
+    course = Course.find()
+    return hub.start(course, _state(args, course), home_base=Path(args.home_base), ip=args.ip, port=args.port,
+                     interrupt_timeout=args.interrupt_timeout)
+
+
+def cmd_hub_grade(args) -> int:
+    from course import feedback_release, hub
+
+    course = Course.find()
+    settings = hub.Settings.load(_state(args, course))
+    (assignment,) = course.resolve([args.assignment])
+    if not args.no_collect:
+        hub.collect(settings, assignment)
+    status = hub.grade(settings, assignment, args.jobs)
+    if not args.no_feedback:
+        released = feedback_release.release(settings.course_dir, assignment, settings.course_id, settings.exchange)
+        hub._chown_tree(settings.course_dir, settings.grader)
+        print(f"feedback released to {len(released)} student(s)")
+    return status
+
+
+def cmd_feedback(args) -> int:
+    from course import feedback_release, hub
+
+    course = Course.find()
+    (assignment,) = course.resolve([args.assignment])
+    if args.course_dir:
+        course_dir, exchange = Path(args.course_dir).resolve(), Path(args.exchange).resolve()
+        cid = read_course_id(course_dir)
+    else:
+        settings = hub.Settings.load(_state(args, course))
+        course_dir, exchange, cid = settings.course_dir, settings.exchange, settings.course_id
+    released = feedback_release.release(course_dir, assignment, cid, exchange,
+                                        Path(args.autograded) if args.autograded else None)
+    print(f"{assignment}: feedback released to {', '.join(released)}")
+    return 0
+
+
+def add_commands(commands, jobs_default) -> None:
+    state_help = "the hub's state directory (default $COURSE_HUB_STATE or /var/lib/course-hub/<course_id>)"
+
+    roster = commands.add_parser("roster", help="course members: system users and hub accounts")
+    roster_cmds = roster.add_subparsers(dest="roster_command", required=True)
+    add = roster_cmds.add_parser("add", help="apply a roster CSV (id,name,email,role): all rows or none")
+    add.add_argument("csv")
+    add.add_argument("--state", help=state_help)
+    add.add_argument("--home-base", help="where new homes go (default: the hub's, else /home)")
+    add.set_defaults(func=cmd_roster_add)
+    listing = roster_cmds.add_parser("list", help="the recorded roster")
+    listing.add_argument("--state", help=state_help)
+    listing.set_defaults(func=cmd_roster_list)
+
+    hub = commands.add_parser("hub", help="the embedded JupyterHub (make hub)")
+    hub_cmds = hub.add_subparsers(dest="hub_command", required=True)
+    start = hub_cmds.add_parser("start", help="start JupyterHub with the course released; Ctrl-C stops it")
+    start.add_argument("--state", help=state_help)
+    start.add_argument("--home-base", default="/home")
+    start.add_argument("--ip", default=os.environ.get("HUB_IP", "127.0.0.1"))
+    start.add_argument("--port", type=int, default=int(os.environ.get("HUB_PORT", "8000")),
+                       help="public port (0: pick free ports for everything)")
+    start.add_argument("--interrupt-timeout", type=int, default=10,
+                       help="seconds per step (SIGINT, SIGTERM, SIGKILL) when stopping a server")
+    start.set_defaults(func=cmd_hub_start)
+    grade = hub_cmds.add_parser("grade", help="collect, `course grade` and release feedback on the hub")
+    grade.add_argument("assignment")
+    grade.add_argument("--state", help=state_help)
+    grade.add_argument("-j", "--jobs", type=int, default=jobs_default())
+    grade.add_argument("--no-collect", action="store_true")
+    grade.add_argument("--no-feedback", action="store_true")
+    grade.set_defaults(func=cmd_hub_grade)
+
+    feedback = commands.add_parser("feedback", help="release graded feedback through nbgrader's exchange")
+    feedback.add_argument("assignment")
+    feedback.add_argument("--state", help=state_help)
+    feedback.add_argument("--course-dir", help="an nbgrader course directory (instead of the hub's)")
+    feedback.add_argument("--exchange", help="the exchange root, with --course-dir")
+    feedback.add_argument("--autograded", help="where `course grade --out` wrote (default <course-dir>/autograded)")
+    feedback.set_defaults(func=cmd_feedback)

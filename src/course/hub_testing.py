@@ -1,0 +1,176 @@
+"""A real course hub on loopback for the tests: `course hub start --port 0` in a throw-away
+state directory, system users with a unique prefix, HTTP sessions that log in like a browser.
+
+Used by tests/test_hub_live.py and tests/test_hub_browser.py. Teardown stops the hub with
+SIGINT (what Ctrl-C does), removes the users and their homes, and reports any process left.
+"""
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+import requests
+
+from course import roster
+
+PASSWORD = "correct-horse-9"
+
+
+def wait_for(predicate, timeout: float, what: str, interval: float = 0.3):
+    """Poll predicate() until it returns something truthy; fail naming what was awaited."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = predicate()
+            if last:
+                return last
+        except (requests.RequestException, OSError, ValueError) as exc:
+            last = exc
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what} (last: {last!r})")
+
+
+class LiveHub:
+    def __init__(self, course_source: Path, roles: dict[str, str]):
+        self.prefix = "t" + secrets.token_hex(3)          # unique system user names per run
+        self.root = Path(tempfile.mkdtemp(prefix="course-hub-"))
+        os.chmod(self.root, 0o755)
+        self.course = self.root / "course"
+        shutil.copytree(course_source, self.course)
+        # a course id of its own: its grader account and hub groups cannot meet another run's
+        config = self.course / "nbgrader_config.py"
+        config.write_text(re.sub(r'course_id = "[^"]*"', f'course_id = "{self.prefix}c"', config.read_text()))
+        self.state = self.root / "state"
+        self.homes = self.root / "homes"
+        self.users = {name: f"{self.prefix}{name}" for name in roles}
+        self.roles = roles
+        self.log_path = self.root / "hub.log"
+        self.process: subprocess.Popen | None = None
+        self.url = ""
+        self.start_seconds = 0.0
+        self.env = dict(os.environ, COURSE_HUB_STATE=str(self.state), COURSE_ROOT=str(self.course))
+        self.course_bin = str(Path(sys.executable).parent / "course")
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def add_roster(self) -> subprocess.CompletedProcess:
+        csv = self.root / "roster.csv"
+        csv.write_text("id,name,email,role\n" + "".join(
+            f"{uid},{name.title()} Person,{uid}@example.org,{self.roles[name]}\n"
+            for name, uid in self.users.items()))
+        return self.course_cmd("roster", "add", str(csv), "--home-base", str(self.homes))
+
+    def course_cmd(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        done = subprocess.run([self.course_bin, *args], cwd=self.course, env=self.env,
+                              capture_output=True, text=True, timeout=300)
+        if check and done.returncode != 0:
+            raise AssertionError(f"course {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+        return done
+
+    def start(self, timeout: float = 240) -> None:
+        t0 = time.monotonic()
+        self.log = open(self.log_path, "w")
+        self.process = subprocess.Popen(
+            [self.course_bin, "hub", "start", "--port", "0", "--home-base", str(self.homes),
+             "--interrupt-timeout", "1"],
+            cwd=self.course, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+
+        def up():
+            if self.process.poll() is not None:
+                raise AssertionError(f"course hub start exited {self.process.returncode}:\n{self.tail()}")
+            match = re.search(r"is up at (http://\S+)/ ", self.log_path.read_text(errors="replace"))
+            return match and match.group(1)
+
+        self.url = wait_for(up, timeout, "the hub to print its URL")
+        self.start_seconds = time.monotonic() - t0
+
+    def tail(self, n: int = 60) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
+
+    def stop(self) -> list[str]:
+        """Ctrl-C the hub; return a description of every process left behind (should be none)."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.leftovers()
+
+    def leftovers(self) -> list[str]:
+        names = set(self.users.values())
+        found = []
+        for proc in psutil.process_iter(["pid", "username", "cmdline"]):
+            try:
+                cmdline = " ".join(proc.info["cmdline"] or [])
+                if proc.info["username"] in names or str(self.state) in cmdline or (
+                        self.url and f":{self.url.rsplit(':', 1)[-1]}" in cmdline and "configurable-http-proxy" in cmdline):
+                    found.append(f"{proc.info['pid']} {proc.info['username']} {cmdline[:120]}")
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                pass
+        return found
+
+    def cleanup(self) -> None:
+        for leftover in self.leftovers():
+            try:
+                os.kill(int(leftover.split()[0]), signal.SIGKILL)
+            except (ProcessLookupError, ValueError):
+                pass
+        for uid in [*self.users.values(), f"grader-{self.prefix}c"]:
+            if roster.user_exists(uid):
+                roster.remove_system_user(uid)
+        if hasattr(self, "log"):
+            self.log.close()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    @property
+    def course_id(self) -> str:
+        return f"{self.prefix}c"
+
+    # -- HTTP as a person ---------------------------------------------------------------------
+    def login(self, name: str, password: str = PASSWORD) -> requests.Session:
+        session = requests.Session()
+        page = session.get(f"{self.url}/hub/login", timeout=30)
+        page.raise_for_status()
+        xsrf = session.cookies.get("_xsrf", path="/hub/") or session.cookies.get("_xsrf")
+        reply = session.post(f"{self.url}/hub/login?next=", timeout=60, allow_redirects=False,
+                             data={"username": self.users.get(name, name), "password": password, "_xsrf": xsrf})
+        if reply.status_code != 302:
+            raise PermissionError(f"login of {name} refused ({reply.status_code})")
+        return session
+
+    def hub_api(self, session: requests.Session, method: str, path: str, **kwargs) -> requests.Response:
+        xsrf = session.cookies.get("_xsrf", path="/hub/")
+        return session.request(method, f"{self.url}/hub/api{path}", timeout=60,
+                               headers={"X-XSRFToken": xsrf or ""}, **kwargs)
+
+    def spawn(self, session: requests.Session, name: str, timeout: float = 180) -> None:
+        uid = self.users[name]
+        reply = self.hub_api(session, "POST", f"/users/{uid}/server")
+        assert reply.status_code in (201, 202, 400), reply.text   # 400: already running
+
+        def ready():
+            model = self.hub_api(session, "GET", f"/users/{uid}").json()
+            server = model.get("servers", {}).get("", {})
+            return server.get("ready")
+
+        wait_for(ready, timeout, f"{uid}'s server to be ready")
+        # the single-user server's OAuth handshake, as a browser would do it
+        page = session.get(f"{self.url}/user/{uid}/lab", timeout=60)
+        page.raise_for_status()
+
+    def server(self, session: requests.Session, name: str, method: str, path: str, **kwargs):
+        uid = self.users[name]
+        xsrf = session.cookies.get("_xsrf", path=f"/user/{uid}/") or ""
+        return session.request(method, f"{self.url}/user/{uid}{path}", timeout=120,
+                               headers={"X-XSRFToken": xsrf}, **kwargs)

@@ -1,0 +1,149 @@
+"""The embedded hub, live: real JupyterHub 6.1.1 + configurable-http-proxy on loopback, real
+system users from a roster, nbgrader's exchange, the judge, feedback back through the exchange.
+
+Runs as root only (it creates system users and the hub spawns servers as them): CI and
+`make test` on this machine run as root.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from course import notebook as nb
+from course.hub_testing import PASSWORD, LiveHub, wait_for
+
+FIXTURE_COURSE = Path(__file__).parent / "fixtures" / "course"
+ASSIGNMENT = "00_demo"
+NODE_CHP = Path(__file__).resolve().parents[1] / "node_modules" / ".bin" / "configurable-http-proxy"
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(os.geteuid() != 0, reason="the hub creates system users: run as root"),
+    pytest.mark.skipif(shutil.which("useradd") is None, reason="no useradd"),
+    pytest.mark.skipif(not NODE_CHP.exists(), reason="configurable-http-proxy missing: run `npm ci`"),
+]
+
+
+def solved(released: dict) -> dict:
+    """The fetched notebook with the solution cells of the source put in (what a student does)."""
+    source = {nb.grade_id(c): c.source for c in nb.load(FIXTURE_COURSE / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").cells
+              if nb.grade_id(c)}
+    for cell in released["cells"]:
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if gid in ("add_impl", "norm_impl"):
+            cell["source"] = source[gid]
+    return released
+
+
+def as_user(user: str, *cmd: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["runuser", "-u", user, "--", *cmd], capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def hub():
+    live = LiveHub(FIXTURE_COURSE, {"ann": "student", "bob": "student", "ivy": "instructor"})
+    try:
+        live.add_roster()
+        live.start()
+        yield live
+        leftovers = live.stop()
+        assert leftovers == [], f"processes left after Ctrl-C: {leftovers}"
+    finally:
+        live.cleanup()
+    assert not any(Path("/etc/passwd").read_text().count(u) for u in live.users.values())
+
+
+def test_student_submits_instructor_grades_student_fetches_feedback(hub):
+    t0 = time.monotonic()
+    ann, bob, ivy = (hub.users[n] for n in ("ann", "bob", "ivy"))
+
+    # a name that is not on the roster, and the grader account, cannot log in (first use or not)
+    for outsider in ("mallory", f"grader-{hub.course_id}"):
+        with pytest.raises(PermissionError):
+            hub.login(outsider)
+
+    # first login sets the password; a different one is refused afterwards
+    student = hub.login("ann")
+    with pytest.raises(PermissionError):
+        hub.login("ann", PASSWORD + "x")
+    hub.spawn(student, "ann")
+    spawned = time.monotonic() - t0
+
+    # the student's server runs as the student's own system user, in a private home
+    home = hub.homes / ann
+    assert oct(home.stat().st_mode & 0o777) == "0o700" and home.owner() == ann
+
+    # the assignment list shows this course only; fetch, solve, upload, submit
+    listed = hub.server(student, "ann", "GET", "/assignments", params={"course_id": hub.course_id}).json()
+    assert listed["success"], listed
+    assert [a["assignment_id"] for a in listed["value"]] == [ASSIGNMENT]
+    assert {a["course_id"] for a in listed["value"]} == {hub.course_id}
+    courses = hub.server(student, "ann", "GET", "/courses")
+    assert courses.status_code == 404            # course_list (an instructor tool) is off for students
+    fetched = hub.server(student, "ann", "POST", "/assignments/fetch",
+                         data={"course_id": hub.course_id, "assignment_id": ASSIGNMENT}).json()
+    assert fetched["success"], fetched
+    path = f"/api/contents/{ASSIGNMENT}/{ASSIGNMENT}.ipynb"
+    model = hub.server(student, "ann", "GET", path).json()
+    reply = hub.server(student, "ann", "PUT", path, json={"type": "notebook", "format": "json",
+                                                        "content": solved(model["content"])})
+    assert reply.status_code == 200, reply.text
+    submitted = hub.server(student, "ann", "POST", "/assignments/submit",
+                           data={"course_id": hub.course_id, "assignment_id": ASSIGNMENT}).json()
+    assert submitted["success"], submitted
+
+    # the instructor reaches formgrader through the group's role (not as an admin); a student cannot
+    instructor = hub.login("ivy")
+    assert hub.hub_api(instructor, "GET", f"/users/{ivy}").json()["admin"] is False
+    fg = wait_for(lambda: (r := instructor.get(f"{hub.url}/services/{hub.course_id}/formgrader/api/assignments",
+                                               timeout=60)).ok and r, 90, "formgrader's assignment list")
+    assert ASSIGNMENT in [a["name"] for a in fg.json()]
+    denied = student.get(f"{hub.url}/services/{hub.course_id}/formgrader/api/assignments", timeout=60)
+    assert denied.status_code == 403 or "formgrader" not in denied.url
+
+    # collect (formgrader, as the grader account), grade with the judge, release feedback
+    xsrf = instructor.cookies.get("_xsrf", path=f"/services/{hub.course_id}/") or ""
+    collected = instructor.post(f"{hub.url}/services/{hub.course_id}/formgrader/api/assignment/{ASSIGNMENT}/collect",
+                                headers={"X-XSRFToken": xsrf}, timeout=120).json()
+    assert collected["success"], collected
+    graded = hub.course_cmd("hub", "grade", ASSIGNMENT, "--no-collect", "-j", "1")
+    assert "feedback released to 1 student" in graded.stdout, graded.stdout + graded.stderr
+    results = json.loads((hub.state / "course" / "autograded" / ann / ASSIGNMENT / "results.json").read_text())
+    assert (results["score"], results["max_score"]) == (3.0, 3.0)
+    students = instructor.get(f"{hub.url}/services/{hub.course_id}/formgrader/api/submissions/{ASSIGNMENT}",
+                              timeout=60).json()
+    assert {s["student"]: s["score"] for s in students}[ann] == 3.0   # the gradebook, as formgrader sees it
+
+    # the student fetches the feedback through the exchange
+    got = hub.server(student, "ann", "POST", "/assignments/fetch_feedback",
+                     data={"course_id": hub.course_id, "assignment_id": ASSIGNMENT}).json()
+    assert got["success"], got
+    pages = list((home / ASSIGNMENT / "feedback").glob("*/*.html"))
+    assert len(pages) == 1 and "3" in pages[0].read_text()
+
+    # a second student can read neither the first's work, submission nor feedback
+    inbound = hub.state / "exchange" / hub.course_id / "inbound"
+    for target in (home / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", pages[0]):
+        assert as_user(bob, "cat", str(target)).returncode != 0
+    assert as_user(bob, "ls", str(inbound)).returncode != 0
+    assert as_user(bob, "ls", str(hub.state / "exchange" / hub.course_id / "feedback")).returncode != 0
+    assert as_user(bob, "ls", str(hub.state / "course")).returncode != 0
+    print(f"\nhub start {hub.start_seconds:.1f} s, first spawn {spawned:.1f} s, "
+          f"whole flow {time.monotonic() - t0:.1f} s")
+
+
+def test_roster_added_while_the_hub_runs_can_log_in(hub):
+    csv = hub.root / "late.csv"
+    late = f"{hub.prefix}late"
+    hub.users["late"] = late
+    csv.write_text(f"id,name,email,role\n{late},Late Student,late@example.org,student\n")
+    hub.course_cmd("roster", "add", str(csv))
+    session = hub.login("late")
+    groups = hub.hub_api(session, "GET", f"/users/{late}").json()["groups"]
+    assert groups == [f"nbgrader-{hub.course_id}"]
