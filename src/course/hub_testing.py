@@ -166,8 +166,8 @@ class LiveHub:
 
         wait_for(ready, timeout, f"{uid}'s server to be ready")
         # the single-user server's OAuth handshake, as a browser would do it
-        page = session.get(f"{self.url}/user/{uid}/lab", timeout=60)
-        page.raise_for_status()
+        wait_for(lambda: session.get(f"{self.url}/user/{uid}/lab", timeout=60).ok, 60,
+                 f"{uid}'s JupyterLab page")
 
     def server(self, session: requests.Session, name: str, method: str, path: str, **kwargs):
         uid = self.users[name]
