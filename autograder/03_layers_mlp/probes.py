@@ -264,6 +264,17 @@ def keras_count(n_in, hidden, n_out):
     return {"type": type_name(out), "value": out if isinstance(out, (int, np.integer)) else _arr(out)}
 
 
+def _flat_layers(model):
+    """model.layers with nested models (a Sequential inside a subclassed model, ...) expanded."""
+    out = []
+    for layer in model.layers:
+        if hasattr(layer, "layers") and layer is not model:
+            out.extend(_flat_layers(layer))
+        else:
+            out.append(layer)
+    return out
+
+
 def keras_build(builder, n_in, hidden, n_out, dropout, x):
     """student.<builder>(...): parameter count right after building, then two inference calls and
     one training call on x, and a description of the layers (class, units/rate, activation, weights)."""
@@ -280,7 +291,7 @@ def keras_build(builder, n_in, hidden, n_out, dropout, x):
     report["out2"] = _arr(model(x, training=False))
     report["out_train"] = _arr(model(x, training=True))
     described = []
-    for layer in model.layers:
+    for layer in _flat_layers(model):
         cfg = layer.get_config()
         described.append({
             "cls": type(layer).__name__,
