@@ -1,0 +1,239 @@
+"""Probes for 07_attention. They run INSIDE the sandbox, next to the student's notebook.
+
+Globals provided by the sandbox: `student` (the notebook's namespace), `type_name`, `to_numpy`.
+
+Every probe receives plain NumPy data from the judge, builds the torch tensors the exercise asks
+for (dtype and memory layout chosen by the judge: contiguous, a transposed view, every other row
+of a larger tensor, or a stride-0 expand along a new batch axis), calls the student's function
+and reports plain data: what kind of object came back, its dtype, shape and values, gradients
+where asked, and whether the inputs were left untouched. Nothing here knows the expected values.
+
+Part isolation: `multi_head_attention` is probed with a reference `scaled_dot_product_attention`
+swapped into the notebook's namespace for the duration of the call, so a mistake in the
+attention part never costs points in the multihead part (the notebook tells students so).
+"""
+import math
+
+import numpy as np
+import torch
+
+_DTYPES = {"float32": torch.float32, "float64": torch.float64, "bool": torch.bool}
+_MISSING = object()
+
+
+# --------------------------------------------------------------------------- building inputs
+def _tensor(spec, requires_grad=False):
+    """(leaf, view): torch tensors from {"value": array, "dtype": name, "layout": name[, "batch": int]}.
+
+    The view holds the values of spec["value"] (broadcast along a new first axis for "expanded")
+    with the layout's strides; the leaf is the tensor it was cut from (the one that gets .grad).
+    """
+    value = np.asarray(spec["value"])
+    dtype = _DTYPES[spec.get("dtype", "bool" if value.dtype == np.bool_ else "float64")]
+    layout = spec.get("layout", "contiguous")
+    if layout == "contiguous":
+        leaf = torch.tensor(value, dtype=dtype)
+    elif layout == "transposed":        # the last two axes are swapped in memory: a transposed view
+        leaf = torch.tensor(np.ascontiguousarray(np.swapaxes(value, -1, -2)), dtype=dtype)
+    elif layout == "strided":           # every other row of a tensor twice as tall; the gaps hold junk
+        shape = value.shape[:-2] + (2 * value.shape[-2], value.shape[-1])
+        full = np.zeros(shape, dtype=value.dtype)
+        full[..., 1::2, :] = True if value.dtype == np.bool_ else np.nan
+        full[..., ::2, :] = value
+        leaf = torch.tensor(full, dtype=dtype)
+    elif layout == "expanded":          # one tensor shared by every batch entry (stride 0)
+        leaf = torch.tensor(value, dtype=dtype)
+    elif layout == "heads":             # axes 1 and 2 swapped in memory, like the output of split_heads
+        leaf = torch.tensor(np.ascontiguousarray(np.swapaxes(value, 1, 2)), dtype=dtype)
+    else:
+        raise ValueError(f"unknown layout {layout!r}")
+    if requires_grad:
+        leaf.requires_grad_(True)
+    if layout == "transposed":
+        view = leaf.transpose(-1, -2)
+    elif layout == "strided":
+        view = leaf[..., ::2, :]
+    elif layout == "expanded":
+        view = leaf.unsqueeze(0).expand(int(spec["batch"]), *value.shape)
+    elif layout == "heads":
+        view = leaf.transpose(1, 2)
+    else:
+        view = leaf
+    if requires_grad and view is not leaf:
+        view.retain_grad()              # the grads are reported for the values the student saw
+    return leaf, view
+
+
+def _describe(obj):
+    """kind / dtype / shape / float64 values of a returned object (values None if unreadable)."""
+    info = {"kind": "torch" if isinstance(obj, torch.Tensor) else type_name(obj),
+            "dtype": None, "shape": None, "value": None}
+    if isinstance(obj, torch.Tensor):
+        info["dtype"] = str(obj.dtype).replace("torch.", "")
+        info["shape"] = [int(s) for s in obj.shape]
+        value = obj.detach().cpu()
+        if value.is_complex():
+            return info
+        info["value"] = value.to(torch.float64).numpy().copy() if value.dtype != torch.bool else value.numpy().copy()
+    return info
+
+
+def _pair(result, name):
+    """(out, weights) from a result that should be a 2-tuple; an error text otherwise."""
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        size = f" of length {len(result)}" if isinstance(result, (tuple, list)) else ""
+        return None, f"{name} must return a tuple (out, weights), got {type_name(result)}{size}"
+    return result, None
+
+
+def _grad_of(t):
+    if t.grad is None:
+        return None
+    return t.grad.detach().to(torch.float64).numpy().copy()
+
+
+def _backward(out, weights, g_out, g_weights, leaves):
+    """L = sum(G_out * out) + sum(G_w * weights); returns {name: grad or None} or an error text."""
+    pieces = []
+    for t, g in ((out, g_out), (weights, g_weights)):
+        if g is None:
+            continue
+        if not isinstance(t, torch.Tensor):
+            return "the result is not a torch.Tensor, so no gradient can flow back"
+        if not t.requires_grad:
+            return ("the result does not require grad: the computation graph was cut "
+                    "(.detach(), .numpy(), torch.no_grad() or a new tensor built from values)")
+        pieces.append((t * torch.tensor(np.asarray(g), dtype=t.dtype)).sum())
+    sum(pieces).backward()
+    return {name: _grad_of(t) for name, t in leaves.items()}
+
+
+# --------------------------------------------------------------------------- attention part
+def attention(q, k, v, mask=None, grads=None):
+    """student.scaled_dot_product_attention on tensors built from the specs.
+
+    grads: None, or {"out": G_out, "weights": G_w} (either may be None): the probe backpropagates
+    L = sum(G_out * out) + sum(G_w * weights) to q, k, v and reports their grads.
+    """
+    want_grad = grads is not None
+    (_, tq), (_, tk), (_, tv) = (_tensor(s, requires_grad=want_grad) for s in (q, k, v))
+    tm = None if mask is None else _tensor(mask)[1]
+    inputs = [t for t in (tq, tk, tv, tm) if t is not None]
+    before = [t.detach().clone() for t in inputs]
+    fn = student.scaled_dot_product_attention
+    result = fn(tq, tk, tv) if tm is None else fn(tq, tk, tv, tm)
+    pair, error = _pair(result, "scaled_dot_product_attention")
+    report = {"error": error}
+    if error:
+        return report
+    out, weights = pair
+    report["out"] = _describe(out)
+    report["weights"] = _describe(weights)
+    report["inputs_unchanged"] = all(
+        a.shape == b.shape and bool(torch.equal(a.detach(), b)) for a, b in zip(inputs, before))
+    if want_grad:
+        g = _backward(out, weights, grads.get("out"), grads.get("weights"), {"q": tq, "k": tk, "v": tv})
+        report["grads"] = g if isinstance(g, dict) else None
+        report["grad_error"] = g if isinstance(g, str) else None
+    return report
+
+
+# --------------------------------------------------------------------------- multihead part
+def _ref_attention(q, k, v, mask=None):
+    """Reference attention (zeros for fully masked rows), swapped in while multihead is probed."""
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    alive = torch.isfinite(scores).any(dim=-1, keepdim=True)
+    scores = torch.where(alive, scores, torch.zeros_like(scores))
+    weights = torch.softmax(scores, dim=-1) * alive
+    return weights @ v, weights
+
+
+def _notebook_globals():
+    """The namespace where the student's multi_head_attention looks up scaled_dot_product_attention."""
+    fn = student.multi_head_attention
+    namespace = getattr(fn, "__globals__", None)
+    if namespace is None:
+        raise TypeError(f"multi_head_attention must be a function, got {type_name(fn)}")
+    return namespace
+
+
+class _ReferenceAttention:
+    """Swap the reference attention in for the duration of one call, then put things back."""
+
+    name = "scaled_dot_product_attention"
+
+    def __enter__(self):
+        self.namespace = _notebook_globals()
+        self.saved = self.namespace.get(self.name, _MISSING)
+        self.namespace[self.name] = _ref_attention
+        return self
+
+    def __exit__(self, *exc):
+        if self.saved is _MISSING:
+            self.namespace.pop(self.name, None)
+        else:
+            self.namespace[self.name] = self.saved
+        return False
+
+
+def split_heads(x, num_heads):
+    _, t = _tensor(x)
+    before = t.clone()
+    out = student.split_heads(t, int(num_heads))
+    return {"out": _describe(out), "inputs_unchanged": bool(torch.equal(t, before))}
+
+
+def merge_heads(x):
+    _, t = _tensor(x)
+    before = t.clone()
+    out = student.merge_heads(t)
+    return {"out": _describe(out), "inputs_unchanged": bool(torch.equal(t, before))}
+
+
+def mha(x_q, x_kv, weights, num_heads, mask=None, g_out=None):
+    """student.multi_head_attention with the reference attention swapped in.
+
+    x_kv None means self-attention: the same tensor object is passed as x_q and x_kv.
+    weights: [w_q, w_k, w_v, w_o] specs. g_out: None, or an upstream gradient for out; then the
+    grads of x_q, x_kv and the four weight matrices are reported.
+    """
+    want_grad = g_out is not None
+    _, tq = _tensor(x_q, requires_grad=want_grad)
+    tkv = tq if x_kv is None else _tensor(x_kv, requires_grad=want_grad)[1]
+    ws = [_tensor(w, requires_grad=want_grad) for w in weights]
+    tm = None if mask is None else _tensor(mask)[1]
+    inputs = [tq, tkv] + [w for _, w in ws]
+    before = [t.detach().clone() for t in inputs]
+    with _ReferenceAttention():
+        args = (tq, tkv, *[w for _, w in ws], int(num_heads))
+        result = student.multi_head_attention(*args) if tm is None else student.multi_head_attention(*args, tm)
+    pair, error = _pair(result, "multi_head_attention")
+    report = {"error": error}
+    if error:
+        return report
+    out, attn = pair
+    report["out"] = _describe(out)
+    report["weights"] = _describe(attn)
+    report["inputs_unchanged"] = all(bool(torch.equal(a.detach(), b)) for a, b in zip(inputs, before))
+    if want_grad:
+        leaves = {"x_q": tq, "w_q": ws[0][1], "w_k": ws[1][1], "w_v": ws[2][1], "w_o": ws[3][1]}
+        if x_kv is not None:
+            leaves["x_kv"] = tkv
+        g = _backward(out, None, g_out, None, leaves)
+        report["grads"] = g if isinstance(g, dict) else None
+        report["grad_error"] = g if isinstance(g, str) else None
+    return report
+
+
+# --------------------------------------------------------------------------- positions and masks
+def positional_encoding(n_pos, d_model, offset=None):
+    fn = student.sinusoidal_positional_encoding
+    out = fn(int(n_pos), int(d_model)) if offset is None else fn(int(n_pos), int(d_model), offset=int(offset))
+    return _describe(out)
+
+
+def causal(n_q, n_k=None):
+    out = student.causal_mask(int(n_q)) if n_k is None else student.causal_mask(int(n_q), int(n_k))
+    return _describe(out)
