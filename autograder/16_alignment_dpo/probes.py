@@ -1,0 +1,418 @@
+"""Probes for 16_alignment_dpo. They run INSIDE the sandbox, next to the student's notebook.
+
+Parts reward_model, sequence_logprobs and dpo_loss call one student function on inputs built here
+from the judge's arrays (torch tensors, float64 unless a test asks for float32, some of them
+non-contiguous views) and report values and gradients.
+
+Part dpo_training runs the student's LoRALinear, make_policy and dpo_train. During those probes the
+notebook's `sequence_logprobs`, `dpo_loss` and `response_logps` are swapped for the reference
+versions below (the student's dpo_train finds them as globals of the notebook), so a mistake in
+parts 2 and 3 never costs points in part 4. The tiny GPT and the preference data are rebuilt here
+(copies of the notebook's given code) so the graded run does not depend on anything the student
+could have redefined. Expected values are computed by the tests in the judge process; probes
+only report what the student's code did.
+"""
+import copy
+import math
+import random
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+_MISSING = object()
+
+
+# --------------------------------------------------------------------------- reporting helpers
+def _describe(x):
+    """A returned value as {type, dtype, shape, value (float64 array or float), requires_grad}."""
+    info = {"type": type_name(x), "dtype": None, "shape": None, "value": None, "requires_grad": False}
+    if isinstance(x, torch.Tensor):
+        info["dtype"] = str(x.dtype).replace("torch.", "")
+        info["shape"] = [int(s) for s in x.shape]
+        info["requires_grad"] = bool(x.requires_grad)
+        v = x.detach().to(torch.float64).cpu().numpy().copy()
+        info["value"] = float(v) if v.ndim == 0 else v
+        return info
+    if isinstance(x, (bool, int, float, np.generic, np.ndarray)):
+        v = np.array(x, dtype=np.float64)
+        info["shape"] = [int(s) for s in v.shape]
+        info["value"] = float(v) if v.ndim == 0 else v
+    return info
+
+
+def _grad(t):
+    if t.grad is None:
+        return None
+    g = t.grad.detach().to(torch.float64).cpu().numpy().copy()
+    return float(g) if g.ndim == 0 else g
+
+
+def _backward(out, upstream):
+    """out.backward(upstream); returns None or a short reason why no gradient could flow."""
+    if not isinstance(out, torch.Tensor):
+        return f"the result is a {type_name(out)}, not a torch.Tensor"
+    if not out.requires_grad:
+        return "the result does not require grad (detached from the inputs)"
+    out.backward(torch.as_tensor(np.asarray(upstream), dtype=out.dtype).reshape(out.shape))
+    return None
+
+
+def _dtype(name):
+    return {"float32": torch.float32, "float64": torch.float64}[name]
+
+
+# --------------------------------------------------------------------------- part reward_model
+def bt_loss(r_chosen, r_rejected, dtype="float64", strided=False, upstream=1.0):
+    """bradley_terry_loss on (B,) scores; strided: both are columns of one (B, 2) leaf."""
+    dt = _dtype(dtype)
+    if strided:
+        leaf = torch.tensor(np.stack([r_chosen, r_rejected], axis=1), dtype=dt, requires_grad=True)
+        rc, rr = leaf[:, 0], leaf[:, 1]
+    else:
+        rc = torch.tensor(np.asarray(r_chosen), dtype=dt, requires_grad=True)
+        rr = torch.tensor(np.asarray(r_rejected), dtype=dt, requires_grad=True)
+    out = student.bradley_terry_loss(rc, rr)
+    report = {"out": _describe(out)}
+    report["no_grad"] = _backward(out, upstream)
+    if strided:
+        g = leaf.grad
+        report["grad_chosen"] = None if g is None else g[:, 0].to(torch.float64).numpy().copy()
+        report["grad_rejected"] = None if g is None else g[:, 1].to(torch.float64).numpy().copy()
+    else:
+        report["grad_chosen"], report["grad_rejected"] = _grad(rc), _grad(rr)
+    return report
+
+
+def bt_accuracy(r_chosen, r_rejected, dtype="float64"):
+    dt = _dtype(dtype)
+    out = student.preference_accuracy(torch.tensor(np.asarray(r_chosen), dtype=dt),
+                                      torch.tensor(np.asarray(r_rejected), dtype=dt))
+    return _describe(out)
+
+
+# --------------------------------------------------------------------------- part sequence_logprobs
+def seq_logps(logits, input_ids, attention_mask, prompt_len, upstream, strided=False):
+    """sequence_logprobs(logits, ids, mask, prompt_len) then .backward(upstream).
+
+    strided: logits is a transposed view of a (T, B, V) leaf and ids/mask are transposed views,
+    so none of the inputs is contiguous."""
+    logits = np.asarray(logits, dtype=np.float64)
+    if strided:
+        leaf = torch.tensor(np.ascontiguousarray(logits.transpose(1, 0, 2)), requires_grad=True)
+        lg = leaf.transpose(0, 1)
+        ids = torch.tensor(np.ascontiguousarray(np.asarray(input_ids).T), dtype=torch.long).T
+        mask = torch.tensor(np.ascontiguousarray(np.asarray(attention_mask).T), dtype=torch.long).T
+    else:
+        leaf = torch.tensor(logits, requires_grad=True)
+        lg = leaf
+        ids = torch.tensor(np.asarray(input_ids), dtype=torch.long)
+        mask = torch.tensor(np.asarray(attention_mask), dtype=torch.long)
+    plen = torch.tensor(np.asarray(prompt_len), dtype=torch.long)
+    ids_before, mask_before, plen_before = ids.clone(), mask.clone(), plen.clone()
+    out = student.sequence_logprobs(lg, ids, mask, plen)
+    report = {"out": _describe(out)}
+    report["no_grad"] = _backward(out, upstream)
+    g = leaf.grad
+    if g is not None and strided:
+        g = g.transpose(0, 1)
+    report["grad"] = None if g is None else g.to(torch.float64).numpy().copy()
+    report["inputs_changed"] = not (torch.equal(ids, ids_before) and torch.equal(mask, mask_before)
+                                    and torch.equal(plen, plen_before))
+    return report
+
+
+# --------------------------------------------------------------------------- part dpo_loss
+def dpo(policy_chosen, policy_rejected, ref_chosen, ref_rejected, beta, upstream):
+    pc = torch.tensor(np.asarray(policy_chosen), dtype=torch.float64, requires_grad=True)
+    pr = torch.tensor(np.asarray(policy_rejected), dtype=torch.float64, requires_grad=True)
+    rc = torch.tensor(np.asarray(ref_chosen), dtype=torch.float64)
+    rr = torch.tensor(np.asarray(ref_rejected), dtype=torch.float64)
+    out = student.dpo_loss(pc, pr, rc, rr, float(beta))
+    if not isinstance(out, (tuple, list)) or len(out) != 3:
+        return {"bad_return": f"{type_name(out)}" + (f" of length {len(out)}" if isinstance(out, (tuple, list)) else "")}
+    loss, chosen, rejected = out
+    report = {"loss": _describe(loss), "chosen": _describe(chosen), "rejected": _describe(rejected)}
+    report["no_grad"] = _backward(loss, upstream)
+    report["grad_chosen"], report["grad_rejected"] = _grad(pc), _grad(pr)
+    return report
+
+
+# --------------------------------------------------------------------------- reference pieces (part 4)
+PAD, BOS, SEP = 0, 1, 2
+FIRST_SYMBOL, N_SYMBOLS = 3, 13
+VOCAB_SIZE = FIRST_SYMBOL + N_SYMBOLS
+
+
+def _make_preference_pairs(n, seed):
+    rng = random.Random(seed)
+    pairs = []
+    for _ in range(n):
+        symbols = [rng.randrange(N_SYMBOLS) for _ in range(rng.randint(2, 4))]
+        prompt = [BOS] + [FIRST_SYMBOL + s for s in symbols] + [SEP]
+        last = symbols[-1]
+        chosen = [FIRST_SYMBOL + (last + i) % N_SYMBOLS for i in range(1, rng.randint(2, 5) + 1)]
+        rejected = [FIRST_SYMBOL + (last - i) % N_SYMBOLS for i in range(1, rng.randint(2, 5) + 1)]
+        pairs.append((prompt, chosen, rejected))
+    return pairs
+
+
+def _pad(rows):
+    width = max(len(r) for r in rows)
+    ids = torch.full((len(rows), width), PAD, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, r in enumerate(rows):
+        ids[i, :len(r)] = torch.tensor(r)
+        mask[i, :len(r)] = 1
+    return ids, mask
+
+
+def _collate(pairs):
+    chosen_ids, chosen_mask = _pad([p + c for p, c, _ in pairs])
+    rejected_ids, rejected_mask = _pad([p + r for p, _, r in pairs])
+    prompt_len = torch.tensor([len(p) for p, _, _ in pairs], dtype=torch.long)
+    return {"chosen_ids": chosen_ids, "chosen_mask": chosen_mask,
+            "rejected_ids": rejected_ids, "rejected_mask": rejected_mask, "prompt_len": prompt_len}
+
+
+class _Config:
+    def __init__(self, vocab_size=VOCAB_SIZE, d_model=32, n_layers=2, n_heads=2, max_len=16):
+        self.vocab_size, self.d_model, self.n_layers = vocab_size, d_model, n_layers
+        self.n_heads, self.max_len = n_heads, max_len
+
+
+class Block(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.n_heads = cfg.n_heads
+        self.ln1 = nn.LayerNorm(cfg.d_model)
+        self.qkv = nn.Linear(cfg.d_model, 3 * cfg.d_model)
+        self.proj = nn.Linear(cfg.d_model, cfg.d_model)
+        self.ln2 = nn.LayerNorm(cfg.d_model)
+        self.fc1 = nn.Linear(cfg.d_model, 4 * cfg.d_model)
+        self.fc2 = nn.Linear(4 * cfg.d_model, cfg.d_model)
+
+    def forward(self, x):
+        B, T, D = x.shape
+        q, k, v = self.qkv(self.ln1(x)).split(D, dim=-1)
+        q, k, v = (z.view(B, T, self.n_heads, D // self.n_heads).transpose(1, 2) for z in (q, k, v))
+        att = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        x = x + self.proj(att.transpose(1, 2).reshape(B, T, D))
+        return x + self.fc2(F.gelu(self.fc1(self.ln2(x))))
+
+
+class TinyGPT(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.tok_emb = nn.Embedding(cfg.vocab_size, cfg.d_model)
+        self.pos_emb = nn.Embedding(cfg.max_len, cfg.d_model)
+        self.blocks = nn.ModuleList([Block(cfg) for _ in range(cfg.n_layers)])
+        self.ln_f = nn.LayerNorm(cfg.d_model)
+        self.head = nn.Linear(cfg.d_model, cfg.vocab_size, bias=False)
+
+    def forward(self, ids):
+        x = self.tok_emb(ids) + self.pos_emb(torch.arange(ids.shape[1], device=ids.device))
+        for block in self.blocks:
+            x = block(x)
+        return self.head(self.ln_f(x))
+
+
+def _ref_sequence_logprobs(logits, input_ids, attention_mask, prompt_len):
+    logp = torch.log_softmax(logits[:, :-1], dim=-1)
+    token_logp = logp.gather(-1, input_ids[:, 1:].unsqueeze(-1)).squeeze(-1)
+    positions = torch.arange(1, input_ids.shape[1], device=input_ids.device)
+    counted = (positions[None, :] >= prompt_len[:, None]) & (attention_mask[:, 1:] != 0)
+    return (token_logp * counted).sum(dim=-1)
+
+
+def _ref_dpo_loss(policy_chosen_logps, policy_rejected_logps, ref_chosen_logps, ref_rejected_logps, beta):
+    chosen = beta * (policy_chosen_logps - ref_chosen_logps)
+    rejected = beta * (policy_rejected_logps - ref_rejected_logps)
+    return -F.logsigmoid(chosen - rejected).mean(), chosen.detach(), rejected.detach()
+
+
+def _ref_response_logps(model, batch, which):
+    ids, mask = batch[f"{which}_ids"], batch[f"{which}_mask"]
+    return _ref_sequence_logprobs(model(ids), ids, mask, batch["prompt_len"])
+
+
+class _Swap:
+    """Reference sequence_logprobs / dpo_loss / response_logps in the notebook's globals."""
+
+    NAMES = {"sequence_logprobs": _ref_sequence_logprobs, "dpo_loss": _ref_dpo_loss,
+             "response_logps": _ref_response_logps}
+
+    def __enter__(self):
+        self.saved = {n: (getattr(student, n) if n in student else _MISSING) for n in self.NAMES}
+        for name, fn in self.NAMES.items():
+            setattr(student, name, fn)
+        return self
+
+    def __exit__(self, *exc):
+        for name, value in self.saved.items():
+            if value is _MISSING:
+                student._namespace.pop(name, None)
+            else:
+                setattr(student, name, value)
+        return False
+
+
+def _snapshot(model, lora=None):
+    """{name: detached clone} of the parameters; lora=True/False keeps only LoRA / only non-LoRA ones."""
+    out = {}
+    for name, p in model.named_parameters():
+        is_lora = "lora_" in name
+        if lora is None or lora == is_lora:
+            out[name] = p.detach().clone()
+    return out
+
+
+def _compare(before, model):
+    """(structure_same, bit_identical, max_abs_diff, names that changed) of model vs a snapshot."""
+    now = dict(model.named_parameters())
+    if set(now) != set(before):
+        missing = sorted(set(before) - set(now))[:4]
+        added = sorted(set(now) - set(before))[:4]
+        return False, False, float("inf"), missing + added
+    changed, worst = [], 0.0
+    for name, old in before.items():
+        new = now[name].detach()
+        if new.shape != old.shape or not torch.equal(new, old):
+            changed.append(name)
+            if new.shape == old.shape:
+                worst = max(worst, float((new.to(torch.float64) - old.to(torch.float64)).abs().max()))
+            else:
+                worst = float("inf")
+    return True, not changed, worst, changed[:6]
+
+
+def _is_lora_module(module):
+    return type(module).__name__ == "LoRALinear" or ("LoRALinear" in student and isinstance(module, student.LoRALinear))
+
+
+# --------------------------------------------------------------------------- part dpo_training
+def lora_linear(W, b, A, B, x, r, alpha, upstream):
+    """LoRALinear(base, r, alpha) on a float64 nn.Linear with weights W, b.
+
+    Reports the freshly built layer (flags, shapes, output vs base), then sets lora_A = A and
+    lora_B = B, runs it on x (a non-contiguous (N, T, in) view) and backpropagates `upstream`."""
+    W, b = np.asarray(W, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    base = nn.Linear(W.shape[1], W.shape[0]).double()
+    with torch.no_grad():
+        base.weight.copy_(torch.tensor(W))
+        base.bias.copy_(torch.tensor(b))
+    torch.manual_seed(0)
+    layer = student.LoRALinear(base, int(r), float(alpha))
+    report = {"is_module": isinstance(layer, nn.Module)}
+    report["base_kept"] = getattr(layer, "base", None) is base
+    report["base_frozen"] = [not p.requires_grad for p in base.parameters()]
+    la, lb = getattr(layer, "lora_A", None), getattr(layer, "lora_B", None)
+    report["lora_params"] = [isinstance(la, nn.Parameter), isinstance(lb, nn.Parameter)]
+    if not all(report["lora_params"]):
+        return report
+    report["shape_A"] = [int(s) for s in la.shape]
+    report["shape_B"] = [int(s) for s in lb.shape]
+    report["A_nonzero"] = bool(torch.isfinite(la).all() and (la != 0).any())
+    report["B_zero"] = bool((lb == 0).all())
+    report["trainable"] = sorted(n for n, p in layer.named_parameters() if p.requires_grad)
+    s = getattr(layer, "scaling", None)
+    report["scaling"] = float(s) if isinstance(s, (int, float)) else None
+    layer = layer.double()                         # lenient about the LoRA matrices' dtype
+    x_leaf = torch.tensor(np.ascontiguousarray(np.asarray(x).transpose(1, 0, 2)), dtype=torch.float64,
+                          requires_grad=True)
+    xv = x_leaf.transpose(0, 1)                    # (N, T, in), not contiguous
+    with torch.no_grad():
+        report["init_max_diff"] = float((layer(xv) - base(xv)).abs().max())
+        layer.lora_A.copy_(torch.tensor(np.asarray(A)))
+        layer.lora_B.copy_(torch.tensor(np.asarray(B)))
+    out = layer(xv)
+    report["out"] = _describe(out)
+    report["no_grad"] = _backward(out, upstream)
+    report["grad_A"], report["grad_B"] = _grad(layer.lora_A), _grad(layer.lora_B)
+    g = x_leaf.grad
+    report["grad_x"] = None if g is None else g.transpose(0, 1).numpy().copy()
+    report["base_grads"] = [p.grad is not None for p in base.parameters()]
+    return report
+
+
+def make_policy(seed, r, alpha, n_pairs=7):
+    """student.make_policy on a fresh TinyGPT: what changed where, and outputs at init."""
+    torch.manual_seed(seed)
+    reference = TinyGPT(_Config())
+    before = _snapshot(reference)
+    with _Swap():
+        policy = student.make_policy(reference, int(r), float(alpha))
+    report = {"is_module": isinstance(policy, nn.Module), "same_object": policy is reference}
+    same, bits, diff, changed = _compare(before, reference)
+    report["ref_structure_same"], report["ref_unchanged"], report["ref_changed"] = same, bits, changed
+    report["ref_lora_modules"] = sorted(n for n, m in reference.named_modules() if _is_lora_module(m))
+    if not report["is_module"]:
+        return report
+    report["lora_modules"] = sorted(n for n, m in policy.named_modules() if _is_lora_module(m))
+    report["trainable"] = sorted(n for n, p in policy.named_parameters() if p.requires_grad)
+    batch = _collate(_make_preference_pairs(n_pairs, seed + 1))
+    with torch.no_grad():
+        ids = batch["chosen_ids"]
+        report["init_max_diff"] = float((policy(ids) - reference(ids)).abs().max())
+    return report
+
+
+def dpo_run(seed, n_train, n_heldout, steps, beta, lr, r, alpha):
+    """The graded DPO run: student's make_policy + dpo_train, reference log-prob and loss code.
+
+    Returns the loss / reward-accuracy history, the held-out reward accuracy after training
+    (computed here with the reference functions), and how the reference, the policy's base
+    weights and its LoRA weights changed (bit-for-bit and max |after - before|)."""
+    torch.manual_seed(seed)
+    reference = TinyGPT(_Config())
+    ref_before = _snapshot(reference)
+    train = _collate(_make_preference_pairs(n_train, seed + 100))
+    heldout = _collate(_make_preference_pairs(n_heldout, seed + 200))
+    report = {}
+    with _Swap():
+        torch.manual_seed(seed + 1)
+        policy = student.make_policy(reference, int(r), float(alpha))
+        base_before = _snapshot(policy, lora=False)
+        lora_before = _snapshot(policy, lora=True)
+        report["n_trainable"] = sum(p.numel() for p in policy.parameters() if p.requires_grad)
+        torch.manual_seed(seed + 2)
+        history = student.dpo_train(policy, reference, train, beta=float(beta), lr=float(lr), steps=int(steps))
+
+    if not isinstance(history, dict):
+        report["history_error"] = f"dpo_train returned a {type_name(history)}, not a dict"
+    else:
+        for key in ("loss", "reward_accuracy"):
+            try:
+                report[key] = np.array([float(v) for v in history[key]], dtype=np.float64)
+            except KeyError:
+                report["history_error"] = f"the dict returned by dpo_train has no key {key!r}"
+            except (TypeError, ValueError) as exc:
+                report["history_error"] = f"history[{key!r}] is not a list of numbers ({type(exc).__name__})"
+
+    with torch.no_grad():
+        rw = beta * (_ref_response_logps(policy, heldout, "chosen") - _ref_response_logps(reference, heldout, "chosen"))
+        rl = beta * (_ref_response_logps(policy, heldout, "rejected") - _ref_response_logps(reference, heldout, "rejected"))
+    report["heldout_accuracy"] = float((rw > rl).double().mean())
+
+    same, bits, diff, changed = _compare(ref_before, reference)
+    report["ref_structure_same"], report["ref_unchanged"] = same, bits
+    report["ref_max_diff"], report["ref_changed"] = diff, changed
+    report["ref_grads"] = sorted(n for n, p in reference.named_parameters() if p.grad is not None)[:6]
+    same, bits, diff, changed = _compare(base_before, _SubModel(policy, lora=False))
+    report["base_unchanged"], report["base_max_diff"], report["base_changed"] = same and bits, diff, changed
+    moved = [float((p.detach() - lora_before[n]).abs().max()) for n, p in policy.named_parameters()
+             if n in lora_before and p.shape == lora_before[n].shape]
+    report["lora_max_change"] = max(moved) if moved else 0.0
+    report["n_lora"] = len(lora_before)
+    return report
+
+
+class _SubModel:
+    """named_parameters() of a model restricted to its LoRA or non-LoRA parameters."""
+
+    def __init__(self, model, lora):
+        self.model, self.lora = model, lora
+
+    def named_parameters(self):
+        return [(n, p) for n, p in self.model.named_parameters() if ("lora_" in n) == self.lora]

@@ -1,0 +1,198 @@
+"""Hidden tests of part dpo_training (16_alignment_dpo): LoRALinear, make_policy and a graded DPO run.
+
+The run happens inside the sandbox (probe `dpo_run`) with the student's make_policy and dpo_train
+and the reference sequence_logprobs / dpo_loss (so parts 2 and 3 cannot cost points here), seeded,
+once per submission; five tests read its report: the loss starts at ln 2, held-out reward accuracy
+ends above 0.9, the reference is bit-for-bit unchanged, it got no gradients, the policy's base
+weights are bit-for-bit unchanged while its LoRA weights moved.
+
+Weights: each run property that the curriculum names (ln 2 start, learning, reference unchanged,
+base unchanged) weighs 2; the unit checks of LoRALinear / make_policy and "no gradients on the
+reference" weigh 1 (12 in all).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from course.judge import StudentError
+from course.judge.check import assert_close, expect, fail
+
+pytestmark = pytest.mark.part("dpo_training")
+
+# LoRALinear in float64: the student's layer and the closed forms below differ only in the order
+# of the matmuls (x A^T B^T vs x (BA)^T), ~1e-15 relative on O(1) values. 1e-9 is far above that
+# and far below the smallest mistake tested (a scaling of alpha instead of alpha/r: O(1)).
+ATOL, RTOL = 1e-9, 1e-9
+# The run computes in float32. At the first step the policy IS the reference (B = 0), so every
+# reward is exactly 0 and the loss is -logsigmoid(0) = ln 2 rounded to float32 (error 3e-8).
+# 1e-6 allows that and nothing else: a policy that differs from the reference at step 0 (B not
+# zero-initialised) moves the loss by ~1e-2 or more.
+LN2_TOL = 1e-6
+# Held-out reward accuracy after 30 steps: 1.0 for the reference solution on every seed tried
+# (0.97 at worst over 10 seeds and two initialisations of A); the part asks for > 0.9.
+HELDOUT_MIN = 0.9
+
+RUN = dict(seed=16, n_train=64, n_heldout=63, steps=30, beta=0.1, lr=1e-2, r=4, alpha=8.0)
+LINEARS = ("qkv", "proj", "fc1", "fc2")
+N_LAYERS = 2
+
+
+def _probe(sub, name, *args, what, timeout=None, **kwargs):
+    try:
+        return sub.probe(name, *args, timeout=timeout, **kwargs)
+    except StudentError as exc:
+        fail(f"{what}: {exc}")
+
+
+# --------------------------------------------------------------------------- LoRALinear
+def _lora_inputs(seed):
+    rng = np.random.default_rng(seed)
+    d_in, d_out, r, alpha = 7, 5, 3, 5.0
+    W, b = rng.standard_normal((d_out, d_in)), rng.standard_normal(d_out)
+    A, B = rng.standard_normal((r, d_in)), rng.standard_normal((d_out, r))
+    x = rng.standard_normal((2, 3, d_in))         # (N, T, d_in); the probe passes a transposed view
+    G = rng.standard_normal((2, 3, d_out))        # random upstream gradient
+    return W, b, A, B, x, r, alpha, G
+
+
+def test_lora_linear_init(sub):
+    W, b, A, B, x, r, alpha, G = _lora_inputs(701)
+    rep = _probe(sub, "lora_linear", W, b, A, B, x, r, alpha, G, what=f"LoRALinear(nn.Linear(7, 5), r={r}, alpha={alpha})")
+    what = f"LoRALinear(nn.Linear(7, 5), r={r}, alpha={alpha})"
+    expect(rep["is_module"], f"{what} must be an nn.Module")
+    expect(rep["base_kept"], f"{what}: self.base must be the nn.Linear that was passed in")
+    expect(all(rep["base_frozen"]), f"{what}: the base weight and bias must be frozen (requires_grad=False)")
+    expect(all(rep["lora_params"]), f"{what}: lora_A and lora_B must be nn.Parameter attributes")
+    expect(rep["shape_A"] == [r, 7], f"{what}: lora_A has shape {tuple(rep['shape_A'])}, expected (r, in_features) = ({r}, 7)")
+    expect(rep["shape_B"] == [5, r], f"{what}: lora_B has shape {tuple(rep['shape_B'])}, expected (out_features, r) = (5, {r})")
+    expect(rep["B_zero"], f"{what}: lora_B must start at zero, so the layer starts equal to its base")
+    expect(rep["A_nonzero"], f"{what}: lora_A must start at small random (finite, non-zero) values, "
+                             "or B never gets a gradient")
+    expect(rep["trainable"] == ["lora_A", "lora_B"],
+           f"{what}: the trainable parameters are {rep['trainable']}, expected exactly ['lora_A', 'lora_B']")
+    expect(rep["scaling"] is not None and abs(rep["scaling"] - alpha / r) < 1e-12,
+           f"{what}: scaling is {rep['scaling']!r}, expected alpha / r")
+    # B = 0 makes the update exactly 0; 1e-12 (float64) only allows computing x W^T + b another way.
+    expect(rep["init_max_diff"] <= 1e-12,
+           f"{what}: at initialisation the output differs from base(x) by {rep['init_max_diff']:.3g}")
+
+
+def test_lora_linear_forward_backward(sub):
+    W, b, A, B, x, r, alpha, G = _lora_inputs(702)
+    what = f"LoRALinear(nn.Linear(7, 5), r={r}, alpha={alpha}) with lora_A, lora_B set to random values"
+    rep = _probe(sub, "lora_linear", W, b, A, B, x, r, alpha, G, what=what)
+    if not all(rep.get("lora_params", [False])):
+        fail(f"{what}: lora_A and lora_B must be nn.Parameter attributes")
+    s = alpha / r
+    want = x @ W.T + b + s * (x @ A.T @ B.T)
+    inputs = {"x": x.shape, "A": A.shape, "B": B.shape}
+    out = rep["out"]
+    if out["value"] is None or out["type"] != "torch.Tensor":
+        fail(f"{what}: forward must return a torch.Tensor, got {out['type']}")
+    assert_close(np.asarray(out["value"]).reshape(out["shape"]), want, atol=ATOL, rtol=RTOL,
+                 what=f"{what}: forward on a (2, 3, 7) input", inputs=inputs)
+    if rep.get("no_grad"):
+        fail(f"{what}: no gradient can flow back: {rep['no_grad']}")
+    X, Gf = x.reshape(-1, 7), G.reshape(-1, 5)
+    grads = {"grad_A": s * (Gf @ B).T @ X, "grad_B": s * Gf.T @ (X @ A.T), "grad_x": G @ W + s * (G @ B @ A)}
+    for key, want_g in grads.items():
+        if rep[key] is None:
+            fail(f"{what}: no gradient reached {key[5:]}")
+        assert_close(rep[key], want_g, atol=ATOL, rtol=RTOL,
+                     what=f"{what}: d(sum G * out)/d {key[5:]} with a random G", inputs=inputs)
+    expect(not any(rep["base_grads"]), f"{what}: the frozen base weight/bias received gradients")
+
+
+# --------------------------------------------------------------------------- make_policy
+def test_make_policy(sub):
+    r, alpha = 2, 6.0
+    what = f"make_policy(reference, r={r}, alpha={alpha})"
+    rep = _probe(sub, "make_policy", 31, r, alpha, what=what)
+    expect(rep["is_module"], f"{what} must return the policy (an nn.Module)")
+    expect(not rep["same_object"], f"{what} returned the reference itself; the policy must be a deep copy")
+    expect(not rep["ref_lora_modules"] and rep["ref_structure_same"],
+           f"{what} changed the reference's modules ({', '.join(rep['ref_lora_modules'][:3]) or rep['ref_changed']}): "
+           "wrap the layers of a copy.deepcopy of it, never the reference itself")
+    expect(rep["ref_unchanged"], f"{what} changed the reference's weights ({', '.join(rep['ref_changed'])})")
+    wanted = [f"blocks.{i}.{name}" for i in range(N_LAYERS) for name in LINEARS]
+    expect(rep["lora_modules"] == sorted(wanted),
+           f"{what}: LoRALinear modules at {rep['lora_modules']}, expected one per nn.Linear of every block: {sorted(wanted)}")
+    trainable = sorted(f"{m}.{p}" for m in wanted for p in ("lora_A", "lora_B"))
+    extra = [n for n in rep["trainable"] if n not in trainable]
+    expect(not extra, f"{what}: parameters outside LoRA are trainable ({', '.join(extra[:4])}{' ...' if len(extra) > 4 else ''}); "
+                      "freeze every parameter of the copy")
+    expect(rep["trainable"] == trainable, f"{what}: trainable parameters {rep['trainable']}, expected the lora_A/lora_B of {len(wanted)} layers")
+    # float32 logits of size O(1): 1e-5 allows a different but equivalent evaluation of the base
+    # layers; a policy that does not start at the reference is off by O(0.1) or more.
+    expect(rep["init_max_diff"] <= 1e-5,
+           f"{what}: at initialisation the policy's logits differ from the reference's by {rep['init_max_diff']:.3g}")
+
+
+# --------------------------------------------------------------------------- the graded DPO run
+@pytest.fixture(scope="module")
+def run(sub):
+    """The report of one seeded DPO run, shared by the tests below (pytest runs a module-scoped
+    fixture once per suite run and re-raises its failure for every test that uses it)."""
+    try:
+        # ~1 s of training plus ~2 s for the first torch.optim import; 60 s covers a loaded machine.
+        report = sub.probe("dpo_run", timeout=60, **RUN)
+    except StudentError as exc:
+        fail(f"the DPO run (make_policy + dpo_train, {RUN['steps']} steps) failed: {exc}")
+    if "history_error" in report:
+        fail(f"dpo_train must return {{'loss': [...], 'reward_accuracy': [...]}}: {report['history_error']}")
+    return report
+
+
+def _where():
+    return (f"in the graded DPO run (seed {RUN['seed']}, {RUN['n_train']} training pairs, {RUN['steps']} steps, "
+            f"beta={RUN['beta']}, lr={RUN['lr']}, r={RUN['r']}, alpha={RUN['alpha']:g})")
+
+
+@pytest.mark.part("dpo_training", weight=2)
+def test_dpo_run_starts_at_ln2(run):
+    loss = run["loss"]
+    expect(len(loss) == RUN["steps"], f"history['loss'] has {len(loss)} entries for steps={RUN['steps']} {_where()}")
+    expect(np.isfinite(loss[0]), f"the first loss is not finite {_where()}")
+    expect(abs(loss[0] - math.log(2.0)) <= LN2_TOL,
+           f"the first loss is {loss[0]:.6f}, expected ln 2 = 0.693147 {_where()}: the policy must start equal to "
+           "the reference (lora_B = 0) and the loss must be recorded before the first update")
+    acc = run["reward_accuracy"]
+    expect(len(acc) == RUN["steps"], f"history['reward_accuracy'] has {len(acc)} entries for steps={RUN['steps']}")
+    expect(acc[0] == 0.0, f"the first reward accuracy is {acc[0]:.3f} {_where()}: with all rewards 0 no pair is a strict win")
+
+
+@pytest.mark.part("dpo_training", weight=2)
+def test_dpo_run_learns_the_preference(run):
+    loss, acc = run["loss"], run["reward_accuracy"]
+    expect(np.all(np.isfinite(loss)), f"the loss history has non-finite values {_where()}")
+    expect(loss[-1] < 0.5, f"the loss only went from {loss[0]:.4f} to {loss[-1]:.4f} {_where()}")
+    expect(acc[-1] > HELDOUT_MIN, f"the training reward accuracy ends at {acc[-1]:.3f} {_where()}")
+    expect(run["heldout_accuracy"] > HELDOUT_MIN,
+           f"the reward accuracy on {RUN['n_heldout']} held-out pairs is {run['heldout_accuracy']:.3f} after training "
+           f"{_where()}; expected > {HELDOUT_MIN}")
+
+
+@pytest.mark.part("dpo_training", weight=2)
+def test_dpo_run_reference_unchanged(run):
+    expect(run["ref_structure_same"], f"the reference's parameters were renamed or replaced {_where()} "
+                                      f"({', '.join(run['ref_changed'])}): make_policy must deep-copy it")
+    expect(run["ref_unchanged"], f"the reference's weights changed {_where()} (max |after - before| = "
+                                 f"{run['ref_max_diff']:.3g} in {', '.join(run['ref_changed'])}): "
+                                 "the reference must never be updated (keep it out of the optimizer)")
+
+
+def test_dpo_run_reference_gets_no_gradients(run):
+    expect(not run["ref_grads"], f"the reference received gradients {_where()} ({', '.join(run['ref_grads'])}): "
+                                 "compute its log-probabilities under torch.no_grad()")
+
+
+@pytest.mark.part("dpo_training", weight=2)
+def test_dpo_run_only_lora_trains(run):
+    expect(run["base_unchanged"], f"the policy's base weights changed {_where()} (max |after - before| = "
+                                  f"{run['base_max_diff']:.3g} in {', '.join(run['base_changed'])}): only lora_A and "
+                                  "lora_B may be trained")
+    expect(run["n_lora"] > 0, f"the policy has no LoRA parameters {_where()}")
+    expect(run["lora_max_change"] > 0.0, f"the LoRA weights did not move {_where()}")
