@@ -4,7 +4,7 @@ COURSE  := .venv/bin/course
 STAMP   := .venv/.installed
 JOBS    ?= $(shell nproc)
 
-.PHONY: install demo test test-unit validate release lint clean
+.PHONY: install demo test test-unit validate release lint clean hub
 
 install: $(STAMP)
 
@@ -15,6 +15,18 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+# configurable-http-proxy for JupyterHub, pinned in package-lock.json, installed into the repo.
+CHP     := node_modules/.bin/configurable-http-proxy
+
+$(CHP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# JupyterHub on this machine (as root): system users from the roster, the course released into
+# nbgrader's exchange, formgrader as a service. Prints the URL and first-login steps; Ctrl-C stops.
+hub: install $(CHP)
+	$(COURSE) hub start
 
 # Quick start: build the course from source/ and grade a demo class of generated submissions.
 demo: install
@@ -33,7 +45,7 @@ test-unit: install
 	$(PY) -m pytest -q -m "not slow"
 
 # The test command CI runs: platform tests, then every assignment validated against its autograder.
-test: install
+test: install $(CHP)
 	$(PY) -m pytest -q -n $(JOBS) --dist loadfile -p no:cacheprovider
 	$(COURSE) validate -j $(JOBS)
 
