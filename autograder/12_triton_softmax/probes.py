@@ -1,0 +1,218 @@
+"""Probes for 12_triton_softmax. They run INSIDE the sandbox, next to the student's notebook.
+
+Kernels are launched here directly, always the same way the notebook specifies:
+
+    kernel[(n_rows,)](out, x, x.stride(0), out.stride(0), n_cols, *extra, BLOCK_SIZE=block)
+
+with `x` a column slice of a wider tensor (or a plain matrix) and `out` possibly a column slice of
+a wider output too. Both live inside larger guarded buffers: the input's guard is NaN and the
+output's guard (everything around the output rows) holds a sentinel no softmax can produce. A
+kernel without masks therefore reads NaN or the neighbouring columns and writes into the guard,
+which the tests report, instead of touching memory it does not own (the Triton interpreter does
+no bounds checking: without the guard a missing mask could crash the sandbox, and every later
+test, of every part, would pay for the restart).
+
+The wrappers softmax(x) and softmax_dropout(x, p, seed) are tested with a reference "kernel"
+swapped in for the student's one (torch code with Triton's launch syntax, see _RefKernel): the
+wrapper tests see only what the wrapper passes (tensors, strides, n_cols, p, seed, BLOCK_SIZE,
+grid), and a broken kernel never costs points there, nor can it crash the sandbox.
+
+Probes only run the student's code and report what it produced; every expected value is computed
+by the hidden tests in the judge process.
+"""
+import inspect
+
+import numpy as np
+import torch
+
+SENTINEL = -7.25          # outputs of softmax and of dropout(softmax) are >= 0: a guard cell that
+                          # no longer holds this value was written by the kernel
+_MISSING = object()
+
+
+def _device():
+    if "DEVICE" in student:
+        try:
+            return torch.device(student.DEVICE)
+        except Exception:
+            pass
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def _pad(block):
+    # A kernel that ignores its masks touches at most BLOCK_SIZE - 1 elements past the end of a row.
+    return 2 * int(block) + 64
+
+
+def _input(xw, col0, n_cols, block):
+    """xw (R, W) float32 placed in a NaN-guarded buffer; returns (buffer, x = wide[:, col0:col0+n_cols])."""
+    xw = np.asarray(xw, dtype=np.float32)
+    rows, width = xw.shape
+    pad = _pad(block)
+    buf = torch.full((pad + rows * width + pad,), float("nan"), dtype=torch.float32, device=_device())
+    buf[pad:pad + rows * width] = torch.from_numpy(xw.reshape(-1).copy()).to(buf.device)
+    wide = buf[pad:pad + rows * width].view(rows, width)
+    return buf, wide[:, col0:col0 + n_cols]
+
+
+def _output(rows, n_cols, out_stride, block):
+    """A sentinel-filled buffer; returns (buffer, out = rows x n_cols with row stride out_stride, inside mask)."""
+    pad = _pad(block)
+    buf = torch.full((pad + rows * out_stride + pad,), SENTINEL, dtype=torch.float32, device=_device())
+    out = buf[pad:pad + rows * out_stride].view(rows, out_stride)[:, :n_cols]
+    inside = np.zeros(buf.numel(), dtype=bool)
+    for r in range(rows):
+        inside[pad + r * out_stride: pad + r * out_stride + n_cols] = True
+    return buf, out, inside, pad
+
+
+def _report(out, out_buf, inside, pad, out_stride, in_buf, in_before):
+    flat = out_buf.detach().cpu().numpy()
+    outside = np.flatnonzero(~inside & (flat != SENTINEL))
+    first = None
+    if outside.size:
+        offset = int(outside[0]) - pad             # relative to the first output row
+        first = [offset // out_stride, offset % out_stride] if offset >= 0 else [-1, offset]
+    after = in_buf.detach().cpu().numpy()
+    return {
+        "value": out.detach().cpu().numpy().astype(np.float64),
+        "outside_writes": int(outside.size),
+        "first_outside": first,                    # [row, column] of the first stray write
+        "input_changed": not np.array_equal(after, in_before, equal_nan=True),
+    }
+
+
+def launch(kernel, xw, col0, n_cols, out_stride, block, extras=None):
+    """Launch the student's `kernel` once per entry of `extras` (the arguments between n_cols and
+    BLOCK_SIZE: [] for the softmax kernels, [p, seed] for the dropout kernel), each time on a fresh
+    guarded output. x = xw[:, col0:col0+n_cols] (row stride xw.shape[1]); out has row stride out_stride."""
+    fn = getattr(student, kernel)
+    rows = int(np.shape(xw)[0])
+    results = []
+    for extra in (extras if extras is not None else [[]]):
+        in_buf, x = _input(xw, col0, n_cols, block)
+        in_before = in_buf.detach().cpu().numpy().copy()
+        out_buf, out, inside, pad = _output(rows, n_cols, out_stride, block)
+        fn[(rows,)](out, x, x.stride(0), out.stride(0), n_cols, *extra, BLOCK_SIZE=int(block))
+        if out.is_cuda:
+            torch.cuda.synchronize()
+        results.append(_report(out, out_buf, inside, pad, out_stride, in_buf, in_before))
+    return results
+
+
+# --------------------------------------------------------------------------- wrapper tests
+def _softmax_signature(output_ptr, input_ptr, input_row_stride, output_row_stride, n_cols, BLOCK_SIZE, **options):
+    pass
+
+
+def _dropout_signature(output_ptr, input_ptr, input_row_stride, output_row_stride, n_cols, p, seed, BLOCK_SIZE,
+                       **options):
+    pass
+
+
+class _RefKernel:
+    """Stands in for softmax_kernel / softmax_dropout_kernel while a wrapper is tested.
+
+    kernel[grid](...) binds the arguments by the names the notebook specifies, checks what a Triton
+    launch would need (tensors, a power-of-2 BLOCK_SIZE covering the row), then computes the rows
+    with torch through the strides it was given, so wrong strides give wrong values (or an
+    out-of-bounds error from torch), never a stray memory access. The dropout mask comes from a
+    torch generator seeded with `seed`: the same seed gives the same mask."""
+
+    def __init__(self, dropout):
+        self.dropout = dropout
+        self.calls = []
+
+    def __getitem__(self, grid):
+        def run(*args, **kwargs):
+            sig = inspect.signature(_dropout_signature if self.dropout else _softmax_signature)
+            try:
+                bound = sig.bind(*args, **kwargs)
+            except TypeError as exc:
+                raise TypeError(f"kernel launch does not match the notebook's signature: {exc}") from None
+            a = bound.arguments
+            g = grid(dict(a)) if callable(grid) else grid
+            g = tuple(g) if isinstance(g, (tuple, list)) else (g,)
+            n_rows = int(g[0])
+            n_cols, block = int(a["n_cols"]), a["BLOCK_SIZE"]
+            if not isinstance(block, int) or block < 1 or block & (block - 1) or block < n_cols:
+                raise ValueError(f"BLOCK_SIZE={block!r} for n_cols={n_cols}: one block must hold the whole row, "
+                                 "so BLOCK_SIZE must be a power of 2 >= n_cols (tl.arange needs a power of 2)")
+            out, x = a["output_ptr"], a["input_ptr"]
+            if not (isinstance(out, torch.Tensor) and isinstance(x, torch.Tensor)):
+                raise TypeError("pass the output and input tensors themselves to the kernel")
+            self.calls.append({"grid": list(g), "n_cols": n_cols, "block": block,
+                               "in_stride": int(a["input_row_stride"]), "out_stride": int(a["output_row_stride"]),
+                               "p": float(a["p"]) if self.dropout else None,
+                               "seed": int(a["seed"]) if self.dropout else None})
+            rows_in = torch.as_strided(x, (n_rows, n_cols), (int(a["input_row_stride"]), 1))
+            rows_out = torch.as_strided(out, (n_rows, n_cols), (int(a["output_row_stride"]), 1))
+            s = torch.softmax(rows_in.double(), dim=1)
+            if self.dropout:
+                p, seed = float(a["p"]), int(a["seed"])
+                gen = torch.Generator(device="cpu").manual_seed(seed)
+                u = torch.rand((n_rows, n_cols), generator=gen, dtype=torch.float64).to(s.device)
+                s = torch.where(u >= p, s / (1.0 - p), torch.zeros_like(s))
+            rows_out.copy_(s.to(rows_out.dtype))
+        return run
+
+
+class _Swap:
+    """Put a reference kernel under `name` in the namespace the student's wrapper reads its globals from."""
+
+    def __init__(self, wrapper, name, replacement):
+        fn = getattr(student, wrapper)
+        self.ns = getattr(fn, "__globals__", None)
+        self.name, self.replacement = name, replacement
+
+    def __enter__(self):
+        if self.ns is None:
+            self.saved = getattr(student, self.name) if self.name in student else _MISSING
+            setattr(student, self.name, self.replacement)
+        else:
+            self.saved = self.ns.get(self.name, _MISSING)
+            self.ns[self.name] = self.replacement
+        return self
+
+    def __exit__(self, *exc):
+        if self.ns is None:
+            if self.saved is not _MISSING:
+                setattr(student, self.name, self.saved)
+        elif self.saved is _MISSING:
+            self.ns.pop(self.name, None)
+        else:
+            self.ns[self.name] = self.saved
+        return False
+
+
+def _describe(y):
+    if not isinstance(y, torch.Tensor):
+        return {"type": type_name(y)}
+    return {"type": type_name(y), "dtype": str(y.dtype).replace("torch.", ""), "shape": list(y.shape),
+            "device": y.device.type, "value": y.detach().cpu().numpy().astype(np.float64)}
+
+
+def softmax_wrapper(xw, col0, n_cols):
+    """student.softmax(x) for x = xw[:, col0:col0+n_cols], with the reference kernel swapped in."""
+    ref = _RefKernel(dropout=False)
+    in_buf, x = _input(xw, col0, n_cols, 64)
+    before = in_buf.detach().cpu().numpy().copy()
+    with _Swap("softmax", "softmax_kernel", ref):
+        y = student.softmax(x)
+    report = _describe(y)
+    report.update(calls=ref.calls, x_device=x.device.type,
+                  input_changed=not np.array_equal(in_buf.detach().cpu().numpy(), before, equal_nan=True))
+    return report
+
+
+def dropout_wrapper(xw, col0, n_cols, calls):
+    """student.softmax_dropout(x, p, seed) for each [p, seed] of `calls`, reference kernel swapped in."""
+    ref = _RefKernel(dropout=True)
+    in_buf, x = _input(xw, col0, n_cols, 64)
+    before = in_buf.detach().cpu().numpy().copy()
+    outputs = []
+    with _Swap("softmax_dropout", "softmax_dropout_kernel", ref):
+        for p, seed in calls:
+            outputs.append(_describe(student.softmax_dropout(x, float(p), int(seed))))
+    return {"outputs": outputs, "calls": ref.calls, "x_device": x.device.type,
+            "input_changed": not np.array_equal(in_buf.detach().cpu().numpy(), before, equal_nan=True)}
