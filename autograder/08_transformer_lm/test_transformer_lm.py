@@ -466,7 +466,8 @@ def test_incremental_logits_equal_full_forward(sub, B, T, P, L):
     assert_close(value[:, :P], full[:, :P], atol=KV_ATOL, rtol=KV_RTOL,
                  what=f"{what}: logits of the prefill (positions 0..{P - 1}) vs the full forward pass", inputs={"idx": idx})
     assert_close(value[:, P:], full[:, P:], atol=KV_ATOL, rtol=KV_RTOL,
-                 what=f"{what}: logits of the cached decode steps (positions {P}..{T - 1}) vs the full forward pass",
+                 what=f"{what}: logits of the cached decode steps (positions {P}..{T - 1}; index = (row, step, token)) "
+                      "vs the full forward pass",
                  inputs={"idx": idx})
     _check_calls(got["calls"], what, P, T - P)
 
