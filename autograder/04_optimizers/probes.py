@@ -1,0 +1,314 @@
+"""Probes for 04_optimizers. They run INSIDE the sandbox, next to the student's notebook.
+
+Every graded part is probed in isolation:
+
+  optimizer_path  runs one of the student's update functions (sgd_momentum_update, adam_update,
+                  adamw_update) for hundreds of steps on a problem the judge describes (Rosenbrock
+                  or a small tanh MLP) and reports the whole trajectory. While adamw_update runs,
+                  the notebook's `adam_update` is the reference below, so a mistake in Adam never
+                  costs AdamW points (the notebook tells students so).
+  schedule        the student's warmup_cosine_lr at many steps.
+  clip            the student's clip_grad_norm_ on parameters whose gradients the judge chose.
+  accumulate      the student's accumulate_gradients on a small torch MLP.
+  tf_step/tf_fit  the student's train_step_tf / fit_tf with a model_fn and an optimizer made here.
+                  model_fn contains an op with a custom gradient (identity forward, gradient scaled
+                  by c backward, counted): only gradients taken with tf.GradientTape through
+                  model_fn see the scaling, so the judge can tell a tape from anything else.
+
+The loss functions below are written op for op like the ones in the hidden tests, so the judge's
+torch.optim replica sees bit-identical gradients for identical parameters. Probes only run the
+student's code and report what it produced; every expected value is computed in the judge.
+"""
+import numpy as np
+import torch
+
+_MISSING = object()
+_PARAM_NAMES = ("W1", "b1", "W2", "b2")
+
+
+# --------------------------------------------------------------------------- helpers
+def _t(a, dtype=torch.float64):
+    return torch.tensor(np.array(a), dtype=dtype)
+
+
+def _strided(t):
+    """A copy of t that is not contiguous (every element one slot apart): strides matter."""
+    base = torch.zeros(tuple(t.shape) + (2,), dtype=t.dtype)
+    view = base[..., 0]
+    view.copy_(t)
+    return view
+
+
+def _leaf(value, strided):
+    t = _t(value)
+    if strided:
+        t = _strided(t)
+    return t.requires_grad_()
+
+
+def _num(x):
+    """A number the student returned as a Python float, or a short string saying what it was."""
+    try:
+        a = np.asarray(to_numpy(x), dtype=np.float64)
+        if a.size == 1:
+            return float(a.reshape(()))
+    except Exception:  # noqa: BLE001 - reported to the judge as a description
+        pass
+    return f"<{type_name(x)}>"
+
+
+def _arr(x):
+    if x is None:
+        return None
+    try:
+        return np.array(to_numpy(x), dtype=np.float64)
+    except Exception:  # noqa: BLE001
+        return f"<{type_name(x)}>"
+
+
+class _Swap:
+    """Temporarily put `value` under `name` in the notebook's namespace."""
+
+    def __init__(self, name, value):
+        self.name, self.value = name, value
+
+    def __enter__(self):
+        self.saved = getattr(student, self.name) if self.name in student else _MISSING
+        setattr(student, self.name, self.value)
+        return self
+
+    def __exit__(self, *exc):
+        if self.saved is not _MISSING:
+            setattr(student, self.name, self.saved)
+        return False
+
+
+# --------------------------------------------------------------------------- reference Adam (swap)
+def _ref_adam_update(p, g, state, lr, betas=(0.9, 0.999), eps=1e-8):
+    # torch.optim.Adam's single-tensor arithmetic; private keys, so whatever the student's
+    # adamw_update keeps in the same state dict cannot collide with them
+    beta1, beta2 = betas
+    if "_ref_step" not in state:
+        state["_ref_step"] = 0
+        state["_ref_m"] = torch.zeros_like(p)
+        state["_ref_v"] = torch.zeros_like(p)
+    state["_ref_step"] += 1
+    t = state["_ref_step"]
+    m, v = state["_ref_m"], state["_ref_v"]
+    m.lerp_(g, 1 - beta1)
+    v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
+    denom = (v.sqrt() / (1 - beta2 ** t) ** 0.5).add_(eps)
+    p.addcdiv_(m, denom, value=-lr / (1 - beta1 ** t))
+
+
+# --------------------------------------------------------------------------- optimizer problems
+def _problem(problem, init):
+    """Parameters and a loss closure; identical, op for op, to the hidden tests' version."""
+    kind = problem["kind"]
+    scale = float(problem.get("scale", 1.0))
+    if kind == "rosenbrock":
+        a, b = float(problem["a"]), float(problem["b"])
+        p = _leaf(init, False)
+
+        def loss():
+            x, y = p[0], p[1]
+            return scale * ((a - x) ** 2 + b * (y - x * x) ** 2)
+
+        return [p], loss
+    if kind == "mlp":
+        X, Y = _t(problem["X"]), _t(problem["Y"])
+        strided = set(problem.get("strided", ()))
+        W1, b1, W2, b2 = [_leaf(init[n], n in strided) for n in _PARAM_NAMES]
+
+        def loss():
+            h = torch.tanh(X @ W1.T + b1)
+            return scale * ((h @ W2.T + b2 - Y) ** 2).mean()
+
+        return [W1, b1, W2, b2], loss
+    raise LookupError(f"unknown problem {kind!r}")
+
+
+def _flat(params):
+    return torch.cat([p.detach().reshape(-1) for p in params]).numpy().copy()
+
+
+_UPDATES = {"sgd_momentum": "sgd_momentum_update", "adam": "adam_update", "adamw": "adamw_update"}
+
+
+def optimizer_path(which, problem, init, lrs, hyper):
+    """Minimise the problem with the student's update function, one step per entry of lrs.
+
+    Returns {"path": (len(lrs) + 1, n) float64 array of all parameters flattened after each step,
+    row 0 the start}. A student exception propagates (the judge reports it)."""
+    update = getattr(student, _UPDATES[which])
+    hyper = dict(hyper)
+    if "betas" in hyper:
+        hyper["betas"] = tuple(hyper["betas"])
+    params, loss = _problem(problem, init)
+    states = [{} for _ in params]
+    path = [_flat(params)]
+
+    def run():
+        for lr in lrs:
+            for p in params:
+                p.grad = None
+            loss().backward()
+            with torch.no_grad():
+                for p, state in zip(params, states):
+                    update(p, p.grad, state, float(lr), **hyper)
+            path.append(_flat(params))
+
+    if which == "adamw":
+        with _Swap("adam_update", _ref_adam_update):
+            run()
+    else:
+        run()
+    return {"path": np.stack(path)}
+
+
+# --------------------------------------------------------------------------- schedule
+def schedule(steps, base_lr, warmup_steps, total_steps, min_lr=None):
+    """The student's warmup_cosine_lr at every step of `steps` (min_lr None: left at its default)."""
+    values = []
+    for s in steps:
+        if min_lr is None:
+            lr = student.warmup_cosine_lr(int(s), base_lr, warmup_steps, total_steps)
+        else:
+            lr = student.warmup_cosine_lr(int(s), base_lr, warmup_steps, total_steps, min_lr=min_lr)
+        value = _num(lr)
+        if isinstance(value, str):
+            return {"values": None, "bad": value, "at": int(s)}
+        values.append(value)
+    return {"values": np.array(values, dtype=np.float64), "bad": None, "at": None}
+
+
+# --------------------------------------------------------------------------- clipping
+def clip(entries, max_norm, as_generator=False):
+    """entries: [{"shape": [...], "grad": array or None, "strided": bool}, ...] -> the student's
+    clip_grad_norm_ on fresh parameters with those gradients; reports its return value and the grads."""
+    params = []
+    for entry in entries:
+        p = torch.zeros(tuple(entry["shape"]), dtype=torch.float64, requires_grad=True)
+        if entry["grad"] is not None:
+            g = _t(entry["grad"]).reshape(tuple(entry["shape"]))
+            p.grad = _strided(g) if entry.get("strided") else g
+        params.append(p)
+    total = student.clip_grad_norm_(iter(params) if as_generator else params, max_norm)
+    return {"total": _num(total), "grads": [_arr(p.grad) for p in params]}
+
+
+# --------------------------------------------------------------------------- accumulation
+def accumulate(weights, X, Y, loss_kind, micro_batch_size, stale=False, strided_x=False):
+    """The student's accumulate_gradients on Linear -> Tanh -> Linear (float64, the given weights).
+
+    Reports the returned loss, every parameter's .grad and the batch sizes the model saw."""
+    W1, b1, W2, b2 = (np.array(weights[n]) for n in _PARAM_NAMES)
+    model = torch.nn.Sequential(torch.nn.Linear(W1.shape[1], W1.shape[0]), torch.nn.Tanh(),
+                                torch.nn.Linear(W2.shape[1], W2.shape[0])).double()
+    with torch.no_grad():
+        for p, value in zip(model.parameters(), (W1, b1, W2, b2)):
+            p.copy_(_t(value))
+    sizes = []
+    model.register_forward_pre_hook(lambda module, args: sizes.append(int(args[0].shape[0])))
+    if stale:                             # gradients left over from an earlier step
+        for p in model.parameters():
+            p.grad = torch.full_like(p, 7.0)
+    x = _t(X)
+    if strided_x:
+        x = _strided(x)
+    if loss_kind == "mse":
+        y, loss_fn = _t(Y), torch.nn.functional.mse_loss
+    else:
+        y, loss_fn = _t(Y, torch.int64), torch.nn.functional.cross_entropy
+    loss = student.accumulate_gradients(model, loss_fn, x, y, int(micro_batch_size))
+    return {"loss": _num(loss), "grads": [_arr(p.grad) for p in model.parameters()], "sizes": sizes}
+
+
+# --------------------------------------------------------------------------- TensorFlow loop
+def _tf_model(weights, c):
+    import tensorflow as tf
+
+    variables = [tf.Variable(np.array(weights[n], dtype=np.float64), name=n) for n in _PARAM_NAMES]
+    W1, b1, W2, b2 = variables
+    counter = tf.Variable(0, dtype=tf.int64, trainable=False)
+
+    @tf.custom_gradient
+    def marked(h):
+        def grad(dy):
+            counter.assign_add(1)
+            return dy * c
+
+        return tf.identity(h), grad
+
+    def model_fn(x):
+        return tf.matmul(marked(tf.tanh(tf.matmul(x, W1) + b1)), W2) + b2
+
+    return model_fn, variables, counter
+
+
+class _ProbeSGD:
+    """Plain SGD with the interface of a Keras optimizer: apply_gradients and learning_rate."""
+
+    def __init__(self, lr):
+        import tensorflow as tf
+
+        self._lr = tf.Variable(float(lr), dtype=tf.float64, trainable=False)
+        self.calls = 0
+
+    @property
+    def learning_rate(self):
+        return self._lr
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        self._lr.assign(float(to_numpy(value)))
+
+    def apply_gradients(self, grads_and_vars):
+        pairs = list(grads_and_vars)
+        for g, v in pairs:
+            if g is None:
+                raise ValueError(f"apply_gradients got None as the gradient of {v.name}: was the loss computed "
+                                 "inside the tf.GradientTape block, from model_fn(x)?")
+        for g, v in pairs:
+            v.assign_sub(self._lr * g)
+        self.calls += 1
+
+
+def _tf_report(variables, counter, opt):
+    return {"vars": [v.numpy().copy() for v in variables], "tape_calls": int(counter.numpy()),
+            "applies": int(opt.calls)}
+
+
+def tf_step(weights, X, Y, lr, c):
+    """One train_step_tf with a plain SGD optimizer of learning rate lr."""
+    import tensorflow as tf
+
+    model_fn, variables, counter = _tf_model(weights, c)
+    opt = _ProbeSGD(lr)
+    loss = student.train_step_tf(model_fn, variables, tf.constant(np.array(X)), tf.constant(np.array(Y)), opt)
+    return {"loss": _num(loss), **_tf_report(variables, counter, opt)}
+
+
+def tf_fit(weights, X, Y, lr0, steps, c, lrs=None):
+    """fit_tf for `steps` steps; with lrs, lr_fn(step) = lrs[step] (the calls are recorded)."""
+    import tensorflow as tf
+
+    model_fn, variables, counter = _tf_model(weights, c)
+    opt = _ProbeSGD(lr0)
+    asked = []
+
+    def lr_fn(step):
+        asked.append(int(step))
+        return lrs[int(step)]
+
+    losses = student.fit_tf(model_fn, variables, tf.constant(np.array(X)), tf.constant(np.array(Y)), opt,
+                            int(steps), **({"lr_fn": lr_fn} if lrs is not None else {}))
+    try:
+        values = [_num(v) for v in losses]
+    except TypeError:
+        values = f"<{type_name(losses)}>"
+    if isinstance(values, list) and any(isinstance(v, str) for v in values):
+        values = f"a list holding {next(v for v in values if isinstance(v, str))}"
+    elif isinstance(values, list):
+        values = np.array(values, dtype=np.float64)
+    return {"losses": values, "asked": asked, **_tf_report(variables, counter, opt)}

@@ -1,0 +1,238 @@
+"""Hidden suite of 04_optimizers, parts lr_schedule, clip_grad_norm, grad_accumulation.
+
+Expected values: the schedule from its formula in float64 (written here, independently of the
+notebook), clipping from torch.nn.utils.clip_grad_norm_ in float64, accumulation from the full-batch
+gradient of the same float64 torch model.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from course.judge import StudentError
+from course.judge.check import assert_close, expect, fail
+
+PARAM_NAMES = ("W1", "b1", "W2", "b2")
+
+
+def rng_for(seed):
+    return np.random.default_rng(4100 + seed)
+
+
+# =========================================================================== lr_schedule (2)
+# The formula is evaluated in float64 on both sides; only the order of operations may differ
+# (~1e-16 relative). 1e-12 absolute + 1e-9 relative is far below the smallest effect of a wrong
+# boundary (one warmup step is base_lr / W >= 1e-5 here; a cosine shifted by one step moves the lr
+# by >= 1e-7 relative at every cosine step).
+SCHED_ATOL, SCHED_RTOL = 1e-12, 1e-9
+
+
+def ref_lr(s, base, warmup, total, min_lr):
+    if s < warmup:
+        return base * s / warmup
+    if s >= total:
+        return min_lr
+    progress = (s - warmup) / (total - warmup)
+    return min_lr + (base - min_lr) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def _region(s, warmup, total):
+    if s < warmup:
+        return "in the warmup (s < W)"
+    if s == warmup:
+        return "at s = W (must be exactly base_lr)"
+    if s < total:
+        return "in the cosine part (W <= s < T)"
+    return "at or after T (must be min_lr)"
+
+
+SCHEDULES = [
+    # base_lr, warmup, total, min_lr (None: the default), last step checked
+    (1.0, 2, 6, 0.0, 8),
+    (3e-4, 7, 53, 3e-5, 60),
+    (0.1, 0, 11, None, 14),
+    (2.5e-3, 10, 11, 1e-4, 13),
+    (1.0, 13, 101, 0.25, 110),
+]
+
+
+@pytest.mark.part("lr_schedule")
+@pytest.mark.parametrize("base,warmup,total,min_lr,last", SCHEDULES,
+                         ids=[f"W{w}-T{t}" for _, w, t, _, _ in SCHEDULES])
+def test_warmup_cosine(sub, base, warmup, total, min_lr, last):
+    steps = list(range(last + 1))
+    args = f"base_lr={base:g}, warmup_steps={warmup}, total_steps={total}" + \
+        (f", min_lr={min_lr:g}" if min_lr is not None else " (min_lr left at its default 0)")
+    try:
+        got = sub.probe("schedule", steps, base, warmup, total, min_lr)
+    except StudentError as exc:
+        fail(f"warmup_cosine_lr(step, {args}): {exc}")
+    if got["values"] is None:
+        fail(f"warmup_cosine_lr({got['at']}, {args}) returned {got['bad']}, not a number")
+    want = np.array([ref_lr(s, base, warmup, total, 0.0 if min_lr is None else min_lr) for s in steps])
+    values = got["values"]
+    bad = ~(np.abs(values - want) <= SCHED_ATOL + SCHED_RTOL * np.abs(want))
+    if bad.any():
+        s = int(np.argmax(bad))
+        fail(f"warmup_cosine_lr(s, {args}) is wrong for {int(bad.sum())} of the steps s = 0..{last}; "
+             f"the first is s = {s}, {_region(s, warmup, total)}: got {values[s]:.6g}")
+
+
+# =========================================================================== clip_grad_norm (1)
+# Student and torch compute the same float64 norms up to summation order (~1e-16 relative).
+CLIP_ATOL, CLIP_RTOL = 1e-12, 1e-10
+
+
+def _entries(rng, shapes, scale=1.0, none=(), strided=()):
+    entries = []
+    for i, shape in enumerate(shapes):
+        grad = None if i in none else scale * rng.standard_normal(shape)
+        entries.append({"shape": list(shape), "grad": grad, "strided": i in strided})
+    return entries
+
+
+def _reference_clip(entries, max_norm):
+    params = []
+    for e in entries:
+        p = torch.zeros(tuple(e["shape"]), dtype=torch.float64, requires_grad=True)
+        if e["grad"] is not None:
+            p.grad = torch.tensor(e["grad"], dtype=torch.float64)
+        params.append(p)
+    total = float(torch.nn.utils.clip_grad_norm_(params, max_norm))
+    return total, [None if p.grad is None else p.grad.numpy() for p in params]
+
+
+def check_clip(sub, entries, max_norm, as_generator=False, what=""):
+    shapes = [tuple(e["shape"]) for e in entries]
+    where = (f"clip_grad_norm_({'a generator of ' if as_generator else ''}{len(entries)} parameters of shapes "
+             f"{shapes}, max_norm={max_norm:g}){what}")
+    try:
+        got = sub.probe("clip", entries, max_norm, as_generator)
+    except StudentError as exc:
+        fail(f"{where}: {exc}")
+    total, grads = _reference_clip(entries, max_norm)
+    if isinstance(got["total"], str):
+        fail(f"{where} returned {got['total']}, not the total norm")
+    assert_close(got["total"], total, atol=CLIP_ATOL, rtol=CLIP_RTOL,
+                 what=f"{where}: the returned total norm (before clipping)")
+    for i, (g, w) in enumerate(zip(got["grads"], grads)):
+        if w is None:
+            expect(g is None, f"{where}: parameter {i} had no gradient and must keep grad None")
+            continue
+        if g is None or isinstance(g, str):
+            fail(f"{where}: parameter {i} has grad {g!r} afterwards")
+        assert_close(g, w, atol=CLIP_ATOL, rtol=CLIP_RTOL, what=f"{where}: grad of parameter {i} after clipping")
+
+
+@pytest.mark.part("clip_grad_norm")
+def test_clip_large_global_norm(sub):
+    rng = rng_for(1)
+    check_clip(sub, _entries(rng, [(7, 5), (3,), (2, 3, 4)], scale=10.0), 1.0)
+
+
+@pytest.mark.part("clip_grad_norm")
+def test_clip_each_tensor_small_but_global_large(sub):
+    # every tensor's own norm is below max_norm, their global norm is above it
+    rng = rng_for(2)
+    entries = _entries(rng, [(5, 3), (7,), (3, 3)])
+    for e in entries:
+        e["grad"] *= 0.8 / np.linalg.norm(e["grad"])
+    check_clip(sub, entries, 1.0, what=" (each gradient has norm 0.8)")
+
+
+@pytest.mark.part("clip_grad_norm")
+def test_clip_below_max_norm_unchanged(sub):
+    rng = rng_for(3)
+    check_clip(sub, _entries(rng, [(4, 5), (5,)], scale=0.1), 5.0)
+
+
+@pytest.mark.part("clip_grad_norm")
+def test_clip_generator_none_and_strided(sub):
+    rng = rng_for(4)
+    entries = _entries(rng, [(3, 5), (6,), (5, 1), (2, 7)], scale=3.0, none=(1,), strided=(0, 3))
+    check_clip(sub, entries, 2.5, as_generator=True, what=" (one grad None, non-contiguous grads)")
+
+
+@pytest.mark.part("clip_grad_norm")
+@pytest.mark.parametrize("scale,max_norm", [(1e6, 0.5), (1e-8, 1.0)], ids=["huge", "tiny"])
+def test_clip_magnitudes(sub, scale, max_norm):
+    rng = rng_for(5)
+    check_clip(sub, _entries(rng, [(9, 3), (3,)], scale=-scale), max_norm)
+
+
+# =========================================================================== grad_accumulation (1)
+# The full-batch gradient and the weighted sum of micro-batch gradients differ by summation order
+# only (float64, <= 23 samples): ~1e-15. A wrong weighting changes them by >= 1e-3 relative.
+ACC_ATOL, ACC_RTOL = 1e-10, 1e-8
+
+
+def _mlp_weights(rng, d_in, d_hidden, d_out):
+    return {"W1": rng.standard_normal((d_hidden, d_in)) / math.sqrt(d_in), "b1": 0.3 * rng.standard_normal(d_hidden),
+            "W2": rng.standard_normal((d_out, d_hidden)) / math.sqrt(d_hidden), "b2": 0.3 * rng.standard_normal(d_out)}
+
+
+def _reference_grads(weights, X, Y, loss_kind):
+    params = [torch.tensor(weights[n], dtype=torch.float64, requires_grad=True) for n in PARAM_NAMES]
+    W1, b1, W2, b2 = params
+    out = torch.tanh(torch.tensor(X) @ W1.T + b1) @ W2.T + b2
+    if loss_kind == "mse":
+        loss = torch.nn.functional.mse_loss(out, torch.tensor(Y))
+    else:
+        loss = torch.nn.functional.cross_entropy(out, torch.tensor(Y, dtype=torch.int64))
+    loss.backward()
+    return float(loss), [p.grad.numpy() for p in params]
+
+
+def check_accumulation(sub, seed, n, dims, loss_kind, mbs, stale=False, strided_x=False):
+    rng = rng_for(10 + seed)
+    d_in, d_hidden, d_out = dims
+    weights = _mlp_weights(rng, d_in, d_hidden, d_out)
+    X = rng.standard_normal((n, d_in)) * 1.5
+    Y = rng.standard_normal((n, d_out)) if loss_kind == "mse" else rng.integers(0, d_out, n)
+    sizes_text = ", ".join(str(min(mbs, n - i)) for i in range(0, n, mbs))
+    where = (f"accumulate_gradients on Linear({d_in}, {d_hidden}) -> Tanh -> Linear({d_hidden}, {d_out}), "
+             f"{'mse_loss' if loss_kind == 'mse' else 'cross_entropy'}, N = {n}, micro_batch_size = {mbs} "
+             f"(micro-batches of {sizes_text})"
+             + (", with gradients left over from an earlier step" if stale else "")
+             + (", X non-contiguous" if strided_x else ""))
+    try:
+        got = sub.probe("accumulate", weights, X, Y, loss_kind, mbs, stale, strided_x)
+    except StudentError as exc:
+        fail(f"{where}: {exc}")
+    loss, grads = _reference_grads(weights, X, Y, loss_kind)
+    sizes = got["sizes"]
+    expect(len(sizes) > 0, f"{where}: the model was never called")
+    expect(max(sizes) <= mbs, f"{where}: the model was called on {max(sizes)} samples at once")
+    expect(sum(sizes) == n, f"{where}: the model saw {sum(sizes)} samples in all, the batch has {n}")
+    for name, g, w in zip(PARAM_NAMES, got["grads"], grads):
+        if g is None or isinstance(g, str):
+            fail(f"{where}: {name}.grad is {g!r} afterwards")
+        assert_close(g, w, atol=ACC_ATOL, rtol=ACC_RTOL,
+                     what=f"{where}: {name}.grad (vs the full-batch gradient)")
+    if isinstance(got["loss"], str):
+        fail(f"{where}: returned {got['loss']}, not the loss")
+    assert_close(got["loss"], loss, atol=ACC_ATOL, rtol=ACC_RTOL, what=f"{where}: the returned full-batch loss")
+
+
+@pytest.mark.part("grad_accumulation", weight=2)
+def test_accumulation_unequal_micro_batches_mse(sub):
+    check_accumulation(sub, 1, 23, (4, 7, 3), "mse", 5)
+
+
+@pytest.mark.part("grad_accumulation")
+def test_accumulation_cross_entropy(sub):
+    check_accumulation(sub, 2, 17, (3, 6, 5), "ce", 4)
+
+
+@pytest.mark.part("grad_accumulation")
+@pytest.mark.parametrize("mbs", [1, 30], ids=["one-sample", "one-micro-batch"])
+def test_accumulation_extremes(sub, mbs):
+    check_accumulation(sub, 3, 9, (5, 4, 2), "mse", mbs)
+
+
+@pytest.mark.part("grad_accumulation")
+def test_accumulation_clears_old_gradients(sub):
+    check_accumulation(sub, 4, 14, (3, 5, 2), "mse", 6, stale=True, strided_x=True)
