@@ -186,6 +186,10 @@ def student_python(state: Path, prefix: Path | None = None) -> Path:
         target.mkdir(parents=True)
         (copy / "bin").mkdir()
         (target / "_course_project.pth").write_text(f"import site; site.addsitedir({str(site_packages)!r})\n")
+        # Jupyter finds server extensions (etc/jupyter) and JupyterLab (share/jupyter) by sys.prefix
+        for shared in ("etc", "share"):
+            if (prefix / shared).is_dir():
+                (copy / shared).symlink_to(prefix / shared)
         lines = []
     else:
         # the packages are private too (a repository under /root): a hard-linked copy
@@ -209,7 +213,9 @@ def student_python(state: Path, prefix: Path | None = None) -> Path:
         lines = ["include-system-site-packages = false", f"version = {version}"]
     (copy / "pyvenv.cfg").write_text("\n".join([f"home = {interpreter.parent}", *lines,
                                                  f"executable = {interpreter}"]) + "\n")
-    for folder in [copy, *[p for p in copy.rglob("*") if p.is_dir()]] if packages_ok else [copy]:
+    small = [copy / "bin", copy / "lib", copy / "lib" / f"python{version}",
+             copy / "lib" / f"python{version}" / "site-packages"] if packages_ok else []
+    for folder in [copy, *small]:
         os.chmod(folder, 0o755)
     marker.write_text(fingerprint)
     return copy / "bin" / "python"
@@ -248,12 +254,13 @@ def _nbgrader_config(settings: Settings, *, student: bool) -> str:
 STUDENT_SERVER_CONFIG = """\
 # written by `course hub`: students get the assignment list, never formgrader or create_assignment
 c = get_config()  # noqa: F821
-c.ServerApp.jpserver_extensions = {
+# update(), not assignment: the other extensions (jupyterlab...) stay enabled
+c.ServerApp.jpserver_extensions.update({
     "nbgrader.server_extensions.formgrader": False,
     "nbgrader.server_extensions.course_list": False,
     "nbgrader.server_extensions.assignment_list": True,
     "nbgrader.server_extensions.validate_assignment": True,
-}
+})
 """
 STUDENT_PAGE_CONFIG = {"disabledExtensions": {
     "@jupyter/nbgrader:formgrader": True,
