@@ -12,6 +12,12 @@ which the tests report, instead of touching memory it does not own (the Triton i
 no bounds checking: without the guard a missing mask could crash the sandbox, and every later
 test, of every part, would pay for the restart).
 
+All the cases of one kernel run in one probe call (launch_many), each case's exception reported
+for that case: a kernel that crashes the sandbox anyway (a pointer far outside every buffer) costs
+one restart for its own part, so the judge's restart budget is never spent for the other parts.
+On a GPU a CUDA fault poisons the process's context for every later launch, so the probe ends the
+sandbox at once and the next part gets a fresh one.
+
 The wrappers softmax(x) and softmax_dropout(x, p, seed) are tested with a reference "kernel"
 swapped in for the student's one (torch code with Triton's launch syntax, see _RefKernel): the
 wrapper tests see only what the wrapper passes (tensors, strides, n_cols, p, seed, BLOCK_SIZE,
@@ -97,6 +103,49 @@ def launch(kernel, xw, col0, n_cols, out_stride, block, extras=None):
         if out.is_cuda:
             torch.cuda.synchronize()
         results.append(_report(out, out_buf, inside, pad, out_stride, in_buf, in_before))
+    return results
+
+
+def _describe_exc(exc):
+    """'Type: message (cell N, line L)' for an exception the student's code raised in one case."""
+    where, seen, e = "", set(), exc
+    while e is not None and id(e) not in seen and not where:
+        seen.add(id(e))
+        tb = e.__traceback__
+        while tb is not None:                      # the innermost frame of a notebook cell
+            name = tb.tb_frame.f_code.co_filename
+            if name.startswith("<cell "):
+                where = f" ({name.strip('<>')}, line {tb.tb_lineno})"
+            tb = tb.tb_next
+        e = e.__cause__ or e.__context__
+    try:
+        message = str(exc)
+    except Exception:
+        message = "<unprintable exception>"
+    return f"{type(exc).__name__}: {message[:1500]}{where}"
+
+
+def _poisoned(exc):
+    """A CUDA fault (illegal address...) leaves the process's GPU context unusable for every later
+    launch, of every part: such a sandbox must not answer again (the judge starts a fresh one)."""
+    text = f"{type(exc).__name__} {exc}"
+    return "illegal memory access" in text or "CUDA error" in text or "AcceleratorError" in text
+
+
+def launch_many(kernel, cases):
+    """launch(kernel, *case) for every case of one graded part, in ONE probe call: a kernel that
+    crashes the sandbox costs one restart per part, not one per test (the judge allows only a few
+    restarts per submission, and the other parts must keep their points). An exception in one case
+    is reported for that case only."""
+    results = []
+    for case in cases:
+        try:
+            results.append({"runs": launch(kernel, *case)})
+        except Exception as exc:                   # noqa: BLE001 - the student's error, reported per case
+            if _poisoned(exc):
+                import os
+                os._exit(70)
+            results.append({"error": _describe_exc(exc)})
     return results
 
 
