@@ -16,6 +16,8 @@ student (F.conv2d, F.unfold, F.max_pool2d, ...) raise an error that says so.
 Probes only run the student's code and report what it produced; every expected value is computed
 by the hidden tests in the judge process.
 """
+import traceback
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -128,6 +130,12 @@ def _arg(v):
     return tuple(v) if isinstance(v, list) else v
 
 
+def _where(exc):
+    """' (cell 7, line 12)': the student's line that raised, as the platform reports it elsewhere."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith("<cell ")]
+    return f" ({frames[-1].filename.strip('<>')}, line {frames[-1].lineno})" if frames else ""
+
+
 def _number(value):
     if isinstance(value, bool):
         return {"type": "bool", "value": None}
@@ -149,7 +157,7 @@ def formulas(name, cases):
         try:
             results.append(_number(fn(*args, **kwargs)))
         except Exception as exc:  # noqa: BLE001 - reported to the judge, which decides
-            results.append({"type": "error", "value": None, "error": f"{type(exc).__name__}: {exc}"})
+            results.append({"type": "error", "value": None, "error": f"{type(exc).__name__}: {exc}{_where(exc)}"})
     return results
 
 
