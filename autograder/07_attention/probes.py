@@ -4,7 +4,8 @@ Globals provided by the sandbox: `student` (the notebook's namespace), `type_nam
 
 Every probe receives plain NumPy data from the judge, builds the torch tensors the exercise asks
 for (dtype and memory layout chosen by the judge: contiguous, a transposed view, every other row
-of a larger tensor, or a stride-0 expand along a new batch axis), calls the student's function
+of a larger tensor, a stride-0 expand along a new batch axis, or axes 1 and 2 swapped like the
+output of split_heads), calls the student's function
 and reports plain data: what kind of object came back, its dtype, shape and values, gradients
 where asked, and whether the inputs were left untouched. Nothing here knows the expected values.
 
