@@ -167,7 +167,7 @@ def mlp(seed, n=11, d_in=5, d_hidden=7, d_out=3, scale=1.0):
 def _labels(problem, init):
     if problem["kind"] == "rosenbrock":
         return ["x", "y"]
-    return [f"{n}{list(np.unravel_index(i, np.shape(init[n])))}" for n in PARAM_NAMES
+    return [f"{n}{[int(k) for k in np.unravel_index(i, np.shape(init[n]))]}" for n in PARAM_NAMES
             for i in range(int(np.size(init[n])))]
 
 
