@@ -183,7 +183,7 @@ def _reference_grads(weights, X, Y, loss_kind):
     else:
         loss = torch.nn.functional.cross_entropy(out, torch.tensor(Y, dtype=torch.int64))
     loss.backward()
-    return float(loss), [p.grad.numpy() for p in params]
+    return loss.item(), [p.grad.numpy() for p in params]
 
 
 def check_accumulation(sub, seed, n, dims, loss_kind, mbs, stale=False, strided_x=False):
