@@ -84,8 +84,10 @@ def test_student_submits_instructor_grades_student_fetches_feedback(hub):
     assert listed["success"], listed
     assert [a["assignment_id"] for a in listed["value"]] == [ASSIGNMENT]
     assert {a["course_id"] for a in listed["value"]} == {hub.course_id}
-    courses = hub.server(student, "ann", "GET", "/courses")
-    assert courses.status_code == 404            # course_list (an instructor tool) is off for students
+    courses = hub.server(student, "ann", "GET", "/courses").json()
+    assert courses["value"] == [hub.course_id], courses
+    # formgrader (an instructor tool) is off on students' servers
+    assert hub.server(student, "ann", "GET", "/formgrader").status_code == 404
     fetched = hub.server(student, "ann", "POST", "/assignments/fetch",
                          data={"course_id": hub.course_id, "assignment_id": ASSIGNMENT}).json()
     assert fetched["success"], fetched
@@ -147,3 +149,63 @@ def test_roster_added_while_the_hub_runs_can_log_in(hub):
     session = hub.login("late")
     groups = hub.hub_api(session, "GET", f"/users/{late}").json()["groups"]
     assert groups == [f"nbgrader-{hub.course_id}"]
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "screenshots"
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--disable-quic"]
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)")
+def test_browser_student_sees_assignment_instructor_sees_graded_submission(hub):
+    """Debian's Chromium driven by playwright, after the flow above has graded ann's submission."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    ann, ivy = hub.users["ann"], hub.users["ivy"]
+    if not (hub.state / "course" / "autograded" / ann / ASSIGNMENT / "results.json").exists():
+        pytest.fail("runs after test_student_submits_instructor_grades_student_fetches_feedback (same hub)")
+    SCREENSHOTS.mkdir(exist_ok=True)
+    t0 = time.monotonic()
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            def log_in(name):
+                page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+                page.set_default_timeout(120_000)
+                page.goto(f"{hub.url}/hub/login")
+                page.fill("#username_input", hub.users[name])
+                page.fill("#password_input", PASSWORD)
+                page.click("#login_submit")
+                return page
+
+            # the student: JupyterLab opens on their running server; the assignment notebook opens
+            student = log_in("ann")
+            student.wait_for_url(f"**/user/{ann}/lab**")
+            student.goto(f"{hub.url}/user/{ann}/lab/tree/{ASSIGNMENT}/{ASSIGNMENT}.ipynb")
+            notebook = student.locator(".jp-NotebookPanel .jp-Notebook")
+            sync_api.expect(notebook).to_contain_text("def add", timeout=120_000)
+            student.screenshot(path=str(SCREENSHOTS / "hub-1-student-notebook.png"))
+            # the assignments list (nbgrader's lab extension), with the submitted assignment
+            student.get_by_text("Nbgrader", exact=True).click()
+            student.get_by_text("Assignment List", exact=True).click()
+            panel = student.locator("#nbgrader-assignment-list, .nbgrader-assignment-list, [id*=assignment-list]").first
+            sync_api.expect(panel).to_contain_text(ASSIGNMENT, timeout=120_000)
+            sync_api.expect(panel).to_contain_text("Submitted", timeout=60_000)
+            student.screenshot(path=str(SCREENSHOTS / "hub-2-student-assignment-list.png"))
+
+            # the instructor: formgrader (through the group's role) lists ann's graded submission
+            instructor = log_in("ivy")
+            instructor.wait_for_url("**/hub/**")
+            instructor.goto(f"{hub.url}/services/{hub.course_id}/formgrader/gradebook/{ASSIGNMENT}/{ASSIGNMENT}")
+            # formgrader shows submissions anonymised, with the student's name from the roster
+            row = instructor.locator("tr", has_text="Person, Ann")
+            sync_api.expect(row).to_contain_text("3 / 3", timeout=120_000)
+            instructor.screenshot(path=str(SCREENSHOTS / "hub-3-instructor-formgrader.png"))
+
+            # a student who opens formgrader is turned away
+            student.goto(f"{hub.url}/services/{hub.course_id}/formgrader/")
+            assert "gradebook" not in student.content().lower() or student.url.endswith("/hub/")
+        finally:
+            browser.close()
+    print(f"\nbrowser test {time.monotonic() - t0:.1f} s; screenshots in {SCREENSHOTS}")

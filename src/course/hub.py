@@ -324,7 +324,24 @@ def prepare(course: Course, state: Path, *, home_base: Path = Path("/home"), ip:
     sync_gradebook_students(settings)
     _chown_tree(cdir, settings.grader)
     os.chmod(cdir, 0o700)
+    own_exchange(settings)
     return settings
+
+
+def own_exchange(settings: Settings) -> None:
+    """The grader account owns the course's exchange folders (nbgrader's model: formgrader
+    collects from inbound/, which only its owner may list); students keep their submissions."""
+    entry = pwd.getpwnam(settings.grader)
+    top = settings.exchange / settings.course_id
+    if not top.is_dir():
+        return
+    folders = [top, top / "inbound", top / "feedback"]
+    outbound = top / "outbound"
+    if outbound.is_dir():
+        folders += [outbound, *outbound.rglob("*")]
+    for path in folders:
+        if path.exists():
+            os.chown(path, entry.pw_uid, entry.pw_gid, follow_symlinks=False)
 
 
 def exchange(action: str, course_dir: Path, course_id: str, exchange_root: Path, assignment: str,

@@ -76,6 +76,7 @@ def cmd_hub_grade(args) -> int:
     if not args.no_feedback:
         released = feedback_release.release(settings.course_dir, assignment, settings.course_id, settings.exchange)
         hub._chown_tree(settings.course_dir, settings.grader)
+        hub.own_exchange(settings)
         print(f"feedback released to {len(released)} student(s)")
     return status
 
@@ -93,6 +94,9 @@ def cmd_feedback(args) -> int:
         course_dir, exchange, cid = settings.course_dir, settings.exchange, settings.course_id
     released = feedback_release.release(course_dir, assignment, cid, exchange,
                                         Path(args.autograded) if args.autograded else None)
+    if not args.course_dir:
+        hub._chown_tree(settings.course_dir, settings.grader)
+        hub.own_exchange(settings)
     print(f"{assignment}: feedback released to {', '.join(released)}")
     return 0
 
