@@ -556,7 +556,14 @@ def launch(settings: Settings, log=None) -> subprocess.Popen:
     """Start jupyterhub (which starts the proxy and services) in its own process group."""
     cmd = [str(Path(sys.executable).parent / "jupyterhub"), "-f", str(HUB_CONFIG)]
     return subprocess.Popen(cmd, cwd=settings.state, env=hub_env(settings), stdout=log,
-                            stderr=subprocess.STDOUT if log else None, start_new_session=True)
+                            stderr=subprocess.STDOUT if log else None, start_new_session=True,
+                            preexec_fn=_default_signals)
+
+
+def _default_signals() -> None:
+    # a shell's background job starts with SIGINT ignored, and children inherit that
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def wait_ready(settings: Settings, process: subprocess.Popen, timeout: float = 120) -> float:
@@ -585,11 +592,11 @@ def become_subreaper() -> None:
 
 
 def stop(process: subprocess.Popen, timeout: float = 30) -> None:
-    """SIGINT (JupyterHub stops servers, services and the proxy), then anything left over."""
+    """SIGTERM (JupyterHub stops servers, services and the proxy), then anything left over."""
     import psutil
 
     if process.poll() is None:
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -622,6 +629,7 @@ def start(course: Course, state: Path, *, home_base: Path, ip: str, port: int,
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, signal.default_int_handler)   # Ctrl-C, even if started with it ignored
     process = launch(settings)
     try:
         wait_ready(settings, process)
