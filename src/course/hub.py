@@ -204,11 +204,11 @@ def student_python(state: Path, prefix: Path | None = None) -> Path:
         lines = [line for line in cfg.read_text().splitlines()
                  if not line.startswith(("home", "executable", "command"))]
         cfg.unlink()  # a hard link to the original: never write through it
-    for link in copy.joinpath("bin").glob("python*"):
-        if link.is_symlink():
-            link.unlink()
     for name in ("python", "python3", f"python{version}"):
-        (copy / "bin" / name).symlink_to(interpreter)
+        link = copy / "bin" / name
+        if link.is_symlink() or link.exists():
+            link.unlink()   # a link (or a hard-linked copy) of the private interpreter
+        link.symlink_to(interpreter)
     if not lines:
         lines = ["include-system-site-packages = false", f"version = {version}"]
     (copy / "pyvenv.cfg").write_text("\n".join([f"home = {interpreter.parent}", *lines,
