@@ -4,7 +4,7 @@ COURSE  := .venv/bin/course
 STAMP   := .venv/.installed
 JOBS    ?= $(shell nproc)
 
-.PHONY: install demo test test-unit validate release lint clean hub
+.PHONY: install demo test test-unit validate release lint clean hub bench
 
 install: $(STAMP)
 
@@ -48,6 +48,11 @@ test-unit: install
 test: install $(CHP)
 	$(PY) -m pytest -q -n $(JOBS) --dist loadfile -p no:cacheprovider
 	$(COURSE) validate -j $(JOBS)
+
+# Throughput against nbgrader autograde on a synthetic class (BENCH_N=10,30,60); prints figures,
+# writes .bench/bench.json and .bench/bench.png. Not part of `make test`.
+bench: install
+	$(PY) -m course.bench
 
 clean:
 	rm -rf submitted autograded feedback demo gradebook.db .pytest_cache

@@ -50,8 +50,9 @@ def _cases(course, port):
             "    signal.signal(signal.SIGALRM, signal.SIG_IGN)\n"
             "    while True:\n        pass\n")}),
         "memory_bomb": dict(replace={"add_impl": (
-            # 256 MiB a step: the limit (1 GiB) is hit in a few steps even on a loaded machine.
-            "hoard = []\nwhile True:\n    hoard.append(bytearray(256 * 2**20))\n")}),
+            # bytes(n) maps zeroed pages without touching them: the 1 GiB address-space limit is
+            # what stops it, within a few steps, however slowly this machine faults pages in.
+            "hoard = []\nwhile True:\n    hoard.append(bytes(256 * 2**20))\n")}),
         "fork_bomb": dict(replace={"add_impl": (
             "import os\n"
             "while True:\n    os.fork()\n")}),

@@ -1,24 +1,28 @@
-"""Grade many submissions: find them, run one judge worker each (-j at a time), record scores.
+"""Grade many submissions: find them, judge each in its own process (-j at a time), record scores.
 
-Workers are separate processes, so a broken submission or a judge crash costs that submission
-its grading, never the batch. The batch process alone writes the gradebook.
+One warm judge server forks a judge per submission and one zygote forks its sandboxes, so a
+submission costs its own run time, not interpreter start-up and imports. A broken submission
+or a judge crash costs that submission its grading, never the batch. The batch process alone
+writes the gradebook and results.json.
 """
 from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-from course import gradebook, notebook as nb
+from course import gpus, gradebook, notebook as nb, planning
 from course.judge import results
 from course.judge.config import JudgeConfig
+from course.judge.submission import start_zygote
 from course.paths import Course, CourseError, course_id
 
 
@@ -38,7 +42,7 @@ def find_notebook(folder: Path, assignment: str) -> Path:
     candidates = sorted(p for p in folder.glob("*.ipynb") if p.is_file())
     if len(candidates) == 1:
         return candidates[0]
-    return preferred  # missing: the worker reports "cannot read" for this student
+    return preferred  # missing: the judge reports "cannot read" for this student
 
 
 def discover(assignment: str, paths: list[Path], out: Path, student: str | None = None) -> list[Job]:
@@ -106,51 +110,193 @@ class Progress:
             self.stream.flush()
 
 
-def run_worker(course: Course, assignment: str, job: Job, timeout: float, hide: list[Path]) -> dict:
-    """One judge process for one submission; its summary line, or an error description."""
-    command = [sys.executable, "-m", "course.judge.worker", "--course", str(course.root), "--assignment",
-               assignment, "--notebook", str(job.notebook), "--student", job.student, "--out", str(job.out)]
-    for path in hide:
-        command += ["--hide", str(path)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True)
-    try:
-        stdout, stderr = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
-        return {"status": "error", "error": f"the judge did not finish within {timeout:g} s"}
-    lines = [line for line in stdout.splitlines() if line.startswith("{")]
-    if not lines:
-        return {"status": "error", "error": f"the judge exited with status {process.returncode}: {stderr[-2000:]}"}
-    return json.loads(lines[-1])
+class JudgeServer:
+    """Batch-side handle on `course.judge.server`: submit jobs, read fork/exit events."""
+
+    def __init__(self, course: Course, assignment: str, config: JudgeConfig, zygote: str, spool: Path):
+        self.spool = spool
+        settings = {"course": str(course.root), "assignment": assignment, "zygote": zygote,
+                    "spool": str(spool), "preload": list(config.preload), "threads": config.threads}
+        # From the calling (main) thread: the server dies with the batch, and its children with it.
+        # Thread counts before anything imports numpy: BLAS pools start at import, and fork needs one thread.
+        threads = {name: str(config.threads) for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
+        self.process = subprocess.Popen([sys.executable, "-m", "course.judge.server", json.dumps(settings)],
+                                        env={**os.environ, **threads}, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=open(spool / "server.log", "wb"), start_new_session=True)
+        self._pending = b""
+        ready = self.events(timeout=180.0)
+        if not any(e.get("ready") for e in ready):
+            self.close()
+            log = (spool / "server.log").read_bytes()[-1500:].decode("utf-8", "replace")
+            raise CourseError(f"the judge server did not start: {log.strip() or 'no output'}")
+
+    def submit(self, message: dict) -> None:
+        self.process.stdin.write((json.dumps(message) + "\n").encode())
+        self.process.stdin.flush()
+
+    def events(self, timeout: float) -> list[dict]:
+        ready, _, _ = select.select([self.process.stdout], [], [], timeout)
+        if not ready:
+            return []
+        data = os.read(self.process.stdout.fileno(), 1 << 16)
+        if not data:
+            log = (self.spool / "server.log").read_bytes()[-1500:].decode("utf-8", "replace").strip()
+            raise CourseError(f"the judge server exited (status {self.process.wait()}): {log}")
+        self._pending += data
+        *lines, self._pending = self._pending.split(b"\n")
+        return [json.loads(line) for line in lines if line.strip()]
+
+    def close(self) -> None:
+        try:
+            self.process.stdin.close()  # EOF: the server kills what is left and exits
+        except OSError:
+            pass
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+@dataclass
+class _Running:
+    job: Job
+    deadline: float
+    device: str | None
+    pid: int | None = None
 
 
 def grade(course: Course, assignment: str, jobs: list[Job], *, parallel: int = 1, db_url: str | None = None,
-          progress: bool = True) -> list[tuple[Job, dict]]:
-    """Grade the jobs; returns (job, summary) in job order. Scores go to the gradebook when db_url is set."""
+          progress: bool = True, force: bool = False, settle: float = 0.0,
+          devices: list[str] | None = None) -> list[tuple[Job, dict]]:
+    """Grade the jobs; returns (job, summary) in job order. Scores go to the gradebook when db_url is set.
+
+    Resumable: a job whose results.json records the hash of the notebook as it is now is kept
+    (unless `force`). results.json is written last, after the gradebook row is committed, so
+    whatever a kill interrupts is graded again by the next run.
+    """
     config = JudgeConfig.load(course.autograder / assignment)
     source = nb.load(course.source_notebook(assignment))
-    timeout = config.total_timeout + 120  # the judge's own budget plus start-up and pytest
-    hide = sorted({_submissions_root(j.notebook, assignment) for j in jobs} | {j.out.resolve().parent.parent for j in jobs})
-    bar = Progress(len(jobs)) if progress and jobs else None
-    summaries: dict[int, dict] = {}
-    cid = course_id(course.root)
-    with ThreadPoolExecutor(max_workers=max(parallel, 1)) as pool:
-        futures = {pool.submit(run_worker, course, assignment, job, timeout, hide): i for i, job in enumerate(jobs)}
-        for future in as_completed(futures):
-            index = futures[future]
-            job, summary = jobs[index], future.result()
-            if summary["status"] == "error":
-                _write_error(job, assignment, summary["error"])
-            elif db_url:
-                result = json.loads((job.out / "results.json").read_text())
-                gradebook.record(db_url, cid, assignment, source, result, job.timestamp)
-            summaries[index] = summary
-            if bar:
-                score = f"{summary['score']:g}/{summary['max_score']:g}" if "score" in summary else "ERROR"
-                bar.advance(f"{job.student} {score}")
+    plan = planning.plan(jobs, force=force, settle=settle)
+    summaries: dict[int, dict] = {i: s for i, s in plan.kept.items()}
+    summaries.update(plan.incomplete)
+    writer = gradebook.Writer(db_url, course_id(course.root), assignment, source) if db_url else None
+    try:
+        if writer:
+            writer.record_missing([jobs[i] for i in plan.kept], [_read_results(jobs[i]) for i in plan.kept])
+        if plan.todo:
+            summaries.update(_run(course, assignment, config, jobs, plan.todo, parallel, writer, progress, devices))
+    finally:
+        if writer:
+            writer.close()
     return [(job, summaries[i]) for i, job in enumerate(jobs)]
+
+
+def _run(course, assignment, config, jobs, todo, parallel, writer, progress, devices) -> dict[int, dict]:
+    timeout = config.total_timeout + 120  # the judge's own budget plus start-up and pytest
+    hide = sorted({str(_submissions_root(j.notebook, assignment)) for j in jobs} |
+                  {str(j.out.resolve().parent.parent) for j in jobs})
+    pool = gpus.DevicePool(config.gpu, gpus.detect() if devices is None else devices)
+    slots = pool.slots(max(parallel, 1))
+    bar = Progress(len(todo)) if progress else None
+    summaries: dict[int, dict] = {}
+    with tempfile.TemporaryDirectory(prefix="course-batch-") as spool_dir:
+        spool = Path(spool_dir)
+        zygote = start_zygote(config)
+        server = None
+        try:
+            server = JudgeServer(course, assignment, config, zygote.address, spool)
+            waiting = list(todo)
+            running: dict[int, _Running] = {}
+            while waiting or running:
+                while waiting and len(running) < slots:
+                    index = waiting.pop(0)
+                    device = pool.acquire()
+                    job = jobs[index]
+                    server.submit({"id": index, "notebook": str(job.notebook), "student": job.student,
+                                   "out": str(job.out), "hide": hide, "env": pool.env(device),
+                                   "extra": {**pool.describe(device),
+                                             **({"timestamp": job.timestamp} if job.timestamp else {})}})
+                    running[index] = _Running(job, time.monotonic() + timeout, device)
+                for event in server.events(timeout=0.5):
+                    entry = running.get(event["id"])
+                    if entry is None:
+                        continue
+                    if "pid" in event:
+                        entry.pid = event["pid"]
+                        continue
+                    del running[event["id"]]
+                    pool.release(entry.device)
+                    summary = _finish(entry.job, assignment, spool, event["id"], event["exit"], writer)
+                    summaries[event["id"]] = summary
+                    if bar:
+                        score = f"{summary['score']:g}/{summary['max_score']:g}" if "score" in summary else "ERROR"
+                        bar.advance(f"{entry.job.student} {score}")
+                for index, entry in running.items():
+                    if time.monotonic() > entry.deadline and entry.pid:
+                        (spool / f"{index}.timeout").touch()
+                        try:
+                            os.killpg(entry.pid, signal.SIGKILL)  # its exit event follows
+                        except ProcessLookupError:
+                            pass
+                        entry.deadline = float("inf")
+        finally:
+            if server:
+                server.close()
+            zygote.close()
+    return summaries
+
+
+def _finish(job: Job, assignment: str, spool: Path, index: int, code: int, writer) -> dict:
+    """Record one finished judge: gradebook row first, then results.json, the commit marker."""
+    spooled = spool / f"{index}.json"
+    if (spool / f"{index}.timeout").exists():
+        result = {"status": "error", "error": "the judge did not finish in time and was stopped"}
+    elif spooled.exists():
+        result = json.loads(spooled.read_text())
+    else:
+        log = (spool / f"{index}.log").read_bytes()[-2000:].decode("utf-8", "replace") if (spool / f"{index}.log").exists() else ""
+        result = {"status": "error", "error": f"the judge exited with status {code}: {log.strip()}"}
+    if result.get("status") == "error":
+        _write_error(job, assignment, result["error"])
+        return {"status": "error", "error": result["error"]}
+    if writer:
+        writer.record(result, job.timestamp)
+    results.write(result, job.out)
+    return _summary(result)
+
+
+def _summary(result: dict) -> dict:
+    return {"status": result["extra_data"]["status"], "score": result["score"],
+            "max_score": result["max_score"], "execution_time": result["execution_time"]}
+
+
+def _read_results(job: Job) -> dict:
+    return json.loads((job.out / "results.json").read_text())
+
+
+def record_results(course: Course, assignment: str, out: Path, db_url: str) -> tuple[int, list[str]]:
+    """Merge every graded results.json under out/<student>/<assignment>/ into the gradebook."""
+    source = nb.load(course.source_notebook(assignment))
+    jobs, documents, skipped = [], [], []
+    for path in sorted(out.glob(f"*/{assignment}/results.json")):
+        try:
+            document = json.loads(path.read_text())
+            graded = document["extra_data"]["status"] != "error"
+        except (OSError, ValueError, KeyError, TypeError):
+            graded = False
+        if not graded:
+            skipped.append(path.parent.parent.name)
+            continue
+        jobs.append(Job(document["extra_data"]["student"], Path(document["extra_data"].get("notebook", "")),
+                        path.parent, document["extra_data"].get("timestamp")))
+        documents.append(document)
+    writer = gradebook.Writer(db_url, course_id(course.root), assignment, source)
+    try:
+        writer.record_missing(jobs, documents)
+    finally:
+        writer.close()
+    return len(jobs), skipped
 
 
 def _write_error(job: Job, assignment: str, message: str) -> None:
@@ -167,7 +313,10 @@ def table(rows: list[tuple[Job, dict]]) -> str:
     for job, summary in rows:
         if "score" in summary:
             score = f"{summary['score']:g} / {summary['max_score']:g}"
-            lines.append(f"{job.student:<{width}}  {score:>12}  {summary['execution_time']:6.1f}s  {summary['status']}")
+            status = summary["status"] + (" (unchanged since last run: kept)" if summary.get("kept") else "")
+            lines.append(f"{job.student:<{width}}  {score:>12}  {summary['execution_time']:6.1f}s  {status}")
+        elif summary["status"] == "incomplete":
+            lines.append(f"{job.student:<{width}}  {'-':>12}  {'':>7}  INCOMPLETE {summary['note']}")
         else:
             lines.append(f"{job.student:<{width}}  {'-':>12}  {'':>7}  ERROR {summary['error'][:80]}")
     return "\n".join(lines)

@@ -37,7 +37,7 @@ def cmd_lint(args) -> int:
 
 
 def cmd_grade(args) -> int:
-    from course import batch
+    from course import batch, planning
 
     course = Course.find()
     (assignment,) = course.resolve([args.assignment])
@@ -45,17 +45,34 @@ def cmd_grade(args) -> int:
     jobs = batch.discover(assignment, [Path(p) for p in args.paths], out.resolve(), args.student)
     if not jobs:
         raise CourseError(f"no submissions of {assignment} under {', '.join(args.paths)}")
+    if args.shard:
+        index, count = planning.parse_shard(args.shard)
+        jobs = [job for job in jobs if planning.in_shard(job.student, index, count)]
+        print(f"shard {index}/{count}: {len(jobs)} submission(s)", file=sys.stderr)
     if args.json and len(jobs) != 1:
         raise CourseError("--json prints one results.json: give exactly one notebook")
     db_url = None if args.no_gradebook else (args.db or course.gradebook_url)
     rows = batch.grade(course, assignment, jobs, parallel=args.jobs, db_url=db_url,
-                       progress=not args.json and len(jobs) > 1)
+                       progress=not args.json and len(jobs) > 1, force=args.force or args.json,
+                       settle=args.settle)
     if args.json:
         job, summary = rows[0]
         print((job.out / "results.json").read_text(), end="")
     else:
         print(batch.table(rows))
     return 1 if any(summary["status"] == "error" for _, summary in rows) else 0
+
+
+def cmd_record(args) -> int:
+    from course import batch
+
+    course = Course.find()
+    (assignment,) = course.resolve([args.assignment])
+    out = Path(args.out) if args.out else course.root / "autograded"
+    recorded, skipped = batch.record_results(course, assignment, out.resolve(), args.db or course.gradebook_url)
+    print(f"{assignment}: {recorded} submission(s) in the gradebook"
+          + (f"; {len(skipped)} not graded yet or judge errors: {', '.join(skipped)}" if skipped else ""))
+    return 0
 
 
 def cmd_validate(args) -> int:
@@ -93,7 +110,17 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--json", action="store_true", help="print the one results.json to stdout")
     grade.add_argument("--db", help="gradebook URL (default: sqlite:///<course>/gradebook.db)")
     grade.add_argument("--no-gradebook", action="store_true", help="do not record scores in the gradebook")
+    grade.add_argument("--force", action="store_true", help="regrade submissions whose results are up to date")
+    grade.add_argument("--settle", type=float, default=10.0,
+                       help="seconds a notebook that does not parse yet may still be being written (default 10)")
+    grade.add_argument("--shard", metavar="I/N", help="grade only shard I of N (by student id; merge with `course record`)")
     grade.set_defaults(func=cmd_grade)
+
+    record = commands.add_parser("record", help="record results.json files (e.g. from --shard runs) in the gradebook")
+    record.add_argument("assignment")
+    record.add_argument("--out", help="results folder (default: autograded/ in the course)")
+    record.add_argument("--db", help="gradebook URL (default: sqlite:///<course>/gradebook.db)")
+    record.set_defaults(func=cmd_record)
 
     validate = commands.add_parser("validate", help="solutions score full, releases 0, mutants lose their parts")
     validate.add_argument("assignments", nargs="*")

@@ -45,7 +45,7 @@ def run(course: Course, out: Path, parallel: int) -> int:
         build_class(course, assignment, out / "submitted")
         jobs = batch.discover(assignment, [out / "submitted"], out / "autograded")
         print(f"\n{assignment}: grading {len(jobs)} submissions with -j {parallel}")
-        print(batch.table(batch.grade(course, assignment, jobs, parallel=parallel, db_url=db_url)))
+        print(batch.table(batch.grade(course, assignment, jobs, parallel=parallel, db_url=db_url, force=True)))
     csv_path = out / "grades.csv"
     subprocess.run([str(Path(sys.executable).parent / "nbgrader"), "export", f"--db={db_url}", f"--to={csv_path}",
                     f"--CourseDirectory.course_id={course_id(course.root)}", "--log-level=WARN"],

@@ -1,13 +1,14 @@
 """Scores into nbgrader's gradebook, so `nbgrader formgrader` and `nbgrader export` show them.
 
-Only the batch process writes here (one writer; workers never open the database). Each
-submission's part scores are committed in one transaction.
+Only the batch process writes here (one writer; judges never open the database). Each
+submission's rows are committed in one transaction (see `one_transaction`).
 """
 from __future__ import annotations
 
+import contextlib
 import warnings
 
-from nbgrader.api import Gradebook
+from nbgrader.api import Gradebook, MissingEntry
 from sqlalchemy.exc import SAWarning
 from nbgrader.utils import compute_checksum
 
@@ -34,22 +35,68 @@ def ensure_assignment(gb: Gradebook, assignment: str, source_notebook) -> None:
                                         checksum=compute_checksum(cell))
 
 
-def record(db_url: str, course_id: str, assignment: str, source_notebook, result: dict,
-           timestamp: str | None = None) -> None:
-    student = result["extra_data"]["student"]
-    ensure_scripts_on_path()
-    with warnings.catch_warnings(), Gradebook(db_url, course_id=course_id) as gb:
+@contextlib.contextmanager
+def one_transaction(gb: Gradebook):
+    """nbgrader's update_or_create_* helpers commit as they go. Hold those commits back so that
+    everything inside lands together or not at all: a kill -9 half-way leaves no half-written row."""
+    real_commit = gb.db.commit
+    gb.db.commit = gb.db.flush
+    try:
+        yield
+        real_commit()
+    except BaseException:
+        gb.db.rollback()
+        raise
+    finally:
+        gb.db.commit = real_commit
+
+
+class Writer:
+    """The batch's one connection to the gradebook; one transaction per submission."""
+
+    def __init__(self, db_url: str, course_id: str, assignment: str, source_notebook):
+        ensure_scripts_on_path()
+        self.assignment = assignment
+        self._warnings = warnings.catch_warnings()
+        self._warnings.__enter__()
         # nbgrader's own add_submission trips SQLAlchemy's autoflush warnings; they are noise.
         warnings.simplefilter("ignore", SAWarning)
-        ensure_assignment(gb, assignment, source_notebook)
-        gb.update_or_create_student(student)
-        kwargs = {"timestamp": timestamp} if timestamp else {}
-        gb.update_or_create_submission(assignment, student, **kwargs)
-        for part in result["extra_data"]["parts"]:
-            grade = gb.find_grade(part["grade_id"], assignment, assignment, student)
-            grade.auto_score = float(part["score"])
-            grade.needs_manual_grade = False
-        gb.db.commit()
+        self.gb = Gradebook(db_url, course_id=course_id)
+        with one_transaction(self.gb):
+            ensure_assignment(self.gb, assignment, source_notebook)
+
+    def record(self, result: dict, timestamp: str | None = None) -> None:
+        student = result["extra_data"]["student"]
+        with one_transaction(self.gb):
+            self.gb.update_or_create_student(student)
+            kwargs = {"timestamp": timestamp} if timestamp else {}
+            self.gb.update_or_create_submission(self.assignment, student, **kwargs)
+            for part in result["extra_data"]["parts"]:
+                grade = self.gb.find_grade(part["grade_id"], self.assignment, self.assignment, student)
+                grade.auto_score = float(part["score"])
+                grade.needs_manual_grade = False
+
+    def has(self, result: dict) -> bool:
+        """Whether the gradebook already holds exactly these part scores for this student."""
+        student = result["extra_data"]["student"]
+        try:
+            for part in result["extra_data"]["parts"]:
+                grade = self.gb.find_grade(part["grade_id"], self.assignment, self.assignment, student)
+                if grade.auto_score != float(part["score"]):
+                    return False
+        except MissingEntry:
+            return False
+        return True
+
+    def record_missing(self, jobs, documents) -> None:
+        """Results a killed run wrote but whose gradebook row is missing (or stale): record them."""
+        for job, document in zip(jobs, documents):
+            if not self.has(document):
+                self.record(document, job.timestamp)
+
+    def close(self) -> None:
+        self.gb.close()
+        self._warnings.__exit__(None, None, None)
 
 
 def scores(db_url: str, course_id: str, assignment: str) -> dict[str, float]:

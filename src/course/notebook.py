@@ -25,6 +25,11 @@ def load(path: Path) -> nbformat.NotebookNode:
         raw = path.read_bytes()
     except OSError as exc:
         raise NotebookError(f"{path}: cannot read ({exc.strerror})") from None
+    return parse(raw, path)
+
+
+def parse(raw: bytes, path: Path) -> nbformat.NotebookNode:
+    """A notebook from bytes already read (`path` only names it in messages)."""
     if len(raw) > 32 * 2**20:
         raise NotebookError(f"{path}: {len(raw)} bytes is too large for a notebook (limit 32 MiB)")
     try:

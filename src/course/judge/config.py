@@ -20,6 +20,7 @@ class JudgeConfig:
     threads: int = 1
     # Imported once by the zygote, before any sandbox is forked: free for every submission.
     preload: tuple = ("numpy", "torch")
+    gpu: bool = False      # wants a GPU: one sandbox per device at a time, CPU fallback
     env: dict = field(default_factory=dict)
 
     @classmethod

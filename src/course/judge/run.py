@@ -43,16 +43,16 @@ def reference_notebook(course: Course, assignment: str):
 
 
 def grade_notebook(course: Course, assignment: str, path: Path, *, student: str,
-                   extra_hidden: list[Path] = (), level: str | None = None) -> dict:
+                   extra_hidden: list[Path] = (), level: str | None = None, zygote: str | None = None) -> dict:
     started = time.monotonic()
     suite = course.autograder / assignment
     config = JudgeConfig.load(suite)
     parts = nb.parts(nb.load(course.source_notebook(assignment)))
     meta = {"assignment": assignment, "student": student, "notebook": str(path)}
     try:
-        raw = Path(path).read_bytes()
+        raw = Path(path).read_bytes()  # read once: the hash and the grade are of the same bytes
         meta["notebook_sha256"] = hashlib.sha256(raw).hexdigest()
-        submitted = nb.load(path)
+        submitted = nb.parse(raw, Path(path))
     except (OSError, nb.NotebookError) as exc:
         message = str(exc) if isinstance(exc, nb.NotebookError) else f"{path}: cannot read ({exc})"
         return results.unreadable(parts, meta, message, time.monotonic() - started)
@@ -61,7 +61,8 @@ def grade_notebook(course: Course, assignment: str, path: Path, *, student: str,
     probes = (suite / "probes.py").read_text() if (suite / "probes.py").exists() else ""
     files = _workdir_files(course, assignment, Path(path))
     submission = Submission(cells=cells, probes_source=probes, config=config, files=files,
-                            hide=hidden_paths(course, [*extra_hidden, Path(path).parent]), level=level)
+                            hide=hidden_paths(course, [*extra_hidden, Path(path).parent]), level=level,
+                            zygote=zygote)
     try:
         submission.run_notebook()
         plugin = _run_suite(suite, submission, config)
@@ -69,7 +70,8 @@ def grade_notebook(course: Course, assignment: str, path: Path, *, student: str,
         submission.close()
     outcomes = list(plugin.outcomes.values())
     _check_suite(suite, plugin, outcomes, parts)
-    meta.update(sandbox=submission.level, sandbox_starts=submission.starts)
+    meta.update(sandbox=submission.level, sandbox_starts=submission.starts,
+                cell_seconds=round(submission.cell_seconds, 3))
     return results.build(parts, outcomes, meta, cell_errors=submission.cell_errors, notes=notes,
                          notebook_output=submission.notebook_output, elapsed=time.monotonic() - started)
 

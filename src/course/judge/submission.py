@@ -84,6 +84,7 @@ class Submission:
         self.cell_errors: list[dict] = []
         self.starts = 0  # sandboxes started so far (1 when nothing crashed)
         self.notebook_output = ""
+        self.cell_seconds = 0.0  # the student's own cells, first run only (benchmarks subtract it)
         self._files = files
         self._hide = hide
         self._uid = 200000 + os.getpid() % 1_000_000 if self.level == "namespaces" else None
@@ -96,14 +97,20 @@ class Submission:
         self._probes_loaded = False
         self._scratch_base = Path(tempfile.mkdtemp(prefix="course-judge-"))
         os.chmod(self._scratch_base, 0o711)  # the sandbox uid must reach its scratch inside
+        if self._uid is not None:
+            _check_reachable(self._scratch_base)
 
     # -- running the notebook -----------------------------------------------------------------
     def run_notebook(self) -> None:
         for cell in self.cells:
             try:
                 self._ensure_sandbox(for_probes=False)
-                reply = self._sandbox.request({"op": "run_cell", "index": cell.index, "source": cell.source},
-                                              self._time_for(self.config.cell_timeout))
+                started = time.monotonic()
+                try:
+                    reply = self._sandbox.request({"op": "run_cell", "index": cell.index, "source": cell.source},
+                                                  self._time_for(self.config.cell_timeout))
+                finally:
+                    self.cell_seconds += time.monotonic() - started
             except SandboxError as exc:  # out of time or restarts: the rest of the notebook does not run
                 self.cell_errors.append({"cell": cell.index, "grade_id": cell.grade_id, "type": "Stopped",
                                          "message": f"{exc}; this and later cells did not run",
@@ -216,6 +223,16 @@ class Submission:
             self._own_zygote.close()
             self._own_zygote = None
         shutil.rmtree(self._scratch_base, ignore_errors=True)
+
+
+def _check_reachable(folder: Path) -> None:
+    """The sandbox drops to another uid: every folder above its scratch must let others pass."""
+    for parent in folder.parents:
+        if not os.stat(parent).st_mode & 0o001:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise JudgeError(f"the sandbox cannot reach its scratch folder under {parent} (mode "
+                             f"{oct(os.stat(parent).st_mode & 0o777)}, not searchable by other users); "
+                             "set TMPDIR to a folder such as /tmp")
 
 
 def _clean(error: dict) -> dict:

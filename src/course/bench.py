@@ -1,0 +1,225 @@
+"""`make bench`: grade the same synthetic class with `nbgrader autograde` and with `course grade`.
+
+For each assignment (01, 02 and 07 when it exists) and each class size N (default 10, 30, 60)
+it builds N submissions (solved, unmodified releases, every mutant, hostile ones), grades them
+with both tools on this machine, and prints submissions per minute, the ratio, the
+per-submission overhead (slot time per submission minus the student's own cell time) and the
+peak memory (PSS of the whole process tree). Figures go to .bench/bench.json and .bench/bench.png.
+
+    BENCH_N=10,30,60 BENCH_ASSIGNMENTS=01_tensors,02_autograd_engine make bench
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+
+from course import mutants, notebook as nb
+from course.judge.config import JudgeConfig
+from course.paths import Course
+
+HOSTILE = {
+    # Each replaces the first solution cell; none may raise a score (see tests/test_adversarial.py).
+    "os_exit": "import os\nos._exit(0)\n",
+    "always_equal": "class _Eq:\n    def __eq__(self, other):\n        return True\n\nfake = _Eq()\n",
+    "fake_results": 'print(\'{"score": 100, "max_score": 100, "tests": []}\')\n',
+}
+
+
+def _bin(name: str) -> str:
+    return str(Path(sys.executable).parent / name)
+
+
+class PeakMemory:
+    """Samples the summed PSS of a process and all its descendants (pid namespaces included)."""
+
+    def __init__(self, root_pid: int):
+        self.root, self.peak_kib, self._stop = root_pid, 0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _tree(self) -> list[int]:
+        children: dict[int, list[int]] = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat") as stat:
+                        ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
+                except (OSError, ValueError, IndexError):
+                    continue
+                children.setdefault(ppid, []).append(int(entry))
+        tree, todo = [], [self.root]
+        while todo:
+            pid = todo.pop()
+            tree.append(pid)
+            todo += children.get(pid, [])
+        return tree
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            total = 0
+            for pid in self._tree():
+                try:
+                    for line in open(f"/proc/{pid}/smaps_rollup"):
+                        if line.startswith("Pss:"):
+                            total += int(line.split()[1])
+                            break
+                except OSError:
+                    pass
+            self.peak_kib = max(self.peak_kib, total)
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.peak_kib / 1024
+
+
+def _timed(command: list[str], cwd: Path) -> tuple[float, float, subprocess.CompletedProcess]:
+    started = time.monotonic()
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    memory = PeakMemory(process.pid)
+    out, err = process.communicate()
+    wall = time.monotonic() - started
+    return wall, memory.stop(), subprocess.CompletedProcess(command, process.returncode, out, err)
+
+
+def _class_notebooks(course: Course, assignment: str) -> list[tuple[str, object]]:
+    source = nb.load(course.source_notebook(assignment))
+    solved = nb.load(course.solutions / assignment / f"{assignment}.ipynb")
+    released = nb.load(course.release_notebook(assignment))
+    kinds = [("solved", solved), ("release", released)]
+    kinds += [(f"mutant-{m.name}", mutants.apply(source, m)) for m in mutants.load_all(course.autograder / assignment)]
+    first_solution = next(c for c in solved.cells if nb.is_solution(c) and c.cell_type == "code")
+    for name, code in HOSTILE.items():
+        hostile = nbformat.from_dict(json.loads(nbformat.writes(solved)))
+        for cell in hostile.cells:
+            if nb.grade_id(cell) == nb.grade_id(first_solution):
+                cell.source = code
+        kinds.append((f"hostile-{name}", hostile))
+    # Half of a real class hands in working code: interleave solved notebooks with the rest.
+    mixed = []
+    for other in kinds[1:]:
+        mixed += [kinds[0], other]
+    return mixed
+
+
+def _nbgrader_course(course: Course, assignment: str, work: Path, cell_timeout: float) -> Path:
+    root = work / "nbgrader"
+    if root.exists():
+        shutil.rmtree(root)
+    (root / "source").mkdir(parents=True)
+    shutil.copytree(course.source / assignment, root / "source" / assignment)
+    (root / "nbgrader_config.py").write_text(
+        "c = get_config()\n"
+        "c.CourseDirectory.course_id = 'bench'\n"
+        f"c.Execute.timeout = {int(cell_timeout)}\n"  # the same per-cell limit as the judge
+        "c.Execute.allow_errors = True\n")
+    subprocess.run([_bin("nbgrader"), "generate_assignment", assignment, "--force", "--log-level=ERROR"],
+                   cwd=root, check=True, capture_output=True)
+    return root
+
+
+def _place_class(root: Path, assignment: str, kinds, size: int) -> list[str]:
+    submitted = root / "submitted"
+    if submitted.exists():
+        shutil.rmtree(submitted)
+    for folder in ("autograded", "feedback"):
+        shutil.rmtree(root / folder, ignore_errors=True)
+    names = []
+    for i in range(size):
+        kind, notebook = kinds[i % len(kinds)]
+        folder = submitted / f"s{i:03d}" / assignment
+        folder.mkdir(parents=True)
+        nbformat.write(notebook, folder / f"{assignment}.ipynb")
+        (folder / "timestamp.txt").write_text("2026-11-20 23:59:00.000000 UTC")
+        names.append(kind)
+    return names
+
+
+def bench_one(course: Course, assignment: str, size: int, work: Path, root: Path, kinds, jobs: int) -> dict:
+    _place_class(root, assignment, kinds, size)
+    nbg_wall, nbg_mem, nbg = _timed([_bin("nbgrader"), "autograde", assignment, "--create", "--force",
+                                     "--log-level=ERROR"], root)
+    if nbg.returncode != 0:
+        print(f"  nbgrader autograde exited {nbg.returncode}: {nbg.stderr[-500:]}", file=sys.stderr)
+    out = work / "course-out"
+    shutil.rmtree(out, ignore_errors=True)
+    ours_wall, ours_mem, ours = _timed([_bin("course"), "grade", assignment, str(root / "submitted"), "-j", str(jobs),
+                                        "--no-gradebook", "--force", "--settle", "0", "--out", str(out)], course.root)
+    if ours.returncode != 0:
+        print(f"  course grade exited {ours.returncode}: {ours.stderr[-500:]}", file=sys.stderr)
+    documents = [json.loads(p.read_text()) for p in out.glob(f"*/{assignment}/results.json")]
+    cells = [d["extra_data"].get("cell_seconds", 0.0) for d in documents]
+    mean_cells = sum(cells) / max(len(cells), 1)
+    return {
+        "assignment": assignment, "n": size, "jobs": jobs,
+        "nbgrader": {"wall_s": round(nbg_wall, 2), "per_min": round(60 * size / nbg_wall, 1),
+                     "overhead_s": round(nbg_wall / size - mean_cells, 3), "peak_mib": round(nbg_mem)},
+        "course": {"wall_s": round(ours_wall, 2), "per_min": round(60 * size / ours_wall, 1),
+                   "overhead_s": round(ours_wall * jobs / size - mean_cells, 3), "peak_mib": round(ours_mem),
+                   "graded": len(documents)},
+        "mean_cell_s": round(mean_cells, 3),
+        "ratio": round(nbg_wall / ours_wall, 2),
+    }
+
+
+def plot(rows: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    assignments = sorted({r["assignment"] for r in rows})
+    figure, axes = plt.subplots(1, len(assignments), figsize=(5 * len(assignments), 4), squeeze=False)
+    for axis, assignment in zip(axes[0], assignments):
+        mine = sorted((r for r in rows if r["assignment"] == assignment), key=lambda r: r["n"])
+        sizes = [r["n"] for r in mine]
+        axis.plot(sizes, [r["nbgrader"]["wall_s"] for r in mine], "o-", label="nbgrader autograde")
+        axis.plot(sizes, [r["course"]["wall_s"] for r in mine], "s-", label=f"course grade -j {mine[0]['jobs']}")
+        axis.set(title=assignment, xlabel="submissions (N)", ylabel="wall time (s)")
+        axis.grid(alpha=0.3)
+        axis.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+
+
+def main() -> int:
+    course = Course.find()
+    sizes = [int(n) for n in os.environ.get("BENCH_N", "10,30,60").split(",")]
+    wanted = os.environ.get("BENCH_ASSIGNMENTS", "01_tensors,02_autograd_engine,07_attention").split(",")
+    assignments = [a for a in wanted if (course.source / a).is_dir()]
+    jobs = int(os.environ.get("BENCH_JOBS", os.cpu_count() or 1))
+    out = course.root / ".bench"
+    out.mkdir(exist_ok=True)
+    rows = []
+    header = (f"{'assignment':<20} {'N':>4}  {'nbgrader/min':>12} {'course/min':>10} {'ratio':>6}  "
+              f"{'overhead nbgrader':>17} {'overhead course':>15}  {'peak MiB nbg':>12} {'peak MiB course':>15}")
+    print(header)
+    for assignment in assignments:
+        work = out / assignment
+        work.mkdir(exist_ok=True)
+        config = JudgeConfig.load(course.autograder / assignment)
+        root = _nbgrader_course(course, assignment, work, config.cell_timeout)
+        kinds = _class_notebooks(course, assignment)
+        for size in sizes:
+            row = bench_one(course, assignment, size, work, root, kinds, jobs)
+            rows.append(row)
+            print(f"{assignment:<20} {size:>4}  {row['nbgrader']['per_min']:>12.1f} {row['course']['per_min']:>10.1f} "
+                  f"{row['ratio']:>5.1f}x  {row['nbgrader']['overhead_s']:>16.2f}s {row['course']['overhead_s']:>14.2f}s  "
+                  f"{row['nbgrader']['peak_mib']:>12} {row['course']['peak_mib']:>15}", flush=True)
+            (out / "bench.json").write_text(json.dumps(rows, indent=2) + "\n")
+    if rows:
+        plot(rows, out / "bench.png")
+        print(f"\nfigures: {out / 'bench.json'}, plot: {out / 'bench.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

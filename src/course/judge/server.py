@@ -1,0 +1,169 @@
+"""`python -m course.judge.server CONFIG_JSON`: a warm judge that forks one process per submission.
+
+The batch starts one server per run. It imports pytest, the platform and the assignment's
+heavy libraries once, stays single-threaded, and for each job line on stdin forks a child
+that grades that one submission and exits. Nothing of one student's grading reaches the next:
+each child starts from the server's pristine memory (imports only; no suite, no notebook).
+
+Protocol (JSON lines): stdin  {"id", "notebook", "student", "out", "hide": [...], "env": {...}}
+                       stdout {"id", "pid"} when forked, {"id", "exit"} when reaped.
+A child writes its results document to <spool>/<id>.json (atomically) and its stderr to
+<spool>/<id>.log; the batch reads them. EOF on stdin (the batch died) kills every child.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import selectors
+import signal
+import sys
+import traceback
+from pathlib import Path
+
+from course.sandbox.zygote import PR_SET_PDEATHSIG, exit_code
+
+
+def _grade_in_child(config: dict, job: dict) -> int:
+    """Runs in the forked child: grade one notebook, spool the document. Returns the exit code."""
+    from course.judge import annotate, feedback, results
+    from course.judge.run import grade_notebook
+    from course.paths import Course
+
+    spool = Path(config["spool"])
+    os.environ.update(job.get("env", {}))
+    out = Path(job["out"])
+    try:
+        result = grade_notebook(Course(Path(config["course"])), config["assignment"], Path(job["notebook"]),
+                                student=job["student"], extra_hidden=[Path(p) for p in job.get("hide", [])],
+                                zygote=config.get("zygote"))
+        result["extra_data"].update(job.get("extra", {}))
+        if job.get("extra", {}).get("device_note"):
+            result["output"] += f"\nNote: {job['extra']['device_note']}"
+        feedback.write(result, out)
+        annotate.write(Path(job["notebook"]), result, out)
+    except Exception as exc:  # an instructor-side problem (broken suite): reported, never a score
+        result = {"status": "error", "error": f"{type(exc).__name__}: {exc}",
+                  "trace": traceback.format_exc()[-4000:]}
+    results.write_atomic(spool / f"{job['id']}.json", json.dumps(result))
+    return 0
+
+
+def _child(config: dict, job: dict) -> None:
+    from course.sandbox.isolation import _libc
+
+    code = 70
+    try:
+        os.setsid()  # the batch kills the whole group on a timeout
+        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        for number in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT):
+            signal.signal(number, signal.SIG_DFL)
+        log = os.open(Path(config["spool"]) / f"{job['id']}.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        null = os.open(os.devnull, os.O_RDWR)
+        os.dup2(null, 0)
+        os.dup2(null, 1)  # stdout is the server's event channel: never write there
+        os.dup2(log, 2)
+        sys.stdout = open(os.devnull, "w")
+        code = _grade_in_child(config, job)
+    except BaseException:  # noqa: BLE001 - the log tells the batch what happened
+        traceback.print_exc()
+    finally:
+        sys.stderr.flush()
+        os._exit(code)
+
+
+class Server:
+    def __init__(self, config: dict):
+        self.config = config
+        self.children: dict[int, str] = {}  # pid -> job id
+        self.selector = selectors.DefaultSelector()
+        self.wake_r, self.wake_w = os.pipe()
+        for fd in (self.wake_r, self.wake_w):
+            os.set_blocking(fd, False)
+        signal.set_wakeup_fd(self.wake_w)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        self.selector.register(0, selectors.EVENT_READ, "job")
+        self.selector.register(self.wake_r, selectors.EVENT_READ, "reap")
+        self.stdin_open = True
+        self.pending = b""  # raw stdin: a buffered reader would hide lines from select()
+
+    def serve(self) -> None:
+        while self.stdin_open or self.children:
+            for key, _ in self.selector.select(timeout=1.0):
+                if key.data == "job":
+                    self._read_job()
+                else:
+                    try:
+                        while os.read(self.wake_r, 512):
+                            pass
+                    except BlockingIOError:
+                        pass
+            self._reap()
+        sys.exit(0)
+
+    def _read_job(self) -> None:
+        data = os.read(0, 1 << 16)
+        if not data:  # the batch is gone (or done): nobody will read our children's results
+            self.stdin_open = False
+            self.selector.unregister(0)
+            for pid in list(self.children):
+                try:
+                    os.killpg(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            return
+        self.pending += data
+        while b"\n" in self.pending:
+            line, self.pending = self.pending.split(b"\n", 1)
+            self._fork(json.loads(line))
+
+    def _fork(self, job: dict) -> None:
+        sys.stdout.flush()
+        pid = os.fork()
+        if pid == 0:
+            self.selector.close()
+            signal.set_wakeup_fd(-1)
+            os.close(self.wake_r)
+            os.close(self.wake_w)
+            _child(self.config, job)
+        self.children[pid] = job["id"]
+        self._emit({"id": job["id"], "pid": pid})
+
+    def _reap(self) -> None:
+        while self.children:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            job_id = self.children.pop(pid, None)
+            if job_id is not None:
+                self._emit({"id": job_id, "exit": exit_code(status)})
+
+    @staticmethod
+    def _emit(event: dict) -> None:
+        try:
+            sys.stdout.write(json.dumps(event) + "\n")
+            sys.stdout.flush()
+        except BrokenPipeError:
+            pass
+
+
+def main() -> None:
+    config = json.loads(sys.argv[1])
+    from course.sandbox.isolation import _libc
+
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # the batch died: so do we
+    # The judge computes expected values with numpy/torch; tensorflow and triton stay in sandboxes.
+    judge_side = [m for m in config.get("preload", []) if m in ("numpy", "torch")]
+    for name in ["pytest", "course.judge.run", "course.judge.feedback", "course.judge.annotate", *judge_side]:
+        importlib.import_module(name)
+    if len(os.listdir("/proc/self/task")) != 1:
+        raise SystemExit("the judge server started threads while importing; forking would be unsafe")
+    Server._emit({"ready": True})
+    Server(config).serve()
+
+
+if __name__ == "__main__":
+    main()

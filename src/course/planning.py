@@ -1,0 +1,96 @@
+"""Which submissions a batch grades: resume what a killed run left, skip what is unchanged,
+wait for what is still being written, and split a class into deterministic shards."""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from course.paths import CourseError
+
+
+@dataclass
+class Plan:
+    todo: list[int] = field(default_factory=list)               # job indexes to grade now
+    kept: dict[int, dict] = field(default_factory=dict)         # unchanged since graded: summary
+    incomplete: dict[int, dict] = field(default_factory=dict)   # still being written: summary
+
+
+def sha256_of(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _graded_hash(results_path: Path) -> tuple[str | None, dict | None]:
+    """The notebook hash a finished results.json records (None for errors and unreadable files)."""
+    try:
+        document = json.loads(results_path.read_text())
+        extra = document["extra_data"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None, None
+    if extra.get("status") == "error":
+        return None, None  # a judge failure is never final: grade it again
+    return extra.get("notebook_sha256"), document
+
+
+def _still_written(notebook: Path, settle: float) -> bool:
+    """A notebook that does not parse yet and changed in the last `settle` seconds is mid-copy."""
+    if settle <= 0:
+        return False
+    try:
+        age = time.time() - notebook.stat().st_mtime
+        if age >= settle:
+            return False
+        json.loads(notebook.read_bytes())
+        return False
+    except FileNotFoundError:
+        return False
+    except (OSError, ValueError):
+        return True
+
+
+def _clean_leftovers(out: Path) -> None:
+    """Temporary files of an atomic write that a kill interrupted (never a results.json)."""
+    for leftover in out.glob(".results.json.*"):
+        leftover.unlink(missing_ok=True)
+
+
+def plan(jobs, *, force: bool, settle: float) -> Plan:
+    result = Plan()
+    for index, job in enumerate(jobs):
+        if job.out.is_dir():
+            _clean_leftovers(job.out)
+        if _still_written(job.notebook, settle):
+            result.incomplete[index] = {"status": "incomplete",
+                                        "note": f"{job.notebook} is still being written; run again to grade it"}
+            continue
+        if not force:
+            graded, document = _graded_hash(job.out / "results.json")
+            if graded is not None and graded == sha256_of(job.notebook):
+                result.kept[index] = {"status": document["extra_data"]["status"], "score": document["score"],
+                                      "max_score": document["max_score"],
+                                      "execution_time": document["execution_time"], "kept": True}
+                continue
+        result.todo.append(index)
+    return result
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """'2/5' -> (2, 5); shards are numbered from 1."""
+    try:
+        index, count = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise CourseError(f"--shard {text!r}: expected I/N, e.g. 2/5") from None
+    if not 1 <= index <= count:
+        raise CourseError(f"--shard {text!r}: I must be between 1 and N")
+    return index, count
+
+
+def in_shard(student: str, index: int, count: int) -> bool:
+    """Deterministic and stable: a student's shard depends on their id only, not on the class list."""
+    digest = hashlib.sha256(student.encode()).digest()
+    return int.from_bytes(digest[:8], "big") % count == index - 1

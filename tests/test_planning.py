@@ -1,0 +1,108 @@
+"""Unit tests: resume planning, shards, the GPU device pool."""
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections import Counter
+
+import pytest
+
+from course import gpus, planning
+from course.batch import Job
+from course.paths import CourseError
+
+
+def _job(tmp_path, student, text='{"cells": []}'):
+    notebook = tmp_path / "submitted" / student / "a.ipynb"
+    notebook.parent.mkdir(parents=True, exist_ok=True)
+    notebook.write_text(text)
+    return Job(student, notebook, tmp_path / "out" / student / "a")
+
+
+def _graded(job, status="graded", sha=None):
+    job.out.mkdir(parents=True, exist_ok=True)
+    document = {"score": 1.0, "max_score": 2.0, "execution_time": 0.5,
+                "extra_data": {"status": status, "notebook_sha256": sha or planning.sha256_of(job.notebook)}}
+    (job.out / "results.json").write_text(json.dumps(document))
+
+
+def test_unchanged_submissions_are_kept_and_the_rest_graded(tmp_path):
+    fresh, unchanged, resubmitted, errored = (_job(tmp_path, s) for s in ("fresh", "same", "resub", "err"))
+    _graded(unchanged)
+    _graded(resubmitted)
+    resubmitted.notebook.write_text('{"cells": [], "x": 1}')
+    _graded(errored, status="error")
+    plan = planning.plan([fresh, unchanged, resubmitted, errored], force=False, settle=0)
+    assert plan.todo == [0, 2, 3]
+    assert plan.kept == {1: {"status": "graded", "score": 1.0, "max_score": 2.0, "execution_time": 0.5, "kept": True}}
+    assert planning.plan([fresh, unchanged], force=True, settle=0).todo == [0, 1]
+
+
+def test_leftover_temporary_files_of_a_killed_write_are_removed(tmp_path):
+    job = _job(tmp_path, "amy")
+    job.out.mkdir(parents=True)
+    (job.out / ".results.json.abc123").write_text('{"score": 3')
+    planning.plan([job], force=False, settle=0)
+    assert list(job.out.iterdir()) == []
+
+
+def test_a_notebook_still_being_written_waits_but_an_old_broken_one_is_graded(tmp_path):
+    young = _job(tmp_path, "young", '{"cells": [')
+    old = _job(tmp_path, "old", '{"cells": [')
+    past = time.time() - 60
+    os.utime(old.notebook, (past, past))
+    plan = planning.plan([young, old], force=False, settle=30)
+    assert list(plan.incomplete) == [0] and "still being written" in plan.incomplete[0]["note"]
+    assert plan.todo == [1]
+    assert planning.plan([young], force=False, settle=0).todo == [0]
+
+
+def test_shards_partition_a_class_deterministically():
+    students = [f"s{i:03d}" for i in range(300)]
+    owners = Counter()
+    for student in students:
+        shards = [i for i in range(1, 5) if planning.in_shard(student, i, 4)]
+        assert len(shards) == 1
+        owners[shards[0]] += 1
+    assert set(owners) == {1, 2, 3, 4} and min(owners.values()) > 40  # roughly balanced
+    assert [planning.in_shard("s007", i, 4) for i in range(1, 5)] == [planning.in_shard("s007", i, 4) for i in range(1, 5)]
+
+
+@pytest.mark.parametrize("text", ["3", "0/2", "3/2", "a/b"])
+def test_bad_shard_spec_is_explained(text):
+    with pytest.raises(CourseError, match="--shard"):
+        planning.parse_shard(text)
+
+
+def test_gpu_pool_pins_one_sandbox_per_device():
+    pool = gpus.DevicePool(True, ["0", "1"])
+    assert pool.slots(8) == 2
+    first, second = pool.acquire(), pool.acquire()
+    assert {first, second} == {"0", "1"}
+    with pytest.raises(RuntimeError):
+        pool.acquire()
+    assert pool.env(first) == {"CUDA_VISIBLE_DEVICES": first}
+    pool.release(first)
+    assert pool.acquire() == first
+    assert pool.describe("1") == {"device": "cuda:1"}
+
+
+def test_gpu_assignment_without_gpu_falls_back_to_cpu_and_says_so():
+    pool = gpus.DevicePool(True, [])
+    assert pool.slots(2) == 2 and pool.acquire() is None
+    assert pool.env(None) == {"CUDA_VISIBLE_DEVICES": ""}
+    assert pool.describe(None) == {"device": "cpu", "device_note": gpus.NO_GPU_NOTE}
+
+
+def test_cpu_assignments_never_see_a_gpu():
+    pool = gpus.DevicePool(False, ["0", "1"])
+    assert pool.slots(4) == 4 and pool.acquire() is None
+    assert pool.env(None) == {"CUDA_VISIBLE_DEVICES": ""} and pool.describe(None) == {"device": "cpu"}
+
+
+def test_detect_honours_the_override(monkeypatch):
+    monkeypatch.setenv("COURSE_GPUS", "0, 2")
+    assert gpus.detect() == ["0", "2"]
+    monkeypatch.setenv("COURSE_GPUS", "")
+    assert gpus.detect() == []
