@@ -7,6 +7,7 @@ import time
 from collections import Counter
 
 import pytest
+from pathlib import Path
 
 from course import gpus, planning
 from course.batch import Job
@@ -106,3 +107,34 @@ def test_detect_honours_the_override(monkeypatch):
     assert gpus.detect() == ["0", "2"]
     monkeypatch.setenv("COURSE_GPUS", "")
     assert gpus.detect() == []
+
+
+def test_a_changed_hidden_suite_regrades_everyone(tmp_path):
+    job = _job(tmp_path, "amy")
+    _graded(job)
+    document = json.loads((job.out / "results.json").read_text())
+    document["extra_data"]["suite_sha256"] = "old-suite"
+    (job.out / "results.json").write_text(json.dumps(document))
+    assert planning.plan([job], force=False, settle=0, suite="old-suite").todo == []
+    assert planning.plan([job], force=False, settle=0, suite="new-suite").todo == [0]
+
+
+def test_suite_hash_follows_the_suite_and_notebooks():
+    import shutil
+    import tempfile
+
+    from conftest import ASSIGNMENT, FIXTURE_COURSE
+    from course.paths import Course
+
+    root = tempfile.mkdtemp()
+    try:
+        shutil.copytree(FIXTURE_COURSE, root, dirs_exist_ok=True)
+        course = Course(Path(root))
+        before = planning.suite_hash(course, ASSIGNMENT)
+        assert planning.suite_hash(course, ASSIGNMENT) == before
+        suite = course.autograder / ASSIGNMENT
+        test_file = next(suite.glob("test_*.py"))
+        test_file.write_text(test_file.read_text() + "\n# tightened\n")
+        assert planning.suite_hash(course, ASSIGNMENT) != before
+    finally:
+        shutil.rmtree(root)

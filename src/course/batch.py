@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from course import gpus, gradebook, notebook as nb, planning
+from course import gpus, notebook as nb, planning
 from course.judge import results
 from course.judge.config import JudgeConfig
 from course.judge.submission import start_zygote
@@ -175,9 +175,12 @@ def grade(course: Course, assignment: str, jobs: list[Job], *, parallel: int = 1
     (unless `force`). results.json is written last, after the gradebook row is committed, so
     whatever a kill interrupts is graded again by the next run.
     """
+    from course import gradebook  # nbgrader is slow to import; only batches with a gradebook need it
+
     config = JudgeConfig.load(course.autograder / assignment)
     source = nb.load(course.source_notebook(assignment))
-    plan = planning.plan(jobs, force=force, settle=settle)
+    suite = planning.suite_hash(course, assignment)
+    plan = planning.plan(jobs, force=force, settle=settle, suite=suite)
     summaries: dict[int, dict] = {i: s for i, s in plan.kept.items()}
     summaries.update(plan.incomplete)
     writer = gradebook.Writer(db_url, course_id(course.root), assignment, source) if db_url else None
@@ -185,14 +188,15 @@ def grade(course: Course, assignment: str, jobs: list[Job], *, parallel: int = 1
         if writer:
             writer.record_missing([jobs[i] for i in plan.kept], [_read_results(jobs[i]) for i in plan.kept])
         if plan.todo:
-            summaries.update(_run(course, assignment, config, jobs, plan.todo, parallel, writer, progress, devices))
+            summaries.update(_run(course, assignment, config, jobs, plan.todo, parallel, writer, progress, devices,
+                                  suite))
     finally:
         if writer:
             writer.close()
     return [(job, summaries[i]) for i, job in enumerate(jobs)]
 
 
-def _run(course, assignment, config, jobs, todo, parallel, writer, progress, devices) -> dict[int, dict]:
+def _run(course, assignment, config, jobs, todo, parallel, writer, progress, devices, suite) -> dict[int, dict]:
     timeout = config.total_timeout + 120  # the judge's own budget plus start-up and pytest
     hide = sorted({str(_submissions_root(j.notebook, assignment)) for j in jobs} |
                   {str(j.out.resolve().parent.parent) for j in jobs})
@@ -215,7 +219,7 @@ def _run(course, assignment, config, jobs, todo, parallel, writer, progress, dev
                     job = jobs[index]
                     server.submit({"id": index, "notebook": str(job.notebook), "student": job.student,
                                    "out": str(job.out), "hide": hide, "env": pool.env(device),
-                                   "extra": {**pool.describe(device),
+                                   "extra": {**pool.describe(device), "suite_sha256": suite,
                                              **({"timestamp": job.timestamp} if job.timestamp else {})}})
                     running[index] = _Running(job, time.monotonic() + timeout, device)
                 for event in server.events(timeout=0.5):
@@ -277,6 +281,8 @@ def _read_results(job: Job) -> dict:
 
 def record_results(course: Course, assignment: str, out: Path, db_url: str) -> tuple[int, list[str]]:
     """Merge every graded results.json under out/<student>/<assignment>/ into the gradebook."""
+    from course import gradebook
+
     source = nb.load(course.source_notebook(assignment))
     jobs, documents, skipped = [], [], []
     for path in sorted(out.glob(f"*/{assignment}/results.json")):

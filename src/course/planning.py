@@ -25,6 +25,21 @@ def sha256_of(path: Path) -> str | None:
         return None
 
 
+def suite_hash(course, assignment: str) -> str:
+    """What else decides a grade: the hidden suite, judge.toml, the source and release notebooks,
+    and the platform's version. Changing any of them regrades everyone."""
+    import course as platform
+
+    digest = hashlib.sha256(platform.__version__.encode())
+    files = [p for p in sorted((course.autograder / assignment).rglob("*"))
+             if p.is_file() and "__pycache__" not in p.parts]
+    files += [course.source_notebook(assignment), course.release_notebook(assignment)]
+    for path in files:
+        digest.update(str(path.relative_to(course.root)).encode() + b"\0")
+        digest.update(path.read_bytes() if path.exists() else b"<missing>")
+    return digest.hexdigest()
+
+
 def _graded_hash(results_path: Path) -> tuple[str | None, dict | None]:
     """The notebook hash a finished results.json records (None for errors and unreadable files)."""
     try:
@@ -59,7 +74,7 @@ def _clean_leftovers(out: Path) -> None:
         leftover.unlink(missing_ok=True)
 
 
-def plan(jobs, *, force: bool, settle: float) -> Plan:
+def plan(jobs, *, force: bool, settle: float, suite: str | None = None) -> Plan:
     result = Plan()
     for index, job in enumerate(jobs):
         if job.out.is_dir():
@@ -70,7 +85,8 @@ def plan(jobs, *, force: bool, settle: float) -> Plan:
             continue
         if not force:
             graded, document = _graded_hash(job.out / "results.json")
-            if graded is not None and graded == sha256_of(job.notebook):
+            same_suite = suite is None or document and document["extra_data"].get("suite_sha256") == suite
+            if graded is not None and same_suite and graded == sha256_of(job.notebook):
                 result.kept[index] = {"status": document["extra_data"]["status"], "score": document["score"],
                                       "max_score": document["max_score"],
                                       "execution_time": document["execution_time"], "kept": True}

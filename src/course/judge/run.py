@@ -90,7 +90,7 @@ def _run_suite(suite: Path, submission: Submission, config: JudgeConfig) -> Judg
         ini = Path(scratch) / "pytest.ini"
         ini.write_text("[pytest]\n")
         args = [str(suite), "-q", "-c", str(ini), "--rootdir", str(suite), "-p", "no:cacheprovider",
-                "--assert=plain", "--basetemp", str(Path(scratch) / "tmp")]
+                "--assert=plain", "--tb=no", "--basetemp", str(Path(scratch) / "tmp")]
         with contextlib.redirect_stdout(io.StringIO()):
             code = pytest.main(args, plugins=[plugin, plugin_module])
     if code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED):
