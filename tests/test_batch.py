@@ -166,10 +166,20 @@ def test_shards_merge_into_the_same_gradebook_as_one_run(course, tmp_path):
                           "--out", str(tmp_path / "single"), "--db", single_db],
                          cwd=course.root, capture_output=True, text=True)
     assert one.returncode == 0, one.stdout + one.stderr
-    shards = [subprocess.Popen([*COURSE_CMD, "grade", ASSIGNMENT, "submitted", "-j", "1", "--settle", "0",
-                                "--shard", f"{i}/3", "--no-gradebook", "--out", str(tmp_path / "sharded")],
-                               cwd=course.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-              for i in (1, 2, 3)]
+    # The Kubernetes manifest's own commands, one process per completion index, on this course.
+    import yaml
+
+    manifest = Path(__file__).parents[1] / "hub" / "k8s" / "grade-shards-job.yaml"
+    indexed, merge = yaml.safe_load_all(manifest.read_text())
+    assert indexed["spec"]["completionMode"] == "Indexed"
+    (container,) = indexed["spec"]["template"]["spec"]["containers"]
+    script = container["args"][0].replace("/course/", f"{course.root}/")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+           **{e["name"]: e["value"] for e in container["env"]}, "ASSIGNMENT": ASSIGNMENT, "SHARDS": "3"}
+    shards = [subprocess.Popen([*container["command"], script], cwd=course.root,
+                               env={**env, "JOB_COMPLETION_INDEX": str(index)},
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+              for index in range(3)]
     counts = []
     for shard in shards:
         out, err = shard.communicate(timeout=600)
@@ -177,8 +187,10 @@ def test_shards_merge_into_the_same_gradebook_as_one_run(course, tmp_path):
         counts.append(int(re.search(r"shard \d/3: (\d+) submission", err).group(1)))
     assert sum(counts) == 9
     merged_db = f"sqlite:///{tmp_path / 'merged.db'}"
-    record = subprocess.run([*COURSE_CMD, "record", ASSIGNMENT, "--out", str(tmp_path / "sharded"), "--db", merged_db],
-                            cwd=course.root, capture_output=True, text=True)
+    (merger,) = merge["spec"]["template"]["spec"]["containers"]
+    args = [a.replace("ASSIGNMENT", ASSIGNMENT).replace("sqlite:////course/gradebook.db", merged_db)
+             .replace("/course/", f"{course.root}/") for a in merger["args"]]
+    record = subprocess.run([*COURSE_CMD, *args], cwd=course.root, capture_output=True, text=True)
     assert record.returncode == 0 and "9 submission(s)" in record.stdout, record.stdout + record.stderr
     single = _gradebook_rows(course, single_db)
     assert len(single) == 9 and _gradebook_rows(course, merged_db) == single
