@@ -1,0 +1,102 @@
+"""Hidden suite of 11_memory_parallel, part tensor_parallel (3 points).
+
+Column- and row-parallel linear layers on simulated devices against the dense layer y = x W + b,
+forward and backward with RANDOM upstream gradients (a backward that ignores dL/dy or forgets the
+all-reduce is caught). Odd sizes (d_in = 9, d_out = 11, 7 rows) so shards are uneven; 2 devices
+(as in the notebook) and 3; 2-D and 3-D (batch, seq, d) inputs; inputs as contiguous arrays,
+transposed views or every other row of a larger array (non-contiguous). Shards are cut in the probe
+with np.array_split (the notebook's split_columns / split_rows), so expected shards are the matching
+blocks of the dense gradients computed here in float64.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from course.judge.check import assert_close, expect, fail
+
+pytestmark = pytest.mark.part("tensor_parallel")
+
+# float64 on both sides; the student's and the dense results differ only in the order of summation
+# (blocks vs one matmul, an all-reduce of N partial sums): ~1e-15 relative for O(1) values with
+# <= 30-term sums. 1e-10 is far above that and far below any real mistake (O(0.1) and up).
+TOL = dict(atol=1e-10, rtol=1e-10)
+
+D_IN, D_OUT = 9, 11
+CASES = [
+    ((7, D_IN), 2, "contiguous"),
+    ((2, 5, D_IN), 2, "transposed"),
+    ((7, D_IN), 3, "strided"),
+]
+IDS = ["2d-2dev", "3d-2dev-transposed", "2d-3dev-strided"]
+
+
+def data(shape, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape)
+    W = rng.standard_normal((D_IN, D_OUT))
+    b = rng.standard_normal(D_OUT)
+    G = rng.standard_normal(shape[:-1] + (D_OUT,))        # random upstream gradient dL/dy
+    return x, W, b, G
+
+
+def describe(shape, n_dev, layout):
+    words = {"contiguous": "", "transposed": ", x a transposed view (non-contiguous)",
+             "strided": ", x every other row of a larger array (non-contiguous)"}
+    return f"x {shape}, W ({D_IN}, {D_OUT}), {n_dev} devices{words[layout]}"
+
+
+def blocks(a, n, axis):
+    return np.array_split(a, n, axis=axis)
+
+
+def check_list(got, want, name, what):
+    if isinstance(got, str):
+        fail(f"{name}: expected a list with one array per device, got {got} ({what})")
+    expect(len(got) == len(want), f"{name}: {len(got)} arrays for {len(want)} devices ({what})")
+    for i, (g, w) in enumerate(zip(got, want)):
+        if isinstance(g, str):
+            fail(f"{name}[{i}]: expected a NumPy array, got {g} ({what})")
+        assert_close(g, w, **TOL, what=f"{name}[{i}] (device {i})", inputs={"case": what})
+
+
+@pytest.mark.parametrize("shape,n_dev,layout", CASES, ids=IDS)
+def test_column_forward(sub, shape, n_dev, layout):
+    x, W, b, G = data(shape, 1)
+    got = sub.probe("tp_column", x, W, b, G, n_dev, layout)
+    check_list(got["Y"], blocks(x @ W + b, n_dev, -1), "column_parallel_forward(...)", describe(shape, n_dev, layout))
+
+
+@pytest.mark.parametrize("shape,n_dev,layout", CASES, ids=IDS)
+def test_column_backward(sub, shape, n_dev, layout):
+    x, W, b, G = data(shape, 2)
+    what = describe(shape, n_dev, layout) + ", random upstream gradient"
+    got = sub.probe("tp_column", x, W, b, G, n_dev, layout, True)
+    if "error" in got:
+        fail(got["error"])
+    x2, G2 = x.reshape(-1, D_IN), G.reshape(-1, D_OUT)
+    check_list(got["dx"], [G @ W.T] * n_dev, "dx (all-reduced dL/dx)", what)
+    check_list(got["dW"], blocks(x2.T @ G2, n_dev, 1), "dW_shards", what)
+    check_list(got["db"], blocks(G2.sum(axis=0), n_dev, 0), "db_shards", what)
+
+
+@pytest.mark.parametrize("shape,n_dev,layout", CASES, ids=IDS)
+def test_row_forward(sub, shape, n_dev, layout):
+    x, W, b, G = data(shape, 3)
+    got = sub.probe("tp_row", x, W, b, G, n_dev, layout)
+    check_list(got["y"], [x @ W + b] * n_dev, "row_parallel_forward(...)", describe(shape, n_dev, layout))
+
+
+@pytest.mark.parametrize("shape,n_dev,layout", CASES, ids=IDS)
+def test_row_backward(sub, shape, n_dev, layout):
+    x, W, b, G = data(shape, 4)
+    what = describe(shape, n_dev, layout) + ", random upstream gradient"
+    got = sub.probe("tp_row", x, W, b, G, n_dev, layout, True)
+    if "error" in got:
+        fail(got["error"])
+    x2, G2 = x.reshape(-1, D_IN), G.reshape(-1, D_OUT)
+    check_list(got["dx"], blocks(G @ W.T, n_dev, -1), "dx_shards", what)
+    check_list(got["dW"], blocks(x2.T @ G2, n_dev, 0), "dW_shards", what)
+    if isinstance(got["db"], str):
+        fail(f"db: expected a NumPy array, got {got['db']} ({what})")
+    assert_close(got["db"], G2.sum(axis=0), **TOL, what="db", inputs={"case": what})

@@ -1,0 +1,107 @@
+"""Hidden suite of 11_memory_parallel, part vram_calculator (4 points).
+
+Expected values are integers computed here from the notebook's formulas (mixed-precision Adam:
+2 + 2 + 12 bytes per parameter; ZeRO stage s partitions optimizer states (s >= 1), gradients (s >= 2),
+parameters (s >= 3) into ceil(n / N)-element shards; activations per block 18sbh + 4sbf + 5as^2b bytes,
+2sbh with full checkpointing). The parameter formula was cross-checked during development against
+PyTorch modules (nn.Embedding x2 + nn.TransformerEncoderLayer x L + nn.LayerNorm).
+Cases use odd sizes (n_params not divisible by N, d_ff != 4 d_model, odd heads / sequence lengths)
+and real model scales (GPT-3 175B) where an int32 or float rounding would show.
+"""
+from __future__ import annotations
+
+import pytest
+
+from course.judge.check import expect, fail
+
+pytestmark = pytest.mark.part("vram_calculator")
+
+# Tolerance: results are byte counts, i.e. integers. A float result is accepted when it is within 0.5 of
+# the exact integer (float64 holds every integer below 2^53 ~ 9e15 exactly; the largest count here is
+# ~3e12), so only a wrong formula fails, never a correct float computation.
+INT_TOL = 0.5
+
+CONFIGS = [
+    dict(vocab_size=50257, max_seq_len=1024, d_model=768, n_layers=12, n_heads=12, d_ff=3072),      # GPT-2 small
+    dict(vocab_size=1001, max_seq_len=77, d_model=48, n_layers=3, n_heads=4, d_ff=136),             # d_ff != 4h
+    dict(vocab_size=7, max_seq_len=5, d_model=3, n_layers=1, n_heads=1, d_ff=5),                    # tiny, odd
+    dict(vocab_size=50257, max_seq_len=2048, d_model=12288, n_layers=96, n_heads=96, d_ff=49152),   # GPT-3 175B
+]
+
+
+def ref_params(c):
+    h, f = c["d_model"], c["d_ff"]
+    per_layer = 4 * h * h + 4 * h + 2 * h * f + f + h + 4 * h
+    return c["vocab_size"] * h + c["max_seq_len"] * h + c["n_layers"] * per_layer + 2 * h
+
+
+def ref_states(n, N, stage):
+    shard = -(-n // N)
+    return {"params": 2 * (shard if stage >= 3 else n),
+            "grads": 2 * (shard if stage >= 2 else n),
+            "optimizer": 12 * (shard if stage >= 1 else n)}
+
+
+def ref_activations(c, b, s, ckpt):
+    h, f, a, L = c["d_model"], c["d_ff"], c["n_heads"], c["n_layers"]
+    if ckpt:
+        return L * 2 * s * b * h
+    return L * (18 * s * b * h + 4 * s * b * f + 5 * a * s * s * b)
+
+
+def describe(c):
+    return "GPTConfig(" + ", ".join(f"{k}={v}" for k, v in c.items()) + ")"
+
+
+def check_int(got, want, what):
+    if isinstance(got, str):
+        fail(f"{what}: expected a number, got {got}")
+    if abs(got - want) > INT_TOL:
+        direction = "too large" if got > want else "too small"
+        fail(f"{what}: got {got:,}, which is {direction}")
+
+
+def test_count_params(sub):
+    got = sub.probe("vram_count_params", CONFIGS)
+    expect(isinstance(got, list) and len(got) == len(CONFIGS), "count_params: wrong number of results")
+    for c, g in zip(CONFIGS, got):
+        check_int(g, ref_params(c), f"count_params({describe(c)})")
+
+
+# (n_params, n_gpus): the ZeRO paper's 7.5B on 64 GPUs, sizes not divisible by N, N = 1, tiny n < N.
+STATE_CASES = [(7_500_000_000, 64), (1_000_003, 8), (124_439_808, 5), (174_591_184_896, 7), (13, 5), (3, 8), (10, 1)]
+
+
+@pytest.mark.part("vram_calculator", weight=0.5)
+@pytest.mark.parametrize("stage", [0, 1, 2, 3])
+def test_model_state_bytes(sub, stage):
+    cases = [[n, N, stage] for n, N in STATE_CASES]
+    got = sub.probe("vram_model_states", cases)
+    expect(isinstance(got, list) and len(got) == len(cases), "model_state_bytes: wrong number of results")
+    for (n, N, _), g in zip(cases, got):
+        call = f"model_state_bytes({n}, n_gpus={N}, zero_stage={stage})"
+        if isinstance(g, str):
+            fail(f"{call}: expected a dict, got {g}")
+        want = ref_states(n, N, stage)
+        expect(set(g) == set(want), f"{call}: keys {sorted(g)}, expected exactly {sorted(want)}")
+        for key in ("params", "grads", "optimizer"):
+            check_int(g[key], want[key], f"{call}[{key!r}]")
+
+
+ACT_CASES = [
+    (CONFIGS[0], 8, 1024),
+    (CONFIGS[1], 3, 77),
+    (CONFIGS[2], 5, 3),
+    (dict(vocab_size=32000, max_seq_len=4096, d_model=4096, n_layers=32, n_heads=32, d_ff=11008), 1, 4095),
+]
+
+
+@pytest.mark.part("vram_calculator", weight=0.5)
+@pytest.mark.parametrize("ckpt", [False, True])
+def test_activation_bytes(sub, ckpt):
+    cases = [[c, b, s, ckpt] for c, b, s in ACT_CASES]
+    got = sub.probe("vram_activations", cases)
+    expect(isinstance(got, list) and len(got) == len(cases), "activation_bytes: wrong number of results")
+    for (c, b, s, _), g in zip(cases, got):
+        check_int(g, ref_activations(c, b, s, ckpt),
+                  f"activation_bytes({describe(c)}, batch_size={b}, seq_len={s}, checkpointing={ckpt})")
