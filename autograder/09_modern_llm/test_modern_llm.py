@@ -83,9 +83,9 @@ def ref_rope(x, positions, base=10000.0):
 
 
 def ref_swiglu(x, w, prefix=""):
-    g = F.linear(x, _t(w[prefix + "w_gate.weight"]))
-    u = F.linear(x, _t(w[prefix + "w_up.weight"]))
-    return F.linear(F.silu(g) * u, _t(w[prefix + "w_down.weight"]))
+    def W(name):
+        return torch.as_tensor(w[prefix + name], dtype=torch.float64)
+    return F.linear(F.silu(F.linear(x, W("w_gate.weight"))) * F.linear(x, W("w_up.weight")), W("w_down.weight"))
 
 
 def ref_gqa(x, w, cfg, positions, past=None):
@@ -125,8 +125,7 @@ def ref_aux(probs, idx, alpha):
 def ref_moe(x, w, cfg):
     h = x.reshape(-1, x.shape[-1])
     probs, gates, idx = ref_route(F.linear(h, w["router.weight"]), cfg["top_k"])
-    y = ref_swiglu(h, {k: v.detach().numpy() if isinstance(v, torch.Tensor) else v for k, v in w.items()},
-                   "shared_expert.")
+    y = ref_swiglu(h, w, "shared_expert.")
     for e in range(cfg["n_experts"]):
         tok, slot = torch.where(idx == e)
         if tok.numel():
@@ -213,7 +212,8 @@ def test_rope_offset_positions(sub):
 @pytest.mark.part("rope")
 def test_rope_single_decode_token(sub):
     # one new token far into the sequence: float64 angles needed, and arange(1) = [0] is wrong
-    _rope_case(sub, np.random.default_rng(202), 1, 5, 1, 14, [4093], what="apply_rope on one decode token (1, 5, 1, 14)")
+    _rope_case(sub, np.random.default_rng(202), 1, 5, 1, 14, [4093],
+               what="apply_rope on one decode token (1, 5, 1, 14) in float64 (angles in x's dtype)")
 
 
 @pytest.mark.part("rope")
