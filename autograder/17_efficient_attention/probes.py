@@ -1,0 +1,248 @@
+"""Probes for 17_efficient_attention. They run INSIDE the sandbox, next to the student's notebook.
+
+Every graded part is probed in isolation: the given helpers and the pieces that belong to OTHER
+parts are swapped for the reference versions below for the duration of one probe, so a mistake
+in one part never costs points in another (the notebook tells students so):
+
+  mla_forward      the student's MultiHeadLatentAttention.forward; reference causal_mask,
+                   causal_attention and absorbed_attention.
+  mla_absorbed     the student's absorbed_attention on a reference object that carries the
+                   judge's weights under the notebook's names (no student class involved);
+                   k_up / v_up hold a weight and cannot be called; reference causal_mask.
+  mla_cache_bytes  the student's kv_cache_bytes.
+  linear_attention the student's linear_attention_parallel / _recurrent; reference elu_feature_map.
+  gla_recurrent    the student's gla_recurrent.
+  gla_parallel     the student's gla_parallel.
+
+Inputs arrive time-major ((T, ...) first) and the student gets a permuted, non-contiguous view.
+Everything runs in float64. Probes only run the student's code and report what it produced;
+every expected value is computed by the hidden tests in the judge process.
+"""
+import math
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+_MISSING = object()
+
+
+# --------------------------------------------------------------------------- reference pieces
+def _ref_causal_mask(T, S, device=None):
+    query_pos = torch.arange(S - T, S, device=device).unsqueeze(1)
+    key_pos = torch.arange(S, device=device).unsqueeze(0)
+    return key_pos <= query_pos
+
+
+def _ref_causal_attention(q, k, v):
+    T, S = q.shape[-2], k.shape[-2]
+    if S < T:
+        raise ValueError(f"{T} queries but only {S} keys")
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+    scores = scores.masked_fill(~_ref_causal_mask(T, S, q.device), float("-inf"))
+    return torch.softmax(scores, dim=-1) @ v
+
+
+def _ref_absorbed_attention(mla, x, c_kv):
+    # up-projects on purpose: only used if a student's forward calls absorbed_attention
+    B, T, _ = x.shape
+    S = c_kv.shape[1]
+    H, dh = mla.n_heads, mla.d_head
+    q = mla.q_proj(x).view(B, T, H, dh).transpose(1, 2)
+    k = (c_kv @ mla.k_up.weight.T).view(B, S, H, dh).transpose(1, 2)
+    v = (c_kv @ mla.v_up.weight.T).view(B, S, H, dh).transpose(1, 2)
+    y = _ref_causal_attention(q, k, v)
+    return mla.o_proj(y.transpose(1, 2).reshape(B, T, H * dh))
+
+
+def _ref_elu_feature_map(x):
+    return F.elu(x) + 1.0
+
+
+class _Swap:
+    """Temporarily replace notebook globals by reference ones."""
+
+    def __init__(self, globals_=()):
+        self.globals = list(globals_)
+        self.saved = []
+
+    def __enter__(self):
+        for name, value in self.globals:
+            self.saved.append((name, getattr(student, name) if name in student else _MISSING))
+            setattr(student, name, value)
+        return self
+
+    def __exit__(self, *exc):
+        for name, old in reversed(self.saved):
+            if old is not _MISSING:
+                setattr(student, name, old)
+        return False
+
+
+_MLA_REFS = [("causal_mask", _ref_causal_mask), ("causal_attention", _ref_causal_attention),
+             ("absorbed_attention", _ref_absorbed_attention)]
+
+
+class _WeightOnly:
+    """A weight holder that cannot be called: the absorbed path must not up-project the cache."""
+
+    def __init__(self, weight):
+        self.weight = weight
+
+    def __call__(self, *args, **kwargs):
+        raise TypeError("absorbed_attention called mla.k_up / mla.v_up: the absorbed path must not "
+                        "up-project the cache; use mla.k_up.weight / mla.v_up.weight as matrices")
+
+
+# --------------------------------------------------------------------------- helpers
+def _t(a):
+    return torch.tensor(np.asarray(a), dtype=torch.float64)
+
+
+def _arr(x):
+    """A tensor as a float64 array (0-d as a float), or a string saying what it was."""
+    if x is None:
+        return "None"
+    if isinstance(x, torch.Tensor):
+        a = x.detach().cpu().double().numpy()
+        return float(a) if a.ndim == 0 else a
+    return f"<{type(x).__module__}.{type(x).__qualname__}>"
+
+
+def _btc(x_tbc):
+    """(T, B, C) array -> the student's (B, T, C) view, not contiguous."""
+    return _t(x_tbc).permute(1, 0, 2)
+
+
+def _bhtd(x_tbhd):
+    """(T, B, H, d) array -> the student's (B, H, T, d) view, not contiguous."""
+    return _t(x_tbhd).permute(1, 2, 0, 3)
+
+
+def _load_mla(cfg, weights):
+    mla = student.MultiHeadLatentAttention(int(cfg["d_model"]), int(cfg["n_heads"]), int(cfg["d_head"]),
+                                           int(cfg["d_latent"])).double()
+    mla.load_state_dict({name: _t(value) for name, value in weights.items()}, strict=True)
+    return mla.eval()
+
+
+def _unpack(result):
+    if not isinstance(result, tuple) or len(result) != 2:
+        return None, f"MultiHeadLatentAttention.forward must return (out, c_kv), got {type_name(result)}"
+    return result, None
+
+
+# --------------------------------------------------------------------------- mla_forward
+def mla(cfg, weights, x_tbc, steps):
+    """Student's MLA on a non-contiguous (B, T_total, C) input fed in consecutive chunks of the
+    given sizes: the first call gets past_latent=None, every later one the cache the previous
+    call returned. Reports each call's output and returned cache."""
+    report = {"outs": [], "caches": [], "error": None}
+    with _Swap(_MLA_REFS), torch.no_grad():
+        layer = _load_mla(cfg, weights)
+        x = _btc(x_tbc)
+        start, past = 0, None
+        for n in steps:
+            unpacked, error = _unpack(layer(x[:, start:start + int(n)], past))
+            if error:
+                report["error"] = error
+                break
+            out, past = unpacked
+            report["outs"].append(_arr(out))
+            report["caches"].append(_arr(past))
+            start += int(n)
+    return report
+
+
+def mla_with_past(cfg, weights, x_tbc, past_pbc):
+    """Student's MLA given a judge-made latent cache (P, B, d_latent) -> non-contiguous (B, P, d_latent)."""
+    with _Swap(_MLA_REFS), torch.no_grad():
+        layer = _load_mla(cfg, weights)
+        past = _btc(past_pbc)
+        before = past.clone()
+        unpacked, error = _unpack(layer(_btc(x_tbc), past))
+    if error:
+        return {"error": error}
+    out, cache = unpacked
+    return {"error": None, "out": _arr(out), "cache": _arr(cache), "past_unchanged": bool(torch.equal(before, past))}
+
+
+# --------------------------------------------------------------------------- mla_absorbed
+def absorbed(cfg, weights, x_tbc, c_sbc):
+    """Student's absorbed_attention on a reference weight object (no student class) for x
+    (B, T, C) and the latent cache c_kv (B, S, d_latent), both non-contiguous."""
+    H, dh, dc, C = int(cfg["n_heads"]), int(cfg["d_head"]), int(cfg["d_latent"]), int(cfg["d_model"])
+    obj = nn.Module()
+    obj.n_heads, obj.d_head, obj.d_latent = H, dh, dc
+    obj.q_proj = nn.Linear(C, H * dh, bias=False).double()
+    obj.o_proj = nn.Linear(H * dh, C, bias=False).double()
+    with torch.no_grad():
+        obj.q_proj.weight.copy_(_t(weights["q_proj.weight"]))
+        obj.o_proj.weight.copy_(_t(weights["o_proj.weight"]))
+    obj.kv_down = _WeightOnly(_t(weights["kv_down.weight"]))
+    obj.k_up = _WeightOnly(_t(weights["k_up.weight"]))
+    obj.v_up = _WeightOnly(_t(weights["v_up.weight"]))
+    x = _btc(x_tbc)
+    c_kv = _btc(c_sbc)
+    before = c_kv.clone()
+    with _Swap([("causal_mask", _ref_causal_mask)]), torch.no_grad():
+        out = student.absorbed_attention(obj, x, c_kv)
+    return {"type": type_name(out), "value": _arr(out), "cache_unchanged": bool(torch.equal(before, c_kv))}
+
+
+# --------------------------------------------------------------------------- mla_cache_bytes
+def cache_bytes(cases):
+    """Student's kv_cache_bytes(cfg, batch, seq_len, bytes_per_elem) for each case."""
+    values, types = [], []
+    for cfg, batch, seq_len, nbytes in cases:
+        out = student.kv_cache_bytes(dict(cfg), int(batch), int(seq_len), int(nbytes))
+        types.append(type_name(out))
+        try:
+            values.append(float(out))
+        except Exception:  # noqa: BLE001 - reported as NaN, the type name says what it was
+            values.append(float("nan"))
+    return {"values": values, "types": types}
+
+
+# --------------------------------------------------------------------------- linear attention
+def linear_attention(form, q, k, v):
+    """Student's linear_attention_<form> on (B, H, T, d) views of (T, B, H, d) arrays."""
+    fn = {"parallel": "linear_attention_parallel", "recurrent": "linear_attention_recurrent"}[form]
+    qt, kt, vt = _bhtd(q), _bhtd(k), _bhtd(v)
+    with _Swap([("elu_feature_map", _ref_elu_feature_map)]), torch.no_grad():
+        out = getattr(student, fn)(qt, kt, vt)
+    return {"type": type_name(out), "value": _arr(out)}
+
+
+# --------------------------------------------------------------------------- gla
+def gla_recurrent(q, k, v, log_alpha, chunks, state=None):
+    """Student's gla_recurrent over consecutive chunks of the given sizes, each call getting the
+    state the previous call returned (the first gets `state`, None or a (B, H, d_k, d_v) array
+    made non-contiguous). Reports outputs, states and whether each given state was left unchanged."""
+    qt, kt, vt, lt = _bhtd(q), _bhtd(k), _bhtd(v), _bhtd(log_alpha)
+    S = None if state is None else _t(np.swapaxes(np.asarray(state), 0, 1)).transpose(0, 1)
+    report = {"outs": [], "states": [], "state_unchanged": [], "error": None}
+    start = 0
+    with torch.no_grad():
+        for n in chunks:
+            sl = slice(start, start + int(n))
+            before = None if S is None else S.clone()
+            result = student.gla_recurrent(qt[..., sl, :], kt[..., sl, :], vt[..., sl, :], lt[..., sl, :], S)
+            if not isinstance(result, tuple) or len(result) != 2:
+                report["error"] = f"gla_recurrent must return (o, state), got {type_name(result)}"
+                break
+            report["state_unchanged"].append(True if before is None else
+                                             bool(isinstance(S, torch.Tensor) and torch.equal(before, S)))
+            out, S = result
+            report["outs"].append(_arr(out))
+            report["states"].append(_arr(S))
+            start += int(n)
+    return report
+
+
+def gla_parallel(q, k, v, log_alpha):
+    qt, kt, vt, lt = _bhtd(q), _bhtd(k), _bhtd(v), _bhtd(log_alpha)
+    with torch.no_grad():
+        out = student.gla_parallel(qt, kt, vt, lt)
+    return {"type": type_name(out), "value": _arr(out)}
