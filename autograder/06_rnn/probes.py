@@ -1,0 +1,210 @@
+"""Probes for 06_rnn. They run INSIDE the sandbox, next to the student's notebook.
+
+Globals provided by the sandbox: `student` (the notebook's namespace), `type_name`, `to_numpy`.
+
+Every probe receives plain NumPy data from the judge, builds the torch tensors the exercise asks
+for (dtype and memory layout chosen by the judge: contiguous, a transposed view of a tensor stored
+the other way round, or every other row of a tensor twice as tall whose gaps hold NaN), calls the
+student's function and reports plain data: what kind of object came back, its dtype, shape and
+values, gradients where asked, and whether the inputs were left untouched. Nothing here knows the
+expected values.
+
+Part isolation: `rnn_forward` is probed with a reference `rnn_cell` swapped into the notebook's
+namespace for the duration of the call, so a mistake in the rnn_cell part never costs points in
+the bptt part (the notebook tells students so). bptt_hidden_grads, per_step_norms and
+clip_grad_norm receive their inputs from the judge and call nothing else of the student's.
+"""
+import numpy as np
+import torch
+
+_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+_MISSING = object()
+
+
+# --------------------------------------------------------------------------- building inputs
+def _tensor(spec, requires_grad=False):
+    """(leaf, view) from {"value": array, "dtype": name, "layout": name}.
+
+    contiguous: the values as they are. transposed: stored with axes 0 and 1 swapped, handed over
+    as .transpose(0, 1) (a non-contiguous view). strided: every other entry along axis 0 of a
+    tensor twice as long whose gaps hold NaN. The view holds spec["value"]; the leaf is the tensor
+    it was cut from. When grads are asked for, the view keeps its own .grad (retain_grad).
+    """
+    value = np.asarray(spec["value"], dtype=np.float64)
+    dtype = _DTYPES[spec.get("dtype", "float64")]
+    layout = spec.get("layout", "contiguous")
+    if layout == "contiguous":
+        leaf = torch.tensor(value, dtype=dtype)
+    elif layout == "transposed":
+        leaf = torch.tensor(np.ascontiguousarray(np.swapaxes(value, 0, 1)), dtype=dtype)
+    elif layout == "strided":
+        full = np.full((2 * value.shape[0],) + value.shape[1:], np.nan)
+        full[::2] = value
+        leaf = torch.tensor(full, dtype=dtype)
+    else:
+        raise ValueError(f"unknown layout {layout!r}")
+    if requires_grad:
+        leaf.requires_grad_(True)
+    if layout == "transposed":
+        view = leaf.transpose(0, 1)
+    elif layout == "strided":
+        view = leaf[::2]
+    else:
+        view = leaf
+    if requires_grad and view is not leaf:
+        view.retain_grad()
+    return leaf, view
+
+
+def _describe(obj):
+    """kind / dtype / shape / float64 values of a returned object (values None if unreadable)."""
+    info = {"kind": "torch" if isinstance(obj, torch.Tensor) else type_name(obj),
+            "dtype": None, "shape": None, "value": None, "requires_grad": None}
+    if isinstance(obj, torch.Tensor):
+        info["dtype"] = str(obj.dtype).replace("torch.", "")
+        info["shape"] = [int(s) for s in obj.shape]
+        info["requires_grad"] = bool(obj.requires_grad)
+        value = obj.detach().cpu()
+        if value.is_complex() or value.dtype == torch.bool:
+            return info
+        info["value"] = value.to(torch.float64).numpy().copy()
+    elif isinstance(obj, (int, float, np.floating, np.integer)) and not isinstance(obj, bool):
+        info["value"] = np.array(float(obj))
+        info["shape"] = []
+    return info
+
+
+def _grad_of(t):
+    if t.grad is None:
+        return None
+    return t.grad.detach().to(torch.float64).numpy().copy()
+
+
+def _unchanged(views, before):
+    return all(a.shape == b.shape and bool(torch.equal(a.detach(), b)) for a, b in zip(views, before))
+
+
+# --------------------------------------------------------------------------- cells
+_CELLS = {"rnn": "rnn_cell", "lstm": "lstm_cell", "gru": "gru_cell"}
+
+
+def cell(kind, x, h, c, w_ih, w_hh, b_ih, b_hh, grads=None):
+    """One call of student.rnn_cell / lstm_cell / gru_cell on tensors built from the specs.
+
+    c is None except for "lstm". grads: None, or {"h": G_h, "c": G_c or None}: the probe then
+    backpropagates L = sum(G_h * h_new) + sum(G_c * c_new) and reports the grads of every input.
+    """
+    want_grad = grads is not None
+    names = ["x", "h"] + (["c"] if kind == "lstm" else []) + ["weight_ih", "weight_hh", "bias_ih", "bias_hh"]
+    specs = dict(zip(names, [x, h] + ([c] if kind == "lstm" else []) + [w_ih, w_hh, b_ih, b_hh]))
+    views = {name: _tensor(s, requires_grad=want_grad)[1] for name, s in specs.items()}
+    before = [v.detach().clone() for v in views.values()]
+    fn = getattr(student, _CELLS[kind])
+    if kind == "lstm":
+        result = fn(views["x"], (views["h"], views["c"]), views["weight_ih"], views["weight_hh"],
+                    views["bias_ih"], views["bias_hh"])
+        if not isinstance(result, (tuple, list)) or len(result) != 2:
+            size = f" of length {len(result)}" if isinstance(result, (tuple, list)) else ""
+            return {"error": f"lstm_cell must return a tuple (h_new, c_new), got {type_name(result)}{size}"}
+        h_new, c_new = result
+    else:
+        h_new = fn(views["x"], views["h"], views["weight_ih"], views["weight_hh"],
+                   views["bias_ih"], views["bias_hh"])
+        c_new = None
+    report = {"error": None, "h": _describe(h_new), "c": None if c_new is None else _describe(c_new),
+              "inputs_unchanged": _unchanged(list(views.values()), before)}
+    if want_grad:
+        pieces = []
+        for t, g in ((h_new, grads.get("h")), (c_new, grads.get("c"))):
+            if g is None:
+                continue
+            if not isinstance(t, torch.Tensor) or not t.requires_grad:
+                report["grad_error"] = ("the result does not require grad: the computation graph was cut "
+                                        "(.detach(), .numpy(), torch.no_grad() or a new tensor built from values)")
+                return report
+            pieces.append((t * torch.tensor(np.asarray(g), dtype=t.dtype)).sum())
+        sum(pieces).backward()
+        report["grad_error"] = None
+        report["grads"] = {name: _grad_of(v) for name, v in views.items()}
+    return report
+
+
+# --------------------------------------------------------------------------- bptt part
+def _ref_rnn_cell(x, h, weight_ih, weight_hh, bias_ih, bias_hh):
+    """Reference tanh RNN step, swapped in for rnn_cell while rnn_forward is probed."""
+    return torch.tanh(x @ weight_ih.T + bias_ih + h @ weight_hh.T + bias_hh)
+
+
+class _ReferenceCell:
+    """Put the reference rnn_cell into the namespace rnn_forward reads its globals from."""
+
+    name = "rnn_cell"
+
+    def __enter__(self):
+        fn = student.rnn_forward
+        self.namespace = getattr(fn, "__globals__", None)
+        if self.namespace is None:
+            raise TypeError(f"rnn_forward must be a function, got {type_name(fn)}")
+        self.saved = self.namespace.get(self.name, _MISSING)
+        self.namespace[self.name] = _ref_rnn_cell
+        return self
+
+    def __exit__(self, *exc):
+        if self.saved is _MISSING:
+            self.namespace.pop(self.name, None)
+        else:
+            self.namespace[self.name] = self.saved
+        return False
+
+
+def forward(xs, h0, w_ih, w_hh, b_ih, b_hh):
+    """student.rnn_forward with the reference rnn_cell swapped in."""
+    views = [_tensor(s)[1] for s in (xs, h0, w_ih, w_hh, b_ih, b_hh)]
+    before = [v.clone() for v in views]
+    with _ReferenceCell():
+        hs = student.rnn_forward(*views)
+    return {"hs": _describe(hs), "inputs_unchanged": _unchanged(views, before)}
+
+
+def hidden_grads(hs, w_hh, grad_hs):
+    """student.bptt_hidden_grads on plain tensors (no graph: it must work by hand)."""
+    views = [_tensor(s)[1] for s in (hs, w_hh, grad_hs)]
+    before = [v.clone() for v in views]
+    deltas = student.bptt_hidden_grads(*views)
+    return {"deltas": _describe(deltas), "inputs_unchanged": _unchanged(views, before)}
+
+
+def norms(deltas):
+    view = _tensor(deltas)[1]
+    return {"norms": _describe(student.per_step_norms(view))}
+
+
+def pipeline(xs, h0, w_ih, w_hh, b_ih, b_hh, grad_hs):
+    """rnn_forward (reference cell) -> bptt_hidden_grads -> per_step_norms, as the demo does."""
+    views = [_tensor(s)[1] for s in (xs, h0, w_ih, w_hh, b_ih, b_hh)]
+    with _ReferenceCell():
+        hs = student.rnn_forward(*views)
+    if not isinstance(hs, torch.Tensor):
+        return {"error": f"rnn_forward must return a torch.Tensor, got {type_name(hs)}"}
+    deltas = student.bptt_hidden_grads(hs.detach(), views[3], _tensor(grad_hs)[1])
+    if not isinstance(deltas, torch.Tensor):
+        return {"error": f"bptt_hidden_grads must return a torch.Tensor, got {type_name(deltas)}"}
+    return {"error": None, "norms": _describe(student.per_step_norms(deltas))}
+
+
+def clip(grads, max_norm):
+    """student.clip_grad_norm on a list of tensors; reports the clipped tensors and the total norm."""
+    views = [_tensor(s)[1] for s in grads]
+    before = [v.clone() for v in views]
+    result = student.clip_grad_norm(views, float(max_norm))
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        size = f" of length {len(result)}" if isinstance(result, (tuple, list)) else ""
+        return {"error": f"clip_grad_norm must return a tuple (clipped, total_norm), got {type_name(result)}{size}"}
+    clipped, total = result
+    if isinstance(total, torch.Tensor) and total.numel() == 1:
+        total = float(total.detach())
+    if not isinstance(clipped, (list, tuple)):
+        return {"error": f"clip_grad_norm must return a list of tensors as clipped, got {type_name(clipped)}"}
+    return {"error": None, "clipped": [_describe(t) for t in clipped],
+            "total": float(total) if isinstance(total, (int, float, np.floating)) else None,
+            "total_kind": type_name(total), "inputs_unchanged": _unchanged(views, before)}
