@@ -76,7 +76,7 @@ def _snapshot(cache, raised):
     if not isinstance(tables, dict) or not isinstance(lens, dict):
         snap["problems"].append("block_tables and seq_lens must stay dicts (seq_id -> ...)")
         return snap
-    n_blocks = int(cache.num_blocks)
+    n_blocks = int(getattr(cache, "num_blocks", len(np.asarray(cache.ref_counts).ravel())))
     for seq_id, table in tables.items():
         key = str(seq_id)
         try:
