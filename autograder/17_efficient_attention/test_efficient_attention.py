@@ -47,7 +47,7 @@ def call(sub, name, *args, what, **kwargs):
 
 def tensor_value(value, what):
     if isinstance(value, str):
-        fail(f"{what} must return a torch.Tensor, got {value}")
+        fail(f"{what}: expected a torch.Tensor, got {value}")
     return value
 
 
