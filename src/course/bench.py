@@ -3,10 +3,13 @@
 For each assignment (01, 02 and 07 when it exists) and each class size N (default 10, 30, 60)
 it builds N submissions (solved, unmodified releases, every mutant, hostile ones), grades them
 with both tools on this machine, and prints submissions per minute, the ratio, the
-per-submission overhead (slot time per submission minus the student's own cell time) and the
-peak memory (PSS of the whole process tree). Figures go to .bench/bench.json and .bench/bench.png.
+per-submission overhead (slot time per submission minus the student's own cell time; for
+course grade also the batch overhead: slot time minus the whole judging of the submission,
+hidden suite included) and the peak memory (PSS of the whole process tree). Figures go to .bench/bench.json and .bench/bench.png.
 
     BENCH_N=10,30,60 BENCH_ASSIGNMENTS=01_tensors,02_autograd_engine make bench
+
+BENCH_JOBS sets course grade's -j (default: the core count); BENCH_OUT the output folder.
 """
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ import nbformat
 
 from course import mutants, notebook as nb
 from course.judge.config import JudgeConfig
-from course.paths import Course
+from course.paths import Course, ensure_scripts_on_path
 
 HOSTILE = {
     # Each replaces the first solution cell; none may raise a score (see tests/test_adversarial.py).
@@ -121,8 +124,11 @@ def _nbgrader_course(course: Course, assignment: str, work: Path, cell_timeout: 
         "c.CourseDirectory.course_id = 'bench'\n"
         f"c.Execute.timeout = {int(cell_timeout)}\n"  # the same per-cell limit as the judge
         "c.Execute.allow_errors = True\n")
-    subprocess.run([_bin("nbgrader"), "generate_assignment", assignment, "--force", "--log-level=ERROR"],
-                   cwd=root, check=True, capture_output=True)
+    made = subprocess.run([_bin("nbgrader"), "generate_assignment", assignment, "--force", "--log-level=ERROR"],
+                          cwd=root, capture_output=True, text=True)
+    if made.returncode != 0:
+        raise SystemExit(f"bench: nbgrader generate_assignment {assignment} failed in {root}:\n"
+                         f"{made.stdout[-2000:]}{made.stderr[-2000:]}")
     return root
 
 
@@ -158,14 +164,20 @@ def bench_one(course: Course, assignment: str, size: int, work: Path, root: Path
     documents = [json.loads(p.read_text()) for p in out.glob(f"*/{assignment}/results.json")]
     cells = [d["extra_data"].get("cell_seconds", 0.0) for d in documents]
     mean_cells = sum(cells) / max(len(cells), 1)
+    # execution_time is one submission's whole judging (sandbox, cells, hidden suite): what is left
+    # of a slot beyond it is the batch machinery (queue, fork, results.json, feedback, gradebook).
+    judged = [d.get("execution_time", 0.0) for d in documents]
+    mean_judged = sum(judged) / max(len(judged), 1)
     return {
         "assignment": assignment, "n": size, "jobs": jobs,
         "nbgrader": {"wall_s": round(nbg_wall, 2), "per_min": round(60 * size / nbg_wall, 1),
                      "overhead_s": round(nbg_wall / size - mean_cells, 3), "peak_mib": round(nbg_mem)},
         "course": {"wall_s": round(ours_wall, 2), "per_min": round(60 * size / ours_wall, 1),
                    "overhead_s": round(ours_wall * jobs / size - mean_cells, 3), "peak_mib": round(ours_mem),
+                   "batch_overhead_s": round(ours_wall * jobs / size - mean_judged, 3),
                    "graded": len(documents)},
         "mean_cell_s": round(mean_cells, 3),
+        "mean_judged_s": round(mean_judged, 3),
         "ratio": round(nbg_wall / ours_wall, 2),
     }
 
@@ -191,16 +203,17 @@ def plot(rows: list[dict], path: Path) -> None:
 
 
 def main() -> int:
+    ensure_scripts_on_path()  # nbgrader shells out to `alembic`, which `make bench` does not put on PATH
     course = Course.find()
     sizes = [int(n) for n in os.environ.get("BENCH_N", "10,30,60").split(",")]
     wanted = os.environ.get("BENCH_ASSIGNMENTS", "01_tensors,02_autograd_engine,07_attention").split(",")
     assignments = [a for a in wanted if (course.source / a).is_dir()]
     jobs = int(os.environ.get("BENCH_JOBS", os.cpu_count() or 1))
-    out = course.root / ".bench"
+    out = Path(os.environ.get("BENCH_OUT", course.root / ".bench"))
     out.mkdir(exist_ok=True)
     rows = []
     header = (f"{'assignment':<20} {'N':>4}  {'nbgrader/min':>12} {'course/min':>10} {'ratio':>6}  "
-              f"{'overhead nbgrader':>17} {'overhead course':>15}  {'peak MiB nbg':>12} {'peak MiB course':>15}")
+              f"{'overhead nbgrader':>17} {'overhead course':>15} {'batch overhead':>14}  {'peak MiB nbg':>12} {'peak MiB course':>15}")
     print(header)
     for assignment in assignments:
         work = out / assignment
@@ -212,7 +225,7 @@ def main() -> int:
             row = bench_one(course, assignment, size, work, root, kinds, jobs)
             rows.append(row)
             print(f"{assignment:<20} {size:>4}  {row['nbgrader']['per_min']:>12.1f} {row['course']['per_min']:>10.1f} "
-                  f"{row['ratio']:>5.1f}x  {row['nbgrader']['overhead_s']:>16.2f}s {row['course']['overhead_s']:>14.2f}s  "
+                  f"{row['ratio']:>5.1f}x  {row['nbgrader']['overhead_s']:>16.2f}s {row['course']['overhead_s']:>14.2f}s {row['course']['batch_overhead_s']:>13.2f}s  "
                   f"{row['nbgrader']['peak_mib']:>12} {row['course']['peak_mib']:>15}", flush=True)
             (out / "bench.json").write_text(json.dumps(rows, indent=2) + "\n")
     if rows:
