@@ -306,7 +306,7 @@ def test_linear_attention(sub, form, B, H, T, dk, dv, scale, shift):
     got = call(sub, "linear_attention", form, q, k, v, what=what)
     want = ref_linear_attention(bhtd(q), bhtd(k), bhtd(v))
     assert_close(tensor_value(got["value"], what), want, atol=LA_ATOL, rtol=LA_RTOL,
-                 what=what + " (causal: output t uses tokens s <= t only)")
+                 what=what + " (causal: output t uses tokens s <= t only; phi = elu + 1; no eps in the denominator)")
 
 
 # =========================================================================== GLA references
