@@ -50,3 +50,21 @@ def test_a_spent_time_budget_stops_the_notebook_but_still_grades_it(course):
     assert result["extra_data"]["status"] == "graded" and result["score"] == 0
     messages = [e["message"] for e in result["extra_data"]["cell_errors"]]
     assert any("total time budget" in m and "did not run" in m for m in messages), messages
+
+
+def test_feedback_tells_an_error_in_the_students_code_from_one_in_checking_its_result(course):
+    raised = grade(course, "raises", replace={"norm_impl": (
+        "def norm(x):\n"
+        "    raise ValueError('norm is not done')\n")})
+    returned = grade(course, "returns_text", replace={"norm_impl": (
+        "def norm(x):\n"
+        "    return 'five'\n")})
+
+    def norm_outputs(result):
+        return [t["output"] for t in result["tests"] if t["name"].startswith("norm") and t["status"] == "failed"]
+
+    assert norm_outputs(raised) and all("your code raised ValueError: norm is not done" in o
+                                        for o in norm_outputs(raised))
+    assert norm_outputs(returned) and all("checking what it returned raised ValueError" in o
+                                          and "your code raised" not in o for o in norm_outputs(returned))
+    assert parts(raised)["norm"] == parts(returned)["norm"] == 0

@@ -39,6 +39,9 @@ def _format_error(error: dict) -> str:
     where = f" ({error['where']})" if error.get("where") else ""
     if error.get("type") == "Timeout":
         return f"your code did not finish in time{where}"
+    if error.get("origin") == "check":
+        return (f"your code ran, but checking what it returned raised {error.get('type', 'Error')}: "
+                f"{error.get('message', '')} (a wrong type or shape?)")
     return f"your code raised {error.get('type', 'Error')}: {error.get('message', '')}{where}"
 
 

@@ -116,7 +116,12 @@ def _compile_cell(index: int, source: str):
 
 def describe_error(exc: BaseException) -> dict:
     """Exception summary with only the student's frames (never the probes' source)."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith("<cell ")]
+    everything = traceback.extract_tb(exc.__traceback__)
+    frames = [f for f in everything if f.filename.startswith("<cell ")]
+    # Raised in the probe's own code (on what the student returned) rather than in a cell: the
+    # student's function finished; its result could not be checked (or the probe has a bug).
+    ours = [f for f in everything if f.filename.startswith("<cell ") or f.filename == PROBE_FILE]
+    origin = "check" if ours and ours[-1].filename == PROBE_FILE else "student"
     where = ""
     if frames:
         last = frames[-1]
@@ -127,7 +132,7 @@ def describe_error(exc: BaseException) -> dict:
     except BaseException:  # a hostile __str__
         message = "<unprintable exception>"
     kind = "Timeout" if isinstance(exc, Timeout) else type(exc).__name__
-    return {"type": kind, "message": message[:2000], "where": where, "trace": trace[:4000]}
+    return {"type": kind, "message": message[:2000], "where": where, "trace": trace[:4000], "origin": origin}
 
 
 def _reply_error(fd: int, exc: BaseException) -> None:
