@@ -1,0 +1,248 @@
+"""Probes for 14_diffusion. They run INSIDE the sandbox, next to the student's notebook.
+
+Globals provided by the sandbox: `student` (the notebook's namespace), `type_name`, `to_numpy`.
+
+Every probe receives plain NumPy data from the judge, builds the torch tensors the exercise asks
+for (dtype and memory layout chosen by the judge: contiguous, a channels-last image batch seen as
+(B, C, H, W), a transposed view, or every other row of a taller tensor whose gaps hold junk),
+calls the student's function and reports plain data: what kind of object came back, its dtype,
+shape and float64 values, gradients where asked, and whether the inputs were left untouched.
+Nothing here knows the expected values; the hidden tests compute them in the judge process.
+
+The small noise predictors handed to the student's ddpm_loss / ddim_sample / guided_eps are
+rebuilt here from the judge's parameter arrays; the tests evaluate the same formula in float64.
+
+Part isolation: ddpm_loss is probed with a reference q_sample swapped into the notebook's
+namespace for the duration of the call, so a mistake in part forward_process never costs points
+in part ddpm_loss (the notebook tells students so). ddim_sample uses the student's ddim_step and
+guided_eps the student's cfg_combine: those pairs belong to one part each.
+"""
+import numpy as np
+import torch
+
+_DTYPES = {"float32": torch.float32, "float64": torch.float64, "int64": torch.int64}
+_MISSING = object()
+
+
+# --------------------------------------------------------------------------- building inputs
+def _tensor(spec, requires_grad=False):
+    """A torch tensor from {"value": array, "dtype": name, "layout": name}.
+
+    layouts: "contiguous"; "channels_last": a (B, C, H, W) view of a tensor stored as (B, H, W, C);
+    "transposed": a 2-D (B, D) view of a tensor stored as (D, B); "strided": every other entry along
+    axis 0 of a tensor twice as long, whose gaps hold junk (NaN, or a huge int for int64).
+    """
+    if spec is None:
+        return None
+    value = np.asarray(spec["value"])
+    dtype = _DTYPES[spec.get("dtype", "float64")]
+    layout = spec.get("layout", "contiguous")
+    if layout == "contiguous":
+        t = torch.tensor(value, dtype=dtype)
+    elif layout == "channels_last":
+        t = torch.tensor(np.ascontiguousarray(np.moveaxis(value, 1, -1)), dtype=dtype).permute(0, 3, 1, 2)
+    elif layout == "transposed":
+        t = torch.tensor(np.ascontiguousarray(value.T), dtype=dtype).T
+    elif layout == "strided":
+        full = np.empty((2 * value.shape[0],) + value.shape[1:], dtype=value.dtype if dtype == torch.int64 else np.float64)
+        full[1::2] = 10 ** 9 if dtype == torch.int64 else np.nan
+        full[::2] = value
+        t = torch.tensor(full, dtype=dtype)[::2]
+    else:
+        raise ValueError(f"unknown layout {layout!r}")
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _describe(obj):
+    """kind / dtype / shape / float64 values / requires_grad of a returned object."""
+    info = {"kind": "torch" if isinstance(obj, torch.Tensor) else type_name(obj),
+            "dtype": None, "shape": None, "value": None, "requires_grad": False}
+    if isinstance(obj, torch.Tensor):
+        info["dtype"] = str(obj.dtype).replace("torch.", "")
+        info["shape"] = [int(s) for s in obj.shape]
+        info["requires_grad"] = bool(obj.requires_grad)
+        value = obj.detach().cpu()
+        if value.is_complex() or value.dtype == torch.bool:
+            return info
+        v = value.to(torch.float64).numpy().copy()
+        info["value"] = float(v) if v.ndim == 0 else v
+    elif isinstance(obj, (float, int, np.floating, np.integer)) and not isinstance(obj, bool):
+        info["value"] = float(obj)
+        info["shape"] = []
+    return info
+
+
+def _snapshot(tensors):
+    return [t.detach().clone() for t in tensors if isinstance(t, torch.Tensor)]
+
+
+def _unchanged(tensors, before):
+    now = [t for t in tensors if isinstance(t, torch.Tensor)]
+    return all(a.shape == b.shape and bool(torch.equal(a.detach(), b)) for a, b in zip(now, before))
+
+
+def _steps_of(t, batch):
+    """The per-sample steps a model received, as an int64 tensor (B,); lenient about ints and 0-d tensors."""
+    tt = torch.as_tensor(t)
+    if tt.dim() == 0:
+        tt = tt.expand(batch)
+    return tt.reshape(-1)
+
+
+# --------------------------------------------------------------------------- toy noise predictors
+class _ToyEps:
+    """eps(x, t) = tanh(flat(x) @ W1 + b1 + (t / t_scale) * wt) @ W2, reshaped like x (float64 parameters).
+
+    Records the steps it was called with (first sample's step) so the judge can explain a wrong loop.
+    """
+
+    def __init__(self, params, t_scale, requires_grad=False):
+        self.p = {k: torch.tensor(np.asarray(params[k]), dtype=torch.float64, requires_grad=requires_grad)
+                  for k in ("W1", "b1", "wt", "W2")}
+        self.t_scale = float(t_scale)
+        self.steps = []
+
+    def hidden(self, x, t):
+        B = x.shape[0]
+        tt = _steps_of(t, B)
+        self.steps.append(int(tt[0]) if tt.numel() else None)
+        flat = x.reshape(B, -1).to(torch.float64)
+        return flat @ self.p["W1"] + self.p["b1"] + (tt.to(torch.float64) / self.t_scale)[:, None] * self.p["wt"]
+
+    def out(self, h, x):
+        return (torch.tanh(h) @ self.p["W2"]).reshape(x.shape).to(x.dtype)
+
+    def __call__(self, x, t):
+        return self.out(self.hidden(x, t), x)
+
+
+class _ToyCondEps(_ToyEps):
+    """eps(x, t, y) = tanh(flat(x) @ W1 + b1 + (t / t_scale) * wt + E[y]) @ W2 (E has one row per label, null included)."""
+
+    def __init__(self, params, t_scale):
+        super().__init__(params, t_scale)
+        self.E = torch.tensor(np.asarray(params["E"]), dtype=torch.float64)
+        self.labels = []
+
+    def __call__(self, x, t, y):
+        yy = torch.as_tensor(y)
+        if yy.dim() == 0:
+            yy = yy.expand(x.shape[0])
+        self.labels.append([int(v) for v in yy.reshape(-1).tolist()])
+        return self.out(self.hidden(x, t) + self.E[yy.reshape(-1).long()], x)
+
+
+# --------------------------------------------------------------------------- part forward_process
+def linear(T, kwargs=None):
+    return _describe(student.linear_beta_schedule(int(T), **(kwargs or {})))
+
+
+def cosine(T, kwargs=None):
+    return _describe(student.cosine_beta_schedule(int(T), **(kwargs or {})))
+
+
+def q_sample(x0, t, noise, betas):
+    tx0, tt, tn, tb = _tensor(x0), _tensor(t), _tensor(noise), _tensor(betas)
+    inputs = [tx0, tt, tn, tb]
+    before = _snapshot(inputs)
+    out = student.q_sample(tx0, tt, tn, tb)
+    return {"out": _describe(out), "inputs_unchanged": _unchanged(inputs, before)}
+
+
+# --------------------------------------------------------------------------- part ddpm_loss
+def _ref_q_sample(x0, t, noise, betas):
+    """Reference q_sample, swapped in while ddpm_loss is probed."""
+    alpha_bar = torch.cumprod(1.0 - betas.to(torch.float64), dim=0)
+    ab = alpha_bar[t].reshape(-1, *([1] * (x0.dim() - 1)))
+    return (ab.sqrt() * x0 + (1.0 - ab).sqrt() * noise).to(x0.dtype)
+
+
+class _Swap:
+    """Put a reference function under a notebook name for the duration of one call, then restore it."""
+
+    def __init__(self, name, fn):
+        self.name, self.fn = name, fn
+
+    def __enter__(self):
+        self.saved = getattr(student, self.name) if self.name in student else _MISSING
+        setattr(student, self.name, self.fn)
+        return self
+
+    def __exit__(self, *exc):
+        if self.saved is _MISSING:
+            student._namespace.pop(self.name, None)
+        else:
+            setattr(student, self.name, self.saved)
+        return False
+
+
+def ddpm_loss(params, x0, t, noise, betas, t_scale, g):
+    """student.ddpm_loss with a toy model; backpropagates g * loss and reports the parameter grads."""
+    tx0, tt, tn, tb = _tensor(x0), _tensor(t), _tensor(noise), _tensor(betas)
+    inputs = [tx0, tt, tn, tb]
+    before = _snapshot(inputs)
+    model = _ToyEps(params, t_scale, requires_grad=True)
+    with _Swap("q_sample", _ref_q_sample):
+        loss = student.ddpm_loss(model, tx0, tt, tn, tb)
+    report = {"out": _describe(loss), "inputs_unchanged": _unchanged(inputs, before),
+              "model_calls": len(model.steps), "grads": None, "grad_error": None}
+    if not isinstance(loss, torch.Tensor):
+        report["grad_error"] = f"the loss is a {type_name(loss)}, not a torch.Tensor, so no gradient can flow back"
+    elif loss.numel() != 1:
+        report["grad_error"] = f"the loss has shape {tuple(loss.shape)}, not a scalar"
+    elif not loss.requires_grad:
+        report["grad_error"] = ("the loss does not require grad: the graph to the model's parameters was cut "
+                                "(.item(), .detach(), .numpy(), torch.no_grad() or a new tensor built from values)")
+    else:
+        (loss.reshape(()) * float(g)).backward()
+        report["grads"] = {k: (None if p.grad is None else p.grad.detach().numpy().copy()) for k, p in model.p.items()}
+    return report
+
+
+# --------------------------------------------------------------------------- part ddim
+def _alpha(value, as_tensor):
+    return torch.tensor(float(value), dtype=torch.float64) if as_tensor else float(value)
+
+
+def ddim_step(x_t, eps, ab_t, ab_prev, eta=None, noise=None, as_tensor=False):
+    """student.ddim_step; eta None means: called with the defaults (no eta, no noise)."""
+    tx, te, tn = _tensor(x_t), _tensor(eps), _tensor(noise)
+    inputs = [tx, te, tn]
+    before = _snapshot(inputs)
+    a_t, a_prev = _alpha(ab_t, as_tensor), _alpha(ab_prev, as_tensor)
+    if eta is None:
+        out = student.ddim_step(tx, te, a_t, a_prev)
+    else:
+        out = student.ddim_step(tx, te, a_t, a_prev, eta=float(eta), noise=tn)
+    return {"out": _describe(out), "inputs_unchanged": _unchanged(inputs, before)}
+
+
+def ddim_sample(params, x_T, timesteps, alpha_bar, t_scale):
+    """student.ddim_sample at eta = 0 (the default) with a toy model; reports the steps the model saw."""
+    tx = _tensor(x_T)
+    steps = torch.tensor(np.asarray(timesteps), dtype=torch.int64)
+    ab = torch.tensor(np.asarray(alpha_bar), dtype=torch.float64)
+    inputs = [tx, steps, ab]
+    before = _snapshot(inputs)
+    model = _ToyEps(params, t_scale)
+    out = student.ddim_sample(model, tx, steps, ab)
+    return {"out": _describe(out), "inputs_unchanged": _unchanged(inputs, before), "steps_seen": model.steps}
+
+
+# --------------------------------------------------------------------------- part cfg
+def cfg_combine(eps_u, eps_c, w):
+    tu, tc = _tensor(eps_u), _tensor(eps_c)
+    before = _snapshot([tu, tc])
+    out = student.cfg_combine(tu, tc, w)
+    return {"out": _describe(out), "inputs_unchanged": _unchanged([tu, tc], before)}
+
+
+def guided_eps(params, x_t, t, y, w, null_label, t_scale):
+    tx, tt, ty = _tensor(x_t), _tensor(t), _tensor(y)
+    before = _snapshot([tx, tt, ty])
+    model = _ToyCondEps(params, t_scale)
+    out = student.guided_eps(model, tx, tt, ty, w, int(null_label))
+    return {"out": _describe(out), "inputs_unchanged": _unchanged([tx, tt, ty], before),
+            "labels_seen": model.labels}
