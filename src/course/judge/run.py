@@ -83,6 +83,14 @@ def _workdir_files(course: Course, assignment: str, notebook: Path) -> list[Path
     return [*files, notebook]
 
 
+# pytest plugins the judge has no use for, each a cost on every submission: unraisableexception
+# runs gc.collect() several times at session end (~0.5 s), logging swaps handlers around every
+# test phase, faulthandler and the rest touch stderr or files. Tests report through JudgePlugin.
+_LEAN = [arg for name in ("unraisableexception", "threadexception", "logging", "faulthandler", "doctest",
+                          "junitxml", "pastebin", "stepwise", "legacypath", "nose")
+         for arg in ("-p", f"no:{name}")]
+
+
 def _run_suite(suite: Path, submission: Submission, config: JudgeConfig) -> JudgePlugin:
     plugin = JudgePlugin(submission)
     _limit_threads(config.threads)
@@ -90,7 +98,7 @@ def _run_suite(suite: Path, submission: Submission, config: JudgeConfig) -> Judg
         ini = Path(scratch) / "pytest.ini"
         ini.write_text("[pytest]\n")
         args = [str(suite), "-q", "-c", str(ini), "--rootdir", str(suite), "-p", "no:cacheprovider",
-                "--assert=plain", "--tb=no", "--basetemp", str(Path(scratch) / "tmp")]
+                "--assert=plain", "--tb=no", "--basetemp", str(Path(scratch) / "tmp"), *_LEAN]
         with contextlib.redirect_stdout(io.StringIO()):
             code = pytest.main(args, plugins=[plugin, plugin_module])
     if code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED):
