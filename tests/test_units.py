@@ -98,3 +98,16 @@ def test_atomic_write_leaves_no_temporary_files(tmp_path):
     results.write(_result([(1, True)]), tmp_path)
     assert [p.name for p in tmp_path.iterdir()] == ["results.json"]
     assert json.loads((tmp_path / "results.json").read_text())["score"] == 3
+
+
+def test_the_judge_server_warms_up_on_what_the_suite_imports_but_never_on_sandbox_libraries(tmp_path):
+    from course.judge.server import suite_imports
+
+    (tmp_path / "test_a.py").write_text(
+        "from __future__ import annotations\nimport numpy as np, torch.nn.functional as F\n"
+        "from course.judge.check import expect\nfrom . import helpers\nimport tensorflow as tf\n"
+        "def test_x():\n    import scipy\n")
+    (tmp_path / "conftest.py").write_text("import pytest\nfrom triton import language\nimport numpy\n")
+    (tmp_path / "test_broken.py").write_text("def oops(:\n")  # collection reports it, not the warm-up
+    (tmp_path / "probes.py").write_text("import os\n")  # runs in the sandbox, not the judge
+    assert suite_imports(tmp_path) == ["numpy", "torch.nn.functional", "course.judge.check", "pytest"]

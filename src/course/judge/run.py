@@ -94,6 +94,9 @@ _LEAN = [arg for name in ("unraisableexception", "threadexception", "logging", "
 def _run_suite(suite: Path, submission: Submission, config: JudgeConfig) -> JudgePlugin:
     plugin = JudgePlugin(submission)
     _limit_threads(config.threads)
+    # No third-party pytest plugins in the judge: scanning every installed distribution's entry
+    # points costs each submission a fraction of a second, and none of them has a say in a grade.
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     with tempfile.TemporaryDirectory(prefix="course-pytest-") as scratch:
         ini = Path(scratch) / "pytest.ini"
         ini.write_text("[pytest]\n")
