@@ -206,10 +206,11 @@ def _run(course, assignment, config, jobs, todo, parallel, writer, progress, dev
     summaries: dict[int, dict] = {}
     with tempfile.TemporaryDirectory(prefix="course-batch-") as spool_dir:
         spool = Path(spool_dir)
-        zygote = start_zygote(config)
+        zygote = start_zygote(config, wait=False)  # both import their libraries at the same time
         server = None
         try:
             server = JudgeServer(course, assignment, config, zygote.address, spool)
+            zygote.wait_ready()
             waiting = list(todo)
             running: dict[int, _Running] = {}
             while waiting or running:

@@ -71,10 +71,12 @@ def sandbox_env(config: JudgeConfig, scratch: Path) -> dict[str, str]:
             "MPLCONFIGDIR": str(scratch / ".matplotlib")}
 
 
-def start_zygote(config: JudgeConfig) -> Zygote:
-    """The warm parent for this assignment's sandboxes (its preload, its thread counts)."""
+def start_zygote(config: JudgeConfig, wait: bool = True) -> Zygote:
+    """The warm parent for this assignment's sandboxes (its preload, its thread counts). With
+    wait=False it is only launched: call `wait_ready()` before the first sandbox."""
     folder = tempfile.gettempdir()
-    return Zygote(list(config.preload), {**base_env(config), "HOME": folder, "TMPDIR": folder}).start()
+    zygote = Zygote(list(config.preload), {**base_env(config), "HOME": folder, "TMPDIR": folder}).launch()
+    return zygote.wait_ready() if wait else zygote
 
 
 class Submission:

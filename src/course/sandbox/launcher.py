@@ -303,6 +303,11 @@ class Zygote:
         self._folder: str | None = None
 
     def start(self, timeout: float = 180.0) -> "Zygote":
+        return self.launch().wait_ready(timeout)
+
+    def launch(self) -> "Zygote":
+        """Start the process without waiting for its imports (the batch starts its judge server
+        meanwhile); `wait_ready` before the first fork."""
         self._folder = tempfile.mkdtemp(prefix="course-zygote-")  # 0700: only the judge connects
         self.address = os.path.join(self._folder, "socket")
         log = open(os.path.join(self._folder, "zygote.log"), "wb")
@@ -312,6 +317,9 @@ class Zygote:
                                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log,
                                          env=self.env, cwd=self._folder, start_new_session=True)
         log.close()
+        return self
+
+    def wait_ready(self, timeout: float = 180.0) -> "Zygote":
         ready, _, _ = select.select([self._process.stdout], [], [], timeout)
         line = self._process.stdout.readline() if ready else b""
         self._process.stdout.close()
