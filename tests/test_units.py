@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import nbformat
 import pytest
@@ -111,3 +112,18 @@ def test_the_judge_server_warms_up_on_what_the_suite_imports_but_never_on_sandbo
     (tmp_path / "test_broken.py").write_text("def oops(:\n")  # collection reports it, not the warm-up
     (tmp_path / "probes.py").write_text("import os\n")  # runs in the sandbox, not the judge
     assert suite_imports(tmp_path) == ["numpy", "torch.nn.functional", "course.judge.check", "pytest"]
+
+
+def test_the_judge_server_warm_up_imports_torchs_lazy_modules_and_starts_no_thread():
+    import subprocess
+    import sys
+
+    script = ("import os, sys, numpy, torch\n"
+              "from course.judge.server import warm_up\n"
+              "warm_up()\n"
+              "print(len(os.listdir('/proc/self/task')), 'sympy' in sys.modules, '_pytest.skipping' in sys.modules,"
+              " 'numpy.random' in sys.modules)\n")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.split() == ["1", "True", "True", "True"]  # one thread: the server may fork
