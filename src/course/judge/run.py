@@ -87,7 +87,7 @@ def _workdir_files(course: Course, assignment: str, notebook: Path) -> list[Path
 # runs gc.collect() several times at session end (~0.5 s), logging swaps handlers around every
 # test phase, faulthandler and the rest touch stderr or files. Tests report through JudgePlugin.
 _LEAN = [arg for name in ("unraisableexception", "threadexception", "logging", "faulthandler", "doctest",
-                          "junitxml", "pastebin", "stepwise", "legacypath", "nose")
+                          "junitxml", "pastebin", "stepwise", "legacypath")
          for arg in ("-p", f"no:{name}")]
 
 
