@@ -3,7 +3,8 @@
 The batch starts one server per run. It imports pytest, the platform and the assignment's
 heavy libraries once, stays single-threaded, and for each job line on stdin forks a child
 that grades that one submission and exits. Nothing of one student's grading reaches the next:
-each child starts from the server's pristine memory (imports only; no suite, no notebook).
+each child starts from the server's pristine memory: imports, the hidden suite's modules as
+imported (no test has run), no notebook, nothing of any student.
 
 Protocol (JSON lines): stdin  {"id", "notebook", "student", "out", "hide": [...], "env": {...}}
                        stdout {"id", "pid"} when forked, {"id", "exit"} when reaped.
@@ -175,6 +176,42 @@ def suite_imports(suite: Path) -> list[str]:
     return names
 
 
+def _imports_anywhere(path: Path) -> set[str]:
+    """Top-level package names a file imports, at any depth of its code."""
+    try:
+        tree = ast.parse(path.read_text(), str(path))
+    except (OSError, SyntaxError, ValueError):
+        return {"<unreadable>"}
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def import_suite(suite: Path) -> list[str]:
+    """Import the suite's conftest and test modules the way pytest's default (prepend) import
+    mode names them: the suite folder first on sys.path, the module named after the file. Each
+    child's collection then finds them in sys.modules instead of compiling and running them
+    again. A module that needs a sandbox-only library, or fails, is left to the child (which
+    reports a broken suite). Returns the names imported."""
+    imported = []
+    folder = str(suite.resolve())
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    for path in sorted(suite.glob("conftest.py")) + sorted(suite.glob("test_*.py")):
+        if _imports_anywhere(path) & {*_SANDBOX_ONLY, "<unreadable>"} or path.stem in sys.modules:
+            continue
+        try:
+            importlib.import_module(path.stem)
+            imported.append(path.stem)
+        except BaseException:  # noqa: BLE001 - the child's own import reports it, as a suite error
+            sys.modules.pop(path.stem, None)
+    return imported
+
+
 def warm_up() -> None:
     """First-use imports every judge child would otherwise pay for again (about 1 s with torch):
     pytest's built-in plugins, numpy.random, and what torch imports on its first backward with
@@ -211,6 +248,7 @@ def main() -> None:
             importlib.import_module(name)
         except Exception:  # the child's own import reports it, as a suite error
             pass
+    import_suite(Path(config["course"]) / "autograder" / config["assignment"])
     warm_up()
     if len(os.listdir("/proc/self/task")) != 1:
         raise SystemExit("the judge server started threads while importing; forking would be unsafe")
