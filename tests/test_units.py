@@ -127,3 +127,35 @@ def test_the_judge_server_warm_up_imports_torchs_lazy_modules_and_starts_no_thre
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.split() == ["1", "True", "True", "True"]  # one thread: the server may fork
+
+
+def test_the_judge_server_imports_the_suite_once_and_pytest_reuses_it_in_each_child(tmp_path):
+    import subprocess
+    import sys
+
+    suite = tmp_path / "suite"
+    suite.mkdir()
+    counter = tmp_path / "imports.txt"
+    # Each module appends its name when its body runs: the server's import must be the only run.
+    body = f"with open({str(counter)!r}, 'a') as log:\n    log.write(__name__ + '\\n')\n"
+    (suite / "conftest.py").write_text(body)
+    (suite / "test_light.py").write_text(body + "def test_ok():\n    assert True\n")
+    (suite / "test_sandbox_only.py").write_text(body + "def test_tf():\n    import tensorflow\n")
+    (suite / "test_broken.py").write_text("raise RuntimeError('broken at import')\n")
+    script = ("import os, sys, pytest\nfrom pathlib import Path\n"
+              "from course.judge.server import import_suite\n"
+              f"print(import_suite(Path({str(suite)!r})))\n"
+              "for _ in range(2):\n"
+              "    pid = os.fork()\n"
+              "    if pid == 0:\n"
+              f"        code = pytest.main([{str(suite / 'test_light.py')!r}, '-q', '-p', 'no:cacheprovider',"
+              f" '--rootdir', {str(suite)!r}])\n"
+              "        os._exit(int(code))\n"
+              "    print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))\n")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr[-2000:]
+    lines = run.stdout.split("\n")
+    assert lines[0] == "['test_light']"  # tensorflow's module and the broken one are left to the child
+    assert [line for line in lines if line in ("0", "1", "2")] == ["0", "0"]  # both children's runs pass
+    # The test module ran once, in the server; pytest imports a conftest again in every child.
+    assert counter.read_text().split() == ["test_light", "conftest", "conftest"]

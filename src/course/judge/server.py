@@ -192,16 +192,17 @@ def _imports_anywhere(path: Path) -> set[str]:
 
 
 def import_suite(suite: Path) -> list[str]:
-    """Import the suite's conftest and test modules the way pytest's default (prepend) import
-    mode names them: the suite folder first on sys.path, the module named after the file. Each
-    child's collection then finds them in sys.modules instead of compiling and running them
-    again. A module that needs a sandbox-only library, or fails, is left to the child (which
-    reports a broken suite). Returns the names imported."""
+    """Import the suite's test modules the way pytest's default (prepend) import mode names
+    them: the suite folder first on sys.path, the module named after the file. Each child's
+    collection then finds them in sys.modules instead of compiling and running them again.
+    (conftest.py is not: pytest drops a package-less "conftest" from sys.modules before importing
+    it.) A module that needs a sandbox-only library, or fails, is left to the child, which
+    reports a broken suite. Returns the names imported."""
     imported = []
     folder = str(suite.resolve())
     if folder not in sys.path:
         sys.path.insert(0, folder)
-    for path in sorted(suite.glob("conftest.py")) + sorted(suite.glob("test_*.py")):
+    for path in sorted(suite.glob("test_*.py")):
         if _imports_anywhere(path) & {*_SANDBOX_ONLY, "<unreadable>"} or path.stem in sys.modules:
             continue
         try:
