@@ -85,9 +85,10 @@ def _workdir_files(course: Course, assignment: str, notebook: Path) -> list[Path
 
 # pytest plugins the judge has no use for, each a cost on every submission: unraisableexception
 # runs gc.collect() several times at session end (~0.5 s), logging swaps handlers around every
-# test phase, faulthandler and the rest touch stderr or files. Tests report through JudgePlugin.
+# test phase, debugging imports pdb and readline, faulthandler and the rest touch stderr or
+# files. Tests report through JudgePlugin.
 _LEAN = [arg for name in ("unraisableexception", "threadexception", "logging", "faulthandler", "doctest",
-                          "junitxml", "pastebin", "stepwise", "legacypath")
+                          "junitxml", "pastebin", "stepwise", "legacypath", "debugging")
          for arg in ("-p", f"no:{name}")]
 
 
