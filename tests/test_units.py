@@ -159,3 +159,14 @@ def test_the_judge_server_imports_the_suite_once_and_pytest_reuses_it_in_each_ch
     assert [line for line in lines if line in ("0", "1", "2")] == ["0", "0"]  # both children's runs pass
     # The test module ran once, in the server; pytest imports a conftest again in every child.
     assert counter.read_text().split() == ["test_light", "conftest", "conftest"]
+
+
+def test_validation_turns_the_suites_self_check_on_only_while_it_runs(monkeypatch):
+    from course import validate
+    from course.judge import self_check
+
+    monkeypatch.delenv("COURSE_SELF_CHECK", raising=False)
+    assert not self_check()  # grading: suites skip cross-checks of their own references
+    with validate._self_check():
+        assert self_check() and os.environ["COURSE_SELF_CHECK"] == "1"  # inherited by the judge server
+    assert not self_check() and "COURSE_SELF_CHECK" not in os.environ

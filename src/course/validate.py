@@ -6,7 +6,9 @@ in every part it lists under `breaks:` and keeps full marks everywhere else.
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -15,6 +17,7 @@ from pathlib import Path
 import nbformat
 
 from course import batch, lint, mutants, notebook as nb, release
+from course.judge import SELF_CHECK_ENV
 from course.paths import Course, CourseError
 
 
@@ -94,7 +97,7 @@ def _as_check(problems: list[str]) -> tuple[bool, str]:
 def validate(course: Course, assignments: list[str], parallel: int = 1, stream=None) -> bool:
     stream = stream or sys.stdout
     all_ok = True
-    with tempfile.TemporaryDirectory(prefix="course-validate-") as workspace:
+    with _self_check(), tempfile.TemporaryDirectory(prefix="course-validate-") as workspace:
         for assignment in assignments:
             try:
                 checks = validate_assignment(course, assignment, parallel, Path(workspace))
@@ -107,3 +110,18 @@ def validate(course: Course, assignments: list[str], parallel: int = 1, stream=N
             all_ok &= all(c.ok for c in checks)
     print(f"\n{'all assignments valid' if all_ok else 'VALIDATION FAILED'}", file=stream)
     return all_ok
+
+
+@contextlib.contextmanager
+def _self_check():
+    """Suites also cross-check their own references while validating (course.judge.self_check);
+    the judges inherit the setting through the environment of the batch's judge server."""
+    before = os.environ.get(SELF_CHECK_ENV)
+    os.environ[SELF_CHECK_ENV] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(SELF_CHECK_ENV, None)
+        else:
+            os.environ[SELF_CHECK_ENV] = before
