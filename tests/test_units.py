@@ -170,3 +170,15 @@ def test_validation_turns_the_suites_self_check_on_only_while_it_runs(monkeypatc
     with validate._self_check():
         assert self_check() and os.environ["COURSE_SELF_CHECK"] == "1"  # inherited by the judge server
     assert not self_check() and "COURSE_SELF_CHECK" not in os.environ
+
+
+def test_a_test_module_that_starts_a_thread_at_import_stops_the_judge_server_with_its_name(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "test_threads.py").write_text(
+        "import threading, time\nthreading.Thread(target=time.sleep, args=(30,), daemon=True).start()\n")
+    script = f"from pathlib import Path\nfrom course.judge.server import import_suite\nimport_suite(Path({str(tmp_path)!r}))\n"
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 1
+    assert "test_threads.py: importing it started a thread" in run.stderr

@@ -200,7 +200,7 @@ def import_suite(suite: Path) -> list[str]:
     (conftest.py is not: pytest drops a package-less "conftest" from sys.modules before importing
     it.) A module that needs a sandbox-only library, or fails, is left to the child, which
     reports a broken suite. Returns the names imported."""
-    imported = []
+    imported, threads = [], len(os.listdir("/proc/self/task"))
     folder = str(suite.resolve())
     if folder not in sys.path:
         sys.path.insert(0, folder)
@@ -212,6 +212,9 @@ def import_suite(suite: Path) -> list[str]:
             imported.append(path.stem)
         except BaseException:  # noqa: BLE001 - the child's own import reports it, as a suite error
             sys.modules.pop(path.stem, None)
+        if len(os.listdir("/proc/self/task")) > threads:
+            raise SystemExit(f"{path}: importing it started a thread, so the judge server cannot fork "
+                             "safely; start threads inside the tests, not at import")
     return imported
 
 
