@@ -82,6 +82,8 @@ def _source():
     (lambda n: setattr(n.cells[2], "source", "def add(a, b):\n    return a + b"), "solution cell without"),
     (lambda n: setattr(n.cells[3], "source", "assert add(1, 2 == 3"), "Python syntax error on line 1"),
     (lambda n: n.cells[2].metadata.update(tags=["demo"]), "tag 'demo' is only for read-only code cells"),
+    (lambda n: setattr(n.cells[1], "source", "import matplotlib.pyplot as plt\nplt.plot([1, 2])"),
+     "read-only cell draws a plot; tag it 'demo'"),
 ])
 def test_lint_finds_each_malformation(tmp_path, change, problem):
     notebook = _source()
@@ -107,3 +109,10 @@ def test_mutant_replaces_exactly_its_cell():
     mutated = mutants.apply(_source(), mutant)
     changed = [nb.grade_id(a) for a, b in zip(_source().cells, mutated.cells) if a.source != b.source]
     assert changed == ["norm_impl"]
+
+
+def test_lint_accepts_a_plot_in_a_demo_cell(tmp_path):
+    notebook = _source()
+    notebook.cells[1].source = "import matplotlib.pyplot as plt\nplt.plot([1, 2])"
+    notebook.cells[1].metadata["tags"] = ["demo"]
+    assert lint.lint_notebook(_write(tmp_path, notebook), "nb.ipynb") == []

@@ -9,6 +9,7 @@ from course import mutants, notebook as nb
 from course.paths import Course, CourseError
 
 _GRADE_ID = re.compile(r"^[A-Za-z0-9_-]+$")
+_PLOTS = re.compile(r"\bplt\.|\bmatplotlib\b|\.imshow\(|%matplotlib")
 
 
 def lint_notebook(path: Path, display: str | None = None) -> list[str]:
@@ -31,6 +32,11 @@ def lint_notebook(path: Path, display: str | None = None) -> list[str]:
             problems.append(f"{where}: solution markers unbalanced ({begins} BEGIN, {ends} END)")
         if nb.DEMO_TAG in nb.tags(cell) and not (cell.cell_type == "code" and nb.is_locked(cell)):
             problems.append(f"{where}: tag '{nb.DEMO_TAG}' is only for read-only code cells (the judge skips them)")
+        elif (cell.cell_type == "code" and nb.is_locked(cell) and not nb.is_graded_test(cell)
+              and nb.DEMO_TAG not in nb.tags(cell) and _PLOTS.search(source)):
+            # The judge would draw the figure for every student: grading time, no grade.
+            problems.append(f"{where}: read-only cell draws a plot; tag it '{nb.DEMO_TAG}' so the judge skips it "
+                            "(and define nothing a graded part needs in it)")
         if not meta:
             if begins:
                 problems.append(f"{where}: solution markers in a cell nbgrader does not track (no metadata.nbgrader)")
