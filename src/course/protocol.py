@@ -57,10 +57,13 @@ def encode(value, _depth: int = 0):
     raise UnsupportedValue(f"{type(value).__module__}.{type(value).__qualname__} is not plain data")
 
 
+def _plain(dtype: np.dtype) -> bool:
+    """A dtype whose bytes are just numbers or fixed-width text: no objects, records or sub-arrays."""
+    return dtype.kind in _PLAIN_KINDS and dtype.fields is None and dtype.subdtype is None
+
+
 def _encode_array(array: np.ndarray):
-    if array.dtype.hasobject:
-        raise UnsupportedValue("numpy arrays of dtype object are not plain data")
-    if array.dtype.kind not in _PLAIN_KINDS or array.dtype.fields is not None or array.dtype.subdtype:
+    if not _plain(array.dtype):
         raise UnsupportedValue(f"numpy arrays of dtype {array.dtype} are not plain data")
     data = np.ascontiguousarray(array).tobytes()
     return {_ARRAY_KEY: base64.b64encode(data).decode("ascii"), "dtype": array.dtype.str,
@@ -86,7 +89,7 @@ def _decode_array(fields: dict) -> np.ndarray:
         if not isinstance(payload, str) or not isinstance(dtype, str) or len(dtype) > 16:
             raise ValueError("payload and dtype must be strings")
         kind = np.dtype(dtype)
-        if kind.kind not in _PLAIN_KINDS or kind.fields is not None or kind.subdtype or kind.hasobject:
+        if not _plain(kind):
             raise ValueError(f"dtype {dtype!r} is not plain data")
         if (not isinstance(shape, list) or len(shape) > 32
                 or not all(type(n) is int and n >= 0 for n in shape)):

@@ -24,7 +24,7 @@ import traceback
 from pathlib import Path
 
 from course.paths import Course
-from course.sandbox.zygote import PR_SET_PDEATHSIG, exit_code
+from course.sandbox.zygote import PR_SET_PDEATHSIG, _thread_count, exit_code
 
 
 def _grade_in_child(config: dict, job: dict) -> int:
@@ -157,39 +157,34 @@ class Server:
 _SANDBOX_ONLY = ("tensorflow", "keras", "triton")
 
 
+def _imported_modules(path: Path, *, top_level: bool) -> list[str] | None:
+    """Absolute module names a file imports (at module level only, or anywhere), in order;
+    None when it does not parse (the child's collection reports that)."""
+    try:
+        tree = ast.parse(path.read_text(), str(path))
+    except (OSError, SyntaxError, ValueError):
+        return None
+    names = []
+    for node in (tree.body if top_level else ast.walk(tree)):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.append(node.module)
+    return names
+
+
+def _sandbox_only(name: str) -> bool:
+    return name.split(".")[0] in _SANDBOX_ONLY
+
+
 def suite_imports(suite: Path) -> list[str]:
     """Absolute top-level imports of the suite's test modules and conftest (tensorflow, keras and
     triton excepted: they stay in sandboxes), in the order they appear."""
     names: list[str] = []
     for path in sorted(suite.glob("test_*.py")) + sorted(suite.glob("conftest.py")):
-        try:
-            tree = ast.parse(path.read_text(), str(path))
-        except (OSError, SyntaxError, ValueError):
-            continue  # the child's collection reports a broken suite
-        for node in tree.body:
-            if isinstance(node, ast.Import):
-                found = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                found = [node.module]
-            else:
-                continue
-            names += [n for n in found if n.split(".")[0] not in _SANDBOX_ONLY and n != "__future__"
-                      and n not in names]
-    return names
-
-
-def _imports_anywhere(path: Path) -> set[str]:
-    """Top-level package names a file imports, at any depth of its code."""
-    try:
-        tree = ast.parse(path.read_text(), str(path))
-    except (OSError, SyntaxError, ValueError):
-        return {"<unreadable>"}
-    names = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names |= {alias.name.split(".")[0] for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module.split(".")[0])
+        for name in _imported_modules(path, top_level=True) or []:
+            if not _sandbox_only(name) and name != "__future__" and name not in names:
+                names.append(name)
     return names
 
 
@@ -200,19 +195,20 @@ def import_suite(suite: Path) -> list[str]:
     (conftest.py is not: pytest drops a package-less "conftest" from sys.modules before importing
     it.) A module that needs a sandbox-only library, or fails, is left to the child, which
     reports a broken suite. Returns the names imported."""
-    imported, threads = [], len(os.listdir("/proc/self/task"))
+    imported, threads = [], _thread_count()
     folder = str(suite.resolve())
     if folder not in sys.path:
         sys.path.insert(0, folder)
     for path in sorted(suite.glob("test_*.py")):
-        if _imports_anywhere(path) & {*_SANDBOX_ONLY, "<unreadable>"} or path.stem in sys.modules:
+        modules = _imported_modules(path, top_level=False)
+        if modules is None or any(map(_sandbox_only, modules)) or path.stem in sys.modules:
             continue
         try:
             importlib.import_module(path.stem)
             imported.append(path.stem)
         except BaseException:  # noqa: BLE001 - the child's own import reports it, as a suite error
             sys.modules.pop(path.stem, None)
-        if len(os.listdir("/proc/self/task")) > threads:
+        if _thread_count() > threads:
             raise SystemExit(f"{path}: importing it started a thread, so the judge server cannot fork "
                              "safely; start threads inside the tests, not at import")
     return imported
@@ -253,19 +249,21 @@ def main() -> None:
 
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # the batch died: so do we
     # The judge computes expected values with numpy/torch; tensorflow and triton stay in sandboxes.
-    judge_side = [m for m in config.get("preload", []) if m.split(".")[0] not in _SANDBOX_ONLY]
+    judge_side = [m for m in config.get("preload", []) if not _sandbox_only(m)]
     for name in ["pytest", "course.judge.run", "course.judge.feedback", "course.judge.annotate", *judge_side]:
         importlib.import_module(name)
     # What the hidden suite imports (torch for 02's float64 references, say) would otherwise be
     # imported again by every child: seconds per submission.
-    for name in suite_imports(Path(config["course"]) / "autograder" / config["assignment"]):
+    course = Course(Path(config["course"]))
+    suite = course.autograder / config["assignment"]
+    for name in suite_imports(suite):
         try:
             importlib.import_module(name)
         except Exception:  # the child's own import reports it, as a suite error
             pass
-    import_suite(Path(config["course"]) / "autograder" / config["assignment"])
-    warm_up(Course(Path(config["course"])).release_notebook(config["assignment"]))
-    if len(os.listdir("/proc/self/task")) != 1:
+    import_suite(suite)
+    warm_up(course.release_notebook(config["assignment"]))
+    if _thread_count() != 1:
         raise SystemExit("the judge server started threads while importing; forking would be unsafe")
     Server._emit({"ready": True})
     Server(config).serve()
