@@ -135,3 +135,26 @@ def check_copy(state: Path, venv: Path) -> None:
     assert str(state) not in (venv / "pyvenv.cfg").read_text()
     # a second call reuses the copy
     assert hub.student_python(state, prefix=venv) == python
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="changes file owners: run as root")
+def test_root_releases_into_an_exchange_the_grader_owns_and_gives_it_back(tmp_path):
+    # A second `make hub` (or feedback released after start) runs nbgrader as root on folders
+    # `own_exchange` gave the grader; nbgrader insists its caller owns them.
+    from conftest import ASSIGNMENT, FIXTURE_COURSE
+
+    course_dir, exchange_root = tmp_path / "course", tmp_path / "exchange"
+    shutil.copytree(FIXTURE_COURSE / "release", course_dir / "release")
+    top = exchange_root / "dl101"
+    for folder in (top / "outbound", top / "inbound", top / "feedback"):
+        folder.mkdir(parents=True)
+    os.chmod(top / "inbound", 0o2733)
+    grader = 65534  # nobody: anyone but us
+    for folder in (top, top / "outbound", top / "inbound", top / "feedback"):
+        os.chown(folder, grader, grader)
+    before = {p: (os.stat(p).st_uid, oct(os.stat(p).st_mode)) for p in (top, top / "inbound", top / "outbound")}
+
+    hub.exchange("ReleaseAssignment", course_dir, "dl101", exchange_root, ASSIGNMENT, force=True)
+
+    assert (top / "outbound" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file()
+    assert {p: (os.stat(p).st_uid, oct(os.stat(p).st_mode)) for p in before} == before

@@ -21,6 +21,7 @@ through the `formgrade-<course_id>` group's role (access:services), not as hub a
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pwd
@@ -364,9 +365,32 @@ def exchange(action: str, course_dir: Path, course_id: str, exchange_root: Path,
         cfg[cls.__name__][key] = value
     coursedir = CourseDirectory(config=cfg)
     try:
-        cls(coursedir=coursedir, authenticator=Authenticator(config=cfg), config=cfg).start()
+        with _lent_to_caller(Path(exchange_root) / course_id):
+            cls(coursedir=coursedir, authenticator=Authenticator(config=cfg), config=cfg).start()
     except ExchangeError as exc:
         raise CourseError(f"nbgrader {action} of {assignment} failed: {exc}") from None
+
+
+@contextlib.contextmanager
+def _lent_to_caller(top: Path):
+    """nbgrader refuses to write into exchange folders its caller does not own ("You don't own
+    the directory"), but after `own_exchange` the grader account owns them and `course hub`
+    runs as root: so a second `make hub` with a changed release, or feedback released after
+    start, failed. Root lends itself the folders for the step and gives them back as they were."""
+    folders = [p for p in (top, top / "inbound", top / "outbound", top / "feedback") if p.is_dir()]
+    if os.geteuid() != 0 or not folders:
+        yield
+        return
+    before = {path: os.stat(path) for path in folders}
+    for path in folders:
+        os.chown(path, os.getuid(), os.getgid(), follow_symlinks=False)
+    try:
+        yield
+    finally:
+        for path, was in before.items():
+            if path.is_dir():
+                os.chown(path, was.st_uid, was.st_gid, follow_symlinks=False)
+                os.chmod(path, stat.S_IMODE(was.st_mode))  # chown may clear the setgid bit
 
 
 def release_assignments(settings: Settings, course: Course) -> list[str]:
