@@ -225,3 +225,24 @@ def test_gpu_assignment_runs_one_sandbox_per_device(course, tmp_path):
         assert "RUN  " in document["extra_data"]["notebook_output"], "CPU fallback hides every GPU"
     finally:
         judge.write_text(original)
+
+
+@pytest.mark.parametrize("broken, reason", [
+    # Collected once in the judge server: the collection error reaches every child's result.
+    ("test_broken.py", "the hidden suite does not import"),
+    # pytest stops before its test loop: the server leaves pytest to each child, which reports it.
+    ("conftest.py", "pytest could not run the hidden suite"),
+])
+def test_a_broken_hidden_suite_is_an_error_for_every_submission_never_a_score(course, tmp_path, broken, reason):
+    hashes = _class(course, 2)
+    (course.autograder / ASSIGNMENT / broken).write_text("raise RuntimeError('the author broke this')\n")
+    run = _grade_cli(course, tmp_path)
+    out, err = run.communicate(timeout=600)
+    documents = _results(course)
+    assert sorted(documents) == ["s00", "s01"], out + err
+    for student, document in documents.items():
+        assert document["extra_data"]["status"] == "error" and document["score"] == 0.0
+        assert reason in document["extra_data"]["error"], document["extra_data"]["error"]
+        path = course.root / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == hashes[student]
+    assert _gradebook_rows(course) == {}  # no row, not even a zero

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 
 import nbformat
 import pytest
@@ -115,8 +117,6 @@ def test_the_judge_server_warms_up_on_what_the_suite_imports_but_never_on_sandbo
 
 
 def test_the_judge_server_warm_up_imports_torchs_lazy_modules_and_starts_no_thread():
-    import subprocess
-    import sys
 
     script = ("import os, sys, numpy, torch\n"
               "from course.judge.server import warm_up\n"
@@ -129,36 +129,85 @@ def test_the_judge_server_warm_up_imports_torchs_lazy_modules_and_starts_no_thre
     assert run.stdout.split() == ["1", "True", "True", "True"]  # one thread: the server may fork
 
 
-def test_the_judge_server_imports_the_suite_once_and_pytest_reuses_it_in_each_child(tmp_path):
-    import subprocess
-    import sys
+def _serve_collected(tmp_path, suite, children: int) -> subprocess.CompletedProcess:
+    """Run CollectedSuite as the judge server does; `children` forked children each run the
+    suite and print their outcomes and tmp_path as JSON lines."""
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    script = ("import json, os, sys\nfrom pathlib import Path\n"
+              "from course.judge.collected import CollectedSuite\n"
+              "out = os.fdopen(os.dup(1), 'w')\n"
+              f"suite = CollectedSuite(Path({str(suite)!r}), 1, Path({str(scratch)!r}))\n"
+              "def serve():\n"
+              f"    for _ in range({children}):\n"
+              "        pid = os.fork()\n"
+              "        if pid == 0:\n"
+              "            plugin = suite.run_suite(None, 'the submission', None)\n"
+              "            out.write(json.dumps({o.name: [o.part, o.passed, o.message] for o in plugin.outcomes.values()}) + '\\n')\n"
+              "            out.flush()\n"
+              "            os._exit(0)\n"
+              "        os.waitpid(pid, 0)\n"
+              "    out.write('served\\n'); out.flush()\n"
+              "    os._exit(0)\n"
+              "code = suite.serve_inside(serve)\n"
+              "print('pytest stopped', code, suite.refused, file=sys.stderr)\n")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                          env=env)
 
+
+def test_the_judge_server_collects_the_suite_once_and_each_child_runs_every_test_fresh(tmp_path):
     suite = tmp_path / "suite"
     suite.mkdir()
     counter = tmp_path / "imports.txt"
-    # Each module appends its name when its body runs: the server's import must be the only run.
+    # Each module appends its name when its body runs: collection in the server must be the only run.
     body = f"with open({str(counter)!r}, 'a') as log:\n    log.write(__name__ + '\\n')\n"
-    (suite / "conftest.py").write_text(body)
-    (suite / "test_light.py").write_text(body + "def test_ok():\n    assert True\n")
-    (suite / "test_sandbox_only.py").write_text(body + "def test_tf():\n    import tensorflow\n")
-    (suite / "test_broken.py").write_text("raise RuntimeError('broken at import')\n")
-    script = ("import os, sys, pytest\nfrom pathlib import Path\n"
-              "from course.judge.server import import_suite\n"
-              f"print(import_suite(Path({str(suite)!r})))\n"
-              "for _ in range(2):\n"
-              "    pid = os.fork()\n"
-              "    if pid == 0:\n"
-              f"        code = pytest.main([{str(suite / 'test_light.py')!r}, '-q', '-p', 'no:cacheprovider',"
-              f" '--rootdir', {str(suite)!r}])\n"
-              "        os._exit(int(code))\n"
-              "    print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))\n")
-    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    (suite / "conftest.py").write_text(body + "import pytest\n@pytest.fixture\ndef fresh():\n    return []\n")
+    (suite / "test_a.py").write_text(body + (
+        "import pytest\n"
+        "seen = []\n"
+        "@pytest.mark.part('one')\n@pytest.mark.parametrize('n', [1, 2])\n"
+        "def test_sees_the_childs_submission(sub, fresh, n):\n"
+        "    fresh.append(n)\n    seen.append(n)\n"
+        "    assert sub == 'the submission' and fresh == [n]\n"
+        "@pytest.mark.part('one')\ndef test_state_starts_clean_in_every_child():\n"
+        "    assert seen == [1, 2], seen\n"
+        "@pytest.mark.part('two')\ndef test_tmp_path_is_the_childs_own(tmp_path):\n"
+        "    marker = tmp_path.parent.parent / 'used'\n"
+        "    assert not marker.exists(), 'another child used this folder'\n"
+        "    marker.touch()\n"
+        "@pytest.mark.part('two')\ndef test_fails():\n    assert False, 'wrong on purpose'\n"))
+    run = _serve_collected(tmp_path, suite, children=2)
     assert run.returncode == 0, run.stderr[-2000:]
-    lines = run.stdout.split("\n")
-    assert lines[0] == "['test_light']"  # tensorflow's module and the broken one are left to the child
-    assert [line for line in lines if line in ("0", "1", "2")] == ["0", "0"]  # both children's runs pass
-    # The test module ran once, in the server; pytest imports a conftest again in every child.
-    assert counter.read_text().split() == ["test_light", "conftest", "conftest"]
+    *children, last = run.stdout.splitlines()
+    assert last == "served"
+    expected = {"test_sees_the_childs_submission[1]": ["one", True, ""],
+                "test_sees_the_childs_submission[2]": ["one", True, ""],
+                "test_state_starts_clean_in_every_child": ["one", True, ""],
+                "test_tmp_path_is_the_childs_own": ["two", True, ""],
+                "test_fails": ["two", False, "wrong on purpose"]}
+    assert [json.loads(line) for line in children] == [expected, expected]
+    assert counter.read_text().split() == ["conftest", "test_a"]  # once, in the server
+
+
+def test_a_test_module_that_starts_a_thread_at_import_stops_the_judge_server_with_its_name(tmp_path):
+    suite = tmp_path / "suite"
+    suite.mkdir()
+    (suite / "test_threads.py").write_text(
+        "import threading, time\nthreading.Thread(target=time.sleep, args=(30,), daemon=True).start()\n"
+        "def test_x():\n    pass\n")
+    run = _serve_collected(tmp_path, suite, children=1)
+    assert "served" not in run.stdout and "{" not in run.stdout  # no child was forked
+    assert f"{suite / 'test_threads.py'}: importing it started a thread" in run.stderr
+
+
+def test_the_judge_server_leaves_pytest_to_each_child_when_the_suite_needs_a_sandbox_library(tmp_path):
+    from course.judge.server import collects_in_server
+
+    (tmp_path / "test_a.py").write_text("import numpy\ndef test_x():\n    pass\n")
+    assert collects_in_server(tmp_path)
+    (tmp_path / "test_b.py").write_text("def test_tf():\n    import tensorflow as tf\n")
+    assert not collects_in_server(tmp_path)  # importing it in the server would start threads
 
 
 def test_validation_turns_the_suites_self_check_on_only_while_it_runs(monkeypatch):
@@ -170,15 +219,3 @@ def test_validation_turns_the_suites_self_check_on_only_while_it_runs(monkeypatc
     with validate._self_check():
         assert self_check() and os.environ["COURSE_SELF_CHECK"] == "1"  # inherited by the judge server
     assert not self_check() and "COURSE_SELF_CHECK" not in os.environ
-
-
-def test_a_test_module_that_starts_a_thread_at_import_stops_the_judge_server_with_its_name(tmp_path):
-    import subprocess
-    import sys
-
-    (tmp_path / "test_threads.py").write_text(
-        "import threading, time\nthreading.Thread(target=time.sleep, args=(30,), daemon=True).start()\n")
-    script = f"from pathlib import Path\nfrom course.judge.server import import_suite\nimport_suite(Path({str(tmp_path)!r}))\n"
-    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
-    assert run.returncode == 1
-    assert "test_threads.py: importing it started a thread" in run.stderr

@@ -43,7 +43,10 @@ def reference_notebook(course: Course, assignment: str):
 
 
 def grade_notebook(course: Course, assignment: str, path: Path, *, student: str,
-                   extra_hidden: list[Path] = (), level: str | None = None, zygote: str | None = None) -> dict:
+                   extra_hidden: list[Path] = (), level: str | None = None, zygote: str | None = None,
+                   run_suite=None) -> dict:
+    """Grade one notebook. run_suite(suite, submission, config) -> JudgePlugin runs the hidden
+    tests; by default a whole pytest run (the judge server passes its pre-collected session's)."""
     started = time.monotonic()
     suite = course.autograder / assignment
     config = JudgeConfig.load(suite)
@@ -65,7 +68,7 @@ def grade_notebook(course: Course, assignment: str, path: Path, *, student: str,
                             zygote=zygote)
     try:
         submission.run_notebook()
-        plugin = _run_suite(suite, submission, config)
+        plugin = (run_suite or _run_suite)(suite, submission, config)
     finally:
         submission.close()
     outcomes = list(plugin.outcomes.values())
@@ -92,19 +95,32 @@ _LEAN = [arg for name in ("unraisableexception", "threadexception", "logging", "
          for arg in ("-p", f"no:{name}")]
 
 
-def _run_suite(suite: Path, submission: Submission, config: JudgeConfig) -> JudgePlugin:
-    plugin = JudgePlugin(submission)
-    _limit_threads(config.threads)
+def pytest_args(suite: Path, scratch: Path) -> list[str]:
+    """pytest's command line for the hidden suite: its own empty ini (the course's pytest
+    settings are not the judge's), no cache, no traceback, the lean plugin set."""
+    ini = scratch / "pytest.ini"
+    ini.write_text("[pytest]\n")
+    # --capture=no: the judge server serves from inside pytest's session, and its log (stderr)
+    # must not vanish into a capture file; a child's stdout goes to /dev/null anyway.
+    return [str(suite), "-q", "-c", str(ini), "--rootdir", str(suite), "-p", "no:cacheprovider",
+            "--assert=plain", "--tb=no", "--capture=no", "--basetemp", str(scratch / "tmp"), *_LEAN]
+
+
+def prepare_pytest(threads: int) -> None:
+    """The process settings pytest runs the hidden suite under."""
+    _limit_threads(threads)
     # No third-party pytest plugins in the judge: scanning every installed distribution's entry
     # points costs each submission a fraction of a second, and none of them has a say in a grade.
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+
+
+def _run_suite(suite: Path, submission: Submission, config: JudgeConfig) -> JudgePlugin:
+    """pytest from the start: configuration, collection, the tests (the judge server's fallback)."""
+    plugin = JudgePlugin(submission)
+    prepare_pytest(config.threads)
     with tempfile.TemporaryDirectory(prefix="course-pytest-") as scratch:
-        ini = Path(scratch) / "pytest.ini"
-        ini.write_text("[pytest]\n")
-        args = [str(suite), "-q", "-c", str(ini), "--rootdir", str(suite), "-p", "no:cacheprovider",
-                "--assert=plain", "--tb=no", "--basetemp", str(Path(scratch) / "tmp"), *_LEAN]
         with contextlib.redirect_stdout(io.StringIO()):
-            code = pytest.main(args, plugins=[plugin, plugin_module])
+            code = pytest.main(pytest_args(suite, Path(scratch)), plugins=[plugin, plugin_module])
     if code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED):
         raise SuiteError(f"{suite}: pytest could not run the hidden suite (exit code {int(code)})")
     return plugin

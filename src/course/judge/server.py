@@ -27,7 +27,7 @@ from course.paths import Course
 from course.sandbox.zygote import PR_SET_PDEATHSIG, _thread_count, exit_code
 
 
-def _grade_in_child(config: dict, job: dict) -> int:
+def _grade_in_child(config: dict, job: dict, run_suite) -> int:
     """Runs in the forked child: grade one notebook, spool the document. Returns the exit code."""
     from course.judge import annotate, feedback, results
     from course.judge.run import grade_notebook
@@ -39,7 +39,7 @@ def _grade_in_child(config: dict, job: dict) -> int:
     try:
         result = grade_notebook(Course(Path(config["course"])), config["assignment"], Path(job["notebook"]),
                                 student=job["student"], extra_hidden=[Path(p) for p in job.get("hide", [])],
-                                zygote=config.get("zygote"))
+                                zygote=config.get("zygote"), run_suite=run_suite)
         result["extra_data"].update(job.get("extra", {}))
         if job.get("extra", {}).get("device_note"):
             result["output"] += f"\nNote: {job['extra']['device_note']}"
@@ -52,7 +52,7 @@ def _grade_in_child(config: dict, job: dict) -> int:
     return 0
 
 
-def _child(config: dict, job: dict) -> None:
+def _child(config: dict, job: dict, run_suite) -> None:
     from course.sandbox.isolation import _libc
 
     code = 70
@@ -67,7 +67,7 @@ def _child(config: dict, job: dict) -> None:
         os.dup2(null, 1)  # stdout is the server's event channel: never write there
         os.dup2(log, 2)
         sys.stdout = open(os.devnull, "w")
-        code = _grade_in_child(config, job)
+        code = _grade_in_child(config, job, run_suite)
     except BaseException:  # noqa: BLE001 - the log tells the batch what happened
         traceback.print_exc()
     finally:
@@ -76,8 +76,11 @@ def _child(config: dict, job: dict) -> None:
 
 
 class Server:
-    def __init__(self, config: dict):
+    events = sys.stdout  # the batch reads fork and exit events here (main() gives it its own fd)
+
+    def __init__(self, config: dict, run_suite=None):
         self.config = config
+        self.run_suite = run_suite  # a CollectedSuite's, else each child runs pytest from the start
         self.children: dict[int, str] = {}  # pid -> job id
         self.selector = selectors.DefaultSelector()
         self.wake_r, self.wake_w = os.pipe()
@@ -91,6 +94,7 @@ class Server:
         self.pending = b""  # raw stdin: a buffered reader would hide lines from select()
 
     def serve(self) -> None:
+        self._emit({"ready": True})
         while self.stdin_open or self.children:
             for key, _ in self.selector.select(timeout=1.0):
                 if key.data == "job":
@@ -102,7 +106,7 @@ class Server:
                     except BlockingIOError:
                         pass
             self._reap()
-        sys.stdout.flush()
+        self.events.flush()
         os._exit(0)  # skip interpreter teardown: with torch loaded it took the batch a second
 
     def _read_job(self) -> None:
@@ -122,14 +126,14 @@ class Server:
             self._fork(json.loads(line))
 
     def _fork(self, job: dict) -> None:
-        sys.stdout.flush()
+        self.events.flush()
         pid = os.fork()
         if pid == 0:
             self.selector.close()
             signal.set_wakeup_fd(-1)
-            os.close(self.wake_r)
-            os.close(self.wake_w)
-            _child(self.config, job)
+            for fd in (self.wake_r, self.wake_w, self.events.fileno()):
+                os.close(fd)
+            _child(self.config, job, self.run_suite)
         self.children[pid] = job["id"]
         self._emit({"id": job["id"], "pid": pid})
 
@@ -145,11 +149,11 @@ class Server:
             if job_id is not None:
                 self._emit({"id": job_id, "exit": exit_code(status)})
 
-    @staticmethod
-    def _emit(event: dict) -> None:
+    @classmethod
+    def _emit(cls, event: dict) -> None:
         try:
-            sys.stdout.write(json.dumps(event) + "\n")
-            sys.stdout.flush()
+            cls.events.write(json.dumps(event) + "\n")
+            cls.events.flush()
         except BrokenPipeError:
             pass
 
@@ -188,30 +192,15 @@ def suite_imports(suite: Path) -> list[str]:
     return names
 
 
-def import_suite(suite: Path) -> list[str]:
-    """Import the suite's test modules the way pytest's default (prepend) import mode names
-    them: the suite folder first on sys.path, the module named after the file. Each child's
-    collection then finds them in sys.modules instead of compiling and running them again.
-    (conftest.py is not: pytest drops a package-less "conftest" from sys.modules before importing
-    it.) A module that needs a sandbox-only library, or fails, is left to the child, which
-    reports a broken suite. Returns the names imported."""
-    imported, threads = [], _thread_count()
-    folder = str(suite.resolve())
-    if folder not in sys.path:
-        sys.path.insert(0, folder)
-    for path in sorted(suite.glob("test_*.py")):
+def collects_in_server(suite: Path) -> bool:
+    """Whether the server may configure pytest and collect the suite itself: not when a test
+    module or conftest imports a sandbox-only library anywhere (importing tensorflow makes
+    threads, and forking a process with threads is unsafe) or does not parse."""
+    for path in [*sorted(suite.glob("test_*.py")), *sorted(suite.glob("conftest.py"))]:
         modules = _imported_modules(path, top_level=False)
-        if modules is None or any(map(_sandbox_only, modules)) or path.stem in sys.modules:
-            continue
-        try:
-            importlib.import_module(path.stem)
-            imported.append(path.stem)
-        except BaseException:  # noqa: BLE001 - the child's own import reports it, as a suite error
-            sys.modules.pop(path.stem, None)
-        if _thread_count() > threads:
-            raise SystemExit(f"{path}: importing it started a thread, so the judge server cannot fork "
-                             "safely; start threads inside the tests, not at import")
-    return imported
+        if modules is None or any(map(_sandbox_only, modules)):
+            return False
+    return True
 
 
 def warm_up(release: Path | None = None) -> None:
@@ -248,6 +237,12 @@ def main() -> None:
     from course.sandbox.isolation import _libc
 
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # the batch died: so do we
+    # Events get a descriptor of their own; fd 1 goes to /dev/null, so that nothing printed
+    # in the server (pytest's terminal, a test module's print at import) can garble them.
+    Server.events = os.fdopen(os.dup(1), "w")
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    os.close(null)
     # The judge computes expected values with numpy/torch; tensorflow and triton stay in sandboxes.
     judge_side = [m for m in config.get("preload", []) if not _sandbox_only(m)]
     for name in ["pytest", "course.judge.run", "course.judge.feedback", "course.judge.annotate", *judge_side]:
@@ -261,11 +256,20 @@ def main() -> None:
             importlib.import_module(name)
         except Exception:  # the child's own import reports it, as a suite error
             pass
-    import_suite(suite)
     warm_up(course.release_notebook(config["assignment"]))
     if _thread_count() != 1:
         raise SystemExit("the judge server started threads while importing; forking would be unsafe")
-    Server._emit({"ready": True})
+    if collects_in_server(suite):
+        from course.judge.collected import CollectedSuite
+
+        scratch = Path(config["spool"]) / "pytest"
+        scratch.mkdir(exist_ok=True)
+        collected = CollectedSuite(suite, int(config.get("threads", 1)), scratch)
+        collected.serve_inside(lambda: Server(config, collected.run_suite).serve())
+        if collected.refused:
+            raise SystemExit(collected.refused)
+    # pytest stopped before its test loop (or the suite needs a sandbox-only library): each
+    # child runs pytest from the start, and reports what broke as a suite error.
     Server(config).serve()
 
 
