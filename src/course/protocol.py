@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import os
 import struct
 
@@ -95,7 +96,7 @@ def _decode_array(fields: dict) -> np.ndarray:
                 or not all(type(n) is int and n >= 0 for n in shape)):
             raise ValueError("shape must be a list of non-negative ints")
         data = base64.b64decode(payload, validate=True)
-        count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+        count = math.prod(shape)  # exact Python ints: no overflow to wrap a huge shape into a small one
         if count * kind.itemsize != len(data):
             raise ValueError(f"{len(data)} bytes do not fill shape {shape} of {dtype}")
         array = np.frombuffer(data, dtype=kind).reshape(shape)

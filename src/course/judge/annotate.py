@@ -35,5 +35,8 @@ def write(notebook_path: Path, result: dict, folder: Path) -> Path | None:
     except nb.NotebookError:
         return None
     target = folder / f"{result['extra_data']['assignment']}.ipynb"  # the name formgrader looks for
-    write_atomic(target, nbformat.writes(annotated(submitted, result)) + "\n")
+    # nbformat's own JSON writer, without nbformat.writes' schema validation: the submission is
+    # the student's (valid or not, it is what formgrader gets), and the outputs added here are
+    # built by nbformat.v4.new_output, which validates them.
+    write_atomic(target, nbformat.v4.writes_json(annotated(submitted, result)) + "\n")
     return target

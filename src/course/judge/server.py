@@ -203,21 +203,15 @@ def collects_in_server(suite: Path) -> bool:
     return True
 
 
-def warm_up(release: Path | None = None) -> None:
+def warm_up() -> None:
     """First-use work every judge child would otherwise pay for again (about 1 s with torch):
     pytest's built-in plugins, numpy.random, what torch imports on its first backward with an
     explicit gradient (torch.fx's symbolic shapes, which pull in sympy), and nbformat's JSON
-    schema, compiled on first validation (0.1 s) when a child writes its annotated notebook."""
+    schema, compiled on first validation (0.1 s) when a child annotates its notebook."""
     import nbformat
     from _pytest.config import default_plugins
 
-    nbformat.v4.new_output("stream", name="stdout", text="")  # validates against the current schema
-    if release is not None and release.exists():
-        try:  # the schema of the release's own nbformat minor, which students' copies keep
-            nbformat.writes(nbformat.read(release, as_version=4))
-        except Exception:  # an unusable release is reported when a child grades against it
-            pass
-
+    nbformat.v4.new_output("stream", name="stdout", text="")  # compiles the schema that validates outputs
     for name in [*default_plugins, "_argcomplete"]:  # _argcomplete: imported when pytest parses its arguments
         try:
             importlib.import_module(f"_pytest.{name}")
@@ -256,7 +250,7 @@ def main() -> None:
             importlib.import_module(name)
         except Exception:  # the child's own import reports it, as a suite error
             pass
-    warm_up(course.release_notebook(config["assignment"]))
+    warm_up()
     if _thread_count() != 1:
         raise SystemExit("the judge server started threads while importing; forking would be unsafe")
     if collects_in_server(suite):

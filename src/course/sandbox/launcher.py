@@ -88,6 +88,7 @@ class Sandbox:
         self.output = _OutputSink(spec.limits.output_bytes)
         self._process: ForkedSandbox | None = None
         self._to_child = self._from_child = -1
+        self._received = bytearray()  # read from the sandbox, not yet consumed
         self._cgroup: Path | None = None
         self.info: dict = {}
 
@@ -96,6 +97,8 @@ class Sandbox:
         """Ask the zygote for a fresh sandbox and wait until it has confined itself."""
         child_in, self._to_child = os.pipe()
         self._from_child, child_out = os.pipe()
+        os.set_blocking(self._to_child, False)  # a full pipe must not block past the deadline
+        self._received = bytearray()
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         self._cgroup = self._make_cgroup()
@@ -169,32 +172,36 @@ class Sandbox:
 
     def _write(self, data: bytes, deadline: float) -> None:
         view = memoryview(data)
-        os.set_blocking(self._to_child, False)
-        while view:
+        while view:  # the pipe takes a probe's request at once; select only when it is full
+            try:
+                view = view[os.write(self._to_child, view):]
+                continue
+            except BlockingIOError:
+                pass
+            except BrokenPipeError:
+                raise SandboxError(self._death_reason()) from None
             left = deadline - time.monotonic()
             if left <= 0:
                 self._fail_timeout()
-            _, writable, _ = select.select([], [self._to_child], [], left)
-            if writable:
-                try:
-                    view = view[os.write(self._to_child, view):]
-                except BrokenPipeError:
-                    raise SandboxError(self._death_reason()) from None
+            select.select([], [self._to_child], [], left)
 
     def _read(self, size: int, deadline: float) -> bytes:
-        buffer = bytearray()
-        while len(buffer) < size:
+        """`size` bytes from the sandbox. Reads take whatever is there (a reply's header and body
+        usually come in one read); what is beyond `size` stays in the buffer for the next call."""
+        while len(self._received) < size:
             left = deadline - time.monotonic()
             if left <= 0:
                 self._fail_timeout()
             readable, _, _ = select.select([self._from_child], [], [], left)
             if not readable:
                 continue
-            chunk = os.read(self._from_child, min(size - len(buffer), 1 << 20))
+            chunk = os.read(self._from_child, max(size - len(self._received), 1 << 16))
             if not chunk:
                 raise SandboxError(self._death_reason())
-            buffer += chunk
-        return bytes(buffer)
+            self._received += chunk
+        data = bytes(self._received[:size])
+        del self._received[:size]
+        return data
 
     def _read_reply(self, deadline: float) -> dict:
         try:
