@@ -1,10 +1,11 @@
 """`python -m course.judge.server CONFIG_JSON`: a warm judge that forks one process per submission.
 
 The batch starts one server per run. It imports pytest, the platform and the assignment's
-heavy libraries once, stays single-threaded, and for each job line on stdin forks a child
-that grades that one submission and exits. Nothing of one student's grading reaches the next:
-each child starts from the server's pristine memory: imports, the hidden suite's modules as
-imported (no test has run), no notebook, nothing of any student.
+heavy libraries once, configures pytest and collects the hidden suite (course.judge.collected),
+stays single-threaded, and for each job line on stdin forks a child that grades that one
+submission and exits. Nothing of one student's grading reaches the next: each child starts
+from the server's pristine memory: imports, the collected suite (no test has run, no fixture
+is set up), no notebook, nothing of any student.
 
 Protocol (JSON lines): stdin  {"id", "notebook", "student", "out", "hide": [...], "env": {...}}
                        stdout {"id", "pid"} when forked, {"id", "exit"} when reaped.
