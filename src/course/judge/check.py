@@ -58,18 +58,22 @@ def assert_close(actual, expected, *, atol: float, rtol: float = 0.0, what: str,
     """Shape, finiteness and |actual - expected| <= atol + rtol * |expected|, elementwise."""
     got = as_array(actual, what)
     want = np.asarray(expected)
-    # The inputs are printed only into a failure message: formatting them for every passing
-    # check cost 02's suite a tenth of its time.
+
+    def failure(problem: str) -> Failure:
+        # The inputs are formatted only into a failure: formatting them for every passing check
+        # cost 02's suite a tenth of its time.
+        return Failure(f"{what}: {problem}{_format_inputs(inputs)}")
+
     if got.shape != want.shape:
-        raise Failure(f"{what}: shape {tuple(got.shape)} but expected {tuple(want.shape)}{_format_inputs(inputs)}")
+        raise failure(f"shape {tuple(got.shape)} but expected {tuple(want.shape)}")
     if got.dtype.kind not in "biuf":
-        raise Failure(f"{what}: dtype {got.dtype} is not numeric{_format_inputs(inputs)}")
+        raise failure(f"dtype {got.dtype} is not numeric")
     got64 = got.astype(np.float64)
     want64 = want.astype(np.float64)
     bad_finite = ~np.isfinite(got64) & np.isfinite(want64)
     if bad_finite.any():
         index = tuple(int(i) for i in np.argwhere(bad_finite)[0])
-        raise Failure(f"{what}: {int(bad_finite.sum())} non-finite value(s), first at index {index}{_format_inputs(inputs)}")
+        raise failure(f"{int(bad_finite.sum())} non-finite value(s), first at index {index}")
     error = np.abs(got64 - want64)
     allowed = atol + rtol * np.abs(want64)
     over = error > allowed
@@ -78,11 +82,9 @@ def assert_close(actual, expected, *, atol: float, rtol: float = 0.0, what: str,
         index = np.unravel_index(flat, error.shape) if error.shape else ()
         scale = abs(float(want64.flat[flat]))
         rel = f" (rel {float(error.flat[flat]) / scale:.3g})" if scale > 0 else ""
-        raise Failure(
-            f"{what}: {int(over.sum())} of {error.size} value(s) out of tolerance; max abs error "
-            f"{float(error.max()):.3g}{rel} at index {tuple(int(i) for i in index)}, "
-            f"allowed atol={atol:g} rtol={rtol:g}{_format_inputs(inputs)}"
-        )
+        raise failure(f"{int(over.sum())} of {error.size} value(s) out of tolerance; max abs error "
+                      f"{float(error.max()):.3g}{rel} at index {tuple(int(i) for i in index)}, "
+                      f"allowed atol={atol:g} rtol={rtol:g}")
 
 
 def assert_equal(actual, expected, *, what: str, reveal: bool = False) -> None:

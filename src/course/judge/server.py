@@ -65,7 +65,7 @@ def _child(config: dict, job: dict, run_suite) -> None:
         log = os.open(Path(config["spool"]) / f"{job['id']}.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         null = os.open(os.devnull, os.O_RDWR)
         os.dup2(null, 0)
-        os.dup2(null, 1)  # stdout is the server's event channel: never write there
+        os.dup2(null, 1)  # nothing a judge prints reaches anyone (events have their own fd, closed here)
         os.dup2(log, 2)
         sys.stdout = open(os.devnull, "w")
         code = _grade_in_child(config, job, run_suite)

@@ -98,7 +98,6 @@ class Sandbox:
         child_in, self._to_child = os.pipe()
         self._from_child, child_out = os.pipe()
         os.set_blocking(self._to_child, False)  # a full pipe must not block past the deadline
-        self._received = bytearray()
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         self._cgroup = self._make_cgroup()
