@@ -129,6 +129,36 @@ def test_the_judge_server_warm_up_imports_torchs_lazy_modules_and_starts_no_thre
     assert run.stdout.split() == ["1", "True", "True", "True"]  # one thread: the server may fork
 
 
+def test_the_judge_server_warms_up_explicit_gradients_only_for_suites_that_pass_one(tmp_path):
+    from course.judge.server import uses_explicit_gradients
+
+    cases = {"y.backward(G)": True, "torch.autograd.backward([y], grad_tensors=[G])": True,
+             "torch.autograd.grad(y, x, grad_outputs=G)": True, "torch.autograd.grad(y, x, G)": True,
+             "y.backward()": False, "y.sum().backward(retain_graph=True)": False,
+             "torch.autograd.grad(y.sum(), [x])": False, "def f(:": True}  # unparsable: warm up to be safe
+    for number, (line, wanted) in enumerate(cases.items()):
+        suite = tmp_path / f"suite{number}"
+        suite.mkdir()
+        (suite / "test_a.py").write_text(f"def test_x():\n    {line}\n")
+        assert uses_explicit_gradients(suite) is wanted, line
+    # Without the explicit-gradient warm-up the server never imports sympy (0.4 s of its start-up).
+    script = ("import sys, torch\nfrom course.judge.server import warm_up\nwarm_up(False)\n"
+              "print('sympy' in sys.modules)\n")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.split() == ["False"]
+
+
+def test_course_grade_can_launch_the_judge_server_before_it_imports_numpy_nbformat_or_pytest():
+    # The server's warm-up overlaps the batch's own start-up only if launching it is cheap.
+    script = ("import sys\nfrom course import cli, judge_server\ncli.build_parser()\n"
+              "print(sorted(m for m in ('numpy', 'nbformat', 'pytest', 'torch') if m in sys.modules))\n")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.strip() == "[]"
+
+
 def _serve_collected(tmp_path, suite, children: int) -> subprocess.CompletedProcess:
     """Run CollectedSuite as the judge server does; `children` forked children each run the
     suite and print their outcomes and tmp_path as JSON lines."""

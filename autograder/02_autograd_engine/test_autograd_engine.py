@@ -100,7 +100,9 @@ def expected(program, leaves, consts, calls, fd=True):
     t_consts = {k: torch.tensor(v, dtype=torch.float64) for k, v in consts.items()}
     t_env = _run(program, {**t_leaves, **t_consts}, _torch_step)
     for (root, _), G in zip(calls, Gs):
-        t_env[root].backward(torch.tensor(G, dtype=torch.float64), retain_graph=True)
+        # d/d(root) of sum(root * G) is exactly G; backward() without a gradient argument spares
+        # the judge torch's symbolic-shape check of a given one (it imports sympy, 0.4 s a batch)
+        (t_env[root] * torch.tensor(G, dtype=torch.float64)).sum().backward(retain_graph=True)
     t_grads = {k: (np.zeros(np.shape(leaves[k])) if t.grad is None else t.grad.numpy()) for k, t in t_leaves.items()}
 
     fd_grads = None

@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import json
 import os
-import select
 import signal
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -22,6 +19,7 @@ from pathlib import Path
 from course import gpus, notebook as nb, planning
 from course.judge import results
 from course.judge.config import JudgeConfig
+from course.judge_server import JudgeServer
 from course.judge.submission import start_zygote
 from course.paths import Course, CourseError, course_id
 
@@ -110,54 +108,6 @@ class Progress:
             self.stream.flush()
 
 
-class JudgeServer:
-    """Batch-side handle on `course.judge.server`: submit jobs, read fork/exit events."""
-
-    def __init__(self, course: Course, assignment: str, config: JudgeConfig, zygote: str, spool: Path):
-        self.spool = spool
-        settings = {"course": str(course.root), "assignment": assignment, "zygote": zygote,
-                    "spool": str(spool), "preload": list(config.preload), "threads": config.threads}
-        # From the calling (main) thread: the server dies with the batch, and its children with it.
-        # Thread counts before anything imports numpy: BLAS pools start at import, and fork needs one thread.
-        threads = {name: str(config.threads) for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
-        self.process = subprocess.Popen([sys.executable, "-m", "course.judge.server", json.dumps(settings)],
-                                        env={**os.environ, **threads}, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        stderr=open(spool / "server.log", "wb"), start_new_session=True)
-        self._pending = b""
-        ready = self.events(timeout=180.0)
-        if not any(e.get("ready") for e in ready):
-            self.close()
-            log = (spool / "server.log").read_bytes()[-1500:].decode("utf-8", "replace")
-            raise CourseError(f"the judge server did not start: {log.strip() or 'no output'}")
-
-    def submit(self, message: dict) -> None:
-        self.process.stdin.write((json.dumps(message) + "\n").encode())
-        self.process.stdin.flush()
-
-    def events(self, timeout: float) -> list[dict]:
-        ready, _, _ = select.select([self.process.stdout], [], [], timeout)
-        if not ready:
-            return []
-        data = os.read(self.process.stdout.fileno(), 1 << 16)
-        if not data:
-            log = (self.spool / "server.log").read_bytes()[-1500:].decode("utf-8", "replace").strip()
-            raise CourseError(f"the judge server exited (status {self.process.wait()}): {log}")
-        self._pending += data
-        *lines, self._pending = self._pending.split(b"\n")
-        return [json.loads(line) for line in lines if line.strip()]
-
-    def close(self) -> None:
-        try:
-            self.process.stdin.close()  # EOF: the server kills what is left and exits
-        except OSError:
-            pass
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-
-
 @dataclass
 class _Running:
     job: Job
@@ -168,12 +118,14 @@ class _Running:
 
 def grade(course: Course, assignment: str, jobs: list[Job], *, parallel: int = 1, db_url: str | None = None,
           progress: bool = True, force: bool = False, settle: float = 0.0,
-          devices: list[str] | None = None) -> list[tuple[Job, dict]]:
+          devices: list[str] | None = None, server: JudgeServer | None = None) -> list[tuple[Job, dict]]:
     """Grade the jobs; returns (job, summary) in job order. Scores go to the gradebook when db_url is set.
 
     Resumable: a job whose results.json records the hash of the notebook as it is now is kept
     (unless `force`). results.json is written last, after the gradebook row is committed, so
-    whatever a kill interrupts is graded again by the next run.
+    whatever a kill interrupts is graded again by the next run. `server` is a judge server
+    launched early (`JudgeServer.launch`) so that it warms up while this plans; the caller
+    closes it. Without one, a batch with anything to grade launches its own.
     """
     config = JudgeConfig.load(course.autograder / assignment)
     source = nb.load(course.source_notebook(assignment))
@@ -191,14 +143,15 @@ def grade(course: Course, assignment: str, jobs: list[Job], *, parallel: int = 1
             writer.record_missing([jobs[i] for i in plan.kept], [_read_results(jobs[i]) for i in plan.kept])
         if plan.todo:
             summaries.update(_run(course, assignment, config, jobs, plan.todo, parallel, writer, progress, devices,
-                                  suite))
+                                  suite, server))
     finally:
         if writer:
             writer.close()
     return [(job, summaries[i]) for i, job in enumerate(jobs)]
 
 
-def _run(course, assignment, config, jobs, todo, parallel, writer, progress, devices, suite) -> dict[int, dict]:
+def _run(course, assignment, config, jobs, todo, parallel, writer, progress, devices, suite,
+         server) -> dict[int, dict]:
     timeout = config.total_timeout + 120  # the judge's own budget plus start-up and pytest
     hide = sorted({str(_submissions_root(j.notebook, assignment)) for j in jobs} |
                   {str(j.out.resolve().parent.parent) for j in jobs})
@@ -206,12 +159,13 @@ def _run(course, assignment, config, jobs, todo, parallel, writer, progress, dev
     slots = pool.slots(max(parallel, 1))
     bar = Progress(len(todo)) if progress else None
     summaries: dict[int, dict] = {}
-    with tempfile.TemporaryDirectory(prefix="course-batch-") as spool_dir:
-        spool = Path(spool_dir)
-        zygote = start_zygote(config, wait=False)  # both import their libraries at the same time
-        server = None
+    own_server = server is None
+    server = server or JudgeServer.launch(course, assignment, config)
+    spool = server.spool
+    zygote = start_zygote(config, wait=False)  # the zygote imports its preload while the server warms up
+    try:
         try:
-            server = JudgeServer(course, assignment, config, zygote.address, spool)
+            server.wait_ready()
             zygote.wait_ready()
             waiting = list(todo)
             running: dict[int, _Running] = {}
@@ -221,6 +175,7 @@ def _run(course, assignment, config, jobs, todo, parallel, writer, progress, dev
                     device = pool.acquire()
                     job = jobs[index]
                     server.submit({"id": index, "notebook": str(job.notebook), "student": job.student,
+                                   "zygote": zygote.address,
                                    "out": str(job.out), "hide": hide, "env": pool.env(device),
                                    "extra": {**pool.describe(device), "suite_sha256": suite,
                                              **({"timestamp": job.timestamp} if job.timestamp else {})}})
@@ -248,9 +203,10 @@ def _run(course, assignment, config, jobs, todo, parallel, writer, progress, dev
                             pass
                         entry.deadline = float("inf")
         finally:
-            if server:
-                server.close()
             zygote.close()
+    finally:
+        if own_server:
+            server.close()
     return summaries
 
 

@@ -37,10 +37,22 @@ def cmd_lint(args) -> int:
 
 
 def cmd_grade(args) -> int:
-    from course import batch, planning
+    from course.judge_server import JudgeServer
 
     course = Course.find()
     (assignment,) = course.resolve([args.assignment])
+    # First, before the batch's own imports and planning: the server's warm-up (torch, the
+    # hidden suite) is most of a batch's start-up, and this way it runs alongside them.
+    server = JudgeServer.launch(course, assignment)
+    try:
+        return _grade(args, course, assignment, server)
+    finally:
+        server.close()
+
+
+def _grade(args, course: Course, assignment: str, server) -> int:
+    from course import batch, planning
+
     out = Path(args.out) if args.out else course.root / "autograded"
     jobs = batch.discover(assignment, [Path(p) for p in args.paths], out.resolve(), args.student)
     if not jobs:
@@ -54,7 +66,7 @@ def cmd_grade(args) -> int:
     db_url = None if args.no_gradebook else (args.db or course.gradebook_url)
     rows = batch.grade(course, assignment, jobs, parallel=args.jobs, db_url=db_url,
                        progress=not args.json and len(jobs) > 1, force=args.force or args.json,
-                       settle=args.settle)
+                       settle=args.settle, server=server)
     if args.json:
         job, summary = rows[0]
         print((job.out / "results.json").read_text(), end="")

@@ -7,7 +7,7 @@ submission and exits. Nothing of one student's grading reaches the next: each ch
 from the server's pristine memory: imports, the collected suite (no test has run, no fixture
 is set up), no notebook, nothing of any student.
 
-Protocol (JSON lines): stdin  {"id", "notebook", "student", "out", "hide": [...], "env": {...}}
+Protocol (JSON lines): stdin  {"id", "notebook", "student", "out", "zygote", "hide": [...], "env": {...}}
                        stdout {"id", "pid"} when forked, {"id", "exit"} when reaped.
 A child writes its results document to <spool>/<id>.json (atomically) and its stderr to
 <spool>/<id>.log; the batch reads them. EOF on stdin (the batch died) kills every child.
@@ -40,7 +40,7 @@ def _grade_in_child(config: dict, job: dict, run_suite) -> int:
     try:
         result = grade_notebook(Course(Path(config["course"])), config["assignment"], Path(job["notebook"]),
                                 student=job["student"], extra_hidden=[Path(p) for p in job.get("hide", [])],
-                                zygote=config.get("zygote"), run_suite=run_suite)
+                                zygote=job.get("zygote"), run_suite=run_suite)
         result["extra_data"].update(job.get("extra", {}))
         if job.get("extra", {}).get("device_note"):
             result["output"] += f"\nNote: {job['extra']['device_note']}"
@@ -204,11 +204,41 @@ def collects_in_server(suite: Path) -> bool:
     return True
 
 
-def warm_up() -> None:
+def _calls_backward_with_a_gradient(tree: ast.AST) -> bool:
+    """Whether code calls backward/grad with an explicit upstream gradient (`y.backward(G)`,
+    `torch.autograd.grad(y, x, grad_outputs=G)`): the only use that pulls in sympy."""
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        keywords = {k.arg for k in node.keywords}
+        if name == "backward" and (node.args or keywords & {"gradient", "grad_tensors"}):
+            return True
+        if name == "grad" and (len(node.args) >= 3 or "grad_outputs" in keywords):
+            return True
+    return False
+
+
+def uses_explicit_gradients(suite: Path) -> bool:
+    """Whether the suite's test modules or conftest call backward with a given gradient. An
+    unparsable file counts as yes: warming up costs the batch 0.4 s once, missing it costs every
+    child that much."""
+    for path in [*sorted(suite.glob("test_*.py")), *sorted(suite.glob("conftest.py"))]:
+        try:
+            tree = ast.parse(path.read_text(), str(path))
+        except (OSError, SyntaxError, ValueError):
+            return True
+        if _calls_backward_with_a_gradient(tree):
+            return True
+    return False
+
+
+def warm_up(explicit_gradients: bool = True) -> None:
     """First-use work every judge child would otherwise pay for again (about 1 s with torch):
-    pytest's built-in plugins, numpy.random, what torch imports on its first backward with an
-    explicit gradient (torch.fx's symbolic shapes, which pull in sympy), and nbformat's JSON
-    schema, compiled on first validation (0.1 s) when a child annotates its notebook."""
+    pytest's built-in plugins, numpy.random, nbformat's JSON schema (compiled on first
+    validation, 0.1 s, when a child annotates its notebook) and, when the suite needs it, what
+    torch imports on its first backward with an explicit gradient (torch.fx's symbolic shapes,
+    which pull in sympy: 0.4 s, a sixth of the server's start-up, so not for suites without)."""
     import nbformat
     from _pytest.config import default_plugins
 
@@ -223,8 +253,10 @@ def warm_up() -> None:
     if "torch" in sys.modules:
         torch = sys.modules["torch"]
         x = torch.ones(2, dtype=torch.float64, requires_grad=True)
-        (x * x).backward(torch.ones_like(x))
-        torch.autograd.grad((x * x).sum(), x, grad_outputs=torch.ones((), dtype=torch.float64))
+        (x * x).sum().backward()
+        if explicit_gradients:
+            (x * x).backward(torch.ones_like(x))
+            torch.autograd.grad((x * x).sum(), x, grad_outputs=torch.ones((), dtype=torch.float64))
 
 
 def main() -> None:
@@ -251,7 +283,7 @@ def main() -> None:
             importlib.import_module(name)
         except Exception:  # the child's own import reports it, as a suite error
             pass
-    warm_up()
+    warm_up(uses_explicit_gradients(suite))
     if _thread_count() != 1:
         raise SystemExit("the judge server started threads while importing; forking would be unsafe")
     if collects_in_server(suite):
