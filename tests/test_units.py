@@ -206,7 +206,9 @@ def test_the_judge_server_collects_the_suite_once_and_each_child_runs_every_test
         "    marker = tmp_path.parent.parent / 'used'\n"
         "    assert not marker.exists(), 'another child used this folder'\n"
         "    marker.touch()\n"
-        "@pytest.mark.part('two')\ndef test_fails():\n    assert False, 'wrong on purpose'\n"))
+        "@pytest.mark.part('two')\ndef test_fails():\n    assert False, 'wrong on purpose'\n"
+        "@pytest.mark.part('two')\ndef test_skipped():\n    pytest.skip('not today')\n"
+        "@pytest.mark.part('two')\n@pytest.mark.xfail(strict=True)\ndef test_xpass():\n    pass\n"))
     run = _serve_collected(tmp_path, suite, children=2)
     assert run.returncode == 0, run.stderr[-2000:]
     *children, last = run.stdout.splitlines()
@@ -215,7 +217,9 @@ def test_the_judge_server_collects_the_suite_once_and_each_child_runs_every_test
                 "test_sees_the_childs_submission[2]": ["one", True, ""],
                 "test_state_starts_clean_in_every_child": ["one", True, ""],
                 "test_tmp_path_is_the_childs_own": ["two", True, ""],
-                "test_fails": ["two", False, "wrong on purpose"]}
+                "test_fails": ["two", False, "wrong on purpose"],
+                "test_skipped": ["two", False, "skipped"],   # a test that does not run never passes
+                "test_xpass": ["two", False, "failed"]}      # strict xfail that passed: pytest's verdict
     assert [json.loads(line) for line in children] == [expected, expected]
     assert counter.read_text().split() == ["conftest", "test_a"]  # once, in the server
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from course.judge import StudentError, self_check
+from course.judge import StudentError, references, self_check
 from course.judge.check import assert_close, expect, fail
 
 # Tolerances.
@@ -90,6 +90,7 @@ def _upstreams(calls, shapes):
     return [np.ones(shapes[root]) if G is None else G for root, G in calls]
 
 
+@references.cached  # computed once per batch, in the judge server (see prime() at the end)
 def expected(program, leaves, consts, calls, fd=True):
     """(forward values, torch grads, finite-difference grads or None) of every leaf."""
     np_env = _run(program, {**leaves, **consts}, _np_step)
@@ -170,14 +171,15 @@ def check_graph(sub, mode, program, leaves, consts=None, calls=None, *, fd=True,
     plain_calls = [[root, G] for root, G in calls]
     where = _describe(program, calls, leaves, consts)
     inputs = _inputs(leaves, consts, calls)
+    # Finite differences check the torch reference, not the student: the 1e-9 torch check runs
+    # first, so a gradient it passes can fail this one only if the two references disagree. They
+    # run under `course validate` (CI), on the same seeded inputs; grading skips them. The
+    # reference comes before the probe so that priming computes it (references.prime).
+    np_env, t_grads, fd_grads = expected(program, leaves, consts, calls, fd=fd and self_check())
     try:
         got = sub.probe("run_graph", mode, plain_program, wire(leaves), wire(consts), wire(plain_calls))
     except StudentError as exc:       # say which graph it was; the message already names the cell and line
         fail(f"{where}: {exc}")
-    # Finite differences check the torch reference, not the student: the 1e-9 torch check runs
-    # first, so a gradient it passes can fail this one only if the two references disagree. They
-    # run under `course validate` (CI), on the same seeded inputs; grading skips them.
-    np_env, t_grads, fd_grads = expected(program, leaves, consts, calls, fd=fd and self_check())
 
     if check_forward:
         for name, op, args, kw in program:
@@ -585,3 +587,8 @@ def test_unbroadcast_bias_of_a_layer(sub):
     program = [step("z", "matmul", "X", "W"), step("a", "add", "z", "b"), step("h", "relu", "a"),
                step("L", "mean", "h", axis=0)]
     check_graph(sub, "unbroadcast", program, leaves, calls=[("L", rng.standard_normal(4))], check_forward=False)
+
+
+# Every graph test's torch reference, computed at import: once per batch in the judge server,
+# which forks each student's judge from there (course.judge.references).
+references.prime(globals())

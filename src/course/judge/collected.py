@@ -11,6 +11,7 @@ outcome capture, without the terminal reporting the judge never shows anyone.
 """
 from __future__ import annotations
 
+import inspect
 import shutil
 import tempfile
 from pathlib import Path
@@ -24,6 +25,31 @@ from course.judge import plugin as plugin_module
 from course.judge.plugin import SUBMISSION, JudgePlugin
 from course.judge.run import pytest_args, prepare_pytest
 from course.sandbox.zygote import _thread_count
+
+
+def _skip_request_signatures() -> None:
+    """pytest builds a FixtureDef for `request` every time a fixture asks for it (each
+    parametrized argument of each test does), and reads the signature of its `lambda: request`
+    each time: 5% of a judge. That lambda takes no arguments, so its answer is always (). This
+    says so without inspect.signature; any other function goes to pytest's own reader. Left
+    alone when pytest's internals are not what this expects (another pytest version)."""
+    from _pytest import fixtures
+
+    init = getattr(getattr(fixtures, "RequestFixtureDef", None), "__init__", None)
+    lambdas = [c for c in getattr(getattr(init, "__code__", None), "co_consts", ())
+               if inspect.iscode(c) and c.co_name == "<lambda>" and c.co_argcount == 0]
+    original = getattr(fixtures, "getfuncargnames", None)
+    if len(lambdas) != 1 or original is None or getattr(original, "skips_request", False):
+        return
+    (request_lambda,) = lambdas
+
+    def getfuncargnames(function, *args, **kwargs):
+        if getattr(function, "__code__", None) is request_lambda:
+            return ()
+        return original(function, *args, **kwargs)
+
+    getfuncargnames.skips_request = True
+    fixtures.getfuncargnames = getfuncargnames
 
 
 class CollectedSuite:
@@ -44,6 +70,7 @@ class CollectedSuite:
         the caller serves without a session: each child then runs pytest itself and reports it."""
         self._serve = serve
         prepare_pytest(self.threads)
+        _skip_request_signatures()
         return int(pytest.main(pytest_args(self.suite, self.scratch), plugins=[self.plugin, plugin_module, self]))
 
     def pytest_collectreport(self, report) -> None:
