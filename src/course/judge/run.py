@@ -8,6 +8,7 @@ import os
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -42,15 +43,36 @@ def reference_notebook(course: Course, assignment: str):
     return nb.load(path if path.exists() else course.source_notebook(assignment))
 
 
+@dataclass(frozen=True)
+class AssignmentFiles:
+    """What grading reads of the course, the same for every student of an assignment: the
+    judge server loads it once per batch, before it forks a judge per student."""
+    config: JudgeConfig
+    parts: list           # graded parts and points, from the source notebook
+    reference: object     # the release notebook (what the student was given), else the source
+    probes: str           # probes.py, run in the sandbox
+    shipped: list[Path]   # data files of the release, copied into each sandbox's scratch
+
+    @classmethod
+    def load(cls, course: Course, assignment: str) -> "AssignmentFiles":
+        suite = course.autograder / assignment
+        shipped = course.release / assignment
+        return cls(config=JudgeConfig.load(suite),
+                   parts=nb.parts(nb.load(course.source_notebook(assignment))),
+                   reference=reference_notebook(course, assignment),
+                   probes=(suite / "probes.py").read_text() if (suite / "probes.py").exists() else "",
+                   shipped=[p for p in shipped.iterdir() if p.suffix != ".ipynb"] if shipped.is_dir() else [])
+
+
 def grade_notebook(course: Course, assignment: str, path: Path, *, student: str,
                    extra_hidden: list[Path] = (), level: str | None = None, zygote: str | None = None,
-                   run_suite=None) -> dict:
+                   run_suite=None, files: AssignmentFiles | None = None) -> dict:
     """Grade one notebook. run_suite(suite, submission, config) -> JudgePlugin runs the hidden
-    tests; by default a whole pytest run (the judge server passes its pre-collected session's)."""
+    tests; by default a whole pytest run (the judge server passes its pre-collected session's,
+    and the assignment's files it loaded once)."""
     started = time.monotonic()
     suite = course.autograder / assignment
-    config = JudgeConfig.load(suite)
-    parts = nb.parts(nb.load(course.source_notebook(assignment)))
+    files = files or AssignmentFiles.load(course, assignment)
     meta = {"assignment": assignment, "student": student, "notebook": str(path)}
     try:
         raw = Path(path).read_bytes()  # read once: the hash and the grade are of the same bytes
@@ -58,32 +80,24 @@ def grade_notebook(course: Course, assignment: str, path: Path, *, student: str,
         submitted = nb.parse(raw, Path(path))
     except (OSError, nb.NotebookError) as exc:
         message = str(exc) if isinstance(exc, nb.NotebookError) else f"{path}: cannot read ({exc})"
-        return results.unreadable(parts, meta, message, time.monotonic() - started)
+        return results.unreadable(files.parts, meta, message, time.monotonic() - started)
 
-    cells, notes = nb.cells_to_run(submitted, reference_notebook(course, assignment))
-    probes = (suite / "probes.py").read_text() if (suite / "probes.py").exists() else ""
-    files = _workdir_files(course, assignment, Path(path))
-    submission = Submission(cells=cells, probes_source=probes, config=config, files=files,
+    cells, notes = nb.cells_to_run(submitted, files.reference)
+    submission = Submission(cells=cells, probes_source=files.probes, config=files.config,
+                            files=[*files.shipped, Path(path)],  # the data files, then the notebook itself
                             hide=hidden_paths(course, [*extra_hidden, Path(path).parent]), level=level,
                             zygote=zygote)
     try:
         submission.run_notebook()
-        plugin = (run_suite or _run_suite)(suite, submission, config)
+        plugin = (run_suite or _run_suite)(suite, submission, files.config)
     finally:
         submission.close()
     outcomes = list(plugin.outcomes.values())
-    _check_suite(suite, plugin, outcomes, parts)
+    _check_suite(suite, plugin, outcomes, files.parts)
     meta.update(sandbox=submission.level, sandbox_starts=submission.starts,
                 cell_seconds=round(submission.cell_seconds, 3))
-    return results.build(parts, outcomes, meta, cell_errors=submission.cell_errors, notes=notes,
+    return results.build(files.parts, outcomes, meta, cell_errors=submission.cell_errors, notes=notes,
                          notebook_output=submission.notebook_output, elapsed=time.monotonic() - started)
-
-
-def _workdir_files(course: Course, assignment: str, notebook: Path) -> list[Path]:
-    """Data files shipped with the release, then the submitted notebook itself."""
-    shipped = course.release / assignment
-    files = [p for p in shipped.iterdir() if p.suffix != ".ipynb"] if shipped.is_dir() else []
-    return [*files, notebook]
 
 
 # pytest plugins the judge has no use for, each a cost on every submission: unraisableexception

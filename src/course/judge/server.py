@@ -28,11 +28,34 @@ from course.paths import Course
 from course.sandbox.zygote import PR_SET_PDEATHSIG, _thread_count, exit_code
 
 
-def _grade_in_child(config: dict, job: dict, run_suite) -> int:
+class Warm:
+    """What every judge of the batch shares, prepared in the server before it forks: the
+    collected suite's runner (None: each judge runs pytest itself), the assignment's files and
+    the sandbox level (None: each judge probes it, and reports why it cannot confine)."""
+
+    def __init__(self, run_suite=None, files=None, level: str | None = None):
+        self.run_suite, self.files, self.level = run_suite, files, level
+
+    @classmethod
+    def prepare(cls, course: Course, assignment: str, run_suite=None) -> "Warm":
+        from course.judge.run import AssignmentFiles
+        from course.sandbox.isolation import IsolationError, detect_level
+
+        try:
+            level = detect_level()  # runs `unshare`: a process start that every judge would repeat
+        except IsolationError:
+            level = None
+        try:
+            files = AssignmentFiles.load(course, assignment)
+        except Exception:  # a broken notebook or judge.toml: each judge reports it, as a suite error
+            files = None
+        return cls(run_suite, files, level)
+
+
+def _grade_in_child(config: dict, job: dict, warm: Warm) -> int:
     """Runs in the forked child: grade one notebook, spool the document. Returns the exit code."""
     from course.judge import annotate, feedback, results
     from course.judge.run import grade_notebook
-    from course.paths import Course
 
     spool = Path(config["spool"])
     os.environ.update(job.get("env", {}))
@@ -40,7 +63,8 @@ def _grade_in_child(config: dict, job: dict, run_suite) -> int:
     try:
         result = grade_notebook(Course(Path(config["course"])), config["assignment"], Path(job["notebook"]),
                                 student=job["student"], extra_hidden=[Path(p) for p in job.get("hide", [])],
-                                zygote=job.get("zygote"), run_suite=run_suite)
+                                zygote=job.get("zygote"), run_suite=warm.run_suite, files=warm.files,
+                                level=warm.level)
         result["extra_data"].update(job.get("extra", {}))
         if job.get("extra", {}).get("device_note"):
             result["output"] += f"\nNote: {job['extra']['device_note']}"
@@ -53,7 +77,7 @@ def _grade_in_child(config: dict, job: dict, run_suite) -> int:
     return 0
 
 
-def _child(config: dict, job: dict, run_suite) -> None:
+def _child(config: dict, job: dict, warm: Warm) -> None:
     from course.sandbox.isolation import _libc
 
     code = 70
@@ -68,7 +92,7 @@ def _child(config: dict, job: dict, run_suite) -> None:
         os.dup2(null, 1)  # nothing a judge prints reaches anyone (events have their own fd, closed here)
         os.dup2(log, 2)
         sys.stdout = open(os.devnull, "w")
-        code = _grade_in_child(config, job, run_suite)
+        code = _grade_in_child(config, job, warm)
     except BaseException:  # noqa: BLE001 - the log tells the batch what happened
         traceback.print_exc()
     finally:
@@ -79,9 +103,9 @@ def _child(config: dict, job: dict, run_suite) -> None:
 class Server:
     events = sys.stdout  # the batch reads fork and exit events here (main() gives it its own fd)
 
-    def __init__(self, config: dict, run_suite=None):
+    def __init__(self, config: dict, warm: Warm):
         self.config = config
-        self.run_suite = run_suite  # a CollectedSuite's, else each child runs pytest from the start
+        self.warm = warm
         self.children: dict[int, str] = {}  # pid -> job id
         self.selector = selectors.DefaultSelector()
         self.wake_r, self.wake_w = os.pipe()
@@ -134,7 +158,7 @@ class Server:
             signal.set_wakeup_fd(-1)
             for fd in (self.wake_r, self.wake_w, self.events.fileno()):
                 os.close(fd)
-            _child(self.config, job, self.run_suite)
+            _child(self.config, job, self.warm)
         self.children[pid] = job["id"]
         self._emit({"id": job["id"], "pid": pid})
 
@@ -292,12 +316,13 @@ def main() -> None:
         scratch = Path(config["spool"]) / "pytest"
         scratch.mkdir(exist_ok=True)
         collected = CollectedSuite(suite, int(config.get("threads", 1)), scratch)
-        collected.serve_inside(lambda: Server(config, collected.run_suite).serve())
+        collected.serve_inside(lambda: Server(config, Warm.prepare(course, config["assignment"],
+                                                                   collected.run_suite)).serve())
         if collected.refused:
             raise SystemExit(collected.refused)
     # pytest stopped before its test loop (or the suite needs a sandbox-only library): each
     # child runs pytest from the start, and reports what broke as a suite error.
-    Server(config).serve()
+    Server(config, Warm.prepare(course, config["assignment"])).serve()
 
 
 if __name__ == "__main__":
