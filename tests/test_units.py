@@ -253,3 +253,13 @@ def test_validation_turns_the_suites_self_check_on_only_while_it_runs(monkeypatc
     with validate._self_check():
         assert self_check() and os.environ["COURSE_SELF_CHECK"] == "1"  # inherited by the judge server
     assert not self_check() and "COURSE_SELF_CHECK" not in os.environ
+
+
+def test_a_judge_server_closed_before_it_is_ready_is_stopped_at_once_and_leaves_no_spool():
+    from course.judge_server import JudgeServer
+    from course.paths import Course
+
+    server = JudgeServer.launch(Course(FIXTURE_COURSE), ASSIGNMENT)  # nothing to grade, say
+    server.close()
+    assert server.process.returncode == -9  # killed while importing, not waited for
+    assert not server.spool.exists()

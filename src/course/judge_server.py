@@ -75,7 +75,14 @@ class JudgeServer:
             return ""
 
     def close(self) -> None:
-        """EOF on its stdin: the server kills what is left and exits. Then the spool goes."""
+        """EOF on its stdin: the server kills what is left and exits. Then the spool goes. A
+        server that never became ready (nothing to grade, say) has no judges: it is stopped
+        at once rather than waited for through its imports."""
+        if not self._ready and self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         try:
             self.process.stdin.close()
         except OSError:
