@@ -169,7 +169,8 @@ def _run(course, assignment, config, jobs, todo, parallel, writer, progress, dev
             zygote.wait_ready()
             waiting = list(todo)
             running: dict[int, _Running] = {}
-            while waiting or running:
+            finished: list[tuple[int, _Running, int]] = []  # judged, not yet recorded
+            while waiting or running or finished:
                 while waiting and len(running) < slots:
                     index = waiting.pop(0)
                     device = pool.acquire()
@@ -180,7 +181,16 @@ def _run(course, assignment, config, jobs, todo, parallel, writer, progress, dev
                                    "extra": {**pool.describe(device), "suite_sha256": suite,
                                              **({"timestamp": job.timestamp} if job.timestamp else {})}})
                     running[index] = _Running(job, time.monotonic() + timeout, device)
-                for event in server.events(timeout=0.5):
+                # Record what finished after its slot has a new judge: the gradebook commit and
+                # results.json (fsync'd) then overlap the next student's judging.
+                for index, entry, code in finished:
+                    summary = _finish(entry.job, assignment, spool, index, code, writer)
+                    summaries[index] = summary
+                    if bar:
+                        score = f"{summary['score']:g}/{summary['max_score']:g}" if "score" in summary else "ERROR"
+                        bar.advance(f"{entry.job.student} {score}")
+                finished = []
+                for event in server.events(timeout=0.5) if running else []:
                     entry = running.get(event["id"])
                     if entry is None:
                         continue
@@ -189,11 +199,7 @@ def _run(course, assignment, config, jobs, todo, parallel, writer, progress, dev
                         continue
                     del running[event["id"]]
                     pool.release(entry.device)
-                    summary = _finish(entry.job, assignment, spool, event["id"], event["exit"], writer)
-                    summaries[event["id"]] = summary
-                    if bar:
-                        score = f"{summary['score']:g}/{summary['max_score']:g}" if "score" in summary else "ERROR"
-                        bar.advance(f"{entry.job.student} {score}")
+                    finished.append((event["id"], entry, event["exit"]))
                 for index, entry in running.items():
                     if time.monotonic() > entry.deadline and entry.pid:
                         (spool / f"{index}.timeout").touch()

@@ -78,15 +78,18 @@ def _document(score, max_score, tests, part_rows, meta, elapsed, *, cell_errors,
     }
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file in the same directory and rename: readers never see half a file."""
+def write_atomic(path: Path, text: str, durable: bool = True) -> None:
+    """Write via a temporary file in the same directory and rename: readers never see half a file.
+    durable: fsync before the rename, so that a crash cannot leave the name on empty data (not
+    needed for scratch files that a crash discards anyway)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
+            if durable:
+                stream.flush()
+                os.fsync(stream.fileno())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -73,7 +73,8 @@ def _grade_in_child(config: dict, job: dict, warm: Warm) -> int:
     except Exception as exc:  # an instructor-side problem (broken suite): reported, never a score
         result = {"status": "error", "error": f"{type(exc).__name__}: {exc}",
                   "trace": traceback.format_exc()[-4000:]}
-    results.write_atomic(spool / f"{job['id']}.json", json.dumps(result))
+    # The spool is the batch's scratch (a crash discards it): atomic, not durable.
+    results.write_atomic(spool / f"{job['id']}.json", json.dumps(result), durable=False)
     return 0
 
 
