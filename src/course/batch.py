@@ -162,8 +162,8 @@ def _run(course, assignment, config, jobs, todo, parallel, writer, progress, dev
     own_server = server is None
     server = server or JudgeServer.launch(course, assignment, config)
     spool = server.spool
-    zygote = start_zygote(config, wait=False)  # the zygote imports its preload while the server warms up
     try:
+        zygote = start_zygote(config, wait=False)  # the zygote imports its preload while the server warms up
         try:
             server.wait_ready()
             zygote.wait_ready()

@@ -109,10 +109,11 @@ def prime(namespace: dict) -> int:
     for name, test in list(namespace.items()):
         if not (name.startswith("test") and inspect.isfunction(test)):
             continue
+        takes_sub = "sub" in inspect.signature(test).parameters
         for call in _parametrizations(test) or []:
             made += 1
             try:
-                test(**({"sub": _Priming()} if "sub" in inspect.signature(test).parameters else {}), **call)
+                test(**({"sub": _Priming()} if takes_sub else {}), **call)
             except _Stop:
                 pass
             except Exception:  # noqa: BLE001 - the test itself, run for real, says what is wrong

@@ -15,6 +15,7 @@ A child writes its results document to <spool>/<id>.json (atomically) and its st
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 import json
 import os
@@ -187,12 +188,21 @@ class Server:
 _SANDBOX_ONLY = ("tensorflow", "keras", "triton")
 
 
+@functools.lru_cache(maxsize=None)
+def _syntax_tree(path: Path) -> ast.Module | None:
+    """A suite file parsed once for the server's three scans of it; None when it does not parse
+    (the child's collection reports that)."""
+    try:
+        return ast.parse(path.read_text(), str(path))
+    except (OSError, SyntaxError, ValueError):
+        return None
+
+
 def _imported_modules(path: Path, *, top_level: bool) -> list[str] | None:
     """Absolute module names a file imports (at module level only, or anywhere), in order;
-    None when it does not parse (the child's collection reports that)."""
-    try:
-        tree = ast.parse(path.read_text(), str(path))
-    except (OSError, SyntaxError, ValueError):
+    None when it does not parse."""
+    tree = _syntax_tree(path)
+    if tree is None:
         return None
     names = []
     for node in (tree.body if top_level else ast.walk(tree)):
@@ -249,11 +259,8 @@ def uses_explicit_gradients(suite: Path) -> bool:
     unparsable file counts as yes: warming up costs the batch 0.4 s once, missing it costs every
     child that much."""
     for path in [*sorted(suite.glob("test_*.py")), *sorted(suite.glob("conftest.py"))]:
-        try:
-            tree = ast.parse(path.read_text(), str(path))
-        except (OSError, SyntaxError, ValueError):
-            return True
-        if _calls_backward_with_a_gradient(tree):
+        tree = _syntax_tree(path)
+        if tree is None or _calls_backward_with_a_gradient(tree):
             return True
     return False
 
