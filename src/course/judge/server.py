@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import gc
 import importlib
 import json
 import os
@@ -121,6 +122,10 @@ class Server:
         self.pending = b""  # raw stdin: a buffered reader would hide lines from select()
 
     def serve(self) -> None:
+        # Everything imported so far moves to the permanent generation: a child's collections
+        # then scan only what it made, and never write to (copy) the pages it shares with us.
+        gc.collect()
+        gc.freeze()
         self._emit({"ready": True})
         while self.stdin_open or self.children:
             for key, _ in self.selector.select(timeout=1.0):
