@@ -26,3 +26,17 @@ def test_bench_grades_a_tiny_class_with_both_tools(tmp_path):
         assert row[tool]["wall_s"] > 0 and row[tool]["per_min"] > 0 and row[tool]["peak_mib"] > 0
     assert row["ratio"] == pytest.approx(row["nbgrader"]["wall_s"] / row["course"]["wall_s"], rel=0.01)
     assert (tmp_path / "bench.png").stat().st_size > 1000
+
+
+def test_bench_help_and_bad_arguments_exit_before_grading_anything(tmp_path):
+    # --help, a typo in an assignment or a bad size must not start a half-hour run.
+    def bench(*args, **env):
+        return subprocess.run([sys.executable, "-m", "course.bench", "--out", str(tmp_path / "out"), *args],
+                              cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, timeout=60)
+    helped = bench("--help")
+    assert helped.returncode == 0 and "--assignments" in helped.stdout and "BENCH_N" in helped.stdout
+    typo = bench("--assignments", "02_autograd_engine,99_nope")
+    assert typo.returncode == 2 and "no such assignment" in typo.stderr and "99_nope" in typo.stderr
+    bad_size = bench(BENCH_N="10,x")
+    assert bad_size.returncode == 2 and "'10,x'" in bad_size.stderr
+    assert not (tmp_path / "out").exists()

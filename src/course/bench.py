@@ -8,11 +8,14 @@ course grade also the batch overhead: slot time minus the whole judging of the s
 hidden suite included) and the peak memory (PSS of the whole process tree). Figures go to .bench/bench.json and .bench/bench.png.
 
     BENCH_N=10,30,60 BENCH_ASSIGNMENTS=01_tensors,02_autograd_engine make bench
+    python -m course.bench --n 10 --assignments 02_autograd_engine
 
-BENCH_JOBS sets course grade's -j (default: the core count); BENCH_OUT the output folder.
+BENCH_JOBS (--jobs) sets course grade's -j (default: the core count); BENCH_OUT (--out) the
+output folder.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -202,15 +205,51 @@ def plot(rows: list[dict], path: Path) -> None:
     figure.savefig(path, dpi=110)
 
 
-def main() -> int:
-    ensure_scripts_on_path()  # nbgrader shells out to `alembic`, which `make bench` does not put on PATH
+DEFAULT_ASSIGNMENTS = "01_tensors,02_autograd_engine,07_attention"
+
+
+def _sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(n) for n in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"class sizes must be comma-separated integers, got {text!r}") from None
+    if any(n < 1 for n in sizes):
+        raise argparse.ArgumentTypeError(f"class sizes must be at least 1, got {text!r}")
+    return sizes
+
+
+def parse_args(argv: list[str] | None, course: Course) -> argparse.Namespace:
+    # Flags override the BENCH_* variables; string defaults go through type= like flags do, so
+    # a bad variable is reported the same way as a bad flag.
+    parser = argparse.ArgumentParser(prog="python -m course.bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=_sizes, default=os.environ.get("BENCH_N", "10,30,60"),
+                        help="class sizes, comma-separated (BENCH_N; default 10,30,60)")
+    parser.add_argument("--assignments", default=os.environ.get("BENCH_ASSIGNMENTS"),
+                        help=f"comma-separated (BENCH_ASSIGNMENTS; default those of {DEFAULT_ASSIGNMENTS} that exist)")
+    parser.add_argument("-j", "--jobs", type=int, default=os.environ.get("BENCH_JOBS", str(os.cpu_count() or 1)),
+                        help="course grade's -j (BENCH_JOBS; default the core count)")
+    parser.add_argument("--out", type=Path, default=Path(os.environ.get("BENCH_OUT", course.root / ".bench")),
+                        help="output folder (BENCH_OUT; default .bench)")
+    args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error(f"--jobs must be at least 1, got {args.jobs}")
+    if args.assignments is None:
+        args.assignments = [a for a in DEFAULT_ASSIGNMENTS.split(",") if (course.source / a).is_dir()]
+    else:
+        args.assignments = [a for a in args.assignments.split(",") if a]
+        unknown = [a for a in args.assignments if not (course.source / a).is_dir()]
+        if unknown:
+            parser.error(f"no such assignment in {course.source}: {', '.join(unknown)}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
     course = Course.find()
-    sizes = [int(n) for n in os.environ.get("BENCH_N", "10,30,60").split(",")]
-    wanted = os.environ.get("BENCH_ASSIGNMENTS", "01_tensors,02_autograd_engine,07_attention").split(",")
-    assignments = [a for a in wanted if (course.source / a).is_dir()]
-    jobs = int(os.environ.get("BENCH_JOBS", os.cpu_count() or 1))
-    out = Path(os.environ.get("BENCH_OUT", course.root / ".bench"))
-    out.mkdir(exist_ok=True)
+    args = parse_args(argv, course)
+    ensure_scripts_on_path()  # nbgrader shells out to `alembic`, which `make bench` does not put on PATH
+    sizes, assignments, jobs, out = args.n, args.assignments, args.jobs, args.out
+    out.mkdir(parents=True, exist_ok=True)
     rows = []
     header = (f"{'assignment':<20} {'N':>4}  {'nbgrader/min':>12} {'course/min':>10} {'ratio':>6}  "
               f"{'overhead nbgrader':>17} {'overhead course':>15} {'batch overhead':>14}  {'peak MiB nbg':>12} {'peak MiB course':>15}")
