@@ -21,6 +21,7 @@ from course.judge import results
 from course.judge.config import JudgeConfig
 from course.judge_server import JudgeServer
 from course.judge.submission import start_zygote
+from course.sandbox.launcher import Zygote
 from course.paths import Course, CourseError, course_id
 
 
@@ -118,14 +119,16 @@ class _Running:
 
 def grade(course: Course, assignment: str, jobs: list[Job], *, parallel: int = 1, db_url: str | None = None,
           progress: bool = True, force: bool = False, settle: float = 0.0,
-          devices: list[str] | None = None, server: JudgeServer | None = None) -> list[tuple[Job, dict]]:
+          devices: list[str] | None = None, server: JudgeServer | None = None,
+          zygote: Zygote | None = None) -> list[tuple[Job, dict]]:
     """Grade the jobs; returns (job, summary) in job order. Scores go to the gradebook when db_url is set.
 
     Resumable: a job whose results.json records the hash of the notebook as it is now is kept
     (unless `force`). results.json is written last, after the gradebook row is committed, so
     whatever a kill interrupts is graded again by the next run. `server` is a judge server
-    launched early (`JudgeServer.launch`) so that it warms up while this plans; the caller
-    closes it. Without one, a batch with anything to grade launches its own.
+    launched early (`JudgeServer.launch`) so that it warms up while this plans, and `zygote`
+    the same for the sandboxes (`start_zygote(config, wait=False)`); the caller closes them.
+    Without them, a batch with anything to grade launches its own.
     """
     config = JudgeConfig.load(course.autograder / assignment)
     source = nb.load(course.source_notebook(assignment))
@@ -143,7 +146,7 @@ def grade(course: Course, assignment: str, jobs: list[Job], *, parallel: int = 1
             writer.record_missing([jobs[i] for i in plan.kept], [_read_results(jobs[i]) for i in plan.kept])
         if plan.todo:
             summaries.update(_run(course, assignment, config, jobs, plan.todo, parallel, writer, progress, devices,
-                                  suite, server))
+                                  suite, server, zygote))
     finally:
         if writer:
             writer.close()
@@ -151,7 +154,7 @@ def grade(course: Course, assignment: str, jobs: list[Job], *, parallel: int = 1
 
 
 def _run(course, assignment, config, jobs, todo, parallel, writer, progress, devices, suite,
-         server) -> dict[int, dict]:
+         server, zygote) -> dict[int, dict]:
     timeout = config.total_timeout + 120  # the judge's own budget plus start-up and pytest
     hide = sorted({str(_submissions_root(j.notebook, assignment)) for j in jobs} |
                   {str(j.out.resolve().parent.parent) for j in jobs})
@@ -162,8 +165,9 @@ def _run(course, assignment, config, jobs, todo, parallel, writer, progress, dev
     own_server = server is None
     server = server or JudgeServer.launch(course, assignment, config)
     spool = server.spool
+    own_zygote = zygote is None
     try:
-        zygote = start_zygote(config, wait=False)  # the zygote imports its preload while the server warms up
+        zygote = zygote or start_zygote(config, wait=False)  # imports its preload while the server warms up
         try:
             server.wait_ready()
             zygote.wait_ready()
@@ -209,7 +213,8 @@ def _run(course, assignment, config, jobs, todo, parallel, writer, progress, dev
                             pass
                         entry.deadline = float("inf")
         finally:
-            zygote.close()
+            if own_zygote:
+                zygote.close()
     finally:
         if own_server:
             server.close()

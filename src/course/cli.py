@@ -37,20 +37,29 @@ def cmd_lint(args) -> int:
 
 
 def cmd_grade(args) -> int:
+    from course.judge.config import JudgeConfig
     from course.judge_server import JudgeServer
 
     course = Course.find()
     (assignment,) = course.resolve([args.assignment])
+    config = JudgeConfig.load(course.autograder / assignment)
     # First, before the batch's own imports and planning: the server's warm-up (torch, the
-    # hidden suite) is most of a batch's start-up, and this way it runs alongside them.
-    server = JudgeServer.launch(course, assignment)
+    # hidden suite) and the zygote's (the preload: torch and TensorFlow for 01) are most of a
+    # batch's start-up, and this way they run alongside them.
+    server = JudgeServer.launch(course, assignment, config)
     try:
-        return _grade(args, course, assignment, server)
+        from course.judge.submission import start_zygote
+
+        zygote = start_zygote(config, wait=False)
+        try:
+            return _grade(args, course, assignment, server, zygote)
+        finally:
+            zygote.close()
     finally:
         server.close()
 
 
-def _grade(args, course: Course, assignment: str, server) -> int:
+def _grade(args, course: Course, assignment: str, server, zygote) -> int:
     from course import batch, planning
 
     out = Path(args.out) if args.out else course.root / "autograded"
@@ -66,7 +75,7 @@ def _grade(args, course: Course, assignment: str, server) -> int:
     db_url = None if args.no_gradebook else (args.db or course.gradebook_url)
     rows = batch.grade(course, assignment, jobs, parallel=args.jobs, db_url=db_url,
                        progress=not args.json and len(jobs) > 1, force=args.force or args.json,
-                       settle=args.settle, server=server)
+                       settle=args.settle, server=server, zygote=zygote)
     if args.json:
         job, summary = rows[0]
         print((job.out / "results.json").read_text(), end="")
