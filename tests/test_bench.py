@@ -40,3 +40,14 @@ def test_bench_help_and_bad_arguments_exit_before_grading_anything(tmp_path):
     bad_size = bench(BENCH_N="10,x")
     assert bad_size.returncode == 2 and "'10,x'" in bad_size.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_marginal_overhead_leaves_out_the_fixed_start_up():
+    from course.bench import marginal_overhead
+
+    # Two slots; a 6 s start-up, then 0.5 s of judging plus 0.05 s of machinery per submission.
+    def row(n):
+        wall = 6.0 + n * 0.55 / 2
+        return {"n": n, "jobs": 2, "mean_judged_s": 0.5, "course": {"wall_s": wall}}
+
+    assert marginal_overhead(row(30), row(60)) == pytest.approx(0.05, abs=1e-3)

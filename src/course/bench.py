@@ -5,7 +5,9 @@ it builds N submissions (solved, unmodified releases, every mutant, hostile ones
 with both tools on this machine, and prints submissions per minute, the ratio, the
 per-submission overhead (slot time per submission minus the student's own cell time; for
 course grade also the batch overhead: slot time minus the whole judging of the submission,
-hidden suite included) and the peak memory (PSS of the whole process tree). Figures go to .bench/bench.json and .bench/bench.png.
+hidden suite included, and the marginal overhead: the same for the submissions a size adds to
+the one before it, which leaves out the batch's fixed start-up) and the peak memory (PSS of
+the whole process tree). Figures go to .bench/bench.json and .bench/bench.png.
 
     BENCH_N=10,30,60 BENCH_ASSIGNMENTS=01_tensors,02_autograd_engine make bench
     python -m course.bench --n 10 --assignments 02_autograd_engine
@@ -185,6 +187,16 @@ def bench_one(course: Course, assignment: str, size: int, work: Path, root: Path
     }
 
 
+def marginal_overhead(smaller: dict, larger: dict) -> float:
+    """The batch overhead of one more submission: the slot time the larger class adds beyond the
+    judging it adds. Unlike `batch_overhead_s` it leaves out the batch's fixed start-up (judge
+    server and zygote imports), which a larger class spreads thinner."""
+    jobs = larger["jobs"]
+    added_slot_time = (larger["course"]["wall_s"] - smaller["course"]["wall_s"]) * jobs
+    added_judging = larger["mean_judged_s"] * larger["n"] - smaller["mean_judged_s"] * smaller["n"]
+    return round((added_slot_time - added_judging) / (larger["n"] - smaller["n"]), 3)
+
+
 def plot(rows: list[dict], path: Path) -> None:
     import matplotlib
 
@@ -252,7 +264,8 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     rows = []
     header = (f"{'assignment':<20} {'N':>4}  {'nbgrader/min':>12} {'course/min':>10} {'ratio':>6}  "
-              f"{'overhead nbgrader':>17} {'overhead course':>15} {'batch overhead':>14}  {'peak MiB nbg':>12} {'peak MiB course':>15}")
+              f"{'overhead nbgrader':>17} {'overhead course':>15} {'batch overhead':>14} {'marginal':>9}  "
+              f"{'peak MiB nbg':>12} {'peak MiB course':>15}")
     print(header)
     for assignment in assignments:
         work = out / assignment
@@ -260,11 +273,17 @@ def main(argv: list[str] | None = None) -> int:
         config = JudgeConfig.load(course.autograder / assignment)
         root = _nbgrader_course(course, assignment, work, config.cell_timeout)
         kinds = _class_notebooks(course, assignment)
-        for size in sizes:
+        previous = None
+        for size in sorted(sizes):
             row = bench_one(course, assignment, size, work, root, kinds, jobs)
+            if previous is not None and size > previous["n"]:
+                row["course"]["marginal_overhead_s"] = marginal_overhead(previous, row)
+            marginal = row["course"].get("marginal_overhead_s")
             rows.append(row)
+            previous = row
             print(f"{assignment:<20} {size:>4}  {row['nbgrader']['per_min']:>12.1f} {row['course']['per_min']:>10.1f} "
-                  f"{row['ratio']:>5.1f}x  {row['nbgrader']['overhead_s']:>16.2f}s {row['course']['overhead_s']:>14.2f}s {row['course']['batch_overhead_s']:>13.2f}s  "
+                  f"{row['ratio']:>5.1f}x  {row['nbgrader']['overhead_s']:>16.2f}s {row['course']['overhead_s']:>14.2f}s {row['course']['batch_overhead_s']:>13.2f}s "
+                  f"{f'{marginal:.2f}s' if marginal is not None else '-':>9}  "
                   f"{row['nbgrader']['peak_mib']:>12} {row['course']['peak_mib']:>15}", flush=True)
             (out / "bench.json").write_text(json.dumps(rows, indent=2) + "\n")
     if rows:
