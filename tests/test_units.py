@@ -263,3 +263,17 @@ def test_a_judge_server_closed_before_it_is_ready_is_stopped_at_once_and_leaves_
     server.close()
     assert server.process.returncode == -9  # killed while importing, not waited for
     assert not server.spool.exists()
+
+
+def test_submission_seed_is_stable_for_the_same_code_and_moves_with_any_edit():
+    from course.judge.submission import submission_seed
+    from course.notebook import CodeCell
+
+    cells = [CodeCell(0, "import numpy as np", None), CodeCell(1, "def f(x):\n    return x", "f_impl")]
+    same = [CodeCell(0, "import numpy as np", None), CodeCell(1, "def f(x):\n    return x", "f_impl")]
+    edited = [CodeCell(0, "import numpy as np", None), CodeCell(1, "def f(x):\n    return x ", "f_impl")]
+    merged = [CodeCell(0, "import numpy as np" + "def f(x):\n    return x", None)]
+    assert submission_seed(cells) == submission_seed(same)
+    assert submission_seed(cells) != submission_seed(edited)
+    assert submission_seed(cells) != submission_seed(merged)  # cell boundaries count
+    assert 0 <= submission_seed(cells) < 2**32

@@ -6,6 +6,7 @@ crashes fails its test; the next probe gets a fresh sandbox with the notebook re
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import sys
@@ -90,6 +91,7 @@ class Submission:
         self.starts = 0  # sandboxes started so far (1 when nothing crashed)
         self.notebook_output = ""
         self.cell_seconds = 0.0  # the student's own cells, first run only (benchmarks subtract it)
+        self.seed = submission_seed(cells)
         self._files = files
         self._hide = hide
         self._uid = 200000 + os.getpid() % 1_000_000 if self.level == "namespaces" else None
@@ -228,6 +230,18 @@ class Submission:
             self._own_zygote.close()
             self._own_zygote = None
         shutil.rmtree(self._scratch_base, ignore_errors=True)
+
+
+def submission_seed(cells: list[CodeCell]) -> int:
+    """A seed for a test's inputs, drawn from the code the student wrote: the same notebook always
+    gets the same inputs (regrades agree), and an answer table copied from another submission
+    (whose code differs) was computed for other inputs. Use it as
+    `np.random.default_rng([sub.seed, CASE])`."""
+    digest = hashlib.sha256()
+    for cell in cells:
+        digest.update(cell.source.encode("utf-8", "surrogatepass"))
+        digest.update(b"\0")
+    return int.from_bytes(digest.digest()[:4], "big")
 
 
 def _check_reachable(folder: Path) -> None:
