@@ -103,6 +103,28 @@ def test_atomic_write_leaves_no_temporary_files(tmp_path):
     assert json.loads((tmp_path / "results.json").read_text())["score"] == 3
 
 
+def test_a_write_that_fails_midway_leaves_the_previous_results_json_whole(tmp_path, monkeypatch):
+    results.write(_result([(1, True)]), tmp_path)
+    before = (tmp_path / "results.json").read_bytes()
+
+    class Full(OSError):
+        pass
+
+    real_fdopen = os.fdopen
+
+    def half_then_full(*args, **kwargs):
+        stream = real_fdopen(*args, **kwargs)
+        real_write = stream.write
+        stream.write = lambda text: (real_write(text[: len(text) // 2]), (_ for _ in ()).throw(Full("disk full")))
+        return stream
+
+    monkeypatch.setattr(os, "fdopen", half_then_full)
+    with pytest.raises(Full):
+        results.write(_result([(1, False)]), tmp_path)
+    assert (tmp_path / "results.json").read_bytes() == before  # a plain write would have truncated it
+    assert [p.name for p in tmp_path.iterdir()] == ["results.json"]
+
+
 def test_the_judge_server_warms_up_on_what_the_suite_imports_but_never_on_sandbox_libraries(tmp_path):
     from course.judge.server import suite_imports
 
