@@ -151,11 +151,23 @@ def test_suite_hash_follows_the_suite_and_notebooks():
     try:
         shutil.copytree(FIXTURE_COURSE, root, dirs_exist_ok=True)
         course = Course(Path(root))
-        before = planning.suite_hash(course, ASSIGNMENT)
-        assert planning.suite_hash(course, ASSIGNMENT) == before
         suite = course.autograder / ASSIGNMENT
-        test_file = next(suite.glob("test_*.py"))
-        test_file.write_text(test_file.read_text() + "\n# tightened\n")
-        assert planning.suite_hash(course, ASSIGNMENT) != before
+        seen = {planning.suite_hash(course, ASSIGNMENT)}
+        assert planning.suite_hash(course, ASSIGNMENT) in seen  # stable while nothing changes
+        # Each input that decides a grade moves the hash, each to a value not seen before.
+        for path in (next(suite.glob("test_*.py")), suite / "judge.toml", suite / "probes.py",
+                     course.source_notebook(ASSIGNMENT), course.release_notebook(ASSIGNMENT)):
+            assert path.exists(), path
+            path.write_bytes(path.read_bytes() + b"\n")
+            changed = planning.suite_hash(course, ASSIGNMENT)
+            assert changed not in seen, f"editing {path.name} does not change the suite hash"
+            seen.add(changed)
+        import course as platform
+        real = platform.__version__
+        try:
+            platform.__version__ = real + ".post1"
+            assert planning.suite_hash(course, ASSIGNMENT) not in seen, "a new platform version does not regrade"
+        finally:
+            platform.__version__ = real
     finally:
         shutil.rmtree(root)
