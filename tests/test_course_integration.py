@@ -101,7 +101,7 @@ def test_validate_passes_the_fixture_and_catches_a_useless_mutant(course, capsys
     assert validate.validate(course, [ASSIGNMENT], parallel=2)
     useless = course.autograder / ASSIGNMENT / "mutants" / "useless.py"
     useless.write_text("# mutant: claims to break add but is correct\n# replaces: add_impl\n# breaks: add\n"
-                       "def add(a, b):\n    return np.add(a, b)\n")
+                       "# replace:\n    return np.asarray(a) + np.asarray(b)\n# with:\n    return np.add(a, b)\n")
     try:
         assert not validate.validate(course, [ASSIGNMENT], parallel=2)
         report = capsys.readouterr().out

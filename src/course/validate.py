@@ -61,17 +61,25 @@ def validate_assignment(course: Course, assignment: str, parallel: int, workspac
         add("release", nb.load(release_path), "zero")
     else:
         checks.append(Check("release scores 0", False, f"{release_path} missing"))
-    for mutant in mutants.load_all(suite):
+    for kind in ("mutant", "alternative"):
         try:
-            add(f"mutant-{mutant.name}", mutants.apply(source, mutant), "mutant", mutant.breaks)
+            variants = mutants.load_all(suite, kind)
         except CourseError as exc:
-            checks.append(Check(f"mutant {mutant.name}", False, str(exc)))
+            checks.append(Check(f"{kind}s", False, str(exc)))
+            continue
+        for mutant in variants:
+            try:
+                add(f"{kind}-{mutant.name}", mutants.apply(source, mutant), kind if kind == "mutant" else "full",
+                    mutant.breaks)
+            except CourseError as exc:
+                checks.append(Check(f"{kind} {mutant.name}", False, str(exc)))
     if not any(e == "mutant" for _, e, _ in jobs):
         checks.append(Check("mutants", False, f"no mutants in {suite / 'mutants'}"))
 
     graded = batch.grade(course, assignment, [j for j, _, _ in jobs], parallel=parallel, progress=False)
     for (job, expectation, breaks), (_, summary) in zip(jobs, graded):
-        label = {"full": "source scores full marks", "zero": "release scores 0"}.get(expectation, job.student)
+        label = job.student if job.student != "solution" else "source scores full marks"
+        label = "release scores 0" if expectation == "zero" else label
         if summary["status"] == "error":
             checks.append(Check(label, False, summary["error"][:300]))
             continue

@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 from course import __version__
+from course.faults import crash_point
 
 SCHEMA_NOTE = "https://gradescope-autograders.readthedocs.io/en/latest/specs/"
 
@@ -90,6 +91,8 @@ def write_atomic(path: Path, text: str, durable: bool = True) -> None:
             if durable:
                 stream.flush()
                 os.fsync(stream.fileno())
+        if path.name == "results.json":  # not the judge's spool documents
+            crash_point("results.before_rename")
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
