@@ -13,6 +13,7 @@ import copy
 import json
 import os
 import random
+import re
 import time
 from pathlib import Path
 
@@ -129,7 +130,7 @@ def _class(course) -> dict[str, str]:
     os.symlink(loop, loop)
 
     # 2. student ids: folder names that are not ids never reach a path, the gradebook or the terminal
-    for name in ("\x1b]0;owned\x07\x1b[2Jevil", "=HYPERLINK(\"http://x.example\";\"click\")",
+    for name in ("\x1b]0;owned\x07\x1b[2Jevil", "=HYPERLINK(\"x.example\";\"click\")",
                  "Upper", "new\nline", "+cmd|' -C calc'!A0", "-rf", "a" * 40, "..hidden"):
         submit(course, name, build_notebook(course))
 
@@ -157,6 +158,14 @@ def _class(course) -> dict[str, str]:
     # 4. what instructors and students open is inert
     _raw(course, "hostile-markdown", _hostile_markdown_notebook(course))
     submit(course, "hostile-fields", _hostile_fields_notebook(course))
+
+    # Everything was submitted an hour ago (settled), but the two deep notebooks: one just now
+    # (it does not parse: INCOMPLETE, graded by a later run), one with a future mtime (settled).
+    past = time.time() - 3600
+    for path in (course.root / "submitted").glob(f"*/{ASSIGNMENT}/*"):
+        if path.parent.parent.name not in ("deep-young", "deep-future") and not path.is_symlink():
+            if path.is_file() or path.is_dir():
+                os.utime(path, (past, past))
 
 
 @pytest.fixture(scope="module")
@@ -272,7 +281,7 @@ def test_folders_that_are_no_student_id_are_refused_and_reach_nothing(graded, co
     assert not [s for s in recorded if not s.replace("-", "").isalnum() or s != s.lower()], recorded
     table = batch.table(rows)
     assert "\x1b" not in table and "\x07" not in table and "\nline" not in table
-    assert "REFUSED submitted/=HYPERLINK(" in table
+    assert "REFUSED " in table and "submitted/=HYPERLINK(" in table
 
 
 @pytest.mark.slow
@@ -323,12 +332,11 @@ def test_the_annotated_notebook_formgrader_renders_is_inert(graded):
             assert cell.cell_type == "code"
             assert all(o["output_type"] == "stream" for o in cell.outputs)
     page, _ = HTMLExporter().from_notebook_node(notebook)
-    for raw in ("<script>alert", "<img src=x", "<iframe", "javascript:alert", "<svg onload", "<b onmouseover"):
-        lowered = page.lower()
-        if raw == "javascript:alert":  # shown as text is fine; as a link target it is not
-            assert "href=\"javascript:" not in lowered and "href='javascript:" not in lowered
-        else:
-            assert raw not in lowered, raw
+    lowered = page.lower()
+    for raw in ("<script>alert", "<img src=x", "<iframe", "<svg onload", "<b onmouseover"):
+        assert raw not in lowered, raw
+    # shown as text is fine; as the target of a real tag it is not
+    assert not re.search(r"<[a-z]+[^<>]*(href|src)\s*=\s*[\"']?\s*javascript:", lowered)
     assert "&lt;script&gt;alert(document.cookie)&lt;/script&gt;" in page  # still readable, as text
 
 
@@ -404,3 +412,70 @@ def test_results_are_cut_to_a_mebibyte_and_say_so():
 def test_markdown_shown_as_text_cannot_close_its_own_fence():
     text = sanitize.as_text("a\n````\n<script>x</script>\n```")
     assert text.startswith("`````text\n") and text.endswith("\n`````")
+
+
+# ---------------------------------------------------------------------------------------------
+# the exchange: `course hub grade` collects only what each student submitted themselves
+
+def _entry(inbound: Path, name: str, uid: int) -> Path:
+    entry = inbound / name
+    entry.mkdir()
+    (entry / NOTEBOOK).write_text("{}")
+    (entry / "timestamp.txt").write_text("2026-11-20 10:00:00 UTC")
+    for path in (entry, entry / NOTEBOOK, entry / "timestamp.txt"):
+        os.chown(path, uid, uid, follow_symlinks=False)
+    return entry
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="chown to other users needs root")
+def test_inbound_entries_not_owned_by_their_student_are_not_collected(tmp_path, course):
+    import pwd
+
+    from course.hub import screen_inbound
+
+    nobody, daemon = pwd.getpwnam("nobody").pw_uid, pwd.getpwnam("daemon").pw_uid
+    inbound, quarantine = tmp_path / "exchange" / "c" / "inbound", tmp_path / "state" / "rejected"
+    inbound.mkdir(parents=True)
+    kept = _entry(inbound, f"nobody+{ASSIGNMENT}+2026-11-20 10:00:00 UTC+aaaa", nobody)
+    _entry(inbound, f"daemon+{ASSIGNMENT}+2026-11-20 10:00:00 UTC+bbbb", nobody)     # forged by nobody
+    inner = _entry(inbound, f"daemon+{ASSIGNMENT}+2026-11-20 11:00:00 UTC+cccc", daemon)
+    os.chown(inner / NOTEBOOK, nobody, nobody)                                       # a file of another user
+    linked = _entry(inbound, f"nobody+{ASSIGNMENT}+2026-11-20 12:00:00 UTC+dddd", nobody)
+    (linked / NOTEBOOK).unlink()
+    (linked / NOTEBOOK).symlink_to(course.root / "solutions" / ASSIGNMENT / NOTEBOOK)  # root would copy it
+    os.chown(linked / NOTEBOOK, nobody, nobody, follow_symlinks=False)
+    piped = _entry(inbound, f"nobody+{ASSIGNMENT}+2026-11-20 13:00:00 UTC+eeee", nobody)
+    os.mkfifo(piped / "stuck.txt")                                                   # copytree would hang
+    os.chown(piped / "stuck.txt", nobody, nobody)
+    _entry(inbound, f"ghost-no-user+{ASSIGNMENT}+2026-11-20 10:00:00 UTC+ffff", nobody)
+    _entry(inbound, f"=cmd\x1b[2J+{ASSIGNMENT}+2026-11-20 10:00:00 UTC+gggg", nobody)
+    other = _entry(inbound, "daemon+99_other+2026-11-20 10:00:00 UTC+hhhh", nobody)  # not this assignment
+
+    lines = screen_inbound(inbound, ASSIGNMENT, quarantine)
+
+    assert sorted(p.name for p in inbound.iterdir()) == sorted([kept.name, other.name])
+    assert len(lines) == 6 and len(list(quarantine.iterdir())) == 6
+    text = "\n".join(lines)
+    assert f"daemon+{ASSIGNMENT}+2026-11-20 10:00:00 UTC+bbbb: owned by uid {nobody}, not by daemon (uid {daemon})" in text
+    assert f"cccc: {NOTEBOOK} is owned by uid {nobody}, not by daemon" in text
+    assert f"dddd: {NOTEBOOK} is not a regular file" in text and "eeee: stuck.txt is not a regular file" in text
+    assert "ffff: no system user ghost-no-user" in text
+    assert "is not a student id" in text and "\x1b" not in text and "\\x1b[2J" in text
+    assert oct(quarantine.stat().st_mode & 0o777) == "0o700"
+
+
+def test_discover_refuses_bad_ids_and_reads_timestamps_safely(tmp_path):
+    from course.paths import CourseError
+
+    root = tmp_path / "submitted"
+    for name in ("amy", "Bad Name", "x\x1b[0m"):
+        (root / name / ASSIGNMENT).mkdir(parents=True)
+        (root / name / ASSIGNMENT / NOTEBOOK).write_text("{}")
+    os.mkfifo(root / "amy" / ASSIGNMENT / "timestamp.txt")
+    jobs = batch.discover(ASSIGNMENT, [root], tmp_path / "out")
+    assert [(j.student, j.refused is None, j.timestamp) for j in jobs] == [
+        ("'Bad Name'", False, None), ("amy", True, None), ("'x\\x1b[0m'", False, None)]
+    with pytest.raises(CourseError, match="--student '=1\\+1': not a student id"):
+        batch.discover(ASSIGNMENT, [root / "amy" / ASSIGNMENT / NOTEBOOK], tmp_path / "out", student="=1+1")
+    loose = batch.discover(ASSIGNMENT, [tmp_path / "Loose File.ipynb"], tmp_path / "out")
+    assert loose[0].refused and "pass --student ID" in loose[0].refused

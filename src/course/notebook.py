@@ -24,6 +24,8 @@ class NotebookError(ValueError):
 
 # A notebook larger than this is not read at all (nor hashed): the judge reports it unreadable.
 MAX_BYTES = 32 * 2**20
+# Nor one with more cells than this (a million empty cells fit in 32 MiB, and cost the judge a GiB).
+MAX_CELLS = 5000
 
 
 def printable(text: str, limit: int = 300) -> str:
@@ -172,6 +174,8 @@ def parse_submission(raw: bytes, path) -> nbformat.NotebookNode:
     major = data.get("nbformat", 4)
     if not isinstance(major, int) or isinstance(major, bool) or major < 4:
         raise NotebookError(f"{path}: nbformat {printable(repr(major), 40)} is not supported (need 4)")
+    if len(data["cells"]) > MAX_CELLS:
+        raise NotebookError(f"{path}: {len(data['cells'])} cells is more than a notebook has (limit {MAX_CELLS})")
     cells = []
     for position, cell in enumerate(data["cells"], start=1):
         if not isinstance(cell, dict):
