@@ -78,6 +78,8 @@ def _grade(args, course: Course, assignment: str, server, zygote) -> int:
                        settle=args.settle, server=server, zygote=zygote)
     if args.json:
         job, summary = rows[0]
+        if job.out is None:  # a refused student id: nothing was graded or written
+            raise CourseError(summary["note"])
         print((job.out / "results.json").read_text(), end="")
     else:
         print(batch.table(rows))
