@@ -123,7 +123,7 @@ def cmd_validate(args) -> int:
     from course import validate
 
     course = Course.find()
-    ok = validate.validate(course, course.resolve(args.assignments), parallel=args.jobs)
+    ok = validate.validate(course, course.resolve(args.assignments), parallel=args.jobs, report=args.report)
     return 0 if ok else 1
 
 
@@ -171,6 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="solutions score full, releases 0, mutants lose their parts")
     validate.add_argument("assignments", nargs="*")
     validate.add_argument("-j", "--jobs", type=int, default=_jobs_default())
+    validate.add_argument("--report", action="store_true",
+                          help="also print a table per assignment: mutants caught, median loss, alternatives, collateral")
     validate.set_defaults(func=cmd_validate)
 
     demo = commands.add_parser("demo", help="release the course and grade a generated demo class")
