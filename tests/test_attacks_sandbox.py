@@ -427,12 +427,12 @@ def zygote():
     started.close()
 
 
-def _sandbox(zygote, base: Path, limits: Limits | None = None) -> Sandbox:
+def _sandbox(zygote, base: Path, limits: Limits | None = None, root: str = "allow-list", hide=()) -> Sandbox:
     process, env = zygote
     uid = 200000 + secrets.randbelow(900_000) if ROOT_LEVEL else None
     scratch = prepare_scratch(base, [], uid)
-    spec = SandboxSpec(level=LEVEL, scratch=scratch, hide=[], keep=[], limits=limits or Limits(memory_mb=1024),
-                       env={**env, "HOME": str(scratch), "TMPDIR": str(scratch)}, uid=uid)
+    spec = SandboxSpec(level=LEVEL, scratch=scratch, hide=list(hide), keep=[], limits=limits or Limits(memory_mb=1024),
+                       env={**env, "HOME": str(scratch), "TMPDIR": str(scratch)}, uid=uid, root=root)
     sandbox = Sandbox(spec)
     sandbox.start(process)
     return sandbox
@@ -495,6 +495,25 @@ def test_a_sandbox_that_ignores_everything_is_gone_after_close(zygote, tmp_path)
     assert time.monotonic() - started < 5
     assert not _processes_named(name)
     assert not [g for g in groups if g.exists()]
+
+
+@needs_root_level
+def test_the_deny_list_fallback_still_hides_the_host(zygote, tmp_path, course):
+    """Where pivot_root is refused, the masks: the course (outside /tmp), /run, /var, homes."""
+    os.chmod(tmp_path, 0o711)
+    sandbox = _sandbox(zygote, tmp_path, root="deny-list", hide=[str(course.root)])
+    assert sandbox.info["root"].startswith("deny-list masks")
+    try:
+        text = _run(sandbox, "import os\n"
+                             f"for path in ({str(course.autograder)!r}, '/run', '/var', '/home', '/root', '/tmp'):\n"
+                             "    print('SEES', path, sorted(os.listdir(path)) if os.path.isdir(path) else None)\n"
+                             "open('note', 'w').write('scratch is writable')\n")
+    finally:
+        sandbox.close()
+    seen = dict(line.split(" ", 2)[1:] for line in text.splitlines() if line.startswith("SEES"))
+    assert seen[str(course.autograder)] == "None", seen  # the course's folder is an empty tmpfs
+    assert seen["/run"] == seen["/var"] == seen["/home"] == "[]", seen
+    assert seen["/root"] == "['.pyenv']" or seen["/root"] == "[]", seen  # the interpreter, when it lives there
 
 
 def test_a_forged_exit_from_the_zygote_reads_as_a_kill():

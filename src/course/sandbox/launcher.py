@@ -49,6 +49,7 @@ class SandboxSpec:
     limits: Limits
     env: dict[str, str] = field(default_factory=dict)
     uid: int | None = None
+    root: str = "allow-list"  # "deny-list": the fallback for kernels that refuse pivot_root (tests force it)
 
 
 def _signal_name(number: int) -> str:
@@ -128,6 +129,7 @@ class Sandbox:
             "hide": self.spec.hide,
             "keep": self.spec.keep,
             "uid": self.spec.uid,
+            "root": self.spec.root,
             "cgroups": self.cgroups.procs_files() if self.cgroups else [],
             "limits": self.spec.limits.__dict__,
             "env": self.spec.env,
