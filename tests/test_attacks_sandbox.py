@@ -516,6 +516,34 @@ def test_the_deny_list_fallback_still_hides_the_host(zygote, tmp_path, course):
     assert seen["/root"] == "['.pyenv']" or seen["/root"] == "[]", seen  # the interpreter, when it lives there
 
 
+@needs_root_level
+def test_closing_the_zygote_ends_sandboxes_whose_judge_died(tmp_path):
+    """A judge killed mid-submission never closes its sandbox: the zygote's end does (A's
+    parent-death signal), and the batch's Zygote.close() removes the groups it left."""
+    os.chmod(tmp_path, 0o711)
+    env = {"PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"}
+    own = Zygote(["numpy"], env).start()
+    sandbox = _sandbox((own, env), tmp_path)
+    name = f"orp{TOKEN}"
+    _run(sandbox, "import os, ctypes, time\n"
+                  "if os.fork() == 0:\n"
+                  "    os.setsid()\n"
+                  f"    ctypes.CDLL(None).prctl(15, b'{name}', 0, 0, 0)\n"
+                  "    time.sleep(600)\n")
+    for _ in range(200):
+        if _processes_named(name):
+            break
+        time.sleep(0.01)
+    assert _processes_named(name)
+    groups = list(sandbox.cgroups.groups) if sandbox.cgroups else []
+    own.close()  # no sandbox.close(): as if its judge had been killed
+    deadline = time.monotonic() + 5
+    while _processes_named(name) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not _processes_named(name)
+    assert not [g for g in groups if g.exists()]
+
+
 def test_a_forged_exit_from_the_zygote_reads_as_a_kill():
     import socket
 
