@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 from collections import Counter
 
@@ -74,6 +76,26 @@ def test_shards_partition_a_class_deterministically():
         assert [i for i in range(1, count + 1) if planning.in_shard(student, i, count)] == [shard]
 
 
+# Shard of each id with N = 4, fixed once: a change here moves students between machines of a
+# sharded run in progress, so it must be deliberate.
+FIXED_SHARDS = {"s000": 1, "s007": 4, "alice": 4, "bob": 3, "kim01": 2, "park_j": 2}
+
+
+def _shards_in_a_fresh_process(hash_seed: str) -> dict[str, int]:
+    script = ("import json, sys; from course import planning; "
+              "print(json.dumps({s: [i for i in range(1, 5) if planning.in_shard(s, i, 4)] for s in sys.argv[1:]}))")
+    run = subprocess.run([sys.executable, "-c", script, *FIXED_SHARDS], capture_output=True, text=True,
+                         env={**os.environ, "PYTHONHASHSEED": hash_seed}, timeout=60, check=True)
+    return {student: shards[0] for student, shards in json.loads(run.stdout).items() if len(shards) == 1}
+
+
+def test_a_students_shard_is_the_same_in_every_process():
+    assert {s: [i for i in range(1, 5) if planning.in_shard(s, i, 4)] for s in FIXED_SHARDS} == {
+        s: [shard] for s, shard in FIXED_SHARDS.items()}
+    for hash_seed in ("1", "2", "random"):  # str hashing differs per process unless fixed
+        assert _shards_in_a_fresh_process(hash_seed) == FIXED_SHARDS
+
+
 @pytest.mark.parametrize("text", ["3", "0/2", "3/2", "a/b"])
 def test_bad_shard_spec_is_explained(text):
     with pytest.raises(CourseError, match="--shard"):
@@ -134,12 +156,24 @@ def test_suite_hash_follows_the_suite_and_notebooks():
     try:
         shutil.copytree(FIXTURE_COURSE, root, dirs_exist_ok=True)
         course = Course(Path(root))
-        before = planning.suite_hash(course, ASSIGNMENT)
-        assert planning.suite_hash(course, ASSIGNMENT) == before
         suite = course.autograder / ASSIGNMENT
-        test_file = next(suite.glob("test_*.py"))
-        test_file.write_text(test_file.read_text() + "\n# tightened\n")
-        assert planning.suite_hash(course, ASSIGNMENT) != before
+        seen = {planning.suite_hash(course, ASSIGNMENT)}
+        assert planning.suite_hash(course, ASSIGNMENT) in seen  # stable while nothing changes
+        # Each input that decides a grade moves the hash, each to a value not seen before.
+        for path in (next(suite.glob("test_*.py")), suite / "judge.toml", suite / "probes.py",
+                     course.source_notebook(ASSIGNMENT), course.release_notebook(ASSIGNMENT)):
+            assert path.exists(), path
+            path.write_bytes(path.read_bytes() + b"\n")
+            changed = planning.suite_hash(course, ASSIGNMENT)
+            assert changed not in seen, f"editing {path.name} does not change the suite hash"
+            seen.add(changed)
+        import course as platform
+        real = platform.__version__
+        try:
+            platform.__version__ = real + ".post1"
+            assert planning.suite_hash(course, ASSIGNMENT) not in seen, "a new platform version does not regrade"
+        finally:
+            platform.__version__ = real
     finally:
         shutil.rmtree(root)
 

@@ -1,7 +1,8 @@
 """results.json in Gradescope's autograder schema, with per-part partial credit.
 
-Each hidden test is one entry of `tests`; its max_score is its weighted share of its part's
-points, so the entries add up to the part and the parts to the assignment.
+Each check (a hidden test function, all its parametrized cases together) is one entry of
+`tests`; its max_score is its weighted share of its part's points, so the entries add up to the
+part and the parts to the assignment. `failed_cases` says which cases failed and why.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 from course import __version__
+from course.faults import crash_point
 
 SCHEMA_NOTE = "https://gradescope-autograders.readthedocs.io/en/latest/specs/"
 
@@ -22,6 +24,7 @@ NOTES_KEPT = 50
 FIELD_CHARS = {"type": 200, "message": 1000, "where": 200, "trace": 2000}
 NOTE_CHARS = 1000
 OUTPUT_CHARS = 4000               # a test's message
+MAX_FAILED_CASES = 20             # failed cases listed per check (a parametrised test may have hundreds)
 NOTEBOOK_OUTPUT_CHARS = 64 * 1024
 
 
@@ -84,22 +87,32 @@ def _round(value: float) -> float:
 
 
 def build(parts, outcomes, meta: dict, *, cell_errors, notes, notebook_output: str, elapsed: float) -> dict:
+    """outcomes: one per pytest case; the cases of one test function form one check (passed only
+    if every case passed) and a part's score is the weighted share of its passing checks."""
+    from course.judge.plugin import group_checks
+
+    checks = group_checks(outcomes)
     tests, part_rows = [], []
     for part in parts:
-        group = [o for o in outcomes if o.part == part.grade_id]
-        total_weight = sum(o.weight for o in group)
-        passed_weight = sum(o.weight for o in group if o.passed)
+        group = [c for c in checks if c.part == part.grade_id]
+        total_weight = sum(c.weight for c in group)
+        passed_weight = sum(c.weight for c in group if c.passed)
         score = part.points * passed_weight / total_weight if total_weight else 0.0
         part_rows.append({"grade_id": part.grade_id, "score": _round(score), "max_score": part.points,
-                          "passed": sum(o.passed for o in group), "total": len(group)})
-        for outcome in group:
-            share = part.points * outcome.weight / total_weight
+                          "passed": sum(c.passed for c in group), "total": len(group),
+                          "not_attempted": bool(group) and all(c.not_attempted for c in group)})
+        for check in group:
+            share = part.points * check.weight / total_weight
             tests.append({
-                "name": f"{part.grade_id}: {outcome.name}",
-                "score": _round(share if outcome.passed else 0.0),
+                "name": f"{part.grade_id}: {check.name}",
+                "title": check.title,
+                "score": _round(share if check.passed else 0.0),
                 "max_score": _round(share),
-                "status": "passed" if outcome.passed else "failed",
-                "output": cut(outcome.message, OUTPUT_CHARS),
+                "status": "passed" if check.passed else "failed",
+                "output": cut(check.message, OUTPUT_CHARS),
+                "cases": len(check.cases),
+                "failed_cases": [{"case": c.name, "message": cut(c.message, OUTPUT_CHARS),
+                                  "not_attempted": c.not_attempted} for c in check.failed[:MAX_FAILED_CASES]],
                 "visibility": "visible",
                 "tags": [part.grade_id],
             })
@@ -157,6 +170,8 @@ def write_atomic(path: Path, text: str, durable: bool = True) -> None:
             if durable:
                 stream.flush()
                 os.fsync(stream.fileno())
+        if path.name == "results.json":  # not the judge's spool documents
+            crash_point("results.before_rename")
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
