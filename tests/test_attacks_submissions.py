@@ -19,6 +19,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from conftest import ASSIGNMENT, build_notebook, submit
 from course import batch, notebook as nb, planning
@@ -518,3 +519,30 @@ def test_formgrader_pages_carry_a_content_security_policy():
                       "connect-src 'self'", "img-src 'self' data:", "frame-ancestors 'self'"):
         assert directive in policy
     assert "*" not in policy and "http" not in policy
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(
+        st.sampled_from(["cells", "cell_type", "source", "metadata", "nbgrader", "grade_id", "tags", "outputs",
+                         "nbformat", "attachments", "id", "x"]), children, max_size=5),
+    max_leaves=30)
+_CELL = st.fixed_dictionaries(
+    {"cell_type": st.sampled_from(["code", "markdown", "raw", "heading", 3]),
+     "source": st.one_of(st.text(max_size=30), st.lists(st.text(max_size=5)), _JSON)},
+    optional={"metadata": _JSON, "outputs": _JSON, "attachments": _JSON, "id": _JSON})
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(st.one_of(_JSON, st.fixed_dictionaries({"cells": st.lists(st.one_of(_CELL, _JSON), max_size=5)},
+                                              optional={"nbformat": _JSON, "metadata": _JSON})))
+def test_any_json_shaped_like_a_notebook_gives_a_notebook_or_a_named_error(document):
+    raw = json.dumps(document).encode()
+    try:
+        notebook = nb.parse_submission(raw, "h.ipynb")
+    except nb.NotebookError as exc:
+        assert str(exc).startswith("h.ipynb: ")
+        return
+    nb.cells_to_run(notebook, notebook)
+    nbformat.validate(sanitize.inert(notebook))
+    nbformat.v4.writes_json(annotate.annotated(notebook, {"extra_data": {"parts": []}, "tests": []}))
