@@ -78,10 +78,33 @@ def _grade(args, course: Course, assignment: str, server, zygote) -> int:
                        settle=args.settle, server=server, zygote=zygote)
     if args.json:
         job, summary = rows[0]
+        if job.out is None:  # a refused student id: nothing was graded or written
+            raise CourseError(summary["note"])
         print((job.out / "results.json").read_text(), end="")
     else:
         print(batch.table(rows))
     return 1 if any(summary["status"] == "error" for _, summary in rows) else 0
+
+
+def gradebook_option(text: str) -> str:
+    """--db: a SQLAlchemy URL (sqlite:///..., postgresql://...) or a path, taken as a SQLite file."""
+    if "://" not in text:
+        path = Path(text).expanduser().resolve()
+        if path.is_dir():
+            raise argparse.ArgumentTypeError(f"{text} is a folder; give the gradebook file, e.g. {text.rstrip('/')}/gradebook.db")
+        if not path.parent.is_dir():
+            raise argparse.ArgumentTypeError(f"{text}: the folder {path.parent} does not exist")
+        return f"sqlite:///{path}"
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        make_url(text).get_dialect()  # an unknown scheme fails here, not deep inside nbgrader
+    except (ArgumentError, NoSuchModuleError, ValueError):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a database URL; give one such as sqlite:////srv/course/gradebook.db or "
+            "postgresql://grader@dbhost/course, or a path to a .db file") from None
+    return text
 
 
 def cmd_record(args) -> int:
@@ -129,7 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--out", help="results folder (default: autograded/ in the course)")
     grade.add_argument("--student", help="student id for a single loose notebook")
     grade.add_argument("--json", action="store_true", help="print the one results.json to stdout")
-    grade.add_argument("--db", help="gradebook URL (default: sqlite:///<course>/gradebook.db)")
+    grade.add_argument("--db", type=gradebook_option,
+                       help="gradebook: a database URL or a path to a .db file (default: <course>/gradebook.db)")
     grade.add_argument("--no-gradebook", action="store_true", help="do not record scores in the gradebook")
     grade.add_argument("--force", action="store_true", help="regrade submissions whose results are up to date")
     grade.add_argument("--settle", type=float, default=10.0,
@@ -140,7 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
     record = commands.add_parser("record", help="record results.json files (e.g. from --shard runs) in the gradebook")
     record.add_argument("assignment")
     record.add_argument("--out", help="results folder (default: autograded/ in the course)")
-    record.add_argument("--db", help="gradebook URL (default: sqlite:///<course>/gradebook.db)")
+    record.add_argument("--db", type=gradebook_option,
+                       help="gradebook: a database URL or a path to a .db file (default: <course>/gradebook.db)")
     record.set_defaults(func=cmd_record)
 
     validate = commands.add_parser("validate", help="solutions score full, releases 0, mutants lose their parts")

@@ -13,6 +13,7 @@ from sqlalchemy.exc import SAWarning
 from nbgrader.utils import compute_checksum
 
 from course import notebook as nb
+from course.faults import crash_point
 from course.paths import ensure_scripts_on_path
 
 
@@ -43,6 +44,7 @@ def one_transaction(gb: Gradebook):
     gb.db.commit = gb.db.flush
     try:
         yield
+        crash_point("gradebook.before_commit")
         real_commit()
     except BaseException:
         gb.db.rollback()

@@ -4,7 +4,9 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from course.judge.results import write_atomic
+from course.judge.results import fit, write_atomic
+
+MAX_CHARS = 2 * 2**20  # feedback.html, at most
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
@@ -48,5 +50,8 @@ def render(result: dict) -> str:
 
 def write(result: dict, folder: Path) -> Path:
     path = folder / "feedback.html"
-    write_atomic(path, render(result))
+    page = render(result)
+    if len(page) > MAX_CHARS:  # escaping can triple a text: render a shortened copy instead
+        page = render(fit(result, MAX_CHARS // 8, "this page"))
+    write_atomic(path, page)
     return path

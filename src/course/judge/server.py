@@ -66,7 +66,7 @@ def _grade_in_child(config: dict, job: dict, warm: Warm) -> int:
         result = grade_notebook(Course(Path(config["course"])), config["assignment"], Path(job["notebook"]),
                                 student=job["student"], extra_hidden=[Path(p) for p in job.get("hide", [])],
                                 zygote=job.get("zygote"), run_suite=warm.run_suite, files=warm.files,
-                                level=warm.level)
+                                level=warm.level, shown_as=job.get("shown"))
         result["extra_data"].update(job.get("extra", {}))
         if job.get("extra", {}).get("device_note"):
             result["output"] += f"\nNote: {job['extra']['device_note']}"
