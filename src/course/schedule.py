@@ -80,7 +80,7 @@ class AssignmentSchedule:
 
 @dataclass(frozen=True)
 class Schedule:
-    language: str = "ko"
+    language: str = "en"  # as course.judge.messages.course_language without a course.toml
     assignments: dict[str, AssignmentSchedule] = field(default_factory=dict)
 
     def of(self, assignment: str) -> AssignmentSchedule:
