@@ -1,12 +1,13 @@
 """Hidden suite of 02_autograd_engine: gradcheck of a NumPy autograd engine.
 
-Every graph below is described once as a small program; the probe builds it in the sandbox from the
-student's code (see probes.py for which pieces are the student's in each mode), and this file
-computes the expected values independently of the student: with torch in float64 and, under
-`course validate` (course.judge.self_check), also with central finite differences of a NumPy
-evaluation of the same program, which cross-checks the torch reference on every seeded input.
-Upstream gradients are random (except where a test is about the default), so a backward rule that
-ignores dL/dout is caught.
+Nothing in the sandbox knows an answer (probes.py is public). The ops are run one node at a time
+with a recording _accumulate_grad and a random-linear stand-in unbroadcast; backward() runs on
+graphs of stand-in nodes whose _backward hands each parent a random linear map of its grad. This
+file computes every expected value: the ops' gradients with torch in float64 (and, under `course
+validate`, central finite differences), or through the stand-ins it replays; backward's leaf
+gradients by propagating the same linear maps. Inputs come from sub.seed (the same notebook gets
+the same inputs), upstream gradients are random, so a rule that ignores dL/dout is caught.
+A check is one test function: all of its cases must pass.
 """
 from __future__ import annotations
 
