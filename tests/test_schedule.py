@@ -135,6 +135,9 @@ def test_late_submissions_lose_the_policy_share_in_results_gradebook_and_nbgrade
     assert {s: (v["days_late"], v["penalty_share"]) for s, v in late.items()} == {
         "ontime": (0, 0.0), "late2": (2, 0.2), "late9": (10, 1.0), "ext": (0, 0.0)}
     assert late["ext"]["extension"] and late["ext"]["due"].startswith("2027-03-12")
+    page = {s: (course.root / "autograded" / s / ASSIGNMENT / "feedback.html").read_text() for s in stamps}
+    assert "the late policy takes 20%, so this counts as 2.4 / 3" in page["late2"]
+    assert "class='late'" not in page["ontime"] and "class='late'" not in page["ext"]
     export = course.root / "grades.csv"
     subprocess.run([str(Path(sys.executable).parent / "nbgrader"), "export", "--to", str(export)],
                    cwd=course.root, check=True, capture_output=True)
