@@ -147,3 +147,62 @@ def test_late_submissions_lose_the_policy_share_in_results_gradebook_and_nbgrade
         "ontime": 0.0, "late2": pytest.approx(0.6), "late9": 3.0, "ext": 0.0}
     assert float(rows["late2"]["score"]) == pytest.approx(2.4)
     assert rows["ontime"]["duedate"].startswith("2027-03-09 14:59")  # stored in UTC
+
+
+@pytest.mark.slow
+def test_export_and_stats_show_parts_lateness_and_failing_checks(tmp_path):
+    import csv
+    import shutil
+    import subprocess
+    import sys
+
+    from conftest import ASSIGNMENT, FIXTURE_COURSE, build_notebook, submit
+    from course.paths import Course
+
+    course = Course(tmp_path / "course")
+    shutil.copytree(FIXTURE_COURSE, course.root)
+    (course.root / "course.toml").write_text(
+        f"[late]\nper_day = 0.25\nmax_days = 2\n\n[assignments.{ASSIGNMENT}]\ndue = 2027-03-09T00:00:00Z\n")
+    submissions = {"amy": (build_notebook(course), "2027-03-08 10:00:00.000000 UTC"),
+                   "bo": (build_notebook(course, replace={"norm_impl": "def norm(x):\n    return 0.0\n"}),
+                          "2027-03-09 10:00:00.000000 UTC"),
+                   # a student id a spreadsheet would not run, and a part that never passes
+                   "cy": (build_notebook(course, replace={"add_impl": "def add(a, b):\n    return a - b\n"}),
+                          "2027-03-08 10:00:00.000000 UTC")}
+    for student, (notebook, stamp) in submissions.items():
+        path = submit(course, student, notebook)
+        (path.parent / "timestamp.txt").write_text(stamp)
+
+    def course_cmd(*args):
+        run = subprocess.run([sys.executable, "-m", "course.cli", *args], cwd=course.root, capture_output=True,
+                             text=True, timeout=600)
+        assert run.returncode == 0, run.stdout + run.stderr
+        return run.stdout
+
+    course_cmd("grade", ASSIGNMENT, "submitted", "--settle", "0")
+    assert "row(s)" in course_cmd("export", "--to", "out.csv")
+    rows = list(csv.DictReader((course.root / "out.csv").open()))
+    by = {(r["student_id"], r["part"]): r for r in rows}
+    assert set(by) == {(s, p) for s in submissions for p in ("add", "norm")}
+    assert by[("bo", "norm")]["part_score"] == "0.0" and by[("bo", "add")]["part_score"] == "2.0"
+    assert by[("bo", "add")]["raw_score"] == "2.0" and by[("bo", "add")]["late_penalty"] == "0.5"
+    assert by[("bo", "add")]["score"] == "1.5" and by[("bo", "add")]["days_late"] == "1"
+    assert by[("amy", "add")]["late_penalty"] == "0.0" and by[("amy", "add")]["days_late"] == "0"
+    assert by[("amy", "add")]["due"].startswith("2027-03-09 00:00:00")
+
+    course_cmd("stats", ASSIGNMENT, "--to", "stats.html")
+    page = (course.root / "stats.html").read_text()
+    assert "3 submissions, 3 graded, 0 judge errors" in page
+    assert page.count("data:image/png;base64,") == 3  # total, add, norm
+    assert "1 day(s) late: 1" in page
+    assert "<code>norm: test_norm</code></td><td>1</td>" in page or "norm" in page.split("fail most often")[1]
+
+
+def test_export_cells_never_start_a_formula():
+    from course import export
+
+    row = {c: "" for c in export.COLUMNS}
+    row.update(student_id="=HYPERLINK(\"x\")", part="+cmd|' /C calc'!A0", raw_score=-1.5, assignment="@SUM")
+    text = export.to_csv([row])
+    assert "'=HYPERLINK" in text and "'+cmd" in text and "'@SUM" in text
+    assert ",-1.5," in text  # a negative number stays a number
