@@ -546,3 +546,46 @@ def test_any_json_shaped_like_a_notebook_gives_a_notebook_or_a_named_error(docum
     nb.cells_to_run(notebook, notebook)
     nbformat.validate(sanitize.inert(notebook))
     nbformat.v4.writes_json(annotate.annotated(notebook, {"extra_data": {"parts": []}, "tests": []}))
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="chown to other users needs root")
+def test_formgraders_collect_button_skips_forged_entries_and_links(tmp_path, course):
+    """The grader's nbgrader_config.py as `course hub` writes it, loaded by traitlets as formgrader
+    loads it, then nbgrader's real collect through ExchangeFactory (what the Collect button runs)."""
+    import pwd
+    import shutil
+
+    from nbgrader.auth import Authenticator
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.exchange import ExchangeFactory
+    from traitlets.config import Config, PyFileConfigLoader
+
+    from course import hub, inbound
+
+    nobody, daemon = pwd.getpwnam("nobody").pw_uid, pwd.getpwnam("daemon").pw_uid
+    state, cdir = tmp_path / "state", tmp_path / "state" / "course"
+    (state / "jupyter" / "grader").mkdir(parents=True)
+    cdir.mkdir()
+    shutil.copy(inbound.__file__, state / "jupyter" / "grader" / "course_inbound.py")
+    settings = hub.Settings(course_id="fixture", course_root=str(course.root), state=str(state))
+    (cdir / "nbgrader_config.py").write_text(hub._nbgrader_config(settings, student=False))
+    box = settings.exchange / "fixture" / "inbound"
+    box.mkdir(parents=True)
+    _entry(box, f"nobody+{ASSIGNMENT}+2026-11-20 10:00:00.000001 UTC+aaaa", nobody)
+    _entry(box, f"daemon+{ASSIGNMENT}+2026-11-20 10:00:00.000001 UTC+bbbb", nobody)       # forged
+    linked = _entry(box, f"bin+{ASSIGNMENT}+2026-11-20 10:00:00.000001 UTC+cccc", pwd.getpwnam("bin").pw_uid)
+    (linked / NOTEBOOK).unlink()
+    (linked / NOTEBOOK).symlink_to(course.root / "solutions" / ASSIGNMENT / NOTEBOOK)
+    os.chown(linked / NOTEBOOK, 2, 2, follow_symlinks=False)
+    _entry(box, f"sys+{ASSIGNMENT}+not a date+dddd", 3)                                     # stopped nbgrader
+
+    loader = PyFileConfigLoader("nbgrader_config.py", path=str(cdir))
+    config = Config(loader.load_config())
+    config.CourseDirectory.assignment_id = ASSIGNMENT
+    coursedir = CourseDirectory(config=config)
+    collect = ExchangeFactory(config=config).Collect(coursedir=coursedir, authenticator=Authenticator(config=config),
+                                                     config=config)
+    assert type(collect).__name__ == "ScreenedCollect"
+    collect.start()
+    assert sorted(p.name for p in (cdir / "submitted").iterdir()) == ["nobody"]
+    assert len(list(box.iterdir())) == 4  # the grader account cannot move them; they are skipped

@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import signal
 import sys
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 from course import gpus, notebook as nb, planning, schedule
+from course.inbound import is_timestamp
 from course.judge import results
 from course.roster import ID as STUDENT_ID
 from course.judge.config import JudgeConfig
@@ -100,24 +99,13 @@ def _job_from_folder(student: str, folder: Path, assignment: str, out: Path, bel
                read_timestamp(folder / "timestamp.txt", below), below=below)
 
 
-# nbgrader's timestamp.txt ("2026-11-20 10:00:00.123456 UTC"): anything else is not passed on to
-# the gradebook, whose date parser a student's text could otherwise crash.
-_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?( ?(UTC|Z|[+-]\d{2}:?\d{2}))?$")
-
-
 def read_timestamp(path: Path, below: Path | None) -> str | None:
     """The submission's timestamp.txt when it is a plain nbgrader timestamp, else None."""
     try:
         text = nb.read_submission(path, below, limit=200).decode("ascii").strip()
     except (nb.NotebookError, UnicodeDecodeError):
         return None
-    if not _TIMESTAMP.match(text):
-        return None
-    try:
-        datetime.fromisoformat(text[:10] + " " + text[11:19])  # a real date: no month 13
-    except ValueError:
-        return None
-    return text
+    return text if is_timestamp(text) else None  # anything else could crash the gradebook's date parser
 
 
 def _submissions_root(notebook: Path, assignment: str) -> Path:

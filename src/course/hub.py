@@ -248,6 +248,11 @@ def _nbgrader_config(settings: Settings, *, student: bool) -> str:
         lines += [
             f"c.CourseDirectory.root = {str(settings.course_dir)!r}",
             'c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]',
+            # formgrader's Collect button skips forged entries and links (course/inbound.py, copied)
+            "import sys",
+            f"sys.path.insert(0, {str(Path(settings.state) / 'jupyter' / 'grader')!r})",
+            "from course_inbound import screened_collect",
+            f"c.ExchangeFactory.collect = screened_collect({roster_mod.ID.pattern!r})",
         ]
     return "\n".join(lines) + "\n"
 
@@ -331,6 +336,7 @@ def prepare(course: Course, state: Path, *, home_base: Path = Path("/home"), ip:
     _write(settings.student_config / "jupyter_server_config.py", STUDENT_SERVER_CONFIG)
     _write(settings.student_config / "labconfig" / "page_config.json", json.dumps(STUDENT_PAGE_CONFIG))
     _write(state / "jupyter" / "grader" / "jupyter_server_config.py", GRADER_SERVER_CONFIG)
+    _write(state / "jupyter" / "grader" / "course_inbound.py", (Path(__file__).parent / "inbound.py").read_text())
     os.chmod(state / "jupyter" / "grader", 0o755)
     for folder in (settings.student_config.parent, settings.student_config,
                    settings.student_config / "labconfig"):
