@@ -19,6 +19,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from conftest import ASSIGNMENT, build_notebook, submit
 from course import batch, notebook as nb, planning
@@ -128,6 +129,19 @@ def _class(course) -> dict[str, str]:
     os.symlink("/dev/zero", dev_null)  # a link to a device that never ends
     loop = _folder(course, "link-loop") / NOTEBOOK
     os.symlink(loop, loop)
+    many = b'{"nbformat": 4, "metadata": {}, "cells": [' + b'{"cell_type":"raw","source":""},' * 900_000
+    _raw(course, "million-cells", many + b'{"cell_type":"raw","source":""}]}')
+    two = _folder(course, "two-notebooks")
+    for name in ("mine.ipynb", "yours.ipynb"):
+        nbformat.write(build_notebook(course), two / name)
+    forged = _solved(course)
+    for cell in forged["cells"]:
+        grader = cell["metadata"].get("nbgrader", {})
+        if grader.get("grade_id") == "add":
+            grader.update(points=10**9, grade_id="add" + "x" * 10_000)
+    forged["cells"].append({"cell_type": "code", "source": "", "outputs": [], "metadata": {"nbgrader": {
+        "grade": True, "solution": False, "grade_id": "bonus", "points": 100, "locked": True}}})
+    _raw(course, "forged-points", forged)
 
     # 2. student ids: folder names that are not ids never reach a path, the gradebook or the terminal
     for name in ("\x1b]0;owned\x07\x1b[2Jevil", "=HYPERLINK(\"x.example\";\"click\")",
@@ -145,6 +159,9 @@ def _class(course) -> dict[str, str]:
     (_folder(course, "timestamp-good") / "timestamp.txt").write_text("2026-11-20 10:00:00.123456 UTC\n")
     submit(course, "timestamp-month-13", build_notebook(course))
     (_folder(course, "timestamp-month-13") / "timestamp.txt").write_text("2026-13-45 10:00:00\n")
+    submit(course, "timestamp-huge", build_notebook(course))
+    with open(_folder(course, "timestamp-huge") / "timestamp.txt", "wb") as huge:
+        huge.truncate(2**30)
 
     # a notebook whose file name is a terminal escape (the only .ipynb: it is graded)
     escaped = _folder(course, "escaped-file-name")
@@ -220,6 +237,8 @@ def test_the_batch_goes_on_and_the_honest_classmate_keeps_full_marks(graded, cou
     ("link-to-classmate", f"link-to-classmate/{ASSIGNMENT}/{NOTEBOOK}: a symbolic link, not a notebook file"),
     ("device-notebook", f"device-notebook/{ASSIGNMENT}/{NOTEBOOK}: a symbolic link, not a notebook file"),
     ("link-loop", f"link-loop/{ASSIGNMENT}/{NOTEBOOK}: a symbolic link, not a notebook file"),
+    ("million-cells", f"{NOTEBOOK}: 900001 cells is more than a notebook has (limit 5000)"),
+    ("two-notebooks", f"two-notebooks/{ASSIGNMENT}/{NOTEBOOK}: cannot read (No such file or directory)"),
     ("linked-folder", "submitted/linked-folder: a symbolic link, not a folder; a submission must be the "
                       "student's own files"),
     ("linked-assignment", f"linked-assignment/{ASSIGNMENT}: a symbolic link, not a folder"),
@@ -245,7 +264,8 @@ def test_a_young_notebook_that_does_not_parse_waits_and_a_future_mtime_counts_as
 
 @pytest.mark.slow
 @pytest.mark.parametrize("student", ["no-metadata", "odd-metadata", "escaped-file-name", "timestamp-formula",
-                                     "timestamp-fifo", "timestamp-link", "timestamp-good", "timestamp-month-13"])
+                                     "timestamp-fifo", "timestamp-link", "timestamp-good", "timestamp-month-13",
+                                     "timestamp-huge", "forged-points"])
 def test_odd_but_honest_submissions_are_graded_normally(graded, student):
     document = graded[1][student]
     assert document["extra_data"]["status"] == "graded" and document["score"] == HONEST_SCORE, everything(document)
@@ -257,7 +277,7 @@ def test_only_a_real_nbgrader_timestamp_reaches_the_gradebook(graded, course):
 
     documents = graded[1]
     assert documents["timestamp-good"]["extra_data"]["timestamp"] == "2026-11-20 10:00:00.123456 UTC"
-    for student in ("timestamp-formula", "timestamp-fifo", "timestamp-link", "timestamp-month-13"):
+    for student in ("timestamp-formula", "timestamp-fifo", "timestamp-link", "timestamp-month-13", "timestamp-huge"):
         assert "timestamp" not in documents[student]["extra_data"]
     with Gradebook(course.gradebook_url, course_id="fixture") as gb:
         assert str(gb.find_submission(ASSIGNMENT, "timestamp-good").timestamp).startswith("2026-11-20 10:00:00")
@@ -289,6 +309,12 @@ def test_a_file_name_with_terminal_escapes_reaches_no_output_raw(graded):
     document = graded[1]["escaped-file-name"]
     assert document["extra_data"]["notebook"].endswith(f"{ASSIGNMENT}/\\x1b[31mred.ipynb")
     assert "\x1b" not in json.dumps(document, ensure_ascii=False)
+
+
+@pytest.mark.slow
+def test_forged_points_and_grade_ids_in_the_submission_change_nothing(graded):
+    document = graded[1]["forged-points"]
+    assert document["max_score"] == 3 and [p["grade_id"] for p in document["extra_data"]["parts"]] == ["add", "norm"]
 
 
 @pytest.mark.slow
@@ -431,7 +457,7 @@ def _entry(inbound: Path, name: str, uid: int) -> Path:
 def test_inbound_entries_not_owned_by_their_student_are_not_collected(tmp_path, course):
     import pwd
 
-    from course.hub import screen_inbound
+    from course.inbound import screen_inbound
 
     nobody, daemon = pwd.getpwnam("nobody").pw_uid, pwd.getpwnam("daemon").pw_uid
     inbound, quarantine = tmp_path / "exchange" / "c" / "inbound", tmp_path / "state" / "rejected"
@@ -479,3 +505,44 @@ def test_discover_refuses_bad_ids_and_reads_timestamps_safely(tmp_path):
         batch.discover(ASSIGNMENT, [root / "amy" / ASSIGNMENT / NOTEBOOK], tmp_path / "out", student="=1+1")
     loose = batch.discover(ASSIGNMENT, [tmp_path / "Loose File.ipynb"], tmp_path / "out")
     assert loose[0].refused and "pass --student ID" in loose[0].refused
+
+
+def test_formgrader_pages_carry_a_content_security_policy():
+    from traitlets.config import Config
+
+    from course import hub
+
+    config = Config()
+    exec(hub.GRADER_SERVER_CONFIG.replace("get_config()", "config"), {"config": config})
+    policy = config.ServerApp.tornado_settings["headers"]["Content-Security-Policy"]
+    for directive in ("default-src 'self'", "object-src 'none'", "base-uri 'self'", "form-action 'self'",
+                      "connect-src 'self'", "img-src 'self' data:", "frame-ancestors 'self'"):
+        assert directive in policy
+    assert "*" not in policy and "http" not in policy
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(
+        st.sampled_from(["cells", "cell_type", "source", "metadata", "nbgrader", "grade_id", "tags", "outputs",
+                         "nbformat", "attachments", "id", "x"]), children, max_size=5),
+    max_leaves=30)
+_CELL = st.fixed_dictionaries(
+    {"cell_type": st.sampled_from(["code", "markdown", "raw", "heading", 3]),
+     "source": st.one_of(st.text(max_size=30), st.lists(st.text(max_size=5)), _JSON)},
+    optional={"metadata": _JSON, "outputs": _JSON, "attachments": _JSON, "id": _JSON})
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(st.one_of(_JSON, st.fixed_dictionaries({"cells": st.lists(st.one_of(_CELL, _JSON), max_size=5)},
+                                              optional={"nbformat": _JSON, "metadata": _JSON})))
+def test_any_json_shaped_like_a_notebook_gives_a_notebook_or_a_named_error(document):
+    raw = json.dumps(document).encode()
+    try:
+        notebook = nb.parse_submission(raw, "h.ipynb")
+    except nb.NotebookError as exc:
+        assert str(exc).startswith("h.ipynb: ")
+        return
+    nb.cells_to_run(notebook, notebook)
+    nbformat.validate(sanitize.inert(notebook))
+    nbformat.v4.writes_json(annotate.annotated(notebook, {"extra_data": {"parts": []}, "tests": []}))

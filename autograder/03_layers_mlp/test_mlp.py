@@ -147,6 +147,7 @@ def _trained_or_fail(trained):
     return X, y, got
 
 
+@pytest.mark.part("mlp_train", weight=2)
 def test_train_first_steps_are_gradient_descent(sub, trained):
     X, y, got = _trained_or_fail(trained)
     losses = got["losses"]

@@ -78,24 +78,17 @@ def test_softmax(sub, name):
 
 
 @pytest.mark.part("softmax_jacobian")
+@pytest.mark.parametrize("kind", ["softmax", "log_softmax"])
 @pytest.mark.parametrize("name", INPUT_NAMES[:4])
-def test_softmax_jacobian(sub, name):
+def test_jacobians(sub, kind, name):
+    # One check: both Jacobians, J[..., i, j] = d out_i / d x_j (row i = output, column j = input)
     x = _input(sub, name)
-    got = _call(sub, "softmax_jacobian", x)
-    want = _row_jacobians(lambda r: torch.softmax(r, dim=-1), x)
+    got = _call(sub, f"{kind}_jacobian", x)
+    fn = (lambda r: torch.softmax(r, dim=-1)) if kind == "softmax" else (lambda r: torch.log_softmax(r, dim=-1))
+    want = _row_jacobians(fn, x)
+    rule = "d s_i / d x_j" if kind == "softmax" else "d log s_i / d x_j: row i = output, column j = input"
     assert_close(got, want, atol=ATOL, rtol=RTOL,
-                 what=f"softmax_jacobian(x) for x of shape {x.shape} (J[..., i, j] = d s_i / d x_j)", inputs=_small(x))
-
-
-@pytest.mark.part("softmax_jacobian")
-@pytest.mark.parametrize("name", INPUT_NAMES[:4])
-def test_log_softmax_jacobian(sub, name):
-    x = _input(sub, name)
-    got = _call(sub, "log_softmax_jacobian", x)
-    want = _row_jacobians(lambda r: torch.log_softmax(r, dim=-1), x)
-    assert_close(got, want, atol=ATOL, rtol=RTOL,
-                 what=f"log_softmax_jacobian(x) for x of shape {x.shape} (J[..., i, j] = d log s_i / d x_j: "
-                      f"row i = output, column j = input)", inputs=_small(x))
+                 what=f"{kind}_jacobian(x) for x of shape {x.shape} (J[..., i, j] = {rule})", inputs=_small(x))
 
 
 # =========================================================================== cross_entropy (1)

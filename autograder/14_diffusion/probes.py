@@ -233,15 +233,24 @@ def ddim_step(x_t, eps, ab_t, ab_prev, eta=None, noise=None, as_tensor=False):
     return {"out": _describe(out), "inputs_unchanged": _unchanged(inputs, before)}
 
 
-def ddim_sample(params, x_T, timesteps, alpha_bar, t_scale):
-    """student.ddim_sample at eta = 0 (the default) with a toy model; reports the steps the model saw."""
+def ddim_sample(params, x_T, timesteps, alpha_bar, t_scale, eta=None, gen_seed=None, global_seed=None):
+    """student.ddim_sample with a toy model; reports the steps the model saw.
+
+    eta None: called with the defaults (eta = 0, no generator). Otherwise eta and a
+    torch.Generator seeded with gen_seed are passed, after torch.manual_seed(global_seed): the judge
+    compares runs with the same generator seed and different global seeds (and vice versa)."""
     tx = _tensor(x_T)
     steps = torch.tensor(np.asarray(timesteps), dtype=torch.int64)
     ab = torch.tensor(np.asarray(alpha_bar), dtype=torch.float64)
     inputs = [tx, steps, ab]
     before = _snapshot(inputs)
     model = _ToyEps(params, t_scale)
-    out = student.ddim_sample(model, tx, steps, ab)
+    if eta is None:
+        out = student.ddim_sample(model, tx, steps, ab)
+    else:
+        torch.manual_seed(int(global_seed))
+        generator = torch.Generator().manual_seed(int(gen_seed))
+        out = student.ddim_sample(model, tx, steps, ab, eta=float(eta), generator=generator)
     return {"out": _describe(out), "inputs_unchanged": _unchanged(inputs, before), "steps_seen": model.steps}
 
 

@@ -224,7 +224,7 @@ COSINE_CASES = {"T1000_default": (1000, {}), "T37": (37, {}), "T7": (7, {}),
                 "T50_s0.02_max_beta0.5": (50, {"s": 0.02, "max_beta": 0.5})}
 
 
-@pytest.mark.part("forward_process")
+@pytest.mark.part("forward_process", weight=2)   # the cosine schedule, the part's subtle formula
 @pytest.mark.parametrize("case", list(COSINE_CASES))
 def test_cosine_schedule(sub, case):
     T, kw = COSINE_CASES[case]
@@ -282,7 +282,7 @@ def q_expected_and_hints(x0, t, noise, betas):
     return ref_q_sample(*args), hints
 
 
-@pytest.mark.part("forward_process")
+@pytest.mark.part("forward_process", weight=2)   # q_sample with its float32 check below: half the part
 @pytest.mark.parametrize("case", Q_CASES)
 def test_q_sample(sub, case):
     x0, t, noise, betas = _q_cases(sub.seed)[case]
@@ -310,6 +310,7 @@ def test_q_sample_float32_keeps_dtype(sub):
            f"{what}: the result has dtype {report['out']['dtype']}; it must keep x0's dtype float32 "
            "(float64 betas promote the product to float64: convert back with .to(x0.dtype))")
     check(got, expected, what, F32, {"x0": describe(x0), "t": str(np.asarray(t["value"]).tolist())}, hints)
+    expect(report["inputs_unchanged"], f"{what} changed one of its inputs in place")
 
 
 # =========================================================================== ddpm_loss (2)
@@ -489,6 +490,8 @@ def test_ddim_step(sub, case):
         fail(f"{what}: when eps is the exact noise of x_t, an eta = 0 step must land on sqrt(alpha_bar_prev) x0 + "
              f"sqrt(1 - alpha_bar_prev) eps. {joined(inputs)}")
     check(got, expected, what, tol, inputs, hints)
+    expect(report["out"]["dtype"] == c["x"]["dtype"],
+           f"{what}: the result has dtype {report['out']['dtype']}; x_prev keeps x_t's dtype {c['x']['dtype']}")
     expect(report["inputs_unchanged"], f"{what} changed one of its inputs in place")
 
 
@@ -506,6 +509,14 @@ def _sample_cases(seed):
     cases["points_linear_T50_uneven_steps"] = dict(
         params=toy_params(rng, 3, 4), x=spec(rng.standard_normal((5, 3))), steps=np.array([49, 40, 23, 11, 4, 0]),
         ab=np.cumprod(1.0 - betas))
+    rng = rng_for(seed, 1434)
+    cases["eta1_generator_points_cosine_T1000_10_steps"] = dict(
+        params=toy_params(rng, 2, 5), x=spec(rng.standard_normal((7, 2))), steps=np.arange(900, -1, -100), ab=AB_COS,
+        eta=1.0)
+    rng = rng_for(seed, 1435)
+    cases["eta0.5_generator_images_linear_T1000"] = dict(
+        params=toy_params(rng, 18, 4), x=spec(rng.standard_normal((3, 2, 3, 3)), layout="channels_last"),
+        steps=np.array([999, 700, 400, 100]), ab=AB_LIN, eta=0.5)
     return cases
 
 
@@ -528,6 +539,8 @@ def sample_reference(c, skip_last=False):
 @pytest.mark.parametrize("case", SAMPLE_CASES)
 def test_ddim_sample(sub, case):
     c = _sample_cases(sub.seed)[case]
+    if c.get("eta"):
+        return check_stochastic_sample(sub, case, c)
     steps = [int(s) for s in c["steps"]]
     what = f"ddim_sample(model, x_T, timesteps, alpha_bar) [{case}]"
     report = probe(sub, "ddim_sample", c["params"], c["x"], np.asarray(steps), c["ab"], len(c["ab"]), what=what)
@@ -547,6 +560,39 @@ def test_ddim_sample(sub, case):
               "returns x0_hat")]
     check(got, expected, what, DDIM, inputs, hints)
     expect(report["inputs_unchanged"], f"{what} changed x_T, timesteps or alpha_bar in place")
+
+
+def check_stochastic_sample(sub, case, c):
+    """ddim_sample with eta > 0 and a torch.Generator. The noise is the student's to draw, so the
+    values are not compared with a reference; what the notebook specifies is: the noise comes from
+    `generator` only (the same generator seed gives the same sample whatever the global torch
+    seed), eta > 0 adds noise (another generator seed gives another sample, and the sample is not
+    the eta = 0 one), and the model still sees every timestep once."""
+    steps = [int(s) for s in c["steps"]]
+    eta = c["eta"]
+    what = f"ddim_sample(model, x_T, timesteps, alpha_bar, eta={eta}, generator=g) [{case}]"
+    seeds = np.random.default_rng([sub.seed, 1436]).integers(0, 2**31, 3)
+    args = (c["params"], c["x"], np.asarray(steps), c["ab"], len(c["ab"]))
+    runs = {}
+    for name, gen_seed, global_seed in (("a", seeds[0], seeds[1]), ("same_generator", seeds[0], seeds[2]),
+                                        ("other_generator", seeds[2], seeds[1])):
+        report = probe(sub, "ddim_sample", *args, eta, int(gen_seed), int(global_seed), what=what)
+        runs[name] = tensor_value(report["out"], what, np.shape(c["x"]["value"]))
+        expect(report["steps_seen"] == steps, f"{what}: the model was called with t = {report['steps_seen']}; "
+                                              f"expected once per timestep, {steps}")
+        expect(report["inputs_unchanged"], f"{what} changed x_T, timesteps or alpha_bar in place")
+        expect(report["out"]["dtype"] == "float64", f"{what}: the sample has dtype {report['out']['dtype']}, x_T is float64")
+    expect(np.array_equal(runs["a"], runs["same_generator"]),
+           f"{what}: two runs with generators seeded alike (and different global torch seeds) gave different samples: "
+           "draw the noise from the generator argument (torch.randn(shape, generator=generator, dtype=...)), not "
+           "from the global random state")
+    expect(not np.allclose(runs["a"], runs["other_generator"]),
+           f"{what}: generators with different seeds gave the same sample: with eta > 0 every step adds sigma * noise, "
+           "noise drawn from the generator")
+    deterministic = sample_reference(c)
+    expect(not np.allclose(runs["a"], deterministic, atol=1e-6, rtol=1e-6),
+           f"{what}: the sample equals the eta = 0 (deterministic) sample: pass eta on to ddim_step")
+    expect(np.all(np.isfinite(runs["a"])), f"{what}: the sample has NaN/inf")
 
 
 # =========================================================================== cfg (2)

@@ -584,7 +584,7 @@ def ref_fm(x0, x1, t, params):
     return float(loss.detach()), xt.detach().numpy(), {k: q.grad.numpy() for k, q in p.items()}
 
 
-@pytest.mark.part("rectified_flow")
+@pytest.mark.part("rectified_flow", weight=2)   # the loss is the part's point: as heavy as the two pieces it uses
 @pytest.mark.parametrize("case", list(FM_CASES))
 def test_flow_matching_loss(sub, case):
     shape, dtype, layout = FM_CASES[case]
@@ -727,7 +727,7 @@ def test_euler_return_path(sub, name, n):
                 {"x0": describe(x0), "velocity_fn": "an analytic velocity field"})
 
 
-@pytest.mark.part("euler_sampler")
+@pytest.mark.part("euler_sampler", weight=2)   # how velocity_fn is called is half of the sampler's contract
 def test_euler_time_argument(sub):
     report, _, what, x0 = run_euler(sub, "linear_B4_3x5", 3)
     B = x0["value"].shape[0]

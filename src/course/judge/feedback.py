@@ -105,6 +105,19 @@ def _summary(result: dict, by_part: dict[str, list[dict]], language: str) -> str
             f"{first}</section>")
 
 
+def _lateness(result: dict, language: str) -> str:
+    """One line when course.toml's late policy took a share of the score."""
+    late = result["extra_data"].get("late") or {}
+    if not late.get("penalty_share"):
+        return ""
+    share = float(late["penalty_share"])
+    final = number(result["score"] * (1 - share))
+    due = str(late.get("due", ""))[:16].replace("T", " ") + (ui("late_extension", language) if late.get("extension") else "")
+    line = ui("late", language, days=late.get("days_late", "?"), due=due, percent=number(share * 100),
+              final=final, max=number(result["max_score"]))
+    return f"<p class='late'><b>{e(line)}</b></p>"
+
+
 def render(result: dict, language: str = messages.DEFAULT) -> str:
     extra = result["extra_data"]
     by_part: dict[str, list[dict]] = {}
@@ -125,6 +138,7 @@ def render(result: dict, language: str = messages.DEFAULT) -> str:
 <h1>{e(extra['assignment'])}</h1>
 <p>{e(ui('student', language))} <b>{e(extra['student'])}</b>: {e(ui('score', language))} <b>{score}</b>
 ({e(ui('graded_in', language, seconds=f"{result['execution_time']:.1f}"))})</p>
+{_lateness(result, language)}
 {_summary(result, by_part, language)}
 {sections}
 {f'<h2>{e(ui("notes", language))}</h2><ul>{notes}</ul>' if notes else ''}

@@ -29,6 +29,9 @@ UI = {
         "failed": "failed", "passed": "passed", "case": "case", "cases_failed": "{failed} of {total} cases failed",
         "more_cases": "and {count} more case(s)",
         "notes": "Notes", "cell_errors": "Cells that raised", "cell": "cell", "output": "Output of your notebook",
+        "late": "Submitted {days} day(s) after the due date ({due}): the late policy takes {percent}%, "
+                "so this counts as {final} / {max}.",
+        "late_extension": " (your extended due date)",
     },
     "ko": {
         "score": "점수", "graded_in": "채점 {seconds}초", "student": "학생",
@@ -41,6 +44,9 @@ UI = {
         "failed": "실패", "passed": "통과", "case": "경우", "cases_failed": "경우 {total}개 중 {failed}개 실패",
         "more_cases": "외 {count}개 경우",
         "notes": "알림", "cell_errors": "오류가 난 셀", "cell": "셀", "output": "노트북 출력",
+        "late": "마감({due})보다 {days}일 늦게 제출했습니다. 지각 규정에 따라 {percent}%를 감점하여 "
+                "{final} / {max}점으로 반영됩니다.",
+        "late_extension": " (연장된 마감)",
     },
 }
 
