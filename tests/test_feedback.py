@@ -92,6 +92,12 @@ def test_a_full_score_says_so():
     assert "모든 검사를 통과했습니다" in feedback.render(document, "ko")
 
 
+def test_a_notebook_that_could_not_be_read_says_why_on_top():
+    document = results.unreadable(PARTS, {"assignment": ASSIGNMENT, "student": "s"}, "s.ipynb: not a notebook", 0.1)
+    summary = feedback.render(document, "ko").split("<section class='summary bad'>")[1].split("</section>")[0]
+    assert "노트북을 채점할 수 없었습니다" in summary and "s.ipynb: not a notebook" in summary
+
+
 HOSTILE = "<script>alert(1)</script>"
 
 

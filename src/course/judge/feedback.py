@@ -79,7 +79,11 @@ def _part_section(part: dict, tests: list[dict], language: str) -> str:
 
 
 def _summary(result: dict, by_part: dict[str, list[dict]], language: str) -> str:
-    parts = result["extra_data"]["parts"]
+    extra = result["extra_data"]
+    if extra.get("status") == "unreadable":
+        reasons = "".join(f"<li>{e(translate(n, language))}</li>" for n in extra.get("notes", []))
+        return f"<section class='summary bad'><p><b>{e(ui('unreadable', language))}</b></p><ul>{reasons}</ul></section>"
+    parts = extra["parts"]
     lacking = [p for p in parts if p["score"] < p["max_score"]]
     if not lacking and result["score"] >= result["max_score"]:
         return f"<section class='summary good'><p>{e(ui('all_passed', language))}</p></section>"

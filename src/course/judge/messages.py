@@ -29,6 +29,7 @@ UI = {
         "failed": "failed", "passed": "passed", "case": "case", "cases_failed": "{failed} of {total} cases failed",
         "more_cases": "and {count} more case(s)",
         "notes": "Notes", "cell_errors": "Cells that raised", "cell": "cell", "output": "Output of your notebook",
+        "unreadable": "Your notebook could not be graded",
         "late": "Submitted {days} day(s) after the due date ({due}): the late policy takes {percent}%, "
                 "so this counts as {final} / {max}.",
         "late_extension": " (your extended due date)",
@@ -44,6 +45,7 @@ UI = {
         "failed": "실패", "passed": "통과", "case": "경우", "cases_failed": "경우 {total}개 중 {failed}개 실패",
         "more_cases": "외 {count}개 경우",
         "notes": "알림", "cell_errors": "오류가 난 셀", "cell": "셀", "output": "노트북 출력",
+        "unreadable": "노트북을 채점할 수 없었습니다",
         "late": "마감({due})보다 {days}일 늦게 제출했습니다. 지각 규정에 따라 {percent}%를 감점하여 "
                 "{final} / {max}점으로 반영됩니다.",
         "late_extension": " (연장된 마감)",

@@ -26,11 +26,9 @@ _MAX_ITEMS = 64   # a tuple/list/dict described item by item up to this many
 
 
 def type_name(value) -> str:
-    kind = type(value)
-    module = kind.__module__
-    if module.startswith("tensorflow"):
-        module = "tensorflow"
-    return f"{module}.{kind.__qualname__}"
+    from course.sandbox.child import type_name as name  # the probes' own (child imports this module)
+
+    return name(value)
 
 
 def _torch():
