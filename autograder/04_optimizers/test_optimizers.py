@@ -266,18 +266,21 @@ def test_sgd_plain_rosenbrock(sub):
     check_path(sub, "sgd_momentum", problem, init, [1e-3] * 300, {"momentum": 0.0})
 
 
-@pytest.mark.part("sgd_momentum", weight=2)
-def test_sgd_momentum_rosenbrock_schedule(sub):
-    # lr changes every step: buffer * current lr (PyTorch), not a velocity that remembers old lrs
-    problem, init = rosenbrock(sub, 2, [-1.7, 2.3], a=1.1, b=80.0)
-    check_path(sub, "sgd_momentum", problem, init, warmup_cosine(300, 3e-4, 25), {"momentum": 0.9})
-
-
-@pytest.mark.part("sgd_momentum", weight=2)
-def test_sgd_momentum_weight_decay_mlp(sub):
-    problem, init = mlp(sub, 1)
-    check_path(sub, "sgd_momentum", problem, init, warmup_cosine(200, 0.2, 15, 0.01),
-               {"momentum": 0.8, "weight_decay": 0.03})
+@pytest.mark.part("sgd_momentum")
+@pytest.mark.parametrize("case", ["rosenbrock-schedule", "mlp-weight-decay", "mlp-no-decay"])
+def test_sgd_momentum(sub, case):
+    # One check: momentum paths under a changing lr (buffer * current lr, as PyTorch, not a velocity
+    # that remembers old lrs), with and without weight decay added to the gradient before the buffer
+    if case == "rosenbrock-schedule":
+        problem, init = rosenbrock(sub, 2, [-1.7, 2.3], a=1.1, b=80.0)
+        check_path(sub, "sgd_momentum", problem, init, warmup_cosine(300, 3e-4, 25), {"momentum": 0.9})
+    elif case == "mlp-weight-decay":
+        problem, init = mlp(sub, 1)
+        check_path(sub, "sgd_momentum", problem, init, warmup_cosine(200, 0.2, 15, 0.01),
+                   {"momentum": 0.8, "weight_decay": 0.03})
+    else:
+        problem, init = mlp(sub, 4, n=9, d_in=4, d_hidden=6, d_out=2)
+        check_path(sub, "sgd_momentum", problem, init, [0.05] * 120, {"momentum": 0.7})
 
 
 # =========================================================================== adam (2)
