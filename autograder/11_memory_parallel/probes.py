@@ -13,7 +13,12 @@ Globals provided by the sandbox: `student` (the notebook's namespace), `type_nam
                 reference below for the duration of the call, so an edited helper cannot change a grade.
 
 Parts never share student code: the ring uses only ring_all_reduce (+ the given chunk_bounds), the
-tensor-parallel probes only the four tensor-parallel functions. Nothing here knows the expected values.
+tensor-parallel probes only the four tensor-parallel functions.
+
+This file is public (a notebook can read anything that enters the sandbox): it holds no graded
+function and no expected value. _GivenRing and _given_all_reduce are copies of the notebook's GIVEN
+(read-only) SimulatedRing and all_reduce, which every student already has; the ring part's tests
+require the traffic of a real ring, which an all_reduce that sums in place does not send.
 """
 import numpy as np
 
@@ -49,6 +54,20 @@ def _arr(x):
     except Exception:
         pass
     return f"<{type_name(x)}>"
+
+
+def _info(x, inputs=()):
+    """What the student returned, recorded untouched before any conversion: type, dtype, shape and
+    the indices of the given input arrays it shares memory with."""
+    info = {"type": type_name(x), "dtype": str(getattr(x, "dtype", "")), "shape": None, "aliases": []}
+    if isinstance(x, np.ndarray):
+        info["shape"] = list(x.shape)
+        info["aliases"] = [i for i, a in enumerate(inputs) if isinstance(a, np.ndarray) and np.shares_memory(x, a)]
+    return info
+
+
+def _info_list(xs, inputs=()):
+    return [_info(x, inputs) for x in xs] if isinstance(xs, (list, tuple)) else []
 
 
 def _arr_list(xs):
@@ -110,7 +129,7 @@ def vram_activations(cases):
 
 
 # --------------------------------------------------------------------------- ring all-reduce
-class _TrustedRing:
+class _GivenRing:
     """The notebook's SimulatedRing, re-implemented here so the count cannot be edited away."""
 
     def __init__(self, n_ranks):
@@ -131,17 +150,19 @@ def ring(buffers, dtype, layout="contiguous"):
     """student.ring_all_reduce on the judge's buffers (cast to dtype, laid out as asked)."""
     bufs = [_layout(np.asarray(b, dtype=np.float64).astype(dtype), layout) for b in buffers]
     before = [b.copy() for b in bufs]
-    net = _TrustedRing(len(bufs))
+    net = _GivenRing(len(bufs))
     out = student.ring_all_reduce(bufs, net)
+    infos = _info_list(out, bufs)
     untouched = all(np.array_equal(b, c, equal_nan=True) for b, c in zip(bufs, before))
     results = _arr_list(out)
-    dtypes = [str(r.dtype) if isinstance(r, np.ndarray) else None for r in results] if isinstance(results, list) else None
-    return {"results": results, "dtypes": dtypes, "bytes_sent": [int(n) for n in net.bytes_sent],
+    dtypes = [i["dtype"] if i["type"] == "numpy.ndarray" else None for i in infos] if isinstance(results, list) else None
+    return {"results": results, "infos": infos, "dtypes": dtypes, "bytes_sent": [int(n) for n in net.bytes_sent],
             "n_messages": net.n_messages, "untouched": bool(untouched)}
 
 
 # --------------------------------------------------------------------------- tensor parallel
-def _ref_all_reduce(arrays):
+def _given_all_reduce(arrays):
+    """The notebook's given all_reduce (every device gets the sum)."""
     total = np.array(arrays[0], copy=True)
     for a in arrays[1:]:
         total = total + a
@@ -155,7 +176,7 @@ class _SwapAllReduce:
     def __enter__(self):
         if self.ns is not None:
             self.saved = self.ns.get("all_reduce", _MISSING)
-            self.ns["all_reduce"] = _ref_all_reduce
+            self.ns["all_reduce"] = _given_all_reduce
         return self
 
     def __exit__(self, *exc):
@@ -179,7 +200,8 @@ def tp_column(x, W, b, G, n_dev, layout="contiguous", backward=False):
         bs = _split(b, n_dev, -1, "contiguous")
         fn = student.column_parallel_forward
         with _SwapAllReduce(fn):
-            return {"Y": _arr_list(fn(xs, Ws, bs))}
+            Y = fn(xs, Ws, bs)
+            return {"Y_info": _info_list(Y, [xs, *Ws, *bs]), "Y": _arr_list(Y)}
     Gs = _split(G, n_dev, -1, layout)
     fn = student.column_parallel_backward
     with _SwapAllReduce(fn):
@@ -197,7 +219,8 @@ def tp_row(x, W, b, G, n_dev, layout="contiguous", backward=False):
     if not backward:
         fn = student.row_parallel_forward
         with _SwapAllReduce(fn):
-            return {"y": _arr_list(fn(xs, Ws, np.array(b, dtype=np.float64)))}
+            y = fn(xs, Ws, np.array(b, dtype=np.float64))
+            return {"y_info": _info_list(y, [*xs, *Ws]), "y": _arr_list(y)}
     fn = student.row_parallel_backward
     with _SwapAllReduce(fn):
         res = fn(xs, Ws, _layout(np.asarray(G, dtype=np.float64), layout))
