@@ -114,6 +114,7 @@ def test_preference_accuracy(sub, B):
     info = _probe(sub, "bt_accuracy", rc, rr, what=f"preference_accuracy on {B} pairs")
     if info["value"] is None or info["shape"] not in ([], [1]):
         fail(f"preference_accuracy must return one number (a Python float), got {info['type']}")
+    expect(info["type"] == "builtins.float", f"preference_accuracy must return a Python float (.item()), got {info['type']}")
     want = float(np.mean(rc > rr))
     # A float32 mean (e.g. .float().mean()) rounds k/B by ~6e-8; two different counts differ by
     # 1/B >= 0.11 here, so 1e-6 accepts float32 and rejects every wrong count.

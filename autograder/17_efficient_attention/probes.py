@@ -230,8 +230,24 @@ def gla_recurrent(q, k, v, log_alpha, chunks, state=None):
     return report
 
 
-def gla_parallel(q, k, v, log_alpha):
-    qt, kt, vt, lt = _bhtd(q), _bhtd(k), _bhtd(v), _bhtd(log_alpha)
-    with torch.no_grad():
-        out = student.gla_parallel(qt, kt, vt, lt)
-    return {"type": type_name(out), "value": _arr(out)}
+def gla_parallel(q, k, v, log_alpha, upstream=None):
+    """Student's gla_parallel on (B, H, T, d) views. With `upstream` (a (T, B, H, d_v) array G), also
+    backpropagates sum(G * o) and reports the gradients of q, k, v and log_alpha, time-major."""
+    if upstream is None:
+        qt, kt, vt, lt = _bhtd(q), _bhtd(k), _bhtd(v), _bhtd(log_alpha)
+        with torch.no_grad():
+            out = student.gla_parallel(qt, kt, vt, lt)
+        return {"type": type_name(out), "value": _arr(out)}
+    leaves = [_t(a).requires_grad_(True) for a in (q, k, v, log_alpha)]
+    out = student.gla_parallel(*(leaf.permute(1, 2, 0, 3) for leaf in leaves))
+    report = {"type": type_name(out), "value": _arr(out), "grads": None, "grad_error": None}
+    if not isinstance(out, torch.Tensor) or not out.requires_grad:
+        report["grad_error"] = "the result does not require grad: no gradient can flow back to q, k, v, log_alpha"
+        return report
+    g = _bhtd(upstream)
+    if tuple(out.shape) != tuple(g.shape):
+        report["grad_error"] = f"the result has shape {tuple(out.shape)}, so the gradient check could not run"
+        return report
+    (out * g).sum().backward()
+    report["grads"] = [None if leaf.grad is None else leaf.grad.detach().numpy().copy() for leaf in leaves]
+    return report
