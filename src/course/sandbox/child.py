@@ -14,6 +14,7 @@ import traceback
 
 from course import protocol
 from course.sandbox import isolation
+from course.sandbox.describe import describe
 
 CELL_FILE = "<cell {index}>"
 PROBE_FILE = "<hidden>"
@@ -168,7 +169,7 @@ def _serve(fd_in: int, fd_out: int) -> None:
                 elif op == "load_probes":
                     _probes.clear()
                     _probes.update(__name__="probes", student=StudentNamespace(_namespace),
-                                   type_name=type_name, to_numpy=to_numpy)
+                                   type_name=type_name, to_numpy=to_numpy, describe=describe)
                     exec(compile(request["source"], PROBE_FILE, "exec"), _probes)
                     value = None
                 elif op == "probe":
