@@ -589,3 +589,31 @@ def test_formgraders_collect_button_skips_forged_entries_and_links(tmp_path, cou
     collect.start()
     assert sorted(p.name for p in (cdir / "submitted").iterdir()) == ["nobody"]
     assert len(list(box.iterdir())) == 4  # the grader account cannot move them; they are skipped
+
+
+def test_folder_names_that_are_not_even_utf8_are_refused_printably(tmp_path):
+    root = tmp_path / "submitted"
+    folder = os.path.join(os.fsencode(root), b"\xff\xfe\x1b[2J", os.fsencode(ASSIGNMENT))
+    os.makedirs(folder)
+    with open(os.path.join(folder, os.fsencode(NOTEBOOK)), "w") as stream:
+        stream.write("{}")
+    (job,) = batch.discover(ASSIGNMENT, [root], tmp_path / "out")
+    assert job.refused and job.out is None
+    line = batch.table([(job, {"status": "refused", "note": job.refused})])
+    assert line.isascii() and "\x1b" not in line and "\\x1b[2J" in line
+    line.encode("utf-8")  # no lone surrogate reaches the terminal
+
+
+def test_course_record_merges_no_result_whose_student_is_not_an_id(tmp_path, course):
+    from course.gradebook import scores
+
+    out = tmp_path / "shared"
+    parts = nb.parts(nb.load(course.source_notebook(ASSIGNMENT)))
+    good = results.unreadable(parts, {"assignment": ASSIGNMENT, "student": "amy"}, "x", 0.0)
+    bad = results.unreadable(parts, {"assignment": ASSIGNMENT, "student": "=1+1"}, "x", 0.0)
+    results.write(good, out / "amy" / ASSIGNMENT)
+    results.write(bad, out / "mallory" / ASSIGNMENT)
+    db = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    recorded, skipped = batch.record_results(course, ASSIGNMENT, out, db)
+    assert (recorded, skipped) == (1, ["mallory"])
+    assert set(scores(db, "fixture", ASSIGNMENT)) == {"amy"}
