@@ -172,6 +172,13 @@ def _class(course) -> dict[str, str]:
     submit(course, "many-notes", build_notebook(course, edit=lambda n: n.cells.extend(
         copy.deepcopy(c) for c in list(n.cells) * 60 if nb.grade_id(c) == "add")))
 
+    # lone surrogates: in the notebook's JSON, and made at run time in an exception and output
+    surrogates = _solved(course)
+    surrogates["cells"][0]["source"] = "# \ud800 heading"
+    surrogates["cells"].append({"cell_type": "code", "metadata": {}, "outputs": [], "source":
+                                "print(chr(0xdfff))\nraise ValueError(chr(0xd800))\n"})
+    _raw(course, "lone-surrogates", surrogates)
+
     # 4. what instructors and students open is inert
     _raw(course, "hostile-markdown", _hostile_markdown_notebook(course))
     submit(course, "hostile-fields", _hostile_fields_notebook(course))
@@ -265,7 +272,7 @@ def test_a_young_notebook_that_does_not_parse_waits_and_a_future_mtime_counts_as
 @pytest.mark.slow
 @pytest.mark.parametrize("student", ["no-metadata", "odd-metadata", "escaped-file-name", "timestamp-formula",
                                      "timestamp-fifo", "timestamp-link", "timestamp-good", "timestamp-month-13",
-                                     "timestamp-huge", "forged-points"])
+                                     "timestamp-huge", "forged-points", "lone-surrogates"])
 def test_odd_but_honest_submissions_are_graded_normally(graded, student):
     document = graded[1][student]
     assert document["extra_data"]["status"] == "graded" and document["score"] == HONEST_SCORE, everything(document)
