@@ -127,6 +127,8 @@ def _class(course) -> dict[str, str]:
     (course.root / "submitted" / "linked-assignment" / ASSIGNMENT).symlink_to(solutions.parent)
     dev_null = _folder(course, "device-notebook") / NOTEBOOK
     os.symlink("/dev/zero", dev_null)  # a link to a device that never ends
+    # a link whose target folder the batch once hid from every sandbox (the C library's)
+    (_folder(course, "link-to-libc") / NOTEBOOK).symlink_to(os.path.realpath("/lib/x86_64-linux-gnu/libc.so.6"))
     loop = _folder(course, "link-loop") / NOTEBOOK
     os.symlink(loop, loop)
     many = b'{"nbformat": 4, "metadata": {}, "cells": [' + b'{"cell_type":"raw","source":""},' * 900_000
@@ -244,6 +246,7 @@ def test_the_batch_goes_on_and_the_honest_classmate_keeps_full_marks(graded, cou
     ("link-to-classmate", f"link-to-classmate/{ASSIGNMENT}/{NOTEBOOK}: a symbolic link, not a notebook file"),
     ("device-notebook", f"device-notebook/{ASSIGNMENT}/{NOTEBOOK}: a symbolic link, not a notebook file"),
     ("link-loop", f"link-loop/{ASSIGNMENT}/{NOTEBOOK}: a symbolic link, not a notebook file"),
+    ("link-to-libc", f"link-to-libc/{ASSIGNMENT}/{NOTEBOOK}: a symbolic link, not a notebook file"),
     ("million-cells", f"{NOTEBOOK}: 900001 cells is more than a notebook has (limit 5000)"),
     ("two-notebooks", f"two-notebooks/{ASSIGNMENT}/{NOTEBOOK}: cannot read (No such file or directory)"),
     ("linked-folder", "submitted/linked-folder: a symbolic link, not a folder; a submission must be the "
@@ -624,3 +627,17 @@ def test_course_record_merges_no_result_whose_student_is_not_an_id(tmp_path, cou
     recorded, skipped = batch.record_results(course, ASSIGNMENT, out, db)
     assert (recorded, skipped) == (1, ["mallory"])
     assert set(scores(db, "fixture", ASSIGNMENT)) == {"amy"}
+
+
+def test_a_students_link_never_decides_what_the_sandboxes_hide(tmp_path):
+    root = tmp_path / "submitted"
+    folder = root / "mallory" / ASSIGNMENT
+    folder.mkdir(parents=True)
+    (folder / NOTEBOOK).symlink_to(os.path.realpath("/lib/x86_64-linux-gnu/libc.so.6"))
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / ASSIGNMENT).mkdir(parents=True)
+    (elsewhere / ASSIGNMENT / NOTEBOOK).write_text("{}")
+    (root / "eve").symlink_to(elsewhere)
+    jobs = [j for j in batch.discover(ASSIGNMENT, [root], tmp_path / "out") if not j.refused]
+    assert {j.student for j in jobs} == {"mallory", "eve"}
+    assert batch.hidden_roots(jobs, ASSIGNMENT) == [str(tmp_path / "out"), str(root)]
