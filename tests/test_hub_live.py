@@ -110,6 +110,11 @@ def test_student_submits_instructor_grades_student_fetches_feedback(hub):
     fg = wait_for(lambda: (r := instructor.get(f"{hub.url}/services/{hub.course_id}/formgrader/api/assignments",
                                                timeout=60)).ok and r, 90, "formgrader's assignment list")
     assert ASSIGNMENT in [a["name"] for a in fg.json()]
+    # formgrader's pages carry the course's Content-Security-Policy (its HTML pages and its API)
+    page = instructor.get(f"{hub.url}/services/{hub.course_id}/formgrader/manage_assignments", timeout=60)
+    for response in (fg, page):
+        assert response.ok and "object-src 'none'" in response.headers.get("Content-Security-Policy", ""), \
+            response.headers.get("Content-Security-Policy")
     denied = student.get(f"{hub.url}/services/{hub.course_id}/formgrader/api/assignments", timeout=60)
     assert denied.status_code == 403 or "formgrader" not in denied.url
 
