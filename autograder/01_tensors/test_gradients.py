@@ -129,6 +129,7 @@ def _check_torch_keeps_input(sub):
 class TestValueAndGradTorch:
     @pytest.mark.parametrize("case", GRAD_CASES + ["twice"])
     def test_values(self, sub, case):
+        """값과 기울기가 모든 입력에서 맞고, 같은 x로 두 번 불러도 같은 결과"""
         if case == "twice":
             _check_values(sub, "torch", "sin_sq_n7", calls=2)
         else:
@@ -136,6 +137,7 @@ class TestValueAndGradTorch:
 
     @pytest.mark.parametrize("aspect", ["types", "keeps_input"])
     def test_interface(self, sub, aspect):
+        """값과 기울기를 float64 torch.Tensor로, 입력 x는 그대로 두고 돌려준다"""
         if aspect == "types":
             _check_types(sub, "torch")
         else:
@@ -146,12 +148,15 @@ class TestValueAndGradTorch:
 class TestValueAndGradTf:
     @pytest.mark.parametrize("case", GRAD_CASES + ["twice"])
     def test_values(self, sub, case):
+        """GradientTape로 구한 값과 기울기가 모든 입력에서 맞고, 두 번 불러도 같은 결과"""
         if case == "twice":
             _check_values(sub, "tf", "lse_l2_n13", calls=2)
         else:
             _check_values(sub, "tf", case)
 
     def test_interface(self, sub):
+
+        """값과 기울기를 float64 tf.Tensor로, 올바른 shape로 돌려준다"""
         _check_types(sub, "tf")
 
 
@@ -195,6 +200,7 @@ REGRESSION_ATOL = 1e-9
 class TestFitLinearRegression:
     @pytest.mark.parametrize("aspect", ["types", "keeps_input"])
     def test_interface(self, sub, aspect):
+        """w와 b를 float64 torch.Tensor로 돌려주고, X와 y는 바꾸지 않는다"""
         # One check: float64 tensors of the right shapes, X and y left as they were
         if aspect == "keeps_input":
             self._keeps_input(sub)
@@ -211,6 +217,7 @@ class TestFitLinearRegression:
 
     @pytest.mark.parametrize("case", list(REGRESSION_CASES))
     def test_parameters(self, sub, case):
+        """경사 하강법으로 얻은 w와 b가 모든 경우(1 step, 여러 step, 수렴)에서 맞다"""
         n, d, seed, lr, steps = REGRESSION_CASES[case]
         X, y = _regression_data(sub, n, d, seed)
         what = f"fit_linear_regression(X, y, lr={lr}, steps={steps})"

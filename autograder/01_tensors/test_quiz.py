@@ -46,6 +46,8 @@ def by_framework(cls):
             getattr(self, name)(sub, _fw, **({} if case is None else {"case": case}))
 
         ids = [name[len("check_"):] + ("" if case is None else f"-{case}") for name, case in items]
+        test.__doc__ = (f"{cls.ITEM}_{fw}: {'torch.Tensor' if fw == 'torch' else 'tf.Tensor'}, dtype, 모든 입력에서의 값"
+                        + (", 입력을 바꾸지 않음" if fw == "torch" else "") + "이 모두 맞다")
         setattr(cls, f"test_{fw}", pytest.mark.parametrize("item", items, ids=ids)(test))
     return cls
 
@@ -112,6 +114,8 @@ def _make_tensor_case(sub, case):
 @pytest.mark.part("shape_dtype")
 @by_framework
 class TestMakeTensor:
+    ITEM = "make_tensor"
+
     @fws(FRAMEWORKS)
     def check_returns_float32_tensor(self, sub, fw):
         data = _make_tensor_case(sub, "int_list")
@@ -179,6 +183,8 @@ def _pick_input(sub, case):
 @pytest.mark.part("indexing")
 @by_framework
 class TestPickLastStep:
+    ITEM = "pick_last_step"
+
     @fws(FRAMEWORKS)
     def check_returns_float32_tensor(self, sub, fw):
         x, idx = _pick_input(sub, "n7_t5_d9")
@@ -233,6 +239,8 @@ def _softmax_input(sub, case):
 @pytest.mark.part("broadcasting")
 @by_framework
 class TestSoftmaxRows:
+    ITEM = "softmax_rows"
+
     @fws(FRAMEWORKS)
     def check_returns_float32_tensor(self, sub, fw):
         x = _softmax_input(sub, "tall_7x3")
@@ -288,6 +296,8 @@ def _tokens_input(sub, case):
 @pytest.mark.part("reshape_permute")
 @by_framework
 class TestImageToTokens:
+    ITEM = "image_to_tokens"
+
     @fws(FRAMEWORKS)
     def check_returns_float32_tensor(self, sub, fw):
         x = _tokens_input(sub, "b2_c3_h5_w7")
@@ -342,6 +352,8 @@ def _linear_input(sub, case):
 @pytest.mark.part("matmul")
 @by_framework
 class TestLinear:
+    ITEM = "linear"
+
     @fws(FRAMEWORKS)
     def check_returns_float32_tensor(self, sub, fw):
         x, W, b = _linear_input(sub, "batch2x7x5_out3")
