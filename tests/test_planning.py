@@ -69,6 +69,11 @@ def test_shards_partition_a_class_deterministically():
         assert len(shards) == 1
         owners[shards[0]] += 1
     assert set(owners) == {1, 2, 3, 4} and min(owners.values()) > 40  # roughly balanced
+    # Fixed expectations: a student's shard is the same in every process and on every machine.
+    expected = {("s007", 4): 4, ("amy", 4): 1, ("bo", 4): 4, ("s123", 4): 3, ("zed", 4): 3,
+                ("s007", 7): 6, ("amy", 7): 5, ("bo", 7): 3, ("s123", 7): 5, ("zed", 7): 4}
+    for (student, count), shard in expected.items():
+        assert [i for i in range(1, count + 1) if planning.in_shard(student, i, count)] == [shard]
 
 
 # Shard of each id with N = 4, fixed once: a change here moves students between machines of a
@@ -171,3 +176,43 @@ def test_suite_hash_follows_the_suite_and_notebooks():
             platform.__version__ = real
     finally:
         shutil.rmtree(root)
+
+
+def test_a_future_mtime_counts_as_settled(tmp_path):
+    broken = _job(tmp_path, "future", '{"cells": [')
+    future = time.time() + 10 * 365 * 86400
+    os.utime(broken.notebook, (future, future))
+    assert planning.plan([broken], force=False, settle=30).todo == [0]
+
+
+def test_planning_survives_any_submission_and_never_blocks(tmp_path):
+    deep = _job(tmp_path, "deep", "[" * 50_000)         # RecursionError in json, young
+    old_deep = _job(tmp_path, "olddeep", "[" * 50_000)
+    past = time.time() - 60
+    os.utime(old_deep.notebook, (past, past))
+    fifo = _job(tmp_path, "fifo")
+    fifo.notebook.unlink()
+    os.mkfifo(fifo.notebook)                            # reading it would block the batch forever
+    folder = _job(tmp_path, "folder")
+    folder.notebook.unlink()
+    folder.notebook.mkdir()
+    sparse = _job(tmp_path, "sparse")
+    with open(sparse.notebook, "wb") as stream:
+        stream.truncate(2 * 2**30)                      # 2 GB that must not be read to be hashed
+    link = _job(tmp_path, "link")
+    link.notebook.unlink()
+    link.notebook.symlink_to(deep.notebook)
+    _graded(link, sha=planning.sha256_of(deep.notebook) or "x")
+    started = time.monotonic()
+    plan = planning.plan([deep, old_deep, fifo, folder, sparse, link], force=False, settle=30)
+    assert time.monotonic() - started < 5
+    assert list(plan.incomplete) == [0]
+    assert plan.todo == [1, 2, 3, 4, 5]   # the judge or the batch reports each one's verdict
+    assert planning.sha256_of(link.notebook) is None and planning.sha256_of(sparse.notebook) is None
+
+
+def test_refused_jobs_are_planned_as_refused_and_never_touched(tmp_path):
+    refused = Job("'=1+1'", tmp_path / "x.ipynb", None, refused="submitted/=1+1: not a student id")
+    plan = planning.plan([refused], force=False, settle=30)
+    assert plan.refused == {0: {"status": "refused", "note": "submitted/=1+1: not a student id"}}
+    assert plan.todo == [] and list(tmp_path.iterdir()) == []

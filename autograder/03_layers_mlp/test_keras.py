@@ -87,7 +87,7 @@ BUILDERS = ["build_sequential", "build_functional", "build_subclassed"]
 @pytest.mark.parametrize("builder", BUILDERS)
 @pytest.mark.parametrize("n_in,hidden,n_out,rate", BUILD_SPECS, ids=[f"{a}-{h}-{b}" for a, h, b, _ in BUILD_SPECS])
 def test_builder(sub, builder, n_in, hidden, n_out, rate):
-    rng = np.random.default_rng(800 + n_in)
+    rng = np.random.default_rng([sub.seed, 800 + n_in])   # per submission, the same on a regrade
     x = rng.standard_normal((3, n_in)).astype(np.float32)
     what = f"{builder}({n_in}, {hidden}, {n_out}, dropout={rate})"
     try:

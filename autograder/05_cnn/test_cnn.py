@@ -5,7 +5,12 @@ torch (F.conv2d, F.unfold), max-pooling with a NumPy reference of the notebook's
 cross-checked against F.max_pool2d and its autograd, the BasicBlock with a functional torch
 reference (F.conv2d, F.batch_norm). Inputs are seeded and have odd, unequal sizes; some arrive as a
 non-contiguous NHWC view; backward passes use random upstream gradients. probes.py says which
-notebook functions are the student's in each part (the others are swapped for references there).
+notebook functions are the student's in each part (the others are swapped for stand-ins there:
+tables of values computed here for the test's own input, never a solution).
+
+Inputs are drawn from the submission's seed (sub.seed) and the case: one notebook always gets the
+same inputs, another notebook other ones. The formula tests use sizes >= 14 and the conv / pool
+tests sizes <= 13, so no stand-in table of one test answers a question of another.
 """
 from __future__ import annotations
 
@@ -34,8 +39,16 @@ TOL_POOL = 1e-12
 TOL_BLOCK = 1e-8
 
 
-def rng_for(seed):
-    return np.random.default_rng(seed)
+def rng_for(sub, case):
+    """The inputs of one case, from the submission's seed."""
+    return np.random.default_rng([sub.seed, case])
+
+
+def size_table(shape_hw, k, s, p):
+    """The stand-in conv_output_size's table for this test's input: ((H, kh, sh, ph), H_out), ..."""
+    (kh, kw), (sh, sw), (ph, pw) = _pair(k), _pair(s), _pair(p)
+    H, W = shape_hw
+    return [[[H, kh, sh, ph], out_size(H, kh, sh, ph)], [[W, kw, sw, pw], out_size(W, kw, sw, pw)]]
 
 
 def probe(sub, name, *args, what, **kwargs):
@@ -94,13 +107,12 @@ def _check_numbers(name, cases, got, want, hints=None):
             fail(f"{call} returned {res['value']}, which is wrong{hint}")
 
 
-# sizes along one axis: (size, kernel, stride, padding): divisible and non-divisible, stride 3,
-# padding larger than 1, kernel 1, kernel == padded input, the ResNet/VGG/AlexNet layers
-SIZE_CASES = [
-    (7, 3, 1, 0), (7, 3, 1, 1), (7, 2, 2, 0), (9, 3, 2, 1), (8, 3, 2, 1), (11, 5, 3, 2), (10, 4, 3, 0),
-    (224, 7, 2, 3), (112, 3, 2, 1), (56, 1, 2, 0), (227, 11, 4, 0), (13, 3, 1, 1), (5, 5, 1, 0),
-    (3, 5, 1, 1), (1, 1, 1, 0), (15, 2, 2, 0), (31, 6, 5, 2),
-]
+# sizes along one axis: (size, kernel, stride, padding): the ResNet/VGG/AlexNet layers, then cases
+# drawn from the submission's seed (sizes >= 14: divisible and not, stride 3+, padding > 1,
+# kernel 1, kernel == padded input)
+FIXED_SIZE_CASES = [(224, 7, 2, 3), (112, 3, 2, 1), (56, 1, 2, 0), (227, 11, 4, 0), (15, 2, 2, 0)]
+
+
 SIZE_HINTS = [
     ("the padding is added on both sides: 2 * padding", lambda n, k, stride=1, padding=0: (n + padding - k) // stride + 1),
     ("the +1 is missing", lambda n, k, stride=1, padding=0: (n + 2 * padding - k) // stride),
@@ -109,12 +121,26 @@ SIZE_HINTS = [
 ]
 
 
+def size_cases(sub):
+    rng = rng_for(sub, 1)
+    cases = list(FIXED_SIZE_CASES)
+    for _ in range(12):
+        n, k, st, p = int(rng.integers(14, 120)), int(rng.integers(1, 12)), int(rng.integers(1, 5)), int(rng.integers(0, 4))
+        cases.append((n, min(k, n + 2 * p), st, p))
+    n, p = int(rng.integers(14, 40)), int(rng.integers(0, 3))
+    cases.append((n, n + 2 * p, 1, p))                      # the kernel fills the padded input: 1
+    n = int(rng.integers(14, 40))
+    cases.append((n, 1, 1, 0))                              # 1x1 kernel, stride 1: n
+    return cases
+
+
 @formulas_part
 def test_conv_output_size(sub):
-    cases = [((n, k), {"stride": s, "padding": p}) for n, k, s, p in SIZE_CASES]
-    want = [out_size(n, k, s, p) for n, k, s, p in SIZE_CASES]
+    chosen = size_cases(sub)
+    cases = [((n, k), {"stride": s, "padding": p}) for n, k, s, p in chosen]
+    want = [out_size(n, k, s, p) for n, k, s, p in chosen]
     # the reference agrees with PyTorch's shape inference (meta tensors: no computation)
-    for (n, k, s, p), w in zip(SIZE_CASES[:6], want):
+    for (n, k, s, p), w in zip(chosen[:6], want):
         y = F.conv2d(torch.empty(1, 1, n, n, device="meta"), torch.empty(1, 1, k, k, device="meta"), stride=s, padding=p)
         assert y.shape[-1] == w, "reference output size disagrees with torch"
     got = _formula_calls(sub, "conv_output_size", cases)
@@ -124,15 +150,20 @@ def test_conv_output_size(sub):
 @formulas_part
 def test_conv_output_size_positional_defaults(sub):
     # conv_output_size(size, kernel_size) with stride=1, padding=0 by default; positional stride/padding
-    cases = [((9, 4), {}), ((12, 3, 2), {}), ((12, 3, 2, 2), {})]
-    want = [6, 5, 7]
+    rng = rng_for(sub, 2)
+    n1, n2 = int(rng.integers(14, 60)), int(rng.integers(14, 60))
+    cases = [((n1, 4), {}), ((n2, 3, 2), {}), ((n2, 3, 2, 2), {})]
+    want = [out_size(n1, 4), out_size(n2, 3, 2), out_size(n2, 3, 2, 2)]
     got = _formula_calls(sub, "conv_output_size", cases)
     _check_numbers("conv_output_size", cases, got, want, SIZE_HINTS)
 
 
 @formulas_part
 def test_conv_output_size_kernel_does_not_fit(sub):
-    bad = [((2, 5), {}), ((3, 8), {"stride": 1, "padding": 2}), ((4, 7), {"stride": 2, "padding": 1})]
+    rng = rng_for(sub, 3)
+    n = [int(v) for v in rng.integers(14, 40, size=5)]
+    bad = [((n[0], n[0] + 1), {}), ((n[1], n[1] + 5), {"stride": 1, "padding": 2}),
+           ((n[2], n[2] + 3), {"stride": 2, "padding": 1})]
     got = _formula_calls(sub, "conv_output_size", bad)
     for (args, kw), res in zip(bad, got):
         call = _call_text("conv_output_size", args, kw)
@@ -140,7 +171,7 @@ def test_conv_output_size_kernel_does_not_fit(sub):
                f"{call}: the kernel does not fit in the padded input; expected a ValueError, "
                f"got {res.get('error') or res['value']!r}")
     # exactly fitting kernels are fine (output 1)
-    ok = [((4, 8), {"stride": 1, "padding": 2}), ((5, 7), {"stride": 3, "padding": 1})]
+    ok = [((n[3], n[3] + 4), {"stride": 1, "padding": 2}), ((n[4], n[4] + 2), {"stride": 3, "padding": 1})]
     _check_numbers("conv_output_size", ok, _formula_calls(sub, "conv_output_size", ok), [1, 1], SIZE_HINTS)
 
 
@@ -224,10 +255,10 @@ IM2COL_CASES = [
 @pytest.mark.parametrize("shape,k,s,p,layout", IM2COL_CASES,
                          ids=[f"{'x'.join(map(str, c[0]))}-k{c[1]}-s{c[2]}-p{c[3]}-{c[4]}" for c in IM2COL_CASES])
 def test_im2col_matches_unfold(sub, shape, k, s, p, layout):
-    rng = rng_for(sum(shape) * 100 + len(str((k, s, p, layout))))
+    rng = rng_for(sub, sum(shape) * 100 + len(str((k, s, p, layout))))
     a, x = make_x(rng, shape, layout)
     what = f"im2col({_describe_x(shape, layout)}, kernel_size={k}, stride={s}, padding={p})"
-    got = probe(sub, "im2col", a, _wire(k), _wire(s), _wire(p), layout, what=what)
+    got = probe(sub, "im2col", a, _wire(k), _wire(s), _wire(p), layout, size_table(shape[2:], k, s, p), what=what)
     want = F.unfold(x, _pair(k), padding=_pair(p), stride=_pair(s)).numpy()
     _check_tensor(got, what, want.shape)
     assert_close(got["value"], want, atol=TOL_CONV * np.abs(a).max(), rtol=0, what=what)
@@ -256,14 +287,14 @@ CONV_CASES = [
 @pytest.mark.parametrize("case", CONV_CASES, ids=[c[0] for c in CONV_CASES])
 def test_conv2d_matches_torch(sub, case):
     cid, shape, c_out, (kh, kw), s, p, has_bias, layout, sx, sw = case
-    rng = rng_for(sum(map(ord, cid)))
+    rng = rng_for(sub, sum(map(ord, cid)))
     a, x = make_x(rng, shape, layout)
     a, x = a * sx - 0.3 * sx, x * sx - 0.3 * sx        # not centred: large negative and positive values
     w = rng.standard_normal((c_out, shape[1], kh, kw)) * sw
     b = rng.standard_normal(c_out) * sw if has_bias else None
     what = (f"conv2d({_describe_x(shape, layout)}, weight {w.shape}, bias {'None' if b is None else b.shape}, "
             f"stride={s}, padding={p})")
-    got = probe(sub, "conv2d", a, w, b, _wire(s), _wire(p), layout, what=what)
+    got = probe(sub, "conv2d", a, w, b, _wire(s), _wire(p), layout, size_table(shape[2:], (kh, kw), s, p), what=what)
     want = conv_ref(x, w, b, s, p).numpy()
     _check_tensor(got, what, want.shape)
     scale = shape[1] * kh * kw * np.abs(a).max() * np.abs(w).max() + (0 if b is None else np.abs(b).max())
@@ -283,7 +314,7 @@ def test_conv2d_small_example(sub):
     x = np.arange(20, dtype=np.float64).reshape(1, 1, 4, 5) - 7.0
     w = np.array([[[[1.0, 2.0], [0.0, -1.0]]]])
     what = "conv2d(x (1, 1, 4, 5), weight (1, 1, 2, 2), bias None, stride=1, padding=1)"
-    got = probe(sub, "conv2d", x, w, None, 1, 1, "nchw", what=what)
+    got = probe(sub, "conv2d", x, w, None, 1, 1, "nchw", size_table((4, 5), 2, 1, 1), what=what)
     want = conv_ref(torch.tensor(x), w, None, 1, 1).numpy()
     _check_tensor(got, what, want.shape)
     flipped = conv_ref(torch.tensor(x), w[:, :, ::-1, ::-1].copy(), None, 1, 1).numpy()
@@ -327,6 +358,13 @@ def pool_ref(x, k, s, G=None):
     return out, grad
 
 
+def pool_stand_ins(x, k, s):
+    """(size table, im2col columns) of this test's own x, for the probe's stand-ins."""
+    stride = k if s is None else s
+    cols = F.unfold(x, _pair(k), stride=_pair(stride)).numpy()
+    return size_table(tuple(x.shape[2:]), k, stride, 0), cols
+
+
 def _pool_what(shape, k, s, layout, backward):
     call = f"maxpool2d_forward({_describe_x(shape, layout)}, kernel_size={k}" + ("" if s is None else f", stride={s}") + ")"
     return call + (" then maxpool2d_backward(G, cache) with a random G" if backward else "")
@@ -358,10 +396,10 @@ def pool_input(rng, shape, layout, kind):
 @pytest.mark.parametrize("case", POOL_FORWARD_CASES, ids=[c[0] for c in POOL_FORWARD_CASES])
 def test_maxpool_forward(sub, case):
     cid, shape, k, s, layout, kind = case
-    rng = rng_for(sum(map(ord, cid)) + 1000)
+    rng = rng_for(sub, sum(map(ord, cid)) + 1000)
     a, x = pool_input(rng, shape, layout, kind)
     what = _pool_what(shape, k, s, layout, False)
-    got = probe(sub, "maxpool", a, _wire(k), _wire(s), None, layout, what=what)
+    got = probe(sub, "maxpool", a, _wire(k), _wire(s), None, layout, *pool_stand_ins(x, k, s), what=what)
     want, _ = pool_ref(x.numpy(), k, s)
     _check_tensor(got["out"], what, want.shape)
     assert_close(got["out"]["value"], want, atol=TOL_POOL * np.abs(want).max(), rtol=0, what=f"{what}: out")
@@ -383,12 +421,12 @@ POOL_BACKWARD_CASES = [
 @pytest.mark.parametrize("case", POOL_BACKWARD_CASES, ids=[c[0] for c in POOL_BACKWARD_CASES])
 def test_maxpool_backward(sub, case):
     cid, shape, k, s, layout, kind = case
-    rng = rng_for(sum(map(ord, cid)) + 2000)
+    rng = rng_for(sub, sum(map(ord, cid)) + 2000)
     a, x = pool_input(rng, shape, layout, kind)
     out_shape = pool_ref(x.numpy(), k, s)[0].shape
     G = rng.standard_normal(out_shape)               # random upstream gradient dL/dout
     what = _pool_what(shape, k, s, layout, True)
-    got = probe(sub, "maxpool", a, _wire(k), _wire(s), G, layout, what=what)
+    got = probe(sub, "maxpool", a, _wire(k), _wire(s), G, layout, *pool_stand_ins(x, k, s), what=what)
     want_out, want_grad = pool_ref(x.numpy(), k, s, G)
     _check_tensor(got["out"], what, want_out.shape)
     assert_close(got["out"]["value"], want_out, atol=TOL_POOL * np.abs(want_out).max(), rtol=0, what=f"{what}: out")
@@ -467,7 +505,7 @@ def _block_what(cin, planes, stride, shape, train):
 
 def run_block(sub, cin, planes, stride, shape, train, seed, backward):
     __tracebackhide__ = True
-    rng = rng_for(seed)
+    rng = rng_for(sub, seed)
     layout = block_layout(cin, planes, stride)
     state = random_state(rng, layout)
     x = rng.standard_normal(shape) - 0.2

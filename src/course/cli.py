@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from course.paths import Course, CourseError, ensure_scripts_on_path
+from course.paths import Course, CourseError, course_id, ensure_scripts_on_path
 
 
 def _jobs_default() -> int:
@@ -78,6 +78,8 @@ def _grade(args, course: Course, assignment: str, server, zygote) -> int:
                        settle=args.settle, server=server, zygote=zygote)
     if args.json:
         job, summary = rows[0]
+        if job.out is None:  # a refused student id: nothing was graded or written
+            raise CourseError(summary["note"])
         print((job.out / "results.json").read_text(), end="")
     else:
         print(batch.table(rows))
@@ -117,11 +119,36 @@ def cmd_record(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    from course import export
+
+    course = Course.find()
+    chosen = course.resolve(args.assignments) if args.assignments else None
+    target = Path(args.to)
+    count = export.write(args.db or course.gradebook_url, course_id(course.root), target, chosen)
+    print(f"{count} row(s) (student, assignment, part) in {target}")
+    return 0
+
+
+def cmd_stats(args) -> int:
+    from course import stats
+
+    course = Course.find()
+    (assignment,) = course.resolve([args.assignment])
+    out = Path(args.out) if args.out else course.root / "autograded"
+    page = Path(args.to or f"{assignment}-stats.html")
+    summary = stats.write(out, assignment, page)
+    if not summary["submissions"]:
+        raise CourseError(f"no results.json of {assignment} under {out}: grade first")
+    print(f"{assignment}: {summary['graded']} graded, {summary['errors']} errors; page in {page}")
+    return 0
+
+
 def cmd_validate(args) -> int:
     from course import validate
 
     course = Course.find()
-    ok = validate.validate(course, course.resolve(args.assignments), parallel=args.jobs)
+    ok = validate.validate(course, course.resolve(args.assignments), parallel=args.jobs, report=args.report)
     return 0 if ok else 1
 
 
@@ -169,7 +196,22 @@ def build_parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="solutions score full, releases 0, mutants lose their parts")
     validate.add_argument("assignments", nargs="*")
     validate.add_argument("-j", "--jobs", type=int, default=_jobs_default())
+    validate.add_argument("--report", action="store_true",
+                          help="also print a table per assignment: mutants caught, median loss, alternatives, collateral")
     validate.set_defaults(func=cmd_validate)
+
+    export = commands.add_parser("export", help="the gradebook as CSV: per student, assignment and part, with lateness")
+    export.add_argument("assignments", nargs="*", help="only these (default: all)")
+    export.add_argument("--to", default="grades.csv", help="CSV file to write (default: grades.csv)")
+    export.add_argument("--db", type=gradebook_option,
+                        help="gradebook: a database URL or a path to a .db file (default: <course>/gradebook.db)")
+    export.set_defaults(func=cmd_export)
+
+    stats = commands.add_parser("stats", help="an HTML page of an assignment's score distributions, failing checks, lateness")
+    stats.add_argument("assignment")
+    stats.add_argument("--out", help="results folder (default: autograded/ in the course)")
+    stats.add_argument("--to", help="HTML file to write (default: NN_slug-stats.html)")
+    stats.set_defaults(func=cmd_stats)
 
     demo = commands.add_parser("demo", help="release the course and grade a generated demo class")
     demo.add_argument("--out", default="demo")

@@ -248,6 +248,11 @@ def _nbgrader_config(settings: Settings, *, student: bool) -> str:
         lines += [
             f"c.CourseDirectory.root = {str(settings.course_dir)!r}",
             'c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]',
+            # formgrader's Collect button skips forged entries and links (course/inbound.py, copied)
+            "import sys",
+            f"sys.path.insert(0, {str(Path(settings.state) / 'jupyter' / 'grader')!r})",
+            "from course_inbound import screened_collect",
+            f"c.ExchangeFactory.collect = screened_collect({roster_mod.ID.pattern!r})",
         ]
     return "\n".join(lines) + "\n"
 
@@ -262,6 +267,19 @@ c.ServerApp.jpserver_extensions.update({
     "nbgrader.server_extensions.assignment_list": True,
     "nbgrader.server_extensions.validate_assignment": True,
 })
+"""
+# formgrader renders students' notebooks on the hub's origin: besides the sanitised copy it is
+# given (course.judge.sanitize), its pages may load and send nothing beyond this server, embed no
+# plugins, and change no base URL or form target. Its own pages use inline scripts, so 'unsafe-inline'
+# stays: this is the second line of defence, not the first.
+FORMGRADER_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
+                  "style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; "
+                  "connect-src 'self'; object-src 'none'; frame-src 'self'; frame-ancestors 'self'; "
+                  "base-uri 'self'; form-action 'self'")
+GRADER_SERVER_CONFIG = f"""\
+# written by `course hub`: formgrader's server (the grader account's hub service)
+c = get_config()  # noqa: F821
+c.ServerApp.tornado_settings = {{"headers": {{"Content-Security-Policy": {FORMGRADER_CSP!r}}}}}
 """
 STUDENT_PAGE_CONFIG = {"disabledExtensions": {
     "@jupyter/nbgrader:formgrader": True,
@@ -317,6 +335,9 @@ def prepare(course: Course, state: Path, *, home_base: Path = Path("/home"), ip:
     _write(settings.student_config / "nbgrader_config.py", _nbgrader_config(settings, student=True))
     _write(settings.student_config / "jupyter_server_config.py", STUDENT_SERVER_CONFIG)
     _write(settings.student_config / "labconfig" / "page_config.json", json.dumps(STUDENT_PAGE_CONFIG))
+    _write(state / "jupyter" / "grader" / "jupyter_server_config.py", GRADER_SERVER_CONFIG)
+    _write(state / "jupyter" / "grader" / "course_inbound.py", (Path(__file__).parent / "inbound.py").read_text())
+    os.chmod(state / "jupyter" / "grader", 0o755)
     for folder in (settings.student_config.parent, settings.student_config,
                    settings.student_config / "labconfig"):
         os.chmod(folder, 0o755)
@@ -681,6 +702,11 @@ def start(course: Course, state: Path, *, home_base: Path, ip: str, port: int,
 # instructor steps on the hub's course directory
 
 def collect(settings: Settings, assignment: str) -> None:
+    from course.inbound import screen_inbound  # forged entries and links never reach nbgrader's copy
+
+    for line in screen_inbound(settings.exchange / settings.course_id / "inbound", assignment,
+                               Path(settings.state) / "rejected" / assignment):
+        print(f"not collected: {line}")
     exchange("Collect", settings.course_dir, settings.course_id, settings.exchange, assignment, update=True)
     _chown_tree(settings.course_dir, settings.grader)
 
