@@ -26,7 +26,7 @@ def cmd_roster_add(args) -> int:
         settings, home_base = None, Path(args.home_base or "/home")
     roster.require_root("course roster add")
     state.mkdir(parents=True, exist_ok=True)
-    os.chmod(state, 0o755)
+    os.chmod(state, hub.STATE_MODE)
     reserved = {f"grader-{cid}", cid, "course-cli", "idle-culler", "root", "admin"}
     home_base.mkdir(parents=True, exist_ok=True)
     messages = []
@@ -61,7 +61,19 @@ def cmd_hub_start(args) -> int:
 
     course = Course.find()
     return hub.start(course, _state(args, course), home_base=Path(args.home_base), ip=args.ip, port=args.port,
-                     interrupt_timeout=args.interrupt_timeout)
+                     interrupt_timeout=args.interrupt_timeout, mem_limit=_bytes(args.mem_limit),
+                     cpu_limit=args.cpu_limit)
+
+
+def _bytes(text: str) -> int:
+    units = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30}
+    number, unit = text.upper().rstrip("IB"), ""
+    if number and number[-1] in units:
+        number, unit = number[:-1], number[-1]
+    try:
+        return int(float(number) * units[unit])
+    except ValueError:
+        raise CourseError(f"--mem-limit {text!r}: a size such as 3G, 1500M or 0 (no limit)") from None
 
 
 def cmd_hub_grade(args) -> int:
@@ -123,8 +135,12 @@ def add_commands(commands, jobs_default) -> None:
     start.add_argument("--ip", default=os.environ.get("HUB_IP", "127.0.0.1"))
     start.add_argument("--port", type=int, default=int(os.environ.get("HUB_PORT", "8000")),
                        help="public port (0: pick free ports for everything)")
-    start.add_argument("--interrupt-timeout", type=int, default=10,
+    start.add_argument("--interrupt-timeout", type=int, default=3,
                        help="seconds per step (SIGINT, SIGTERM, SIGKILL) when stopping a server")
+    start.add_argument("--mem-limit", default=os.environ.get("HUB_MEM_LIMIT", "3G"),
+                       help="memory per student server, kernels included (cgroups; 0: none)")
+    start.add_argument("--cpu-limit", type=float, default=float(os.environ.get("HUB_CPU_LIMIT", "1")),
+                       help="CPUs per student server (cgroups; 0: none)")
     start.set_defaults(func=cmd_hub_start)
     grade = hub_cmds.add_parser("grade", help="collect, `course grade` and release feedback on the hub")
     grade.add_argument("assignment")
