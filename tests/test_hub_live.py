@@ -141,7 +141,7 @@ def test_student_submits_instructor_grades_student_fetches_feedback(hub):
     # the student's HTML export of their notebook (nbconvert on the student servers' Python)
     export = hub.server(student, "ann", "GET", f"/nbconvert/html/{ASSIGNMENT}/{ASSIGNMENT}.ipynb",
                         params={"download": "false"})
-    assert export.status_code == 200 and "def add" in export.text, export.text[-2000:]
+    assert export.status_code == 200 and "jp-Notebook" in export.text and "norm" in export.text, export.text[-2000:]
     got = hub.server(student, "ann", "POST", "/assignments/fetch_feedback",
                      data={"course_id": hub.course_id, "assignment_id": ASSIGNMENT}).json()
     assert got["success"], got

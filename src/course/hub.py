@@ -315,6 +315,7 @@ def prepare(course: Course, state: Path, *, home_base: Path = Path("/home"), ip:
     settings.student_python = settings.service_python = str(python)
     if not roster_mod.user_exists(settings.grader):
         roster_mod.create_system_user(settings.grader, home_base, f"nbgrader grader for {cid}")
+        roster_mod.record_created(state, [settings.grader])
 
     # the exchange: anyone may write (submit), the sticky bit keeps people to their own entries
     settings.exchange.mkdir(exist_ok=True)
@@ -674,6 +675,51 @@ def running(settings: Settings) -> bool:
         return False
 
 
+def unsync_roster(settings: Settings, removed: list[str]) -> str:
+    """Stop the servers of removed members and delete them from a running hub (which forgets
+    their passwords too); a no-op when it is not running."""
+    if not running(settings):
+        return "the hub is not running: it reads the roster when it starts"
+    existing = {u["name"] for u in api(settings, "GET", "/users")}
+    gone = [name for name in removed if name in existing]
+    for name in gone:
+        with contextlib.suppress(urllib.error.HTTPError):
+            api(settings, "DELETE", f"/users/{name}/server", timeout=60)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and api(settings, "GET", f"/users/{name}")["servers"]:
+            time.sleep(0.3)
+        api(settings, "DELETE", f"/users/{name}")
+    return f"the running hub stopped and forgot {len(gone)} user(s)"
+
+
+def teardown_plan(settings: Settings) -> dict:
+    """What `course hub teardown` removes: the system users the platform created (roster members
+    and the grader account, with their homes), the servers' cgroups and the state directory."""
+    ours = roster_mod.created_users(Path(settings.state))
+    members = roster_mod.load(Path(settings.state))
+    users = sorted(name for name in ours if roster_mod.user_exists(name))
+    kept = sorted(m for m in members if m not in ours and roster_mod.user_exists(m))
+    groups = []
+    if settings.fence_plan.exists():
+        groups = [spec["parent"] for spec in json.loads(settings.fence_plan.read_text())["cgroups"].values()]
+    return {"users": users, "kept_users": kept, "cgroups": groups, "state": settings.state}
+
+
+def teardown(settings: Settings, plan: dict) -> None:
+    if running(settings):
+        raise CourseError(f"the hub of {settings.course_id} is running at {settings.url}: stop it "
+                          f"(Ctrl-C) before tearing it down")
+    for name in plan["users"]:
+        roster_mod.remove_system_user(name)
+    for group in plan["cgroups"]:
+        for sub in sorted(Path(group).glob("*/"), reverse=True):
+            with contextlib.suppress(OSError):
+                sub.rmdir()
+        with contextlib.suppress(OSError):
+            Path(group).rmdir()
+    shutil.rmtree(plan["state"])
+
+
 def sync_roster(settings: Settings, added: list[roster_mod.Member]) -> str:
     """Add roster members and their groups to a running hub; a no-op when it is not running."""
     if not running(settings):
@@ -773,31 +819,70 @@ def reap_all() -> int:
         reaped += 1
 
 
-def stop(process: subprocess.Popen, timeout: float = 30) -> None:
-    """SIGTERM (JupyterHub stops servers, services and the proxy), then anything left over."""
+def stop(process: subprocess.Popen, timeout: float = 10, grace: float = 3,
+         pid_file: Path | None = None) -> None:
+    """Ctrl-C: SIGTERM to the hub and, at the same moment, to everything under it (servers,
+    kernels, services, the proxy). JupyterHub alone stops services and then servers one step
+    at a time (11-16 s with a few servers); all at once, each server's own shutdown runs in
+    parallel and the hub's cleanup finds them gone. What is left after `grace` is killed."""
     import psutil
+
+    def everyone() -> list:
+        return [p for p in psutil.Process().children(recursive=True) if p.pid != process.pid]
 
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
+    _signal_all(everyone(), signal.SIGTERM)
+    _wait_hub(process, timeout, pid_file)
+    alive = _wait_gone(everyone, grace)
+    if alive:
+        _signal_all(alive, signal.SIGKILL)
+        _wait_gone(everyone, 5)
+
+
+def _wait_hub(process: subprocess.Popen, timeout: float, pid_file: Path | None) -> None:
+    """JupyterHub removes its pid file as the last step of its cleanup, then takes 2-3 s more to
+    exit (thread pools, the interpreter): past that point it is safe to end it at once."""
+    deadline = time.monotonic() + timeout
+    cleaned_up = None
+    while process.poll() is None and time.monotonic() < deadline:
+        if pid_file is not None and not pid_file.exists():
+            cleaned_up = cleaned_up or time.monotonic()
+            if time.monotonic() - cleaned_up > 0.3:
+                break
+        time.sleep(0.05)
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+def _wait_gone(everyone, timeout: float) -> list:
+    """Reap (as subreaper, kernels come to us as zombies) until nothing is left or timeout."""
+    import psutil
+
+    deadline = time.monotonic() + timeout
+    while True:
+        reap_all()
+        alive = []
+        for proc in everyone():
+            try:
+                if proc.status() != psutil.STATUS_ZOMBIE:
+                    alive.append(proc)
+            except psutil.NoSuchProcess:
+                pass
+        if not alive or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.05)
+
+
+def _signal_all(procs: list, sig: int) -> None:
+    import psutil
+
+    for proc in procs:
         try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    leftovers = psutil.Process().children(recursive=True)
-    for child in leftovers:
-        try:
-            child.terminate()
-        except psutil.NoSuchProcess:
+            proc.send_signal(sig)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
             pass
-    _, alive = psutil.wait_procs(leftovers, timeout=5)
-    for child in alive:
-        try:
-            child.kill()
-        except psutil.NoSuchProcess:
-            pass
-    psutil.wait_procs(alive, timeout=5)
-    reap_all()
 
 
 def start(course: Course, state: Path, *, home_base: Path, ip: str, port: int,
@@ -832,10 +917,11 @@ def start(course: Course, state: Path, *, home_base: Path, ip: str, port: int,
               f"Ctrl-C stops the hub, every server and the proxy.\n", flush=True)
         return wait_reaping(process)
     except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)    # a second Ctrl-C must not cut the cleanup short
         print("\nstopping the hub...", flush=True)
         return 0
     finally:
-        stop(process)
+        stop(process, pid_file=Path(settings.state) / "jupyterhub.pid")
 
 
 def _limits_line(settings: Settings) -> str:
