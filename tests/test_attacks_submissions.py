@@ -19,6 +19,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from conftest import ASSIGNMENT, build_notebook, submit
 from course import batch, notebook as nb, planning
@@ -126,8 +127,23 @@ def _class(course) -> dict[str, str]:
     (course.root / "submitted" / "linked-assignment" / ASSIGNMENT).symlink_to(solutions.parent)
     dev_null = _folder(course, "device-notebook") / NOTEBOOK
     os.symlink("/dev/zero", dev_null)  # a link to a device that never ends
+    # a link whose target folder the batch once hid from every sandbox (the C library's)
+    (_folder(course, "link-to-libc") / NOTEBOOK).symlink_to(os.path.realpath("/lib/x86_64-linux-gnu/libc.so.6"))
     loop = _folder(course, "link-loop") / NOTEBOOK
     os.symlink(loop, loop)
+    many = b'{"nbformat": 4, "metadata": {}, "cells": [' + b'{"cell_type":"raw","source":""},' * 900_000
+    _raw(course, "million-cells", many + b'{"cell_type":"raw","source":""}]}')
+    two = _folder(course, "two-notebooks")
+    for name in ("mine.ipynb", "yours.ipynb"):
+        nbformat.write(build_notebook(course), two / name)
+    forged = _solved(course)
+    for cell in forged["cells"]:
+        grader = cell["metadata"].get("nbgrader", {})
+        if grader.get("grade_id") == "add":
+            grader.update(points=10**9, grade_id="add" + "x" * 10_000)
+    forged["cells"].append({"cell_type": "code", "source": "", "outputs": [], "metadata": {"nbgrader": {
+        "grade": True, "solution": False, "grade_id": "bonus", "points": 100, "locked": True}}})
+    _raw(course, "forged-points", forged)
 
     # 2. student ids: folder names that are not ids never reach a path, the gradebook or the terminal
     for name in ("\x1b]0;owned\x07\x1b[2Jevil", "=HYPERLINK(\"x.example\";\"click\")",
@@ -145,6 +161,9 @@ def _class(course) -> dict[str, str]:
     (_folder(course, "timestamp-good") / "timestamp.txt").write_text("2026-11-20 10:00:00.123456 UTC\n")
     submit(course, "timestamp-month-13", build_notebook(course))
     (_folder(course, "timestamp-month-13") / "timestamp.txt").write_text("2026-13-45 10:00:00\n")
+    submit(course, "timestamp-huge", build_notebook(course))
+    with open(_folder(course, "timestamp-huge") / "timestamp.txt", "wb") as huge:
+        huge.truncate(2**30)
 
     # a notebook whose file name is a terminal escape (the only .ipynb: it is graded)
     escaped = _folder(course, "escaped-file-name")
@@ -154,6 +173,13 @@ def _class(course) -> dict[str, str]:
     submit(course, "erroring-cells", _erroring_cells_notebook(course, 300))
     submit(course, "many-notes", build_notebook(course, edit=lambda n: n.cells.extend(
         copy.deepcopy(c) for c in list(n.cells) * 60 if nb.grade_id(c) == "add")))
+
+    # lone surrogates: in the notebook's JSON, and made at run time in an exception and output
+    surrogates = _solved(course)
+    surrogates["cells"][0]["source"] = "# \ud800 heading"
+    surrogates["cells"].append({"cell_type": "code", "metadata": {}, "outputs": [], "source":
+                                "print(chr(0xdfff))\nraise ValueError(chr(0xd800))\n"})
+    _raw(course, "lone-surrogates", surrogates)
 
     # 4. what instructors and students open is inert
     _raw(course, "hostile-markdown", _hostile_markdown_notebook(course))
@@ -220,6 +246,9 @@ def test_the_batch_goes_on_and_the_honest_classmate_keeps_full_marks(graded, cou
     ("link-to-classmate", f"link-to-classmate/{ASSIGNMENT}/{NOTEBOOK}: a symbolic link, not a notebook file"),
     ("device-notebook", f"device-notebook/{ASSIGNMENT}/{NOTEBOOK}: a symbolic link, not a notebook file"),
     ("link-loop", f"link-loop/{ASSIGNMENT}/{NOTEBOOK}: a symbolic link, not a notebook file"),
+    ("link-to-libc", f"link-to-libc/{ASSIGNMENT}/{NOTEBOOK}: a symbolic link, not a notebook file"),
+    ("million-cells", f"{NOTEBOOK}: 900001 cells is more than a notebook has (limit 5000)"),
+    ("two-notebooks", f"two-notebooks/{ASSIGNMENT}/{NOTEBOOK}: cannot read (No such file or directory)"),
     ("linked-folder", "submitted/linked-folder: a symbolic link, not a folder; a submission must be the "
                       "student's own files"),
     ("linked-assignment", f"linked-assignment/{ASSIGNMENT}: a symbolic link, not a folder"),
@@ -245,7 +274,8 @@ def test_a_young_notebook_that_does_not_parse_waits_and_a_future_mtime_counts_as
 
 @pytest.mark.slow
 @pytest.mark.parametrize("student", ["no-metadata", "odd-metadata", "escaped-file-name", "timestamp-formula",
-                                     "timestamp-fifo", "timestamp-link", "timestamp-good", "timestamp-month-13"])
+                                     "timestamp-fifo", "timestamp-link", "timestamp-good", "timestamp-month-13",
+                                     "timestamp-huge", "forged-points", "lone-surrogates"])
 def test_odd_but_honest_submissions_are_graded_normally(graded, student):
     document = graded[1][student]
     assert document["extra_data"]["status"] == "graded" and document["score"] == HONEST_SCORE, everything(document)
@@ -257,7 +287,7 @@ def test_only_a_real_nbgrader_timestamp_reaches_the_gradebook(graded, course):
 
     documents = graded[1]
     assert documents["timestamp-good"]["extra_data"]["timestamp"] == "2026-11-20 10:00:00.123456 UTC"
-    for student in ("timestamp-formula", "timestamp-fifo", "timestamp-link", "timestamp-month-13"):
+    for student in ("timestamp-formula", "timestamp-fifo", "timestamp-link", "timestamp-month-13", "timestamp-huge"):
         assert "timestamp" not in documents[student]["extra_data"]
     with Gradebook(course.gradebook_url, course_id="fixture") as gb:
         assert str(gb.find_submission(ASSIGNMENT, "timestamp-good").timestamp).startswith("2026-11-20 10:00:00")
@@ -289,6 +319,12 @@ def test_a_file_name_with_terminal_escapes_reaches_no_output_raw(graded):
     document = graded[1]["escaped-file-name"]
     assert document["extra_data"]["notebook"].endswith(f"{ASSIGNMENT}/\\x1b[31mred.ipynb")
     assert "\x1b" not in json.dumps(document, ensure_ascii=False)
+
+
+@pytest.mark.slow
+def test_forged_points_and_grade_ids_in_the_submission_change_nothing(graded):
+    document = graded[1]["forged-points"]
+    assert document["max_score"] == 3 and [p["grade_id"] for p in document["extra_data"]["parts"]] == ["add", "norm"]
 
 
 @pytest.mark.slow
@@ -431,7 +467,7 @@ def _entry(inbound: Path, name: str, uid: int) -> Path:
 def test_inbound_entries_not_owned_by_their_student_are_not_collected(tmp_path, course):
     import pwd
 
-    from course.hub import screen_inbound
+    from course.inbound import screen_inbound
 
     nobody, daemon = pwd.getpwnam("nobody").pw_uid, pwd.getpwnam("daemon").pw_uid
     inbound, quarantine = tmp_path / "exchange" / "c" / "inbound", tmp_path / "state" / "rejected"
@@ -479,3 +515,129 @@ def test_discover_refuses_bad_ids_and_reads_timestamps_safely(tmp_path):
         batch.discover(ASSIGNMENT, [root / "amy" / ASSIGNMENT / NOTEBOOK], tmp_path / "out", student="=1+1")
     loose = batch.discover(ASSIGNMENT, [tmp_path / "Loose File.ipynb"], tmp_path / "out")
     assert loose[0].refused and "pass --student ID" in loose[0].refused
+
+
+def test_formgrader_pages_carry_a_content_security_policy():
+    from traitlets.config import Config
+
+    from course import hub
+
+    config = Config()
+    exec(hub.GRADER_SERVER_CONFIG.replace("get_config()", "config"), {"config": config})
+    policy = config.ServerApp.tornado_settings["headers"]["Content-Security-Policy"]
+    for directive in ("default-src 'self'", "object-src 'none'", "base-uri 'self'", "form-action 'self'",
+                      "connect-src 'self'", "img-src 'self' data:", "frame-ancestors 'self'"):
+        assert directive in policy
+    assert "*" not in policy and "http" not in policy
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(
+        st.sampled_from(["cells", "cell_type", "source", "metadata", "nbgrader", "grade_id", "tags", "outputs",
+                         "nbformat", "attachments", "id", "x"]), children, max_size=5),
+    max_leaves=30)
+_CELL = st.fixed_dictionaries(
+    {"cell_type": st.sampled_from(["code", "markdown", "raw", "heading", 3]),
+     "source": st.one_of(st.text(max_size=30), st.lists(st.text(max_size=5)), _JSON)},
+    optional={"metadata": _JSON, "outputs": _JSON, "attachments": _JSON, "id": _JSON})
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(st.one_of(_JSON, st.fixed_dictionaries({"cells": st.lists(st.one_of(_CELL, _JSON), max_size=5)},
+                                              optional={"nbformat": _JSON, "metadata": _JSON})))
+def test_any_json_shaped_like_a_notebook_gives_a_notebook_or_a_named_error(document):
+    raw = json.dumps(document).encode()
+    try:
+        notebook = nb.parse_submission(raw, "h.ipynb")
+    except nb.NotebookError as exc:
+        assert str(exc).startswith("h.ipynb: ")
+        return
+    nb.cells_to_run(notebook, notebook)
+    nbformat.validate(sanitize.inert(notebook))
+    nbformat.v4.writes_json(annotate.annotated(notebook, {"extra_data": {"parts": []}, "tests": []}))
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="chown to other users needs root")
+def test_formgraders_collect_button_skips_forged_entries_and_links(tmp_path, course):
+    """The grader's nbgrader_config.py as `course hub` writes it, loaded by traitlets as formgrader
+    loads it, then nbgrader's real collect through ExchangeFactory (what the Collect button runs)."""
+    import pwd
+    import shutil
+
+    from nbgrader.auth import Authenticator
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.exchange import ExchangeFactory
+    from traitlets.config import Config, PyFileConfigLoader
+
+    from course import hub, inbound
+
+    nobody, daemon = pwd.getpwnam("nobody").pw_uid, pwd.getpwnam("daemon").pw_uid
+    state, cdir = tmp_path / "state", tmp_path / "state" / "course"
+    (state / "jupyter" / "grader").mkdir(parents=True)
+    cdir.mkdir()
+    shutil.copy(inbound.__file__, state / "jupyter" / "grader" / "course_inbound.py")
+    settings = hub.Settings(course_id="fixture", course_root=str(course.root), state=str(state))
+    (cdir / "nbgrader_config.py").write_text(hub._nbgrader_config(settings, student=False))
+    box = settings.exchange / "fixture" / "inbound"
+    box.mkdir(parents=True)
+    _entry(box, f"nobody+{ASSIGNMENT}+2026-11-20 10:00:00.000001 UTC+aaaa", nobody)
+    _entry(box, f"daemon+{ASSIGNMENT}+2026-11-20 10:00:00.000001 UTC+bbbb", nobody)       # forged
+    linked = _entry(box, f"bin+{ASSIGNMENT}+2026-11-20 10:00:00.000001 UTC+cccc", pwd.getpwnam("bin").pw_uid)
+    (linked / NOTEBOOK).unlink()
+    (linked / NOTEBOOK).symlink_to(course.root / "solutions" / ASSIGNMENT / NOTEBOOK)
+    os.chown(linked / NOTEBOOK, 2, 2, follow_symlinks=False)
+    _entry(box, f"sys+{ASSIGNMENT}+not a date+dddd", 3)                                     # stopped nbgrader
+
+    loader = PyFileConfigLoader("nbgrader_config.py", path=str(cdir))
+    config = Config(loader.load_config())
+    config.CourseDirectory.assignment_id = ASSIGNMENT
+    coursedir = CourseDirectory(config=config)
+    collect = ExchangeFactory(config=config).Collect(coursedir=coursedir, authenticator=Authenticator(config=config),
+                                                     config=config)
+    assert type(collect).__name__ == "ScreenedCollect"
+    collect.start()
+    assert sorted(p.name for p in (cdir / "submitted").iterdir()) == ["nobody"]
+    assert len(list(box.iterdir())) == 4  # the grader account cannot move them; they are skipped
+
+
+def test_folder_names_that_are_not_even_utf8_are_refused_printably(tmp_path):
+    root = tmp_path / "submitted"
+    folder = os.path.join(os.fsencode(root), b"\xff\xfe\x1b[2J", os.fsencode(ASSIGNMENT))
+    os.makedirs(folder)
+    with open(os.path.join(folder, os.fsencode(NOTEBOOK)), "w") as stream:
+        stream.write("{}")
+    (job,) = batch.discover(ASSIGNMENT, [root], tmp_path / "out")
+    assert job.refused and job.out is None
+    line = batch.table([(job, {"status": "refused", "note": job.refused})])
+    assert line.isascii() and "\x1b" not in line and "\\x1b[2J" in line
+    line.encode("utf-8")  # no lone surrogate reaches the terminal
+
+
+def test_course_record_merges_no_result_whose_student_is_not_an_id(tmp_path, course):
+    from course.gradebook import scores
+
+    out = tmp_path / "shared"
+    parts = nb.parts(nb.load(course.source_notebook(ASSIGNMENT)))
+    good = results.unreadable(parts, {"assignment": ASSIGNMENT, "student": "amy"}, "x", 0.0)
+    bad = results.unreadable(parts, {"assignment": ASSIGNMENT, "student": "=1+1"}, "x", 0.0)
+    results.write(good, out / "amy" / ASSIGNMENT)
+    results.write(bad, out / "mallory" / ASSIGNMENT)
+    db = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    recorded, skipped = batch.record_results(course, ASSIGNMENT, out, db)
+    assert (recorded, skipped) == (1, ["mallory"])
+    assert set(scores(db, "fixture", ASSIGNMENT)) == {"amy"}
+
+
+def test_a_students_link_never_decides_what_the_sandboxes_hide(tmp_path):
+    root = tmp_path / "submitted"
+    folder = root / "mallory" / ASSIGNMENT
+    folder.mkdir(parents=True)
+    (folder / NOTEBOOK).symlink_to(os.path.realpath("/lib/x86_64-linux-gnu/libc.so.6"))
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / ASSIGNMENT).mkdir(parents=True)
+    (elsewhere / ASSIGNMENT / NOTEBOOK).write_text("{}")
+    (root / "eve").symlink_to(elsewhere)
+    jobs = [j for j in batch.discover(ASSIGNMENT, [root], tmp_path / "out") if not j.refused]
+    assert {j.student for j in jobs} == {"mallory", "eve"}
+    assert batch.hidden_roots(jobs, ASSIGNMENT) == [str(tmp_path / "out"), str(root)]

@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import signal
 import sys
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
-from course import gpus, notebook as nb, planning
+from course import gpus, notebook as nb, planning, schedule
+from course.inbound import is_timestamp
 from course.judge import results
 from course.roster import ID as STUDENT_ID
 from course.judge.config import JudgeConfig
@@ -100,33 +99,30 @@ def _job_from_folder(student: str, folder: Path, assignment: str, out: Path, bel
                read_timestamp(folder / "timestamp.txt", below), below=below)
 
 
-# nbgrader's timestamp.txt ("2026-11-20 10:00:00.123456 UTC"): anything else is not passed on to
-# the gradebook, whose date parser a student's text could otherwise crash.
-_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?( ?(UTC|Z|[+-]\d{2}:?\d{2}))?$")
-
-
 def read_timestamp(path: Path, below: Path | None) -> str | None:
     """The submission's timestamp.txt when it is a plain nbgrader timestamp, else None."""
     try:
         text = nb.read_submission(path, below, limit=200).decode("ascii").strip()
     except (nb.NotebookError, UnicodeDecodeError):
         return None
-    if not _TIMESTAMP.match(text):
-        return None
-    try:
-        datetime.fromisoformat(text[:10] + " " + text[11:19])  # a real date: no month 13
-    except ValueError:
-        return None
-    return text
+    return text if is_timestamp(text) else None  # anything else could crash the gradebook's date parser
 
 
-def _submissions_root(notebook: Path, assignment: str) -> Path:
-    """submitted/ for nbgrader's layout (every student's folder), else the notebook's folder."""
-    try:
-        folder = notebook.resolve().parent
-    except (OSError, RuntimeError):  # a link loop: the folder as named
-        folder = notebook.absolute().parent
+def _submissions_root(job: Job, assignment: str) -> Path:
+    """submitted/ for nbgrader's layout (every student's folder), else the notebook's folder.
+    Never through a link a student made: its target (say the C library's folder) would be
+    hidden from every sandbox of the batch."""
+    if job.below is not None:
+        return Path(os.path.abspath(job.below))  # the folder the grader named
+    folder = Path(os.path.abspath(job.notebook)).parent
     return folder.parent.parent if folder.name == assignment else folder
+
+
+def hidden_roots(jobs: list[Job], assignment: str) -> list[str]:
+    """What the batch hides from every sandbox besides the course: where the submissions and
+    the results are."""
+    return sorted({str(_submissions_root(j, assignment)) for j in jobs} |
+                  {os.path.abspath(j.out.parent.parent) for j in jobs})
 
 
 def _student_from_path(path: Path, assignment: str) -> str:
@@ -183,6 +179,9 @@ def grade(course: Course, assignment: str, jobs: list[Job], *, parallel: int = 1
     """
     config = JudgeConfig.load(course.autograder / assignment)
     source = nb.load(course.source_notebook(assignment))
+    timing = schedule.load(course.root, course.assignments()).of(assignment)
+    lates = {job.student: timing.lateness(job.student, schedule.parse_nbgrader_timestamp(job.timestamp))
+             for job in jobs}
     suite = planning.suite_hash(course, assignment)
     plan = planning.plan(jobs, force=force, settle=settle, suite=suite)
     summaries: dict[int, dict] = {i: s for i, s in plan.kept.items()}
@@ -192,13 +191,13 @@ def grade(course: Course, assignment: str, jobs: list[Job], *, parallel: int = 1
     if db_url:
         from course import gradebook  # nbgrader takes 1.7 s to import; only a batch with a gradebook needs it
 
-        writer = gradebook.Writer(db_url, course_id(course.root), assignment, source)
+        writer = gradebook.Writer(db_url, course_id(course.root), assignment, source, timing.due)
     try:
         if writer:
             writer.record_missing([jobs[i] for i in plan.kept], [_read_results(jobs[i]) for i in plan.kept])
         if plan.todo:
             summaries.update(_run(course, assignment, config, jobs, plan.todo, parallel, writer, progress, devices,
-                                  suite, server, zygote, nb.parts(source)))
+                                  suite, server, zygote, nb.parts(source), lates))
     finally:
         if writer:
             writer.close()
@@ -206,11 +205,9 @@ def grade(course: Course, assignment: str, jobs: list[Job], *, parallel: int = 1
 
 
 def _run(course, assignment, config, jobs, todo, parallel, writer, progress, devices, suite,
-         server, zygote, parts) -> dict[int, dict]:
+         server, zygote, parts, lates) -> dict[int, dict]:
     timeout = config.total_timeout + 120  # the judge's own budget plus start-up and pytest
-    graded = [jobs[i] for i in todo]
-    hide = sorted({str(_submissions_root(j.notebook, assignment)) for j in graded} |
-                  {str(j.out.resolve().parent.parent) for j in graded})
+    hide = hidden_roots([jobs[i] for i in todo], assignment)
     pool = gpus.DevicePool(config.gpu, gpus.detect() if devices is None else devices)
     slots = pool.slots(max(parallel, 1))
     bar = Progress(len(todo)) if progress else None
@@ -234,7 +231,8 @@ def _run(course, assignment, config, jobs, todo, parallel, writer, progress, dev
                     try:
                         snapshot = _snapshot(job, spool / str(index), assignment)
                     except nb.NotebookError as exc:  # a link, a FIFO, a folder, too large: no judge needed
-                        summaries[index] = _record_unreadable(job, assignment, parts, str(exc), suite, writer)
+                        summaries[index] = _record_unreadable(job, assignment, parts, str(exc), suite, writer,
+                                                              lates.get(job.student))
                         if bar:
                             bar.advance(f"{job.student} unreadable")
                         continue
@@ -244,7 +242,8 @@ def _run(course, assignment, config, jobs, todo, parallel, writer, progress, dev
                                    "out": str(job.out), "hide": hide, "env": pool.env(device),
                                    "extra": {**pool.describe(device), "suite_sha256": suite,
                                              "notebook": nb.printable(job.notebook),
-                                             **({"timestamp": job.timestamp} if job.timestamp else {})}})
+                                             **({"timestamp": job.timestamp} if job.timestamp else {}),
+                                             **({"late": lates[job.student]} if lates.get(job.student) else {})}})
                     running[index] = _Running(job, time.monotonic() + timeout, device)
                 # Record what finished after its slot has a new judge: the gradebook commit and
                 # results.json (fsync'd) then overlap the next student's judging.
@@ -293,13 +292,14 @@ def _snapshot(job: Job, folder: Path, assignment: str) -> Path:
     return path
 
 
-def _record_unreadable(job: Job, assignment: str, parts, message: str, suite: str, writer) -> dict:
+def _record_unreadable(job: Job, assignment: str, parts, message: str, suite: str, writer, late=None) -> dict:
     """A submission that is not a notebook file at all (a link, a FIFO, a folder, a 2 GB file):
     zero with the reason, recorded like any grade."""
     from course.judge import feedback
 
     meta = {"assignment": assignment, "student": job.student, "notebook": nb.printable(job.notebook),
-            "suite_sha256": suite, **({"timestamp": job.timestamp} if job.timestamp else {})}
+            "suite_sha256": suite, **({"timestamp": job.timestamp} if job.timestamp else {}),
+            **({"late": late} if late else {})}
     document = results.unreadable(parts, meta, message, 0.0)
     if writer:
         writer.record(document, job.timestamp)
@@ -356,7 +356,8 @@ def record_results(course: Course, assignment: str, out: Path, db_url: str) -> t
         jobs.append(Job(document["extra_data"]["student"], Path(document["extra_data"].get("notebook", "")),
                         path.parent, document["extra_data"].get("timestamp")))
         documents.append(document)
-    writer = gradebook.Writer(db_url, course_id(course.root), assignment, source)
+    due = schedule.load(course.root, course.assignments()).of(assignment).due
+    writer = gradebook.Writer(db_url, course_id(course.root), assignment, source, due)
     try:
         writer.record_missing(jobs, documents)
     finally:
