@@ -37,6 +37,13 @@ def test_every_case_of_a_test_function_must_pass_for_its_check_to_pass():
     assert test_a["output"] == "[n4] bad n4"     # feedback still says which case failed
 
 
+def test_the_summary_text_rounds_to_two_decimals_and_the_numbers_keep_four():
+    outcomes = [case("test_a", "", True), case("test_b", "", False), case("test_c", "", False),
+                case("test_norm", "", True, part="norm")]
+    document = build(outcomes)
+    assert document["score"] == 1.6667 and document["output"].startswith("Score 1.67 / 3\n  add: 0.67 / 2\n")
+
+
 def test_a_checks_weight_counts_once_however_many_cases_it_has():
     outcomes = [case("test_many", f"p{i}", True) for i in range(10)]
     outcomes += [case("test_heavy", "", False, weight=3.0), case("test_norm", "", True, part="norm")]
