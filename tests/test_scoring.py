@@ -2,8 +2,6 @@
 the weighted share of its passing checks (course.judge.plugin / results)."""
 from __future__ import annotations
 
-import pytest
-
 from conftest import ASSIGNMENT
 from course import mutants, notebook as nb
 from course.judge import results
