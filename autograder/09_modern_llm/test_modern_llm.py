@@ -49,6 +49,11 @@ def _t(a):
     return torch.as_tensor(np.asarray(a), dtype=torch.float64)
 
 
+def _tw(a):
+    """A weight as a float64 tensor (kept as is when it already is one, e.g. requiring grad)."""
+    return a if isinstance(a, torch.Tensor) else _t(a)
+
+
 def call(sub, name, *args, what, timeout=None, **kwargs):
     """sub.probe, with the student's exception prefixed by what was being called."""
     try:
@@ -122,9 +127,9 @@ def ref_gqa(x, w, cfg, positions, table, past=None):
     B, T, C = x.shape
     H, G = cfg["n_heads"], cfg["n_kv_heads"]
     hd = C // H
-    q = F.linear(x, _t(w["q_proj.weight"])).reshape(B, T, H, hd).transpose(1, 2)
-    k = F.linear(x, _t(w["k_proj.weight"])).reshape(B, T, G, hd).transpose(1, 2)
-    v = F.linear(x, _t(w["v_proj.weight"])).reshape(B, T, G, hd).transpose(1, 2)
+    q = F.linear(x, _tw(w["q_proj.weight"])).reshape(B, T, H, hd).transpose(1, 2)
+    k = F.linear(x, _tw(w["k_proj.weight"])).reshape(B, T, G, hd).transpose(1, 2)
+    v = F.linear(x, _tw(w["v_proj.weight"])).reshape(B, T, G, hd).transpose(1, 2)
     base = cfg.get("rope_base", 10000.0)
     q, k = stand_in_rope(table, q, positions, base), stand_in_rope(table, k, positions, base)
     if past is not None:
@@ -135,7 +140,7 @@ def ref_gqa(x, w, cfg, positions, table, past=None):
     scores = q @ kr.transpose(-2, -1) / math.sqrt(hd)
     allowed = torch.arange(S)[None, :] <= torch.arange(S - T, S)[:, None]
     y = torch.softmax(scores.masked_fill(~allowed, float("-inf")), dim=-1) @ vr
-    out = F.linear(y.transpose(1, 2).reshape(B, T, H * hd), _t(w["o_proj.weight"]))
+    out = F.linear(y.transpose(1, 2).reshape(B, T, H * hd), _tw(w["o_proj.weight"]))
     return out, k, v
 
 
@@ -341,9 +346,33 @@ def gqa_cfg(C, H, G, base=10000.0):
     return {"d_model": C, "n_heads": H, "n_kv_heads": G, "rope_base": base}
 
 
-def _check_gqa_steps(got, x, w, cfg, steps, table, what):
+def gqa_call(sub, cfg, w, x, steps, table, rng, what):
+    """The gqa probe with a random upstream gradient for the first call (checked by _check_gqa_steps)."""
+    n0 = steps[0][0]
+    up = rng.standard_normal((x.shape[1], n0, cfg["d_model"]))
+    return call(sub, "gqa", cfg, w, x, steps, table, up, what=what), up
+
+
+def _check_gqa_grads(got, up, x, w, cfg, steps, table, what):
+    """dL/dx and dL/dk_proj of the first call: gradients flow through attention to x and the keys."""
+    n0, positions = steps[0]
+    xt = _t(x).permute(1, 0, 2)[:, :n0].detach().requires_grad_(True)
+    kw = _t(w["k_proj.weight"]).requires_grad_(True)
+    out, _, _ = ref_gqa(xt, {**w, "k_proj.weight": kw}, cfg, positions, table)
+    (out * _t(up)).sum().backward()
+    if isinstance(got["x_grad"], str) or isinstance(got["k_proj_grad"], str):
+        fail(f"{what}, call 1: no gradient reaches x or k_proj.weight (are keys, values or the output detached?)")
+    want_x = np.zeros(_t(x).permute(1, 0, 2).shape)
+    want_x[:, :n0] = xt.grad.numpy()
+    assert_close(got["x_grad"], want_x, atol=ATOL, rtol=RTOL, what=f"{what}, call 1: dL/dx (random upstream)")
+    assert_close(got["k_proj_grad"], kw.grad.numpy(), atol=ATOL, rtol=RTOL, what=f"{what}, call 1: dL/dk_proj.weight")
+
+
+def _check_gqa_steps(got, x, w, cfg, steps, table, what, up=None):
     if got["error"]:
         fail(f"{what}: {got['error']}")
+    if up is not None:
+        _check_gqa_grads(got, up, x, w, cfg, steps, table, what)
     xt = _t(x).permute(1, 0, 2)
     past, start = None, 0
     B = xt.shape[0]
@@ -383,8 +412,8 @@ def test_gqa_forward(sub, B, T, C, H, G, p0):
     steps = [[T, np.arange(p0, p0 + T)]]
     table = rope_table(rng, p0 + T, C // H)
     what = f"GroupedQueryAttention(d_model={C}, n_heads={H}, n_kv_heads={G}) on x of shape ({B}, {T}, {C})"
-    got = call(sub, "gqa", cfg, w, x, steps, table, what=what)
-    _check_gqa_steps(got, x, w, cfg, steps, table, what)
+    got, up = gqa_call(sub, cfg, w, x, steps, table, rng, what)
+    _check_gqa_steps(got, x, w, cfg, steps, table, what, up)
 
 
 @pytest.mark.part("gqa", weight=2)
@@ -398,8 +427,8 @@ def test_gqa_cached_decoding(sub):
     steps = [[5, np.arange(5)], [1, np.array([5])], [2, np.array([6, 7])], [1, np.array([8])]]
     table = rope_table(rng, 9, C // H)
     what = f"cached decoding with GroupedQueryAttention(d_model={C}, n_heads={H}, n_kv_heads={G}, rope_base=5e5)"
-    got = call(sub, "gqa", cfg, w, x, steps, table, what=what)
-    _check_gqa_steps(got, x, w, cfg, steps, table, what)
+    got, up = gqa_call(sub, cfg, w, x, steps, table, rng, what)
+    _check_gqa_steps(got, x, w, cfg, steps, table, what, up)
     # and the cached outputs equal one full pass
     full = ref_gqa(_t(x).permute(1, 0, 2), w, cfg, np.arange(9), table)[0].numpy()
     assert_close(np.concatenate(got["outs"], axis=1), full, atol=ATOL, rtol=RTOL,
@@ -417,8 +446,33 @@ def test_gqa_per_row_positions(sub):
     steps = [[T, np.array([[0, 1, 2, 3, 4], [2, 3, 7, 8, 20]])]]
     table = rope_table(rng, 21, C // H)
     what = f"GroupedQueryAttention(d_model={C}, n_heads={H}, n_kv_heads={G}) with (B, T) positions"
-    got = call(sub, "gqa", cfg, w, x, steps, table, what=what)
-    _check_gqa_steps(got, x, w, cfg, steps, table, what)
+    got, up = gqa_call(sub, cfg, w, x, steps, table, rng, what)
+    _check_gqa_steps(got, x, w, cfg, steps, table, what, up)
+
+
+@pytest.mark.part("gqa")
+def test_gqa_gradients(sub):
+    """Gradients flow through GQA to x and to all four projections (nothing detached)"""
+    rng = np.random.default_rng([sub.seed, 465])
+    B, T, C, H, G = 2, 5, 24, 6, 2
+    cfg = gqa_cfg(C, H, G)
+    w = gqa_weights(rng, C, H, G)
+    x = tbc(rng, B, T, C)
+    positions = np.arange(3, 3 + T)
+    table = rope_table(rng, 3 + T, C // H)
+    up = rng.standard_normal((B, T, C))
+    what = f"gradients of GroupedQueryAttention(d_model={C}, n_heads={H}, n_kv_heads={G}) (random upstream gradient)"
+    got = call(sub, "gqa_gradients", cfg, w, x, positions, table, up, what=what)
+    if got["error"]:
+        fail(f"{what}: {got['error']}")
+    xt = _t(x).permute(1, 0, 2).detach().requires_grad_(True)
+    wt = {name: _t(value).requires_grad_(True) for name, value in w.items()}
+    out, _, _ = ref_gqa(xt, wt, cfg, positions, table)
+    (out * _t(up)).sum().backward()
+    for name, want in (("x", xt.grad), *[(p, wt[p + ".weight"].grad) for p in ("q_proj", "k_proj", "v_proj", "o_proj")]):
+        if isinstance(got[name], str):
+            fail(f"{what}: no gradient reaches {name} (is something detached?)")
+        assert_close(got[name], want.numpy(), atol=ATOL, rtol=RTOL, what=f"{what}: dL/d{name}")
 
 
 @pytest.mark.part("gqa")
