@@ -427,12 +427,12 @@ def zygote():
     started.close()
 
 
-def _sandbox(zygote, base: Path, limits: Limits | None = None) -> Sandbox:
+def _sandbox(zygote, base: Path, limits: Limits | None = None, root: str = "allow-list", hide=()) -> Sandbox:
     process, env = zygote
     uid = 200000 + secrets.randbelow(900_000) if ROOT_LEVEL else None
     scratch = prepare_scratch(base, [], uid)
-    spec = SandboxSpec(level=LEVEL, scratch=scratch, hide=[], keep=[], limits=limits or Limits(memory_mb=1024),
-                       env={**env, "HOME": str(scratch), "TMPDIR": str(scratch)}, uid=uid)
+    spec = SandboxSpec(level=LEVEL, scratch=scratch, hide=list(hide), keep=[], limits=limits or Limits(memory_mb=1024),
+                       env={**env, "HOME": str(scratch), "TMPDIR": str(scratch)}, uid=uid, root=root)
     sandbox = Sandbox(spec)
     sandbox.start(process)
     return sandbox
@@ -493,6 +493,53 @@ def test_a_sandbox_that_ignores_everything_is_gone_after_close(zygote, tmp_path)
     started = time.monotonic()
     sandbox.close()
     assert time.monotonic() - started < 5
+    assert not _processes_named(name)
+    assert not [g for g in groups if g.exists()]
+
+
+@needs_root_level
+def test_the_deny_list_fallback_still_hides_the_host(zygote, tmp_path, course):
+    """Where pivot_root is refused, the masks: the course (outside /tmp), /run, /var, homes."""
+    os.chmod(tmp_path, 0o711)
+    sandbox = _sandbox(zygote, tmp_path, root="deny-list", hide=[str(course.root)])
+    assert sandbox.info["root"].startswith("deny-list masks")
+    try:
+        text = _run(sandbox, "import os\n"
+                             f"for path in ({str(course.autograder)!r}, '/run', '/var', '/home', '/root', '/tmp'):\n"
+                             "    print('SEES', path, sorted(os.listdir(path)) if os.path.isdir(path) else None)\n"
+                             "open('note', 'w').write('scratch is writable')\n")
+    finally:
+        sandbox.close()
+    seen = dict(line.split(" ", 2)[1:] for line in text.splitlines() if line.startswith("SEES"))
+    assert seen[str(course.autograder)] == "None", seen  # the course's folder is an empty tmpfs
+    assert seen["/run"] == seen["/var"] == seen["/home"] == "[]", seen
+    assert seen["/root"] == "['.pyenv']" or seen["/root"] == "[]", seen  # the interpreter, when it lives there
+
+
+@needs_root_level
+def test_closing_the_zygote_ends_sandboxes_whose_judge_died(tmp_path):
+    """A judge killed mid-submission never closes its sandbox: the zygote's end does (A's
+    parent-death signal), and the batch's Zygote.close() removes the groups it left."""
+    os.chmod(tmp_path, 0o711)
+    env = {"PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"}
+    own = Zygote(["numpy"], env).start()
+    sandbox = _sandbox((own, env), tmp_path)
+    name = f"orp{TOKEN}"
+    _run(sandbox, "import os, ctypes, time\n"
+                  "if os.fork() == 0:\n"
+                  "    os.setsid()\n"
+                  f"    ctypes.CDLL(None).prctl(15, b'{name}', 0, 0, 0)\n"
+                  "    time.sleep(600)\n")
+    for _ in range(200):
+        if _processes_named(name):
+            break
+        time.sleep(0.01)
+    assert _processes_named(name)
+    groups = list(sandbox.cgroups.groups) if sandbox.cgroups else []
+    own.close()  # no sandbox.close(): as if its judge had been killed
+    deadline = time.monotonic() + 5
+    while _processes_named(name) and time.monotonic() < deadline:
+        time.sleep(0.02)
     assert not _processes_named(name)
     assert not [g for g in groups if g.exists()]
 

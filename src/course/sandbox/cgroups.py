@@ -84,8 +84,10 @@ class SandboxCgroups:
         self.reason = reason
 
     @classmethod
-    def create(cls, memory_mb: int, max_processes: int) -> "SandboxCgroups":
-        name = f"{_PREFIX}{os.getpid()}-{time.monotonic_ns()}"
+    def create(cls, memory_mb: int, max_processes: int, tag: str = "") -> "SandboxCgroups":
+        """`tag` names the zygote the sandbox comes from: `remove_tagged(tag)` then finds every
+        group of its sandboxes, even those of a judge that was killed before it could clean up."""
+        name = f"{_PREFIX}{_safe(tag)}-{os.getpid()}-{time.monotonic_ns()}"
         if os.geteuid() != 0:
             return cls("none", [], {}, "the judge is not root")
         own = _own_paths()
@@ -209,6 +211,19 @@ class SandboxCgroups:
     def describe(self) -> dict:
         return {"cgroup": self.version, "cgroup_limits": dict(self.enforced), "cgroup_name": self.name,
                 **({"cgroup_note": self.reason} if self.reason else {})}
+
+
+def _safe(tag: str) -> str:
+    return "".join(c for c in tag if c.isalnum())[:32] or "x"
+
+
+def remove_tagged(tag: str, timeout: float = 5.0) -> list[Path]:
+    """Kill the processes of every group created with `tag` and remove the groups (the batch,
+    when it closes its zygote). Returns the groups that could not be removed."""
+    groups = [p for p in leftover_groups() if p.name.startswith(f"{_PREFIX}{_safe(tag)}-")]
+    leftover = SandboxCgroups("v1", groups, {})
+    leftover.remove(timeout)
+    return [p for p in groups if p.exists()]
 
 
 def leftover_groups() -> list[Path]:

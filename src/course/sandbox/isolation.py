@@ -26,6 +26,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 
 from course.sandbox import rootfs, seccomp
 from course.sandbox.rootfs import IsolationError, _libc, mount as _mount  # noqa: F401 - re-exported
@@ -142,6 +143,8 @@ def confine(spec: dict) -> dict:
         _libc.sethostname(b"sandbox", 7)
         keep = rootfs.keep_paths(spec)
         try:
+            if spec.get("root") == "deny-list":
+                raise rootfs.PivotImpossible("asked for by the judge")
             rootfs.build_root(spec, keep)
             info["root"] = "allow-list (pivot_root)"
         except rootfs.PivotImpossible as exc:
@@ -167,4 +170,5 @@ def confine(spec: dict) -> dict:
         raise IsolationError(f"the system-call filter could not be installed: {exc}") from None
     os.chdir(spec["scratch"])
     sys.path[:] = [p for p in sys.path if p not in ("", ".")]
+    tempfile.tempdir = None  # the zygote's imports cached its own TMPDIR: use the sandbox's
     return info

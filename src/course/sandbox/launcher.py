@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from course import protocol
+from course.sandbox import cgroups
 from course.sandbox.cgroups import SandboxCgroups
 
 _GRACE_SECONDS = 3.0  # the sandbox's own alarm fires first; this covers code that ignores it
@@ -49,6 +50,7 @@ class SandboxSpec:
     limits: Limits
     env: dict[str, str] = field(default_factory=dict)
     uid: int | None = None
+    root: str = "allow-list"  # "deny-list": the fallback for kernels that refuse pivot_root (tests force it)
 
 
 def _signal_name(number: int) -> str:
@@ -121,13 +123,15 @@ class Sandbox:
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         if self.spec.level == "namespaces":
-            self.cgroups = SandboxCgroups.create(self.spec.limits.memory_mb, self.spec.limits.max_processes)
+            self.cgroups = SandboxCgroups.create(self.spec.limits.memory_mb, self.spec.limits.max_processes,
+                                                 tag=zygote_tag(zygote.address))
         spec = {
             "level": self.spec.level,
             "scratch": str(self.spec.scratch),
             "hide": self.spec.hide,
             "keep": self.spec.keep,
             "uid": self.spec.uid,
+            "root": self.spec.root,
             "cgroups": self.cgroups.procs_files() if self.cgroups else [],
             "limits": self.spec.limits.__dict__,
             "env": self.spec.env,
@@ -403,6 +407,9 @@ class Zygote:
             self._process.wait()
             self._process = None
         if self._folder:
+            # Its sandboxes' A processes got SIGTERM (parent-death signal) and end them; groups
+            # that a killed judge left behind are emptied and removed here.
+            cgroups.remove_tagged(zygote_tag(self.address))
             shutil.rmtree(self._folder, ignore_errors=True)
             self._folder = None
 
@@ -418,6 +425,11 @@ class ZygoteAddress:
 
     def close(self) -> None:
         pass
+
+
+def zygote_tag(address: str | None) -> str:
+    """The random part of the zygote's folder (course-zygote-XXXX/socket): names its sandboxes' cgroups."""
+    return os.path.basename(os.path.dirname(address or "")).removeprefix("course-zygote-")
 
 
 def fork_from(address: str, spec: dict, fds: list[int], deadline: float) -> ForkedSandbox:

@@ -5,7 +5,8 @@ Allow-list (`build_root`): a fresh tmpfs holding only what running a notebook ne
 read-only — /usr and the /lib*, /bin, /sbin links, the Python environment, the platform
 package, a minimal /etc (synthesised passwd and group, the loader cache, certificates, time
 zone), a minimal /dev (null, zero, full, random, urandom, a fresh /dev/shm), the sandbox's own
-/proc, and a size-capped tmpfs scratch holding copies of the files the judge prepared. Then
+/proc, a size-capped tmpfs scratch holding copies of the files the judge prepared, and a
+private size-capped /tmp. Then
 `pivot_root` into it and detach the host's root: nothing else of the host is reachable by
 path (no /run, /var, /tmp, /home, /root, exchange, unix sockets).
 
@@ -170,7 +171,7 @@ def _fill_scratch(source: str, target: str, uid: int | None) -> None:
 def build_root(spec: dict, keep: list[str]) -> None:
     """Assemble the allow-list root and pivot into it. Runs as root in the sandbox's new mount
     and pid namespaces; afterwards the host's root is detached and `scratch` is the only
-    writable place besides /dev/shm. Raises PivotImpossible before anything is lost when the
+    writable place besides /tmp and /dev/shm (all three tmpfs, charged to its memory cgroup). Raises PivotImpossible before anything is lost when the
     kernel refuses pivot_root here."""
     limits = spec["limits"]
     uid = spec.get("uid")
@@ -184,14 +185,16 @@ def build_root(spec: dict, keep: list[str]) -> None:
     _make_dev(root, limits.get("shm_mb", 256))
     os.makedirs(_inside(root, "/proc"))
     mount("proc", _inside(root, "/proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    # A private /tmp (code that ignores TMPDIR: torch's inductor cache...); the scratch may live below it.
+    os.makedirs(_inside(root, "/tmp"), exist_ok=True)
+    mount("tmpfs", _inside(root, "/tmp"), "tmpfs", MS_NOSUID | MS_NODEV,
+          f"size={limits.get('scratch_mb', 512)}m,mode=1777")
     target = _inside(root, scratch)
-    os.makedirs(target)
+    os.makedirs(target, mode=0o755)
     owner = f",uid={uid},gid={uid}" if uid is not None else ""
     mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV,
           f"size={limits.get('scratch_mb', 512)}m,mode=0700{owner}")
     _fill_scratch(scratch, target, uid)
-    if not os.path.lexists(_inside(root, "/tmp")):  # code that insists on /tmp writes into the capped scratch
-        os.symlink(scratch, _inside(root, "/tmp"))
     mount(None, root, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4m,mode=0755")
     os.chdir(root)
     if _libc.syscall(SYS_PIVOT_ROOT, b".", b".") != 0:

@@ -311,7 +311,12 @@ def main() -> None:
     try:
         for name in config.get("preload", []):
             importlib.import_module(name)
-        from course.sandbox import child  # noqa: F401 - warm too
+        from course.sandbox import child, seccomp  # noqa: F401 - warm too
+
+        try:
+            seccomp.compile_filter()  # once here rather than in every sandbox
+        except seccomp.SeccompError:
+            pass  # each sandbox tries again, and refuses to start if it fails too
 
         if _thread_count() != 1:
             raise RuntimeError(f"preloading {config.get('preload')} started threads; forking would be unsafe")
