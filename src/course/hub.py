@@ -1007,13 +1007,22 @@ def collect(settings: Settings, assignment: str) -> None:
     _chown_tree(settings.course_dir, settings.grader)
 
 
-def grade(settings: Settings, assignment: str, jobs: int) -> int:
-    """`course grade` over the hub's submitted/, into its autograded/ and gradebook."""
+def grade(settings: Settings, assignment: str, jobs: int, student: str | None = None, force: bool = False) -> int:
+    """`course grade` over the hub's submitted/ (or one student's folder), into its autograded/
+    and gradebook; `force` regrades what is up to date."""
     cdir = settings.course_dir
     if not (cdir / "submitted").is_dir():
         raise CourseError(f"nothing collected yet in {cdir / 'submitted'}")
-    cmd = [str(Path(sys.executable).parent / "course"), "grade", assignment, str(cdir / "submitted"),
-           "-j", str(jobs), "--out", str(cdir / "autograded"), "--db", f"sqlite:///{cdir / 'gradebook.db'}"]
+    target = cdir / "submitted"
+    if student is not None:
+        if not roster_mod.ID.match(student):
+            raise CourseError(f"--student {student!r} is not a roster id")
+        target = target / student
+        if not (target / assignment).is_dir():
+            raise CourseError(f"{student} has no collected submission of {assignment} in {cdir / 'submitted'}")
+    cmd = [str(Path(sys.executable).parent / "course"), "grade", assignment, str(target),
+           "-j", str(jobs), "--out", str(cdir / "autograded"), "--db", f"sqlite:///{cdir / 'gradebook.db'}",
+           *(["--force"] if force else [])]
     done = subprocess.run(cmd, cwd=settings.course_root,
                           env=dict(os.environ, COURSE_ROOT=settings.course_root))
     _chown_tree(cdir, settings.grader)
