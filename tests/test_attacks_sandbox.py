@@ -427,11 +427,12 @@ def zygote():
     started.close()
 
 
-def _sandbox(zygote, base: Path, limits: Limits | None = None, root: str = "allow-list", hide=()) -> Sandbox:
+def _sandbox(zygote, base: Path, limits: Limits | None = None, root: str = "allow-list", hide=(),
+             level: str = LEVEL) -> Sandbox:
     process, env = zygote
-    uid = 200000 + secrets.randbelow(900_000) if ROOT_LEVEL else None
+    uid = 200000 + secrets.randbelow(900_000) if level == "namespaces" else None
     scratch = prepare_scratch(base, [], uid)
-    spec = SandboxSpec(level=LEVEL, scratch=scratch, hide=list(hide), keep=[], limits=limits or Limits(memory_mb=1024),
+    spec = SandboxSpec(level=level, scratch=scratch, hide=list(hide), keep=[], limits=limits or Limits(memory_mb=1024),
                        env={**env, "HOME": str(scratch), "TMPDIR": str(scratch)}, uid=uid, root=root)
     sandbox = Sandbox(spec)
     sandbox.start(process)
@@ -542,6 +543,27 @@ def test_closing_the_zygote_ends_sandboxes_whose_judge_died(tmp_path):
         time.sleep(0.02)
     assert not _processes_named(name)
     assert not [g for g in groups if g.exists()]
+
+
+@needs_root_level
+def test_the_userns_level_builds_the_same_root(zygote, tmp_path):
+    """The non-root level's path (a user namespace, capabilities dropped), run here as root: its
+    "root" inside maps to the judge's uid, so the root's read-only mounts are what hold."""
+    os.chmod(tmp_path, 0o711)
+    sandbox = _sandbox(zygote, tmp_path, level="userns")
+    try:
+        assert sandbox.info["root"] == "allow-list (pivot_root)" and "user" in sandbox.info["namespaces"]
+        text = _run(sandbox, TRY + "status = open('/proc/self/status').read()\n"
+                                   "print('CAPS', status.split('CapEff:')[1].split()[0])\n"
+                                   "_try('/', lambda: os.mkdir('/evil'))\n"
+                                   "_try('/usr', lambda: open('/usr/evil', 'w'))\n"
+                                   "_try('/run', lambda: os.listdir('/run'))\n"
+                                   "_try('remount', lambda: 1 / (ctypes.CDLL(None).mount(None, b'/', None, 0x21, None) + 1))\n"
+                                   "open('note', 'w').write('the scratch is writable')\n")
+    finally:
+        sandbox.close()
+    assert int(marked(text, "CAPS"), 16) == 0
+    assert "LEAKED" not in text and text.count("BLOCKED") == 4, text
 
 
 def test_a_forged_exit_from_the_zygote_reads_as_a_kill():
