@@ -317,7 +317,7 @@ class ForkedSandbox:
     def kill(self) -> None:
         """SIGTERM to A, which SIGKILLs B and so B's whole pid namespace, then reports. At the
         rlimits level (no A), or if A does not report in time, SIGKILL to A's process group."""
-        if self.returncode is not None:
+        if self.poll() is not None:  # read a pending exit first: A's pid may be free for reuse by now
             return
         if self.level != "rlimits":
             _signal(os.kill, self.pid, signal.SIGTERM)
