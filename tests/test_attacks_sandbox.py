@@ -169,6 +169,15 @@ def _cases(course: Course) -> dict[str, dict]:
             "         'init_module': (175, 0, 0, b''), 'open_by_handle_at': (304, -100, buf, 0)}\n"
             "print('ERRNOS', json.dumps({name: call(*args)[1] for name, args in calls.items()}))\n"
             "print('CLONE3', call(435, buf, 88)[1])\n"
+            "import mmap\n"  # an i386 system call (int 0x80: getpid) from executable memory, in a child
+            "code = mmap.mmap(-1, 4096, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)\n"
+            "code.write(b'\\xb8\\x14\\x00\\x00\\x00\\xcd\\x80\\xc3')\n"
+            "address = ctypes.addressof(ctypes.c_char.from_buffer(code))\n"
+            "pid = os.fork()\n"
+            "if pid == 0:\n"
+            "    ctypes.CFUNCTYPE(ctypes.c_int)(address)()\n"
+            "    os._exit(0)\n"
+            "print('INT80', os.waitpid(pid, 0)[1])\n"
             "pid = os.fork()\n"  # ordinary forks and threads still work (glibc falls back from clone3)
             "os._exit(0) if pid == 0 else os.waitpid(pid, 0)\n"
             "import threading\n"
@@ -408,6 +417,7 @@ def test_forbidden_system_calls_fail_with_eperm(graded):
     errnos = json.loads(marked(text, "ERRNOS"))
     assert errnos == {name: 1 for name in errnos}, errnos  # EPERM, every one
     assert marked(text, "CLONE3") == "38"  # ENOSYS: glibc falls back to clone, whose flags are checked
+    assert marked(text, "INT80") == "31"  # SIGSYS: another architecture's system calls kill the process
     assert "THREADS_OK" in text
 
 
