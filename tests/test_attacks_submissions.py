@@ -127,6 +127,8 @@ def _class(course) -> dict[str, str]:
     (course.root / "submitted" / "linked-assignment" / ASSIGNMENT).symlink_to(solutions.parent)
     dev_null = _folder(course, "device-notebook") / NOTEBOOK
     os.symlink("/dev/zero", dev_null)  # a link to a device that never ends
+    # a link whose target folder the batch once hid from every sandbox (the C library's)
+    (_folder(course, "link-to-libc") / NOTEBOOK).symlink_to(os.path.realpath("/lib/x86_64-linux-gnu/libc.so.6"))
     loop = _folder(course, "link-loop") / NOTEBOOK
     os.symlink(loop, loop)
     many = b'{"nbformat": 4, "metadata": {}, "cells": [' + b'{"cell_type":"raw","source":""},' * 900_000
@@ -171,6 +173,13 @@ def _class(course) -> dict[str, str]:
     submit(course, "erroring-cells", _erroring_cells_notebook(course, 300))
     submit(course, "many-notes", build_notebook(course, edit=lambda n: n.cells.extend(
         copy.deepcopy(c) for c in list(n.cells) * 60 if nb.grade_id(c) == "add")))
+
+    # lone surrogates: in the notebook's JSON, and made at run time in an exception and output
+    surrogates = _solved(course)
+    surrogates["cells"][0]["source"] = "# \ud800 heading"
+    surrogates["cells"].append({"cell_type": "code", "metadata": {}, "outputs": [], "source":
+                                "print(chr(0xdfff))\nraise ValueError(chr(0xd800))\n"})
+    _raw(course, "lone-surrogates", surrogates)
 
     # 4. what instructors and students open is inert
     _raw(course, "hostile-markdown", _hostile_markdown_notebook(course))
@@ -237,6 +246,7 @@ def test_the_batch_goes_on_and_the_honest_classmate_keeps_full_marks(graded, cou
     ("link-to-classmate", f"link-to-classmate/{ASSIGNMENT}/{NOTEBOOK}: a symbolic link, not a notebook file"),
     ("device-notebook", f"device-notebook/{ASSIGNMENT}/{NOTEBOOK}: a symbolic link, not a notebook file"),
     ("link-loop", f"link-loop/{ASSIGNMENT}/{NOTEBOOK}: a symbolic link, not a notebook file"),
+    ("link-to-libc", f"link-to-libc/{ASSIGNMENT}/{NOTEBOOK}: a symbolic link, not a notebook file"),
     ("million-cells", f"{NOTEBOOK}: 900001 cells is more than a notebook has (limit 5000)"),
     ("two-notebooks", f"two-notebooks/{ASSIGNMENT}/{NOTEBOOK}: cannot read (No such file or directory)"),
     ("linked-folder", "submitted/linked-folder: a symbolic link, not a folder; a submission must be the "
@@ -265,7 +275,7 @@ def test_a_young_notebook_that_does_not_parse_waits_and_a_future_mtime_counts_as
 @pytest.mark.slow
 @pytest.mark.parametrize("student", ["no-metadata", "odd-metadata", "escaped-file-name", "timestamp-formula",
                                      "timestamp-fifo", "timestamp-link", "timestamp-good", "timestamp-month-13",
-                                     "timestamp-huge", "forged-points"])
+                                     "timestamp-huge", "forged-points", "lone-surrogates"])
 def test_odd_but_honest_submissions_are_graded_normally(graded, student):
     document = graded[1][student]
     assert document["extra_data"]["status"] == "graded" and document["score"] == HONEST_SCORE, everything(document)
@@ -589,3 +599,45 @@ def test_formgraders_collect_button_skips_forged_entries_and_links(tmp_path, cou
     collect.start()
     assert sorted(p.name for p in (cdir / "submitted").iterdir()) == ["nobody"]
     assert len(list(box.iterdir())) == 4  # the grader account cannot move them; they are skipped
+
+
+def test_folder_names_that_are_not_even_utf8_are_refused_printably(tmp_path):
+    root = tmp_path / "submitted"
+    folder = os.path.join(os.fsencode(root), b"\xff\xfe\x1b[2J", os.fsencode(ASSIGNMENT))
+    os.makedirs(folder)
+    with open(os.path.join(folder, os.fsencode(NOTEBOOK)), "w") as stream:
+        stream.write("{}")
+    (job,) = batch.discover(ASSIGNMENT, [root], tmp_path / "out")
+    assert job.refused and job.out is None
+    line = batch.table([(job, {"status": "refused", "note": job.refused})])
+    assert line.isascii() and "\x1b" not in line and "\\x1b[2J" in line
+    line.encode("utf-8")  # no lone surrogate reaches the terminal
+
+
+def test_course_record_merges_no_result_whose_student_is_not_an_id(tmp_path, course):
+    from course.gradebook import scores
+
+    out = tmp_path / "shared"
+    parts = nb.parts(nb.load(course.source_notebook(ASSIGNMENT)))
+    good = results.unreadable(parts, {"assignment": ASSIGNMENT, "student": "amy"}, "x", 0.0)
+    bad = results.unreadable(parts, {"assignment": ASSIGNMENT, "student": "=1+1"}, "x", 0.0)
+    results.write(good, out / "amy" / ASSIGNMENT)
+    results.write(bad, out / "mallory" / ASSIGNMENT)
+    db = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    recorded, skipped = batch.record_results(course, ASSIGNMENT, out, db)
+    assert (recorded, skipped) == (1, ["mallory"])
+    assert set(scores(db, "fixture", ASSIGNMENT)) == {"amy"}
+
+
+def test_a_students_link_never_decides_what_the_sandboxes_hide(tmp_path):
+    root = tmp_path / "submitted"
+    folder = root / "mallory" / ASSIGNMENT
+    folder.mkdir(parents=True)
+    (folder / NOTEBOOK).symlink_to(os.path.realpath("/lib/x86_64-linux-gnu/libc.so.6"))
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / ASSIGNMENT).mkdir(parents=True)
+    (elsewhere / ASSIGNMENT / NOTEBOOK).write_text("{}")
+    (root / "eve").symlink_to(elsewhere)
+    jobs = [j for j in batch.discover(ASSIGNMENT, [root], tmp_path / "out") if not j.refused]
+    assert {j.student for j in jobs} == {"mallory", "eve"}
+    assert batch.hidden_roots(jobs, ASSIGNMENT) == [str(tmp_path / "out"), str(root)]

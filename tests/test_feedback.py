@@ -11,6 +11,7 @@ import pytest
 from conftest import ASSIGNMENT, FIXTURE_COURSE
 from course import notebook as nb
 from course.judge import check, feedback, messages, results
+from course.judge.described import expect_described
 from course.judge.messages import course_language, translate
 from course.judge.plugin import Outcome, describe_failure
 from course.judge.submission import _format_error
@@ -133,6 +134,13 @@ def _judge_messages() -> list[str]:
     caught(check.assert_close, {"a": 1}, a, atol=1e-6, what="f(x)")
     caught(check.assert_equal, 3, 4, what="count")
     caught(check.assert_equal, 3, 4, what="count", reveal=True)
+    tensor = {"type": "torch.Tensor", "dtype": "float32", "shape": [1], "requires_grad": False, "device": "cpu",
+              "aliases": ["x"]}
+    for expectation in ({"type": "numpy.ndarray"}, {"dtype": "float64"}, {"shape": ()}, {"requires_grad": True},
+                        {"device": "cuda:0"}, {"aliases": ()}):
+        caught(expect_described, tensor, what="f(x)", **expectation)
+    caught(expect_described, {**tensor, "requires_grad": True}, what="f(x)", requires_grad=False)
+    caught(expect_described, None, what="f(x)")
     produced += [_format_error({"type": "Timeout", "where": "cell 3, line 1"}),
                  _format_error({"type": "ValueError", "message": "bad", "where": "cell 3, line 4"}),
                  _format_error({"type": "ValueError", "message": "bad"}),
@@ -160,10 +168,22 @@ def _judge_messages() -> list[str]:
 
 def test_every_judge_message_has_its_korean():
     produced = _judge_messages()
-    assert len(produced) >= 28
+    assert len(produced) >= 36
     untranslated = [m for m in produced if not HANGUL.search(translate(m, "ko"))]
     assert not untranslated, untranslated
     assert all(translate(m, "en") == m for m in produced)
+
+
+def test_described_values_are_checked_property_by_property():
+    good = {"type": "torch.Tensor", "dtype": "float32", "shape": [], "requires_grad": True, "device": "cpu",
+            "aliases": []}
+    expect_described(good, what="loss", type="torch.Tensor", dtype="float32", shape=(), requires_grad=True,
+                     device="cpu", aliases=())
+    with pytest.raises(check.Failure, match=r"^loss: shape \(1,\), expected \(\)$"):
+        expect_described({**good, "shape": [1]}, what="loss", shape=())
+    with pytest.raises(check.Failure, match="shares memory with input\\(s\\) x, expected none"):
+        expect_described({**good, "aliases": ["x"]}, what="loss", aliases=())
+    expect_described({**good, "dtype": "float64"}, what="loss", shape=())   # what is not asked is not checked
 
 
 def test_a_translation_keeps_the_students_and_the_authors_words():

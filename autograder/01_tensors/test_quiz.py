@@ -1,12 +1,10 @@
 """Hidden tests for the tensor quiz of 01_tensors.
 
 Parts: shape_dtype, indexing, broadcasting, reshape_permute, matmul (1 point each). Every quiz item
-is asked twice, as <name>_torch and <name>_tf; each test below runs for both frameworks, so a
-mistake in one framework costs about half of that item's point and nothing elsewhere.
-
-Weights: returning the right kind of tensor with the right dtype is half of the exercise, so each
-framework's type/dtype test weighs 4, close to all of its value cases together; the in-place and
-memory-sharing checks weigh 1 each.
+is asked twice, as <name>_torch and <name>_tf. Each part has two checks of equal weight, one per
+framework (`test_torch`, `test_tf`, made by `by_framework` from the `check_*` methods): a
+framework's check passes only when its tensor type and dtype, its values on every case and (torch)
+the caller's input left untouched are all right. A mistake in one framework costs half the item.
 
 Inputs are seeded NumPy arrays with odd, non-square sizes (plus one square case where a square
 shape is exactly what hides a bug). Expected values are computed here in float64 NumPy.
@@ -18,6 +16,40 @@ from course.judge.check import assert_close, expect, fail
 
 FRAMEWORKS = ["torch", "tf"]
 TENSOR = {"torch": "torch.Tensor", "tf": "TensorFlow tensor (tf.Tensor)"}
+
+
+def fws(names):
+    """The frameworks a check_* method applies to."""
+    def mark(fn):
+        fn.fws = list(names)
+        return fn
+    return mark
+
+
+def cases(names):
+    """The cases a check_* method runs, each one case of its framework's check."""
+    def mark(fn):
+        fn.cases = list(names)
+        return fn
+    return mark
+
+
+def by_framework(cls):
+    """Add test_torch and test_tf to a quiz class: one check per framework over every check_* method
+    (and case) that applies to it."""
+    for fw in FRAMEWORKS:
+        items = [(name, case) for name, fn in vars(cls).items() if name.startswith("check_")
+                 and fw in getattr(fn, "fws", FRAMEWORKS) for case in getattr(fn, "cases", [None])]
+
+        def test(self, sub, item, _fw=fw):
+            name, case = item
+            getattr(self, name)(sub, _fw, **({} if case is None else {"case": case}))
+
+        ids = [name[len("check_"):] + ("" if case is None else f"-{case}") for name, case in items]
+        test.__doc__ = (f"{cls.ITEM}_{fw}: {'torch.Tensor' if fw == 'torch' else 'tf.Tensor'}, dtype, 모든 입력에서의 값"
+                        + (", 입력을 바꾸지 않음" if fw == "torch" else "") + "이 모두 맞다")
+        setattr(cls, f"test_{fw}", pytest.mark.parametrize("item", items, ids=ids)(test))
+    return cls
 
 
 def _fn(name, fw):
@@ -80,17 +112,19 @@ def _make_tensor_case(sub, case):
 
 
 @pytest.mark.part("shape_dtype")
+@by_framework
 class TestMakeTensor:
-    @pytest.mark.part("shape_dtype", weight=4)
-    @pytest.mark.parametrize("fw", FRAMEWORKS)
-    def test_returns_float32_tensor(self, sub, fw):
+    ITEM = "make_tensor"
+
+    @fws(FRAMEWORKS)
+    def check_returns_float32_tensor(self, sub, fw):
         data = _make_tensor_case(sub, "int_list")
         info = _readable(sub.probe("make_tensor", fw, data), _fn("make_tensor", fw))
         _expect_tensor(info["tensor"], fw, f"{_fn('make_tensor', fw)}({data})[0]", "float32")
 
-    @pytest.mark.parametrize("fw", FRAMEWORKS)
-    @pytest.mark.parametrize("case", MAKE_TENSOR_NAMES)
-    def test_values_rank_shape(self, sub, fw, case):
+    @fws(FRAMEWORKS)
+    @cases(MAKE_TENSOR_NAMES)
+    def check_values_rank_shape(self, sub, fw, case):
         data = _make_tensor_case(sub, case)
         want = np.asarray(data, dtype=np.float64)
         what = _fn("make_tensor", fw)
@@ -105,8 +139,8 @@ class TestMakeTensor:
         expect(info["shape"] is not None and tuple(info["shape"]) == want.shape,
                f"{what}: shape is {info['shape']} for data of shape {want.shape}")
 
-    @pytest.mark.parametrize("fw", FRAMEWORKS)
-    def test_rank_and_shape_are_python_ints(self, sub, fw):
+    @fws(FRAMEWORKS)
+    def check_rank_and_shape_are_python_ints(self, sub, fw):
         data = _make_tensor_case(sub, "float64_3d")
         what = _fn("make_tensor", fw)
         info = _readable(sub.probe("make_tensor", fw, data), what)
@@ -114,9 +148,9 @@ class TestMakeTensor:
         expect(info["shape_is_tuple"] and info["shape_items_are_int"],
                f"{what}: shape must be a tuple of Python ints, got {info['shape_type']}")
 
-    @pytest.mark.parametrize("fw", ["torch"])  # tf tensors are immutable copies already
-    @pytest.mark.parametrize("case", ["float32_vector", "float64_3d"])
-    def test_copies_and_keeps_input(self, sub, fw, case):
+    @fws(["torch"])
+    @cases(["float32_vector", "float64_3d"])
+    def check_copies_and_keeps_input(self, sub, fw, case):
         data = _make_tensor_case(sub, case)
         what = _fn("make_tensor", fw)
         info = _readable(sub.probe("make_tensor", fw, data), what)
@@ -147,16 +181,18 @@ def _pick_input(sub, case):
 
 
 @pytest.mark.part("indexing")
+@by_framework
 class TestPickLastStep:
-    @pytest.mark.part("indexing", weight=4)
-    @pytest.mark.parametrize("fw", FRAMEWORKS)
-    def test_returns_float32_tensor(self, sub, fw):
+    ITEM = "pick_last_step"
+
+    @fws(FRAMEWORKS)
+    def check_returns_float32_tensor(self, sub, fw):
         x, idx = _pick_input(sub, "n7_t5_d9")
         _expect_tensor(sub.probe("pick_last_step", fw, x, idx), fw, _fn("pick_last_step", fw), "float32")
 
-    @pytest.mark.parametrize("fw", FRAMEWORKS)
-    @pytest.mark.parametrize("case", list(PICK_CASES))
-    def test_values(self, sub, fw, case):
+    @fws(FRAMEWORKS)
+    @cases(list(PICK_CASES))
+    def check_values(self, sub, fw, case):
         x, idx = _pick_input(sub, case)
         what = _fn("pick_last_step", fw)
         got = _values(sub.probe("pick_last_step", fw, x, idx), what)
@@ -164,8 +200,8 @@ class TestPickLastStep:
         assert_close(got, x[idx, -1, ::2].astype(np.float64), atol=0.0, rtol=0.0, what=f"{what}(x, idx)",
                      inputs={"x.shape": x.shape, "idx": idx})
 
-    @pytest.mark.parametrize("fw", ["torch"])
-    def test_keeps_input(self, sub, fw):
+    @fws(["torch"])
+    def check_keeps_input(self, sub, fw):
         x, idx = _pick_input(sub, "n5_t6_d4")
         info = _readable(sub.probe("pick_last_step", fw, x, idx), _fn("pick_last_step", fw))
         expect(info["inputs_unchanged"], f"{_fn('pick_last_step', fw)} modified x or idx in place")
@@ -201,24 +237,26 @@ def _softmax_input(sub, case):
 
 
 @pytest.mark.part("broadcasting")
+@by_framework
 class TestSoftmaxRows:
-    @pytest.mark.part("broadcasting", weight=4)
-    @pytest.mark.parametrize("fw", FRAMEWORKS)
-    def test_returns_float32_tensor(self, sub, fw):
+    ITEM = "softmax_rows"
+
+    @fws(FRAMEWORKS)
+    def check_returns_float32_tensor(self, sub, fw):
         x = _softmax_input(sub, "tall_7x3")
         _expect_tensor(sub.probe("softmax_rows", fw, x), fw, _fn("softmax_rows", fw), "float32")
 
-    @pytest.mark.parametrize("fw", FRAMEWORKS)
-    @pytest.mark.parametrize("case", list(SOFTMAX_CASES))
-    def test_values(self, sub, fw, case):
+    @fws(FRAMEWORKS)
+    @cases(list(SOFTMAX_CASES))
+    def check_values(self, sub, fw, case):
         x = _softmax_input(sub, case)
         what = _fn("softmax_rows", fw)
         got = _values(sub.probe("softmax_rows", fw, x), what)
         assert_close(got, _softmax(x.astype(np.float64)), atol=SOFTMAX_ATOL, rtol=SOFTMAX_RTOL,
                      what=f"{what}(x)", inputs={"x": x} if x.size <= 12 else {"x.shape": x.shape})
 
-    @pytest.mark.parametrize("fw", FRAMEWORKS)
-    def test_large_logits(self, sub, fw):
+    @fws(FRAMEWORKS)
+    def check_large_logits(self, sub, fw):
         # Logits of a few hundred overflow exp() in float32 (max ~88.7) unless the row max is
         # subtracted first; the exact softmax is still well defined.
         rng = _rng(sub, 333)
@@ -229,8 +267,8 @@ class TestSoftmaxRows:
                      what=f"{what}(x) with logits of size ~300 (subtract the row max before exp)",
                      inputs={"x.shape": x.shape})
 
-    @pytest.mark.parametrize("fw", ["torch"])
-    def test_keeps_input(self, sub, fw):
+    @fws(["torch"])
+    def check_keeps_input(self, sub, fw):
         x = _softmax_input(sub, "wide_3x9")
         info = _readable(sub.probe("softmax_rows", fw, x), _fn("softmax_rows", fw))
         expect(info["inputs_unchanged"],
@@ -256,16 +294,18 @@ def _tokens_input(sub, case):
 
 
 @pytest.mark.part("reshape_permute")
+@by_framework
 class TestImageToTokens:
-    @pytest.mark.part("reshape_permute", weight=4)
-    @pytest.mark.parametrize("fw", FRAMEWORKS)
-    def test_returns_float32_tensor(self, sub, fw):
+    ITEM = "image_to_tokens"
+
+    @fws(FRAMEWORKS)
+    def check_returns_float32_tensor(self, sub, fw):
         x = _tokens_input(sub, "b2_c3_h5_w7")
         _expect_tensor(sub.probe("image_to_tokens", fw, x), fw, _fn("image_to_tokens", fw), "float32")
 
-    @pytest.mark.parametrize("fw", FRAMEWORKS)
-    @pytest.mark.parametrize("case", list(TOKEN_SHAPES))
-    def test_values(self, sub, fw, case):
+    @fws(FRAMEWORKS)
+    @cases(list(TOKEN_SHAPES))
+    def check_values(self, sub, fw, case):
         x = _tokens_input(sub, case)
         B, C, H, W = x.shape
         what = _fn("image_to_tokens", fw)
@@ -274,8 +314,8 @@ class TestImageToTokens:
         # Only moves values around: bit-identical.
         assert_close(got, want, atol=0.0, rtol=0.0, what=f"{what}(x), token t = h*W + w", inputs={"x.shape": x.shape})
 
-    @pytest.mark.parametrize("fw", ["torch"])
-    def test_keeps_input(self, sub, fw):
+    @fws(["torch"])
+    def check_keeps_input(self, sub, fw):
         x = _tokens_input(sub, "b1_c4_h3_w3")
         info = _readable(sub.probe("image_to_tokens", fw, x), _fn("image_to_tokens", fw))
         expect(info["inputs_unchanged"], f"{_fn('image_to_tokens', fw)} modified its input x in place")
@@ -310,16 +350,18 @@ def _linear_input(sub, case):
 
 
 @pytest.mark.part("matmul")
+@by_framework
 class TestLinear:
-    @pytest.mark.part("matmul", weight=4)
-    @pytest.mark.parametrize("fw", FRAMEWORKS)
-    def test_returns_float32_tensor(self, sub, fw):
+    ITEM = "linear"
+
+    @fws(FRAMEWORKS)
+    def check_returns_float32_tensor(self, sub, fw):
         x, W, b = _linear_input(sub, "batch2x7x5_out3")
         _expect_tensor(sub.probe("linear", fw, x, W, b), fw, _fn("linear", fw), "float32")
 
-    @pytest.mark.parametrize("fw", FRAMEWORKS)
-    @pytest.mark.parametrize("case", list(LINEAR_CASES))
-    def test_values(self, sub, fw, case):
+    @fws(FRAMEWORKS)
+    @cases(list(LINEAR_CASES))
+    def check_values(self, sub, fw, case):
         x, W, b = _linear_input(sub, case)
         what = _fn("linear", fw)
         got = _values(sub.probe("linear", fw, x, W, b), what)
@@ -327,8 +369,8 @@ class TestLinear:
         assert_close(got, want, atol=LINEAR_ATOL, rtol=LINEAR_RTOL, what=f"{what}(x, W, b)",
                      inputs={"x.shape": x.shape, "W.shape": W.shape, "b.shape": b.shape})
 
-    @pytest.mark.parametrize("fw", ["torch"])
-    def test_keeps_input(self, sub, fw):
+    @fws(["torch"])
+    def check_keeps_input(self, sub, fw):
         x, W, b = _linear_input(sub, "x7x5_out3")
         info = _readable(sub.probe("linear", fw, x, W, b), _fn("linear", fw))
         expect(info["inputs_unchanged"], f"{_fn('linear', fw)} modified x, W or b in place")

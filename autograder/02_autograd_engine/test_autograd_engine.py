@@ -399,6 +399,7 @@ ADD_MUL_CASES = _add_mul_cases()
 @pytest.mark.part("ops_add_mul")
 @pytest.mark.parametrize("case", list(ADD_MUL_CASES))
 def test_add_mul(sub, case):
+    """add/mul의 forward 값과 입력별 gradient가 모든 경우(broadcasting, 숫자, x op x)에 맞고 입력과 out.grad를 바꾸지 않는다"""
     rng = rng_for(sub, 11 + list(ADD_MUL_CASES).index(case))
     program, leaves, consts, G = ADD_MUL_CASES[case](rng)
     check_op(sub, program, leaves, consts, G=G)
@@ -411,6 +412,7 @@ MATMUL_SHAPES = [((3, 5), (5, 7)), ((1, 4), (4, 6)), ((5, 1), (1, 3)), ((6, 2), 
 @pytest.mark.parametrize("sa,sb,const", [(a, b, False) for a, b in MATMUL_SHAPES] + [((3, 5), (5, 2), True)],
                          ids=[f"{a}@{b}" for a, b in MATMUL_SHAPES] + ["X@constant"])
 def test_matmul(sub, sa, sb, const):
+    """matmul의 forward 값과 dL/dA, dL/dB가 모든 shape에서 맞다"""
     rng = rng_for(sub, 61 + sa[0] * 10 + sb[1] + const)
     A, B = rng.standard_normal(sa), rng.standard_normal(sb)
     leaves, consts = ({"A": A}, {"B": B}) if const else ({"A": A, "B": B}, {})
@@ -435,6 +437,7 @@ REDUCE_CASES = [
 @pytest.mark.parametrize("op", ["sum", "mean"])
 @pytest.mark.parametrize("shape,axis,keepdims", REDUCE_CASES, ids=[f"{s}-axis{a}-keep{k}" for s, a, k in REDUCE_CASES])
 def test_sum_mean(sub, op, shape, axis, keepdims):
+    """sum/mean의 forward 값(정확한 shape)과 gradient가 모든 axis/keepdims 조합에서 맞다"""
     rng = rng_for(sub, 81 + len(shape) * 3 + (op == "mean"))
     leaves = {"x": rng.standard_normal(shape)}
     out_shape = np.sum(leaves["x"], axis=_axes(len(shape), axis), keepdims=keepdims).shape
@@ -445,6 +448,7 @@ def test_sum_mean(sub, op, shape, axis, keepdims):
 @pytest.mark.part("ops_relu")
 @pytest.mark.parametrize("shape", [(3, 5), (7,), (), (2, 3, 4), "zeros"], ids=["3x5", "7", "scalar", "2x3x4", "zeros"])
 def test_relu(sub, shape):
+    """relu의 forward 값과 gradient가 맞다 (x = 0에서는 0)"""
     rng = rng_for(sub, 91 + (len(shape) if shape != "zeros" else 9))
     if shape == "zeros":
         # relu'(0) = 0 as in PyTorch (exact zeros, +0.0 and -0.0, among random values); finite
@@ -604,6 +608,7 @@ GRAPHS = {name[len("_graph_"):]: fn for name, fn in list(globals().items()) if n
 @backward_part
 @pytest.mark.parametrize("graph", list(GRAPHS))
 def test_backward(sub, graph):
+    """backward() 후 leaf의 grad가 모든 그래프(체인, 재사용, diamond, 두 번 호출, 상수)에서 맞다"""
     # One check: every leaf's .grad after backward() on every graph above (chains, reuse,
     # diamonds, two calls, two roots, constants, default seeds) must be right.
     GRAPHS[graph](sub, rng_for)
@@ -650,6 +655,7 @@ def _accumulate_ignores_constants(sub):
 @backward_part
 @pytest.mark.parametrize("case", ["float64", "float32", "int64", "constant"])
 def test_accumulate_grad(sub, case):
+    """_accumulate_grad는 첫 기여를 float64 복사본으로 저장하고, 이후 기여를 더하고, 상수는 무시한다"""
     # One check: the first share is stored as a float64 copy, later ones are added, and a Tensor
     # with requires_grad=False keeps grad None.
     if case == "constant":
@@ -699,6 +705,7 @@ def _check_unbroadcast(got, grad, shape, what):
                          ids=[f"{g}->{s_}" for g, s_ in UNBROADCAST_CASES] + ["5x4->4-strided", "5x4->5x1-strided",
                                                                             "3x6->1x1-strided"])
 def test_unbroadcast(sub, gshape, shape, strided):
+    """unbroadcast가 모든 shape 쌍에서 정확한 shape과 값을 돌려준다 (연속적이지 않은 grad 포함)"""
     # One check: the exact shape and values for every pair of shapes, also for a non-contiguous grad
     if strided:
         _unbroadcast_non_contiguous(sub, gshape, shape)
@@ -716,6 +723,7 @@ UB_TWICE_CASES = [((3, 5), (3, 1), (1, 5)), ((3, 5), (5,), (3, 5)), ((3, 5), (),
 @pytest.mark.part("unbroadcast")
 @pytest.mark.parametrize("gshape,s1,s2", UB_TWICE_CASES, ids=[f"{g}->{a},{b}" for g, a, b in UB_TWICE_CASES])
 def test_unbroadcast_shared_grad(sub, gshape, s1, s2):
+    """unbroadcast는 받은 grad를 바꾸지 않는다 (같은 배열이 두 입력에 쓰인다)"""
     # add hands the same writable out.grad to unbroadcast for both inputs: neither call may change it
     rng = rng_for(sub, 131 + len(gshape) * 5 + len(s1))
     grad = rng.standard_normal(gshape)

@@ -64,6 +64,7 @@ LINEAR_CASES = [
 @pytest.mark.parametrize("shape,d_in,d_out,axes", LINEAR_CASES,
                          ids=[f"{s}-{i}to{o}{'-strided' if a else ''}" for s, i, o, a in LINEAR_CASES])
 def test_linear(sub, shape, d_in, d_out, axes):
+    """Linear의 출력, dL/dx, grads가 모든 입력(3차원, 연속적이지 않은 배열)에서 맞고 x를 바꾸지 않는다"""
     rng = rng_for(sub, 100 + len(shape) * 10 + d_in + d_out)
     if axes is None:
         stored = rng.standard_normal(shape)
@@ -116,6 +117,7 @@ def _ln_input(rng, shape, how):
 @pytest.mark.part("layernorm")
 @pytest.mark.parametrize("name,shape,eps,how", LN_CASES, ids=[c[0] for c in LN_CASES])
 def test_layernorm(sub, name, shape, eps, how):
+    """LayerNorm의 출력, dL/dx, grads가 모든 입력(큰 값, 작은 분산)에서 맞고 x를 바꾸지 않는다"""
     rng = rng_for(sub, 200 + len(name))
     axes = None
     if name == "strided":                       # a (B, T, D) view of a (T, B, D) array
@@ -158,6 +160,7 @@ EMB_CASES = [
 @pytest.mark.part("embedding")
 @pytest.mark.parametrize("name,shape,V,D", EMB_CASES, ids=[c[0] for c in EMB_CASES])
 def test_embedding(sub, name, shape, V, D):
+    """Embedding의 출력과 grads['W'](중복 id 누적)가 맞다"""
     rng = rng_for(sub, 300 + V)
     axes = None
     if name == "2d-strided":
@@ -204,6 +207,7 @@ DROPOUT_TRAIN = [(0.3, (101, 99), None), (0.75, (3, 37, 41), None), (0.5, (1, 20
 @pytest.mark.parametrize("p,shape,axes", DROPOUT_TRAIN,
                          ids=[f"p{p}-{s}{'-strided' if a else ''}" for p, s, a in DROPOUT_TRAIN])
 def test_dropout_train(sub, p, shape, axes):
+    """학습 모드 Dropout의 mask가 rng로 정해진 그대로이고, 1/(1-p)로 키우며, backward가 같은 mask를 쓴다"""
     # One check: in training mode the mask is exactly the notebook's recipe, u = rng.random(x.shape)
     # and keep u >= p, element by element (also for a non-contiguous x), a fresh one every call,
     # scaled by 1 / (1 - p); backward uses the mask of the last call.
@@ -248,6 +252,7 @@ def test_dropout_train(sub, p, shape, axes):
 @pytest.mark.parametrize("p,mode", [(0.3, "eval"), (0.9, "eval"), (0.0, "train")],
                          ids=["p0.3-eval", "p0.9-eval", "p0-train"])
 def test_dropout_identity(sub, p, mode):
+    """평가 모드(와 p = 0)의 Dropout은 x와 G를 그대로 돌려준다"""
     # One check: after .eval() (and for p = 0) forward returns x and backward returns G, exactly
     rng = rng_for(sub, 450 + int(p * 10))
     x = _away_from_zero(rng, (7, 13))

@@ -64,6 +64,7 @@ SCHEDULES = [
 @pytest.mark.parametrize("base,warmup,total,min_lr,last", SCHEDULES,
                          ids=[f"W{w}-T{t}" for _, w, t, _, _ in SCHEDULES])
 def test_warmup_cosine(sub, base, warmup, total, min_lr, last):
+    """warmup_cosine_lr가 모든 step에서 맞는 Python float를 돌려준다"""
     # base_lr and min_lr scaled per submission (the same factor: min_lr stays below base_lr)
     factor = float(rng_for(sub, 20 + warmup).uniform(0.5, 2.0))
     base = base * factor
@@ -140,6 +141,7 @@ CLIP_CASES = ["large-global-norm", "each-small-global-large", "below-max-norm", 
 @pytest.mark.part("clip_grad_norm")
 @pytest.mark.parametrize("case", CLIP_CASES)
 def test_clip_values(sub, case):
+    """clip_grad_norm_이 전체 norm을 돌려주고 gradient를 맞게 줄인다 (아주 크거나 작은 값 포함)"""
     # One check: the returned total norm and every clipped gradient, over all magnitudes
     rng = rng_for(sub, 1 + CLIP_CASES.index(case))
     if case == "large-global-norm":
@@ -160,6 +162,7 @@ def test_clip_values(sub, case):
 @pytest.mark.part("clip_grad_norm")
 @pytest.mark.parametrize("as_generator", [True, False], ids=["generator", "list"])
 def test_clip_none_strided_generator(sub, as_generator):
+    """clip_grad_norm_이 generator, grad가 None인 파라미터, 연속적이지 않은 grad를 다룬다"""
     # One check: params may be a generator, grads may be None (skipped) or non-contiguous
     rng = rng_for(sub, 10 + as_generator)
     entries = _entries(rng, [(3, 5), (6,), (5, 1), (2, 7)], scale=3.0, none=(1,), strided=(0, 3))
@@ -226,20 +229,24 @@ def check_accumulation(sub, seed, n, dims, loss_kind, mbs, stale=False, strided_
 
 @pytest.mark.part("grad_accumulation", weight=2)
 def test_accumulation_unequal_micro_batches_mse(sub):
+    """크기가 다른 micro-batch로 누적한 gradient가 full-batch gradient와 같다"""
     check_accumulation(sub, 1, 23, (4, 7, 3), "mse", 5)
 
 
 @pytest.mark.part("grad_accumulation")
 def test_accumulation_cross_entropy(sub):
+    """cross_entropy에서도 누적한 gradient와 loss가 full-batch와 같다"""
     check_accumulation(sub, 2, 17, (3, 6, 5), "ce", 4)
 
 
 @pytest.mark.part("grad_accumulation")
 @pytest.mark.parametrize("mbs", [1, 30], ids=["one-sample", "one-micro-batch"])
 def test_accumulation_extremes(sub, mbs):
+    """micro-batch 크기 1과 전체 크기에서도 맞다"""
     check_accumulation(sub, 3, 9, (5, 4, 2), "mse", mbs)
 
 
 @pytest.mark.part("grad_accumulation")
 def test_accumulation_clears_old_gradients(sub):
+    """이전 step의 gradient를 지우고 시작한다"""
     check_accumulation(sub, 4, 14, (3, 5, 2), "mse", 6, stale=True, strided_x=True)

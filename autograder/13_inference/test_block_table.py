@@ -313,6 +313,7 @@ def compare(step, got, want, got_prev, want_prev, num_blocks, block_size):
 
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_paged_cache_script(sub, name):
+    """PagedKVCache: 연산마다 시퀀스 길이, 블록 공유, CoW, 참조 카운트, 풀, 블록 테이블로 읽은 K/V가 맞다"""
     cfg = SCENARIOS[name](sub.seed)
     sc = cfg["script"]
     nb, bs, d = cfg["num_blocks"], cfg["block_size"], cfg["head_dim"]

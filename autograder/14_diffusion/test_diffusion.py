@@ -211,6 +211,7 @@ LINEAR_CASES = {"T1000_default": (1000, {}), "T37_beta_1e-3_to_0.05": (37, {"bet
 @pytest.mark.part("forward_process")
 @pytest.mark.parametrize("case", list(LINEAR_CASES))
 def test_linear_schedule(sub, case):
+    """linear_beta_schedule: float64 linspace(beta_start, beta_end, T)"""
     T, kw = LINEAR_CASES[case]
     call = f"linear_beta_schedule({T}" + "".join(f", {k}={v}" for k, v in kw.items()) + ")"
     info = probe(sub, "linear", T, kw, what=call)
@@ -227,6 +228,7 @@ COSINE_CASES = {"T1000_default": (1000, {}), "T37": (37, {}), "T7": (7, {}),
 @pytest.mark.part("forward_process", weight=2)   # the cosine schedule, the part's subtle formula
 @pytest.mark.parametrize("case", list(COSINE_CASES))
 def test_cosine_schedule(sub, case):
+    """cosine_beta_schedule: 오프셋 s, max_beta로 자르기, float64"""
     T, kw = COSINE_CASES[case]
     call = f"cosine_beta_schedule({T}" + "".join(f", {k}={v}" for k, v in kw.items()) + ")"
     info = probe(sub, "cosine", T, kw, what=call)
@@ -285,6 +287,7 @@ def q_expected_and_hints(x0, t, noise, betas):
 @pytest.mark.part("forward_process", weight=2)   # q_sample with its float32 check below: half the part
 @pytest.mark.parametrize("case", Q_CASES)
 def test_q_sample(sub, case):
+    """q_sample: sqrt(alpha_bar[t]) x0 + sqrt(1 - alpha_bar[t]) noise, 입력은 그대로, 새 텐서"""
     x0, t, noise, betas = _q_cases(sub.seed)[case]
     what = f"q_sample [{case}]"
     report = probe(sub, "q_sample", x0, t, noise, spec(betas), what=what)
@@ -294,10 +297,13 @@ def test_q_sample(sub, case):
               "noise": describe(noise), "betas": f"float64 ({len(betas)},)"}
     check(got, expected, what, F64, inputs, hints)
     expect(report["inputs_unchanged"], f"{what} changed one of its inputs in place")
+    expect(not report["out"]["aliases"], f"{what} returned a tensor that shares memory with "
+                                         f"{', '.join(report['out']['aliases'])}: return a new tensor")
 
 
 @pytest.mark.part("forward_process")
 def test_q_sample_float32_keeps_dtype(sub):
+    """q_sample: float32 입력이면 float32 결과, 입력은 그대로"""
     rng = rng_for(sub.seed, 1405)
     x0 = spec(as_dtype(rng.standard_normal((6, 2)), "float32"), "float32")
     noise = spec(as_dtype(rng.standard_normal((6, 2)), "float32"), "float32")
@@ -374,6 +380,7 @@ LOSS_HINTS = {"model_sees_x0": "it matches a loss whose model sees the clean x0;
 @pytest.mark.part("ddpm_loss")
 @pytest.mark.parametrize("case", LOSS_CASES)
 def test_ddpm_loss(sub, case):
+    """ddpm_loss: 모델은 x_t를 보고 노이즈를 맞히며, 평균 제곱 오차와 모델 파라미터의 gradient가 맞다"""
     c = _loss_cases(sub.seed)[case]
     c["seed"] = [sub.seed, LOSS_CASES.index(case)]
     T = len(c["betas"])
@@ -454,6 +461,7 @@ STEP_CASES = list(_step_cases(0))           # case names; the values are drawn p
 @pytest.mark.part("ddim")
 @pytest.mark.parametrize("case", STEP_CASES)
 def test_ddim_step(sub, case):
+    """ddim_step: eta = 0은 결정적, eta > 0은 sigma * noise, 마지막 스텝, dtype 유지, 입력은 그대로"""
     c = _step_cases(sub.seed)[case]
     ab_t, ab_prev = (float(a) for a in c["ab"])
     eta = c["eta"]
@@ -493,6 +501,8 @@ def test_ddim_step(sub, case):
     expect(report["out"]["dtype"] == c["x"]["dtype"],
            f"{what}: the result has dtype {report['out']['dtype']}; x_prev keeps x_t's dtype {c['x']['dtype']}")
     expect(report["inputs_unchanged"], f"{what} changed one of its inputs in place")
+    expect(not report["out"]["aliases"], f"{what} returned a tensor that shares memory with "
+                                         f"{', '.join(report['out']['aliases'])}: return a new tensor")
 
 
 def _sample_cases(seed):
@@ -538,6 +548,7 @@ def sample_reference(c, skip_last=False):
 @pytest.mark.part("ddim")
 @pytest.mark.parametrize("case", SAMPLE_CASES)
 def test_ddim_sample(sub, case):
+    """ddim_sample: timestep마다 한 번씩, 마지막은 alpha_bar_prev = 1; eta > 0이면 generator로만 노이즈"""
     c = _sample_cases(sub.seed)[case]
     if c.get("eta"):
         return check_stochastic_sample(sub, case, c)
@@ -625,6 +636,7 @@ def cfg_hints(u, c, w):
 @pytest.mark.part("cfg")
 @pytest.mark.parametrize("case", COMBINE_CASES)
 def test_cfg_combine(sub, case):
+    """cfg_combine: eps_uncond + w (eps_cond - eps_uncond), 입력은 그대로"""
     su, sc, w = _combine_cases(sub.seed)[case]
     what = f"cfg_combine(eps_uncond, eps_cond, w={w}) [{case}]"
     report = probe(sub, "cfg_combine", su, sc, w, what=what)
@@ -655,6 +667,7 @@ GUIDED_CASES = list(_guided_cases(0))           # case names; the values are dra
 @pytest.mark.part("cfg")
 @pytest.mark.parametrize("case", GUIDED_CASES)
 def test_guided_eps(sub, case):
+    """guided_eps: 무조건부 예측은 null_label로, 가이던스 결합이 맞다"""
     c = _guided_cases(sub.seed)[case]
     what = f"guided_eps(model, x_t, t, y, w={c['w']}, null_label={c['null']}) [{case}]"
     report = probe(sub, "guided_eps", c["params"], c["x"], c["t"], c["y"], c["w"], c["null"], c["T"], what=what)

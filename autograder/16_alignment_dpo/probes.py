@@ -26,15 +26,17 @@ _MISSING = object()
 
 
 # --------------------------------------------------------------------------- reporting helpers
-def _describe(x):
-    """A returned value as {type, dtype, shape, value (float64 array or float), requires_grad}."""
-    info = {"type": type_name(x), "dtype": None, "shape": None, "value": None, "requires_grad": False}
+def _describe(x, inputs=None):
+    """A returned value as {type, dtype, shape, value (float64 array or float), requires_grad, aliases},
+    everything but the value read by the sandbox's describe() BEFORE any conversion."""
+    d = describe(x, inputs)
+    info = {"type": d["type"], "dtype": None, "shape": None, "value": None, "requires_grad": False,
+            "aliases": d.get("aliases") or []}
     if isinstance(x, torch.Tensor):
-        info["dtype"] = str(x.dtype).replace("torch.", "")
-        info["shape"] = [int(s) for s in x.shape]
-        info["requires_grad"] = bool(x.requires_grad)
-        v = x.detach().to(torch.float64).cpu().numpy().copy()
-        info["value"] = float(v) if v.ndim == 0 else v
+        info["dtype"], info["shape"], info["requires_grad"] = d["dtype"], d["shape"], bool(d["requires_grad"])
+        if d.get("value") is not None:
+            v = np.asarray(d["value"], dtype=np.float64)
+            info["value"] = float(v) if v.ndim == 0 else v
         return info
     if isinstance(x, (bool, int, float, np.generic, np.ndarray)):
         v = np.array(x, dtype=np.float64)

@@ -64,6 +64,7 @@ def _lora_inputs(seed):
 
 
 def test_lora_linear_init(sub):
+    """LoRALinear 초기화: base 고정, A 무작위, B = 0, scaling = alpha / r"""
     W, b, A, B, x, r, alpha, G = _lora_inputs([sub.seed, 701])
     rep = _probe(sub, "lora_linear", W, b, A, B, x, r, alpha, G, what=f"LoRALinear(nn.Linear(7, 5), r={r}, alpha={alpha})")
     what = f"LoRALinear(nn.Linear(7, 5), r={r}, alpha={alpha})"
@@ -86,6 +87,7 @@ def test_lora_linear_init(sub):
 
 
 def test_lora_linear_forward_backward(sub):
+    """LoRALinear: 출력과 A, B, x의 gradient가 맞고 base는 gradient를 받지 않는다"""
     W, b, A, B, x, r, alpha, G = _lora_inputs([sub.seed, 702])
     what = f"LoRALinear(nn.Linear(7, 5), r={r}, alpha={alpha}) with lora_A, lora_B set to random values"
     rep = _probe(sub, "lora_linear", W, b, A, B, x, r, alpha, G, what=what)
@@ -113,6 +115,7 @@ def test_lora_linear_forward_backward(sub):
 
 # --------------------------------------------------------------------------- make_policy
 def test_make_policy(sub):
+    """make_policy: reference의 deepcopy, LoRA만 학습 가능, reference는 그대로"""
     r, alpha = 2, 6.0
     what = f"make_policy(reference, r={r}, alpha={alpha})"
     rep = _probe(sub, "make_policy", int(sub.seed % 100_000) + 31, r, alpha, what=what)
@@ -221,6 +224,7 @@ def _where(run):
 
 @pytest.mark.part("dpo_training", weight=2)
 def test_dpo_run_starts_at_ln2(run):
+    """DPO 학습: loss가 c ln 2에서 시작하고 첫 보상 정확도는 0"""
     loss, c = run["loss"], run["config"]
     expect(len(loss) == c["steps"], f"history['loss'] has {len(loss)} entries for steps={c['steps']} {_where(run)}")
     expect(np.isfinite(loss[0]), f"the first loss is not finite {_where(run)}")
@@ -236,6 +240,7 @@ def test_dpo_run_starts_at_ln2(run):
 
 @pytest.mark.part("dpo_training", weight=2)
 def test_dpo_run_learns_the_preference(run):
+    """DPO 학습: loss가 내려가고 held-out 보상 정확도가 0.9를 넘는다"""
     loss, acc, c = run["loss"], run["reward_accuracy"], run["config"]
     expect(np.all(np.isfinite(loss)), f"the loss history has non-finite values {_where(run)}")
     expect(loss[-1] < 0.5 * c["c"], f"the loss only went from {loss[0]:.4f} to {loss[-1]:.4f} {_where(run)}")
@@ -246,7 +251,9 @@ def test_dpo_run_learns_the_preference(run):
 
 
 def test_dpo_run_contract(run):
-    """What dpo_train hands on and keeps: beta to dpo_loss, Python floats in the history, one
+    """DPO 학습: beta를 넘기고, float을 기록하고, optimizer는 한 번만 만든다
+
+    What dpo_train hands on and keeps: beta to dpo_loss, Python floats in the history, one
     optimizer built once (Adam's moments live in it: rebuilt every step they restart at zero)."""
     c = run["config"]
     seen = sorted(set(run["betas_seen"]))
@@ -263,7 +270,9 @@ def test_dpo_run_contract(run):
 
 @pytest.mark.part("dpo_training", weight=3)
 def test_dpo_run_reference_frozen(run):
-    """The reference is a constant: never changed, never given gradients, never in the optimizer,
+    """DPO 학습: reference는 바뀌지 않고, gradient도 그래프도 없고, optimizer에 없다
+
+    The reference is a constant: never changed, never given gradients, never in the optimizer,
     its log-probabilities computed without a graph."""
     expect(run["ref_structure_same"], f"the reference's parameters were renamed or replaced {_where(run)} "
                                       f"({', '.join(run['ref_changed'])}): make_policy must deep-copy it")
@@ -281,6 +290,7 @@ def test_dpo_run_reference_frozen(run):
 
 @pytest.mark.part("dpo_training", weight=3)
 def test_dpo_run_only_lora_trains(run):
+    """DPO 학습: optimizer에는 LoRA 파라미터만, base 가중치는 그대로, LoRA는 움직였다"""
     held = [n for n in run["optimizer_params"] if not n.startswith("reference.")]
     expect(held == run["policy_trainable"] and all(n.endswith(("lora_A", "lora_B")) for n in held),
            f"the optimizer holds {held[:4]}{' ...' if len(held) > 4 else ''} {_where(run)}; it must hold exactly the "

@@ -90,13 +90,18 @@ def _t(a):
 
 
 def _arr(x):
-    """A tensor as a float64 array (0-d as a float), or a string saying what it was."""
+    """A float64 tensor's values (0-d as a float), or a string saying what came back instead. The
+    type and dtype are read by the sandbox's describe() BEFORE any conversion: every input here is
+    float64, and a result in another dtype is reported as such, not converted."""
     if x is None:
         return "None"
-    if isinstance(x, torch.Tensor):
-        a = x.detach().cpu().double().numpy()
-        return float(a) if a.ndim == 0 else a
-    return f"<{type(x).__module__}.{type(x).__qualname__}>"
+    d = describe(x)
+    if d["type"] != "torch.Tensor":
+        return f"<{d['type']}>"
+    if d["dtype"] != "float64":
+        return f"a torch.Tensor of dtype {d['dtype']} (the inputs are float64: keep their dtype)"
+    a = np.asarray(d["value"], dtype=np.float64)
+    return float(a) if a.ndim == 0 else a
 
 
 def _btc(x_tbc):

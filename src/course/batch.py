@@ -108,13 +108,21 @@ def read_timestamp(path: Path, below: Path | None) -> str | None:
     return text if is_timestamp(text) else None  # anything else could crash the gradebook's date parser
 
 
-def _submissions_root(notebook: Path, assignment: str) -> Path:
-    """submitted/ for nbgrader's layout (every student's folder), else the notebook's folder."""
-    try:
-        folder = notebook.resolve().parent
-    except (OSError, RuntimeError):  # a link loop: the folder as named
-        folder = notebook.absolute().parent
+def _submissions_root(job: Job, assignment: str) -> Path:
+    """submitted/ for nbgrader's layout (every student's folder), else the notebook's folder.
+    Never through a link a student made: its target (say the C library's folder) would be
+    hidden from every sandbox of the batch."""
+    if job.below is not None:
+        return Path(os.path.abspath(job.below))  # the folder the grader named
+    folder = Path(os.path.abspath(job.notebook)).parent
     return folder.parent.parent if folder.name == assignment else folder
+
+
+def hidden_roots(jobs: list[Job], assignment: str) -> list[str]:
+    """What the batch hides from every sandbox besides the course: where the submissions and
+    the results are."""
+    return sorted({str(_submissions_root(j, assignment)) for j in jobs} |
+                  {os.path.abspath(j.out.parent.parent) for j in jobs})
 
 
 def _student_from_path(path: Path, assignment: str) -> str:
@@ -199,9 +207,7 @@ def grade(course: Course, assignment: str, jobs: list[Job], *, parallel: int = 1
 def _run(course, assignment, config, jobs, todo, parallel, writer, progress, devices, suite,
          server, zygote, parts, lates) -> dict[int, dict]:
     timeout = config.total_timeout + 120  # the judge's own budget plus start-up and pytest
-    graded = [jobs[i] for i in todo]
-    hide = sorted({str(_submissions_root(j.notebook, assignment)) for j in graded} |
-                  {str(j.out.resolve().parent.parent) for j in graded})
+    hide = hidden_roots([jobs[i] for i in todo], assignment)
     pool = gpus.DevicePool(config.gpu, gpus.detect() if devices is None else devices)
     slots = pool.slots(max(parallel, 1))
     bar = Progress(len(todo)) if progress else None

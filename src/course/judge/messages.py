@@ -71,6 +71,10 @@ def _inputs_ko(text: str | None) -> str:
     return f" (입력: {text[len(' for input '):]})" if text else ""
 
 
+def _none_ko(text: str) -> str:
+    return "없음" if text == "none" else text
+
+
 _HINTS_KO = {" (the memory, CPU-time or process limit, or a hard kill)": " (메모리, CPU 시간 또는 프로세스 수 제한, 혹은 강제 종료)",
              " (the CPU-time limit)": " (CPU 시간 제한)", " (a crash in native code)": " (네이티브 코드의 충돌)", "": ""}
 
@@ -117,6 +121,22 @@ SANDBOX: list[tuple[str, object]] = [
 ]
 # course.judge.check's: `what` and the inputs are the suite author's, shown as written.
 CHECKS: list[tuple[str, object]] = [
+    # course.judge.described
+    (r"(?P<what>.*?): the probe recorded nothing to check", lambda m: f"{m['what']}: 검사할 기록이 없습니다"),
+    (r"(?P<what>.*?): returned (?P<got>\S+), expected (?P<want>\S+)",
+     lambda m: f"{m['what']}: {m['want']}을(를) 반환해야 하는데 {m['got']}을(를) 반환했습니다"),
+    (r"(?P<what>.*?): dtype (?P<got>\S+), expected (?P<want>\S+)",
+     lambda m: f"{m['what']}: dtype이 {m['got']}인데 {m['want']}이어야 합니다"),
+    (r"(?P<what>.*?): shape (?P<got>\(.*?\)|None), expected (?P<want>\(.*?\))",
+     lambda m: f"{m['what']}: shape이 {m['got']}인데 {m['want']}이어야 합니다"),
+    (r"(?P<what>.*?): requires_grad is (?P<got>\w+), expected (?P<want>\w+) \((?P<why>the result is cut off from the graph|detach it)\)",
+     lambda m: f"{m['what']}: requires_grad가 {m['got']}인데 {m['want']}이어야 합니다 ("
+               + ("결과가 계산 그래프에서 끊겼습니다" if m['why'].startswith("the result") else "detach 하세요") + ")"),
+    (r"(?P<what>.*?): on device (?P<got>\S+), expected (?P<want>\S+)",
+     lambda m: f"{m['what']}: 장치가 {m['got']}인데 {m['want']}이어야 합니다"),
+    (r"(?P<what>.*?): shares memory with input\(s\) (?P<got>.*?), expected (?P<want>.*?) \(return a new tensor, or a view where asked\)",
+     lambda m: f"{m['what']}: 메모리를 공유하는 입력이 {_none_ko(m['got'])}인데 {_none_ko(m['want'])}이어야 합니다 "
+               "(새 텐서를 반환하세요. 뷰는 요구된 곳에서만)"),
     (r"(?P<what>.*?): shape (?P<got>\(.*?\)) but expected (?P<want>\(.*?\))" + _INPUTS,
      lambda m: f"{m['what']}: shape이 {m['got']}인데 {m['want']}이어야 합니다{_inputs_ko(m['inputs'])}"),
     (r"(?P<what>.*?): dtype (?P<d>\S+) is not numeric" + _INPUTS,

@@ -165,7 +165,9 @@ def write_atomic(path: Path, text: str, durable: bool = True) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        # backslashreplace: a lone surrogate from a student's text (a notebook's "\\ud800", a
+        # printed chr(0xd800)) is written as its escape instead of failing the whole write
+        with os.fdopen(handle, "w", encoding="utf-8", errors="backslashreplace") as stream:
             stream.write(text)
             if durable:
                 stream.flush()
