@@ -29,6 +29,7 @@ from conftest import ASSIGNMENT, FIXTURE_COURSE, build_notebook, submit
 from course import batch, protocol
 from course.paths import Course
 from course.sandbox import cgroups
+from course.sandbox.cgroups import SandboxCgroups
 from course.sandbox.isolation import detect_level
 from course.sandbox.launcher import ForkedSandbox, Limits, Sandbox, SandboxError, SandboxSpec, Zygote, prepare_scratch
 
@@ -574,6 +575,34 @@ def test_the_userns_level_builds_the_same_root(zygote, tmp_path):
         sandbox.close()
     assert int(marked(text, "CAPS"), 16) == 0
     assert "LEAKED" not in text and text.count("BLOCKED") == 4, text
+
+
+@needs_root_level
+def test_groups_left_by_a_killed_batch_are_removed_by_the_next(tmp_path):
+    """`course grade` killed with -9: its sandboxes die with it (parent-death signals), their
+    empty groups stay; the next batch's zygote launch removes the groups of dead judges only."""
+    import subprocess
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(dead.stdout)
+    stale = SandboxCgroups.create(64, 8, tag="stale")
+    live = SandboxCgroups.create(64, 8, tag="live")  # created by this (living) process
+    if not stale.groups:
+        pytest.skip(f"no writable cgroup here: {stale.reason}")
+    renamed = []
+    for group in stale.groups:  # as if a judge that has exited had made them
+        target = group.with_name(group.name.replace(f"-{os.getpid()}-", f"-{dead_pid}-"))
+        group.rename(target)
+        renamed.append(target)
+    try:
+        cgroups.remove_stale()
+        assert not [g for g in renamed if g.exists()]
+        assert all(g.exists() for g in live.groups)
+    finally:
+        live.remove()
+        for group in renamed:
+            if group.exists():
+                group.rmdir()
 
 
 def test_a_forged_exit_from_the_zygote_reads_as_a_kill():

@@ -363,6 +363,7 @@ class Zygote:
     def launch(self) -> "Zygote":
         """Start the process without waiting for its imports (the batch starts its judge server
         meanwhile); `wait_ready` before the first fork."""
+        cgroups.remove_stale()  # what a batch killed with -9 left
         self._folder = tempfile.mkdtemp(prefix="course-zygote-")  # 0700: only the judge connects
         self.address = os.path.join(self._folder, "socket")
         log = open(os.path.join(self._folder, "zygote.log"), "wb")
