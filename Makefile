@@ -4,13 +4,17 @@ COURSE  := .venv/bin/course
 STAMP   := .venv/.installed
 JOBS    ?= $(shell nproc)
 
-.PHONY: install demo test test-unit validate release lint clean hub bench mutation
+.PHONY: install demo test test-unit validate release lint clean hub bench bench-hub check-pins mutation
+
+# The distribution's own Python 3.11 when there is one (Debian 12: 3.11.2), so students' servers,
+# formgrader and .venv run the same interpreter; else the first python3.11 on PATH.
+PYTHON311 ?= $(shell test -x /usr/bin/python3.11 && echo /usr/bin/python3.11 || command -v python3.11 || echo python3)
 
 install: $(STAMP)
 
 # pip's own resolver is pinned by requirements.txt; torch 2.13.0 resolves to the CPU wheel on disk.
 $(STAMP): requirements.txt pyproject.toml
-	test -x $(PY) || python3.11 -m venv .venv || python3 -m venv .venv
+	test -x $(PY) || $(PYTHON311) -m venv .venv
 	$(PY) -m pip install --quiet --upgrade pip==26.3
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
@@ -25,8 +29,22 @@ $(CHP): package.json package-lock.json
 
 # JupyterHub on this machine (as root): system users from the roster, the course released into
 # nbgrader's exchange, formgrader as a service. Prints the URL and first-login steps; Ctrl-C stops.
+# Ctrl-C stops everything (GNU make forwards SIGTERM to the hub, not a SIGINT sent to make alone).
 hub: install $(CHP)
 	$(COURSE) hub start
+
+# The hub under a ramp of simulated students (5/10/20/40, BENCH_HUB_LEVELS), a 40-login burst
+# and 100 spawn/stop cycles; prints the machine's capacity, writes .bench/bench_hub.{json,png}.
+bench-hub: install $(CHP)
+	$(PY) -m course.bench_hub
+
+# Every pin in requirements.txt installs on Debian 12's Python (3.11.2) and on 3.11.7: pip
+# resolves each against the version's Requires-Python (metadata only, nothing installed).
+check-pins: install
+	for v in 3.11.2 3.11.7; do \
+	  $(PY) -m pip install --quiet --dry-run --no-deps --ignore-installed --only-binary=:all: \
+	    --python-version $$v --target "$$(mktemp -d)" -r requirements.txt || exit 1; \
+	  echo "requirements.txt resolves on Python $$v"; done
 
 # Quick start: build the course from source/ and grade a demo class of generated submissions.
 demo: install

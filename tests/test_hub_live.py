@@ -9,8 +9,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 import subprocess
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -47,7 +50,8 @@ def as_user(user: str, *cmd: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def hub():
-    live = LiveHub(FIXTURE_COURSE, {"ann": "student", "bob": "student", "ivy": "instructor"})
+    # the course lives in a world-readable clone of this repository (/srv/...): the fence hides it
+    live = LiveHub(FIXTURE_COURSE, {"ann": "student", "bob": "student", "ivy": "instructor"}, clone=True)
     try:
         live.add_roster()
         live.start()
@@ -57,7 +61,7 @@ def hub():
         stopped = time.monotonic() - t0
         assert leftovers == [], f"processes left after Ctrl-C: {leftovers}"
         print(f"\nhub stopped (servers, services, proxy) in {stopped:.1f} s")
-        assert stopped < 60
+        assert stopped < 15
     finally:
         live.cleanup()
     assert not any(Path("/etc/passwd").read_text().count(u) for u in live.users.values())
@@ -130,8 +134,19 @@ def test_student_submits_instructor_grades_student_fetches_feedback(hub):
     students = instructor.get(f"{hub.url}/services/{hub.course_id}/formgrader/api/submissions/{ASSIGNMENT}",
                               timeout=60).json()
     assert {s["student"]: s["score"] for s in students}[ann] == 3.0   # the gradebook, as formgrader sees it
+    # formgrader's page of the submission renders (nbconvert + soupsieve on the service's Python)
+    notebooks = instructor.get(f"{hub.url}/services/{hub.course_id}/formgrader/api/submitted_notebooks/"
+                               f"{ASSIGNMENT}/{ASSIGNMENT}", timeout=60).json()
+    (submission_id,) = [n["id"] for n in notebooks if n["student"] == ann]
+    page = instructor.get(f"{hub.url}/services/{hub.course_id}/formgrader/submissions/{submission_id}/",
+                          timeout=120)
+    assert page.status_code == 200 and "encountered an error" not in page.text, page.text[-2000:]
 
     # the student fetches the feedback through the exchange
+    # the student's HTML export of their notebook (nbconvert on the student servers' Python)
+    export = hub.server(student, "ann", "GET", f"/nbconvert/html/{ASSIGNMENT}/{ASSIGNMENT}.ipynb",
+                        params={"download": "false"})
+    assert export.status_code == 200 and "jp-Notebook" in export.text and "norm" in export.text, export.text[-2000:]
     got = hub.server(student, "ann", "POST", "/assignments/fetch_feedback",
                      data={"course_id": hub.course_id, "assignment_id": ASSIGNMENT}).json()
     assert got["success"], got
@@ -149,6 +164,118 @@ def test_student_submits_instructor_grades_student_fetches_feedback(hub):
     assert as_user(bob, "ls", str(hub.state / "course")).returncode != 0
     print(f"\nhub start {hub.start_seconds:.1f} s, first spawn {spawned:.1f} s, "
           f"whole flow {time.monotonic() - t0:.1f} s")
+
+
+FENCE_PROBE = """
+import json, os, pwd
+seen = {}
+for path in json.loads(%r):
+    for what, attempt in (("list", os.listdir), ("read", lambda p: open(p, "rb").read(1))):
+        try:
+            attempt(path)
+            seen.setdefault(path, []).append(what)
+        except OSError:
+            pass
+print(json.dumps({"user": pwd.getpwuid(os.getuid()).pw_name, "seen": seen,
+                  "exchange": os.listdir(%r), "home_writable": os.access(os.path.expanduser("~"), os.W_OK)}))
+"""
+
+
+def test_fence_hides_the_repository_and_the_hub_state_from_students(hub):
+    """The clone is world-readable, so bob's system user reads it outside the hub; from bob's own
+    kernel (his server, his uid) none of the secrets can be listed or read."""
+    bob = hub.users["bob"]
+    repo = hub.clone
+    secrets_ = [repo / "autograder", repo / "solutions", repo / "source", repo / "roster.csv",
+                hub.course / "autograder", hub.course / "solutions", hub.course / "source",
+                repo / "autograder" / "00_demo" / "test_00_demo.py",
+                hub.state / "roster.json", hub.state / "jupyterhub.sqlite", hub.state / "hub.json",
+                hub.state / "course", hub.state / "fence.json"]
+    readable_outside = [p for p in secrets_[:4] if as_user(bob, "ls", str(p)).returncode == 0]
+    assert readable_outside == secrets_[:4], "the clone should be world-readable for this test to mean anything"
+
+    session = hub.login("bob")
+    hub.spawn(session, "bob")
+    paths = json.dumps([str(p) for p in secrets_])
+    seen = json.loads(hub.run_code(session, "bob", FENCE_PROBE % (paths, str(hub.state / "exchange"))))
+    assert seen["user"] == bob
+    assert seen["seen"] == {}, f"a student's kernel could reach: {seen['seen']}"
+    assert hub.course_id in seen["exchange"] and seen["home_writable"]
+
+    # the state's own files are root's alone
+    assert stat.S_IMODE(hub.state.stat().st_mode) == 0o711
+    for name in ("jupyterhub.sqlite", "jupyterhub_cookie_secret", "hub.json", "roster.json", "fence.json"):
+        assert stat.S_IMODE((hub.state / name).stat().st_mode) == 0o600, name
+    for path in hub.state.glob("passwords.dbm*"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+
+
+def _kernels_of(hub, name: str) -> list:
+    found = []
+    for proc in hub.processes_of(name):
+        try:
+            if "ipykernel" in " ".join(proc.cmdline()):
+                found.append(proc)
+        except Exception:
+            pass
+    return found
+
+
+def test_stopping_a_server_stops_its_kernels_and_leaves_no_zombie(hub):
+    """Issue 22: servers stopped through the API (as the idle culler does) left every kernel
+    <defunct> under `course hub start`. Now their kernels end with them and the hub's parent
+    reaps what it adopts; the server and its kernels ran in the server's cgroups."""
+    bob = hub.users["bob"]
+    session = hub.login("bob")
+    for cycle in range(2):
+        hub.spawn(session, "bob")
+        for _ in range(2):
+            hub.start_kernel(session, "bob")
+        kernels = wait_for(lambda: len(k := _kernels_of(hub, "bob")) >= 2 and k, 120, "bob's kernels")
+        settings = hub.settings()
+        plan = json.loads((hub.state / "fence.json").read_text())
+        if "memory" in plan["cgroups"]:
+            group = Path(plan["cgroups"]["memory"]["parent"]) / bob
+            pids = set(map(int, (group / "cgroup.procs").read_text().split()))
+            assert {k.pid for k in kernels} <= pids, "kernels outside the server's memory cgroup"
+            assert int((group / "memory.limit_in_bytes").read_text()) == settings["mem_limit"]
+        reply = hub.admin_api("DELETE", f"/users/{bob}/server")
+        assert reply.status_code in (202, 204), reply.text
+        wait_for(lambda: not hub.admin_api("GET", f"/users/{bob}").json()["servers"], 60, "bob's server to stop")
+        wait_for(lambda: not hub.processes_of("bob"), 30, "bob's processes to end")
+        assert hub.zombies() == [], f"cycle {cycle}: zombies under course hub start: {hub.zombies()}"
+
+
+def test_a_login_storm_leaves_the_hub_api_responsive(hub):
+    """Ten logins at once (bcrypt, ~0.3 s of CPU each) while the API is polled: the hashing runs
+    in niced threads, so the event loop keeps answering (before: 2-4 s stalls)."""
+    names = ["ann", "bob", "ivy"] * 3 + ["ann"]
+    latencies, done = [], threading.Event()
+
+    def poll():
+        while not done.is_set():
+            t0 = time.monotonic()
+            assert hub.admin_api("GET", f"/users/{hub.users['ann']}").status_code == 200
+            latencies.append(time.monotonic() - t0)
+            time.sleep(0.05)
+
+    poller = threading.Thread(target=poll)
+    poller.start()
+    time.sleep(0.3)
+    t0 = time.monotonic()
+    try:
+        with ThreadPoolExecutor(len(names)) as pool:
+            sessions = list(pool.map(hub.login, names))
+    finally:
+        storm = time.monotonic() - t0
+        done.set()
+        poller.join()
+    assert len(sessions) == len(names)
+    latencies.sort()
+    p95 = latencies[int(0.95 * (len(latencies) - 1))]
+    print(f"\n10 logins in {storm:.2f} s; hub API during them: {len(latencies)} calls, "
+          f"p50 {latencies[len(latencies) // 2] * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, max {latencies[-1] * 1000:.0f} ms")
+    assert p95 < 0.3, f"hub API p95 {p95 * 1000:.0f} ms during the login storm"
 
 
 def test_roster_added_while_the_hub_runs_can_log_in(hub):

@@ -158,3 +158,62 @@ def test_root_releases_into_an_exchange_the_grader_owns_and_gives_it_back(tmp_pa
 
     assert (top / "outbound" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file()
     assert {p: (os.stat(p).st_uid, oct(os.stat(p).st_mode)) for p in before} == before
+
+
+@root_only
+def test_remove_deletes_only_the_users_the_platform_created(tmp_path):
+    prefix = "r" + secrets.token_hex(3)
+    state, homes = tmp_path / "state", tmp_path / "homes"
+    state.mkdir()
+    homes.mkdir()
+    pre = f"{prefix}pre"            # an account that existed before the roster (an instructor's own)
+    roster.create_system_user(pre, homes)
+    try:
+        roster.add(state, write(tmp_path, f"id,name,email,role\n{prefix}a,A,,student\n{prefix}b,B,,student\n"
+                                          f"{pre},Pre,,instructor\n"), homes)
+        with pytest.raises(roster.RosterError, match=f"not on the roster.*{prefix}zz"):
+            roster.remove(state, [f"{prefix}a", f"{prefix}zz"], delete_homes=False)
+        assert roster.user_exists(f"{prefix}a") and f"{prefix}a" in roster.load(state)
+
+        removed, deleted = roster.remove(state, [f"{prefix}a", pre], delete_homes=False)
+        assert [m.id for m in removed] == [f"{prefix}a", pre] and deleted == [f"{prefix}a"]
+        assert not roster.user_exists(f"{prefix}a") and (homes / f"{prefix}a").is_dir()   # work kept
+        assert roster.user_exists(pre)
+        assert set(roster.load(state)) == {f"{prefix}b"}
+        _, deleted = roster.remove(state, [f"{prefix}b"], delete_homes=True)
+        assert deleted == [f"{prefix}b"] and not (homes / f"{prefix}b").exists()
+        assert roster.created_users(state) == set()
+    finally:
+        for name in (f"{prefix}a", f"{prefix}b", pre):
+            if roster.user_exists(name):
+                roster.remove_system_user(name)
+
+
+@root_only
+def test_hub_teardown_asks_then_removes_users_and_state(tmp_path):
+    prefix = "r" + secrets.token_hex(3)
+    root = Path(tempfile.mkdtemp(prefix="course-teardown-"))
+    state, homes = root / "state", root / "homes"
+    state.mkdir()
+    homes.mkdir()
+    course_dir = Path(__file__).parent / "fixtures" / "course"
+    hub.Settings(course_id=f"{prefix}c", course_root=str(course_dir), state=str(state),
+                 port=1).save()   # a hub that is not running (port 1 answers nothing)
+    pre = f"{prefix}pre"
+    roster.create_system_user(pre, homes)
+    try:
+        roster.add(state, write(tmp_path, f"id,name,email,role\n{prefix}a,A,,student\n{pre},P,,ta\n"), homes)
+        course = [str(Path(sys.executable).parent / "course"), "hub", "teardown", "--state", str(state)]
+        refused = subprocess.run(course, cwd=course_dir, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        assert refused.returncode != 0 and "--yes" in refused.stderr, refused.stderr
+        assert state.exists() and roster.user_exists(f"{prefix}a")
+        done = subprocess.run(course + ["--yes"], cwd=course_dir, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        assert f"{prefix}a" in done.stdout and f"kept (accounts that existed before the roster): {pre}" in done.stdout
+        assert not state.exists() and not roster.user_exists(f"{prefix}a") and not (homes / f"{prefix}a").exists()
+        assert roster.user_exists(pre)
+    finally:
+        for name in (f"{prefix}a", pre):
+            if roster.user_exists(name):
+                roster.remove_system_user(name)
+        shutil.rmtree(root, ignore_errors=True)

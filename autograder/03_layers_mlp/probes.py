@@ -164,20 +164,26 @@ def layer_init(kind, init):
     return {str(k): _arr(v) for k, v in layer.params.items()}
 
 
-def dropout_run(p, seed, x, G, mode="train", calls=1):
+def dropout_run(p, seed, x, G, mode="train", calls=1, axes=None):
     """Dropout(p, rng=default_rng(seed)): `calls` forward passes of x (backward(G) after the last).
 
-    Reports every output and the dL/dx of the last call."""
+    axes: when given, x is passed as np.transpose(x, axes), a non-contiguous view.
+    Reports every output (as returned, then as numbers) and the dL/dx of the last call."""
     layer = student.Dropout(p, rng=np.random.default_rng(seed))
     if mode == "eval":
         layer.eval()
     x = np.array(x, dtype=np.float64)
+    if axes is not None:
+        x = np.transpose(x, axes)
     before = x.copy()
     raw = [layer.forward(x) for _ in range(calls)]
     infos = [_info(o) for o in raw]
     outs = [_arr(o) for o in raw]
     untouched = bool(np.array_equal(x, before))
-    dx = layer.backward(np.array(G, dtype=np.float64))
+    G = np.array(G, dtype=np.float64)
+    if axes is not None:
+        G = np.transpose(G, axes)
+    dx = layer.backward(G)
     return {"outs": outs, "infos": infos, "dx": _arr(dx), "dx_info": _info(dx), "x_untouched": untouched}
 
 

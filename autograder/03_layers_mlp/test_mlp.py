@@ -76,6 +76,7 @@ GRAD_CASES = [([5, 7, 6, 3], (9, 5)), ([4, 3], (5, 4)), ([3, 8, 2], (2, 5, 3))]
 
 @pytest.mark.parametrize("sizes,xshape", GRAD_CASES, ids=[f"{s}-x{x}" for s, x in GRAD_CASES])
 def test_mlp_forward_backward(sub, sizes, xshape):
+    """MLP의 층 구성, forward, backward가 맞다 (대역 Linear로)"""
     rng = rng_for(sub, 700 + len(sizes) * 10 + len(xshape))
     params = _random_params(rng, sizes)
     x = rng.standard_normal(xshape)
@@ -102,6 +103,9 @@ def test_mlp_forward_backward(sub, sizes, xshape):
 
 
 def test_sgd_step_updates_in_place(sub):
+
+
+    """sgd_step이 층의 파라미터를 제자리에서 갱신한다"""
     rng = rng_for(sub, 750)
     sizes = [3, 5, 2]
     params = _random_params(rng, sizes)
@@ -147,7 +151,9 @@ def _trained_or_fail(trained):
     return X, y, got
 
 
+@pytest.mark.part("mlp_train", weight=2)
 def test_train_first_steps_are_gradient_descent(sub, trained):
+    """train_mlp의 처음 몇 step이 full-batch 경사 하강법이고 loss는 갱신 전 값이다"""
     X, y, got = _trained_or_fail(trained)
     losses = got["losses"]
     expect(len(losses) == STEPS, f"train_mlp(..., steps={STEPS}) returned {len(losses)} losses, expected one per step")
@@ -168,6 +174,7 @@ def test_train_first_steps_are_gradient_descent(sub, trained):
 
 @pytest.mark.part("mlp_train", weight=2)
 def test_train_reaches_target(sub, trained):
+    """train_mlp가 spiral 데이터에서 목표 loss까지 학습한다"""
     X, y, got = _trained_or_fail(trained)
     losses = got["losses"]
     expect(len(losses) > 0 and np.isfinite(losses[-1]), "train_mlp returned no finite loss")

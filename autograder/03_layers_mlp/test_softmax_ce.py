@@ -69,6 +69,7 @@ def _small(x):
 @pytest.mark.part("softmax_jacobian")
 @pytest.mark.parametrize("name", INPUT_NAMES)
 def test_softmax(sub, name):
+    """softmax가 모든 입력(큰 logits, 같은 값)에서 맞고 입력을 바꾸지 않는다"""
     x = _input(sub, name)
     got = _call(sub, "softmax", x)
     want = torch.softmax(torch.tensor(x, dtype=torch.float64), dim=-1).numpy()
@@ -78,24 +79,18 @@ def test_softmax(sub, name):
 
 
 @pytest.mark.part("softmax_jacobian")
+@pytest.mark.parametrize("kind", ["softmax", "log_softmax"])
 @pytest.mark.parametrize("name", INPUT_NAMES[:4])
-def test_softmax_jacobian(sub, name):
+def test_jacobians(sub, kind, name):
+    """softmax와 log-softmax의 Jacobian (J[i, j] = d out_i / d x_j)이 맞다"""
+    # One check: both Jacobians, J[..., i, j] = d out_i / d x_j (row i = output, column j = input)
     x = _input(sub, name)
-    got = _call(sub, "softmax_jacobian", x)
-    want = _row_jacobians(lambda r: torch.softmax(r, dim=-1), x)
+    got = _call(sub, f"{kind}_jacobian", x)
+    fn = (lambda r: torch.softmax(r, dim=-1)) if kind == "softmax" else (lambda r: torch.log_softmax(r, dim=-1))
+    want = _row_jacobians(fn, x)
+    rule = "d s_i / d x_j" if kind == "softmax" else "d log s_i / d x_j: row i = output, column j = input"
     assert_close(got, want, atol=ATOL, rtol=RTOL,
-                 what=f"softmax_jacobian(x) for x of shape {x.shape} (J[..., i, j] = d s_i / d x_j)", inputs=_small(x))
-
-
-@pytest.mark.part("softmax_jacobian")
-@pytest.mark.parametrize("name", INPUT_NAMES[:4])
-def test_log_softmax_jacobian(sub, name):
-    x = _input(sub, name)
-    got = _call(sub, "log_softmax_jacobian", x)
-    want = _row_jacobians(lambda r: torch.log_softmax(r, dim=-1), x)
-    assert_close(got, want, atol=ATOL, rtol=RTOL,
-                 what=f"log_softmax_jacobian(x) for x of shape {x.shape} (J[..., i, j] = d log s_i / d x_j: "
-                      f"row i = output, column j = input)", inputs=_small(x))
+                 what=f"{kind}_jacobian(x) for x of shape {x.shape} (J[..., i, j] = {rule})", inputs=_small(x))
 
 
 # =========================================================================== cross_entropy (1)
@@ -122,6 +117,7 @@ def _ce_case(sub, name):
 @pytest.mark.part("cross_entropy")
 @pytest.mark.parametrize("name", CE_NAMES)
 def test_cross_entropy(sub, name):
+    """cross_entropy의 loss(float, 평균)와 gradient (p - y)/N이 큰 logits에서도 맞다"""
     logits, targets = _ce_case(sub, name)
     # the stand-in softmax (probes.py) knows softmax(logits) for these logits only
     table = torch.softmax(torch.tensor(logits, dtype=torch.float64), dim=-1).numpy()

@@ -156,8 +156,9 @@ def optimizer_path(which, problem, init, lrs, hyper, seed=0):
 
     def run():
         for lr in lrs:
-            for p in params:
-                p.grad = None
+            for p in params:          # zero_grad(set_to_none=False): the same grad tensors every step,
+                if p.grad is not None:  # so a state buffer that aliases g is caught
+                    p.grad.zero_()
             loss().backward()
             with torch.no_grad():
                 for p, state in zip(params, states):

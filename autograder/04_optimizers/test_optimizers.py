@@ -262,33 +262,40 @@ def check_path(sub, which, problem, init, lrs, hyper):
 # =========================================================================== sgd_momentum (1)
 @pytest.mark.part("sgd_momentum")
 def test_sgd_plain_rosenbrock(sub):
+    """momentum 없는 SGD의 궤적이 torch.optim.SGD와 같다"""
     problem, init = rosenbrock(sub, 1, [-1.3, 1.9])
     check_path(sub, "sgd_momentum", problem, init, [1e-3] * 300, {"momentum": 0.0})
 
 
-@pytest.mark.part("sgd_momentum", weight=2)
-def test_sgd_momentum_rosenbrock_schedule(sub):
-    # lr changes every step: buffer * current lr (PyTorch), not a velocity that remembers old lrs
-    problem, init = rosenbrock(sub, 2, [-1.7, 2.3], a=1.1, b=80.0)
-    check_path(sub, "sgd_momentum", problem, init, warmup_cosine(300, 3e-4, 25), {"momentum": 0.9})
-
-
-@pytest.mark.part("sgd_momentum", weight=2)
-def test_sgd_momentum_weight_decay_mlp(sub):
-    problem, init = mlp(sub, 1)
-    check_path(sub, "sgd_momentum", problem, init, warmup_cosine(200, 0.2, 15, 0.01),
-               {"momentum": 0.8, "weight_decay": 0.03})
+@pytest.mark.part("sgd_momentum")
+@pytest.mark.parametrize("case", ["rosenbrock-schedule", "mlp-weight-decay", "mlp-no-decay"])
+def test_sgd_momentum(sub, case):
+    """momentum(과 weight decay) SGD의 궤적이 바뀌는 학습률에서도 torch.optim.SGD와 같다"""
+    # One check: momentum paths under a changing lr (buffer * current lr, as PyTorch, not a velocity
+    # that remembers old lrs), with and without weight decay added to the gradient before the buffer
+    if case == "rosenbrock-schedule":
+        problem, init = rosenbrock(sub, 2, [-1.7, 2.3], a=1.1, b=80.0)
+        check_path(sub, "sgd_momentum", problem, init, warmup_cosine(300, 3e-4, 25), {"momentum": 0.9})
+    elif case == "mlp-weight-decay":
+        problem, init = mlp(sub, 1)
+        check_path(sub, "sgd_momentum", problem, init, warmup_cosine(200, 0.2, 15, 0.01),
+                   {"momentum": 0.8, "weight_decay": 0.03})
+    else:
+        problem, init = mlp(sub, 4, n=9, d_in=4, d_hidden=6, d_out=2)
+        check_path(sub, "sgd_momentum", problem, init, [0.05] * 120, {"momentum": 0.7})
 
 
 # =========================================================================== adam (2)
 @pytest.mark.part("adam")
 def test_adam_rosenbrock(sub):
+    """Adam의 궤적이 Rosenbrock에서 torch.optim.Adam과 같다"""
     problem, init = rosenbrock(sub, 3, [-1.3, 1.9])
     check_path(sub, "adam", problem, init, [0.05] * 300, {})
 
 
 @pytest.mark.part("adam")
 def test_adam_mlp_schedule_betas(sub):
+    """Adam의 궤적이 MLP, 바뀌는 학습률, 다른 betas에서 torch.optim.Adam과 같다"""
     problem, init = mlp(sub, 2, n=13, d_in=3, d_hidden=9, d_out=2)
     check_path(sub, "adam", problem, init, warmup_cosine(200, 0.03, 20, 0.001),
                {"betas": [0.8, 0.99], "eps": 1e-8})
@@ -297,6 +304,7 @@ def test_adam_mlp_schedule_betas(sub):
 @pytest.mark.part("adam")
 @pytest.mark.parametrize("scale", [1e-7, 1e6], ids=["tiny-gradients", "huge-gradients"])
 def test_adam_gradient_scale(sub, scale):
+    """Adam이 아주 작은/큰 gradient에서도 torch.optim.Adam과 같다 (eps의 위치)"""
     # Adam is nearly scale invariant, except for eps: with gradients ~1e-5 eps = 1e-8 is visible,
     # and eps must be added outside the square root
     problem, init = rosenbrock(sub, 4, [0.4, -0.6], scale=scale)
@@ -306,12 +314,14 @@ def test_adam_gradient_scale(sub, scale):
 # =========================================================================== adamw (1)
 @pytest.mark.part("adamw")
 def test_adamw_rosenbrock(sub):
+    """AdamW의 궤적이 맞다 (decay를 먼저, gradient와 분리)"""
     problem, init = rosenbrock(sub, 5, [-1.3, 1.9])
     check_path(sub, "adamw", problem, init, [0.04] * 300, {"weight_decay": 0.05})
 
 
 @pytest.mark.part("adamw")
 def test_adamw_mlp_schedule(sub):
+    """AdamW의 궤적이 MLP와 바뀌는 학습률에서 맞다"""
     # weight decay uses the current lr: lr * wd changes with the schedule
     problem, init = mlp(sub, 3)
     check_path(sub, "adamw", problem, init, warmup_cosine(200, 0.02, 10, 0.002),

@@ -89,6 +89,7 @@ def check_variables(got_vars, want_vars, where):
 
 @pytest.mark.part("tf_training_loop", weight=2)
 def test_train_step(sub):
+    """train_step_tf가 GradientTape로 한 step을 하고 갱신 전 loss를 돌려준다"""
     rng = rng_for(sub, 1)
     weights = weights_for(rng, 2, 6, 1)
     X = rng.standard_normal((13, 2))
@@ -146,6 +147,7 @@ def _fit(sub, seed, steps, lrs, lr0, c, d_hidden, target=None):
 
 @pytest.mark.part("tf_training_loop", weight=2)
 def test_fit_schedule_reaches_target(sub):
+    """fit_tf가 lr_fn 스케줄로 학습해 목표 MSE에 도달한다"""
     steps = 150
     lrs = [0.3 * s / 10 if s < 10 else 0.01 + 0.29 * 0.5 * (1 + math.cos(math.pi * (s - 10) / (steps - 10)))
            for s in range(steps)]
@@ -157,4 +159,5 @@ def test_fit_schedule_reaches_target(sub):
 
 @pytest.mark.part("tf_training_loop")
 def test_fit_constant_lr(sub):
+    """lr_fn 없이 fit_tf의 loss와 변수가 plain SGD와 같다"""
     _fit(sub, 3, 40, None, 0.2, 1.25, 5)

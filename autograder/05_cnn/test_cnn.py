@@ -136,6 +136,8 @@ def size_cases(sub):
 
 @formulas_part
 def test_conv_output_size(sub):
+    """conv_output_size: floor((size - kernel + 2 padding) / stride) + 1, default stride 1 and
+    padding 0, and a ValueError when the kernel does not fit in the padded input."""
     chosen = size_cases(sub)
     cases = [((n, k), {"stride": s, "padding": p}) for n, k, s, p in chosen]
     want = [out_size(n, k, s, p) for n, k, s, p in chosen]
@@ -146,33 +148,30 @@ def test_conv_output_size(sub):
     got = _formula_calls(sub, "conv_output_size", cases)
     _check_numbers("conv_output_size", cases, got, want, SIZE_HINTS)
 
-
-@formulas_part
-def test_conv_output_size_positional_defaults(sub):
-    # conv_output_size(size, kernel_size) with stride=1, padding=0 by default; positional stride/padding
+    # positional stride / padding, and the defaults stride=1, padding=0
     rng = rng_for(sub, 2)
     n1, n2 = int(rng.integers(14, 60)), int(rng.integers(14, 60))
     cases = [((n1, 4), {}), ((n2, 3, 2), {}), ((n2, 3, 2, 2), {})]
     want = [out_size(n1, 4), out_size(n2, 3, 2), out_size(n2, 3, 2, 2)]
-    got = _formula_calls(sub, "conv_output_size", cases)
-    _check_numbers("conv_output_size", cases, got, want, SIZE_HINTS)
+    _check_numbers("conv_output_size", cases, _formula_calls(sub, "conv_output_size", cases), want, SIZE_HINTS)
 
-
-@formulas_part
-def test_conv_output_size_kernel_does_not_fit(sub):
     rng = rng_for(sub, 3)
     n = [int(v) for v in rng.integers(14, 40, size=5)]
     bad = [((n[0], n[0] + 1), {}), ((n[1], n[1] + 5), {"stride": 1, "padding": 2}),
            ((n[2], n[2] + 3), {"stride": 2, "padding": 1})]
-    got = _formula_calls(sub, "conv_output_size", bad)
+    _check_refused(_formula_calls(sub, "conv_output_size", bad), bad)
+    # exactly fitting kernels are fine (output 1)
+    ok = [((n[3], n[3] + 4), {"stride": 1, "padding": 2}), ((n[4], n[4] + 2), {"stride": 3, "padding": 1})]
+    _check_numbers("conv_output_size", ok, _formula_calls(sub, "conv_output_size", ok), [1, 1], SIZE_HINTS)
+
+
+def _check_refused(got, bad):
+    __tracebackhide__ = True
     for (args, kw), res in zip(bad, got):
         call = _call_text("conv_output_size", args, kw)
         expect(res["type"] == "error" and res["error"].startswith("ValueError"),
                f"{call}: the kernel does not fit in the padded input; expected a ValueError, "
                f"got {res.get('error') or res['value']!r}")
-    # exactly fitting kernels are fine (output 1)
-    ok = [((n[3], n[3] + 4), {"stride": 1, "padding": 2}), ((n[4], n[4] + 2), {"stride": 3, "padding": 1})]
-    _check_numbers("conv_output_size", ok, _formula_calls(sub, "conv_output_size", ok), [1, 1], SIZE_HINTS)
 
 
 # (c_in, c_out, kernel_size, bias): VGG16, ResNet-18 (bias=False, 1x1 projections), non-square kernels
@@ -184,6 +183,7 @@ PARAM_CASES = [
 
 @formulas_part
 def test_conv2d_params(sub):
+    """conv2d_params: kh*kw*c_in*c_out weights, plus c_out biases when bias=True (the default)."""
     cases = [((ci, co, _wire(k)), {"bias": b}) for ci, co, k, b in PARAM_CASES]
     want = []
     for ci, co, k, b in PARAM_CASES:
@@ -207,12 +207,59 @@ FLOP_CASES = [
 
 @formulas_part
 def test_conv2d_flops(sub):
+    """conv2d_flops: 2 * kh*kw*c_in*c_out*h_out*w_out (a multiply-add is 2 FLOPs, bias not counted)."""
     cases = [((ci, co, _wire(k), _wire(o)), {}) for ci, co, k, o in FLOP_CASES]
     want = [2 * _pair(k)[0] * _pair(k)[1] * ci * co * _pair(o)[0] * _pair(o)[1] for ci, co, k, o in FLOP_CASES]
     got = _formula_calls(sub, "conv2d_flops", cases)
     _check_numbers("conv2d_flops", cases, got, want, [
         ("a multiply-add counts as 2 FLOPs", lambda ci, co, k, o: _pair(k)[0] * _pair(k)[1] * ci * co * _pair(o)[0] * _pair(o)[1]),
     ])
+
+
+# layers of VGG / ResNet / AlexNet and seeded ones: (c_in, c_out, kernel, stride, padding, bias, H, W)
+FIXED_LAYERS = [(3, 64, 7, 2, 3, False, 224, 224), (64, 128, 3, 2, 1, False, 56, 56), (3, 96, 11, 4, 0, True, 227, 227),
+                (256, 512, 3, 1, 1, True, 28, 28), (64, 128, 1, 2, 0, False, 56, 56)]
+
+
+def layer_cases(sub):
+    rng = rng_for(sub, 4)
+    layers = list(FIXED_LAYERS)
+    for _ in range(4):
+        kh, kw = (int(v) for v in rng.integers(1, 8, size=2))
+        layers.append((int(rng.integers(1, 50)), int(rng.integers(1, 50)), (kh, kw), (int(rng.integers(1, 4)), int(rng.integers(1, 4))),
+                       (int(rng.integers(0, 4)), int(rng.integers(0, 4))), bool(rng.integers(0, 2)),
+                       int(rng.integers(14, 90)), int(rng.integers(14, 90))))
+    n = int(rng.integers(14, 30))
+    layers.append((4, 8, n + 5, 1, 2, True, n, n + 9))          # does not fit along H: nn.Conv2d refuses it
+    return layers
+
+
+@pytest.mark.part("conv_formulas", weight=3)
+def test_layer_table(sub):
+    """For every layer of a table (VGG, ResNet, AlexNet and random ones) the three formulas agree
+    with nn.Conv2d: output size (or a refusal when the kernel does not fit), parameters, FLOPs."""
+    layers = layer_cases(sub)
+    size_calls, size_want, refused, param_calls, param_want, flop_calls, flop_want = [], [], [], [], [], [], []
+    for ci, co, k, st, p, bias, H, W in layers:
+        (kh, kw), (sh, sw), (ph, pw) = _pair(k), _pair(st), _pair(p)
+        for n, kk, ss, pp in ((H, kh, sh, ph), (W, kw, sw, pw)):
+            call = ((n, kk), {"stride": ss, "padding": pp})
+            if n + 2 * pp < kk:
+                refused.append(call)
+            else:
+                size_calls.append(call)
+                size_want.append(out_size(n, kk, ss, pp))
+        layer = torch.nn.Conv2d(ci, co, k, stride=st, padding=p, bias=bias, device="meta")
+        param_calls.append(((ci, co, _wire(k)), {"bias": bias}))
+        param_want.append(sum(q.numel() for q in layer.parameters()))
+        if H + 2 * ph >= kh and W + 2 * pw >= kw:
+            y = layer(torch.empty(1, ci, H, W, device="meta"))          # shapes only
+            flop_calls.append(((ci, co, _wire(k), [int(y.shape[2]), int(y.shape[3])]), {}))
+            flop_want.append(2 * kh * kw * ci * co * int(y.shape[2]) * int(y.shape[3]))
+    _check_numbers("conv_output_size", size_calls, _formula_calls(sub, "conv_output_size", size_calls), size_want, SIZE_HINTS)
+    _check_refused(_formula_calls(sub, "conv_output_size", refused), refused)
+    _check_numbers("conv2d_params", param_calls, _formula_calls(sub, "conv2d_params", param_calls), param_want)
+    _check_numbers("conv2d_flops", flop_calls, _formula_calls(sub, "conv2d_flops", flop_calls), flop_want)
 
 
 # =========================================================================== conv2d (3)
@@ -255,6 +302,7 @@ IM2COL_CASES = [
 @pytest.mark.parametrize("shape,k,s,p,layout", IM2COL_CASES,
                          ids=[f"{'x'.join(map(str, c[0]))}-k{c[1]}-s{c[2]}-p{c[3]}-{c[4]}" for c in IM2COL_CASES])
 def test_im2col_matches_unfold(sub, shape, k, s, p, layout):
+    """im2col equals F.unfold: rows in (c, i, j) order, columns in output order, any strides."""
     rng = rng_for(sub, sum(shape) * 100 + len(str((k, s, p, layout))))
     a, x = make_x(rng, shape, layout)
     what = f"im2col({_describe_x(shape, layout)}, kernel_size={k}, stride={s}, padding={p})"
@@ -283,9 +331,10 @@ CONV_CASES = [
 ]
 
 
-@conv_part
+@pytest.mark.part("conv2d", weight=2)
 @pytest.mark.parametrize("case", CONV_CASES, ids=[c[0] for c in CONV_CASES])
 def test_conv2d_matches_torch(sub, case):
+    """conv2d equals F.conv2d (cross-correlation) for strides, paddings, kernels, biases and views."""
     cid, shape, c_out, (kh, kw), s, p, has_bias, layout, sx, sw = case
     rng = rng_for(sub, sum(map(ord, cid)))
     a, x = make_x(rng, shape, layout)
@@ -310,6 +359,7 @@ def test_conv2d_matches_torch(sub, case):
 
 @conv_part
 def test_conv2d_small_example(sub):
+    """conv2d on a small example does not flip the kernel."""
     # a tiny case whose inputs fit in the feedback: one channel, a 2x2 kernel that is not symmetric
     x = np.arange(20, dtype=np.float64).reshape(1, 1, 4, 5) - 7.0
     w = np.array([[[[1.0, 2.0], [0.0, -1.0]]]])
@@ -395,6 +445,7 @@ def pool_input(rng, shape, layout, kind):
 @pool_part
 @pytest.mark.parametrize("case", POOL_FORWARD_CASES, ids=[c[0] for c in POOL_FORWARD_CASES])
 def test_maxpool_forward(sub, case):
+    """maxpool2d_forward equals F.max_pool2d (default stride, overlaps, large negatives, views)."""
     cid, shape, k, s, layout, kind = case
     rng = rng_for(sub, sum(map(ord, cid)) + 1000)
     a, x = pool_input(rng, shape, layout, kind)
@@ -420,6 +471,7 @@ POOL_BACKWARD_CASES = [
 @pool_part
 @pytest.mark.parametrize("case", POOL_BACKWARD_CASES, ids=[c[0] for c in POOL_BACKWARD_CASES])
 def test_maxpool_backward(sub, case):
+    """maxpool2d_backward: each output's gradient to its window's first maximum, summed over overlaps."""
     cid, shape, k, s, layout, kind = case
     rng = rng_for(sub, sum(map(ord, cid)) + 2000)
     a, x = pool_input(rng, shape, layout, kind)
@@ -551,6 +603,7 @@ BLOCK_CASES = [
 @pytest.mark.parametrize("cin,planes,stride,shape", BLOCK_CASES,
                          ids=[f"{c}-{p}-s{s}" for c, p, s, _ in BLOCK_CASES])
 def test_basic_block_eval(sub, cin, planes, stride, shape):
+    """BasicBlock in eval mode equals the block's formula (identity and projection shortcuts)."""
     got, what, want_out, _, _ = run_block(sub, cin, planes, stride, shape, False, 500 + cin * 10 + planes + stride, False)
     _check_tensor(got["out"], what, want_out.shape)
     assert_close(got["out"]["value"], want_out, atol=TOL_BLOCK, rtol=TOL_BLOCK, what=f"{what}: output")
@@ -560,6 +613,7 @@ def test_basic_block_eval(sub, cin, planes, stride, shape):
 @pytest.mark.parametrize("cin,planes,stride,shape", [BLOCK_CASES[0], BLOCK_CASES[2], BLOCK_CASES[3]],
                          ids=["5-5-s1", "5-5-s2", "3-6-s2"])
 def test_basic_block_train_backward(sub, cin, planes, stride, shape):
+    """BasicBlock in train mode: output, gradients of x and every weight, running statistics."""
     got, what, want_out, (want_dx, want_dparams), want_running = run_block(
         sub, cin, planes, stride, shape, True, 700 + cin * 10 + planes + stride, True)
     what = f"{what}, then backward with a random G"

@@ -19,6 +19,8 @@ give, so a mistake in the rnn_cell part never costs points in the bptt part, and
 stand-in scores nothing. bptt_hidden_grads, per_step_norms and clip_grad_norm receive their
 inputs from the judge (the hidden states too) and call nothing else of the student's.
 """
+import math
+
 import numpy as np
 import torch
 
@@ -191,6 +193,11 @@ def forward(xs, h0, w_ih, w_hh, b_ih, b_hh, grad_hs=None):
     """student.rnn_forward with the stand-in rnn_cell swapped in. With grad_hs, backpropagates
     L = sum(grad_hs * hs) and reports the gradients of every input (the notebook's convention:
     rnn_forward keeps the graph, full BPTT)."""
+    return _forward(xs, h0, w_ih, w_hh, b_ih, b_hh, grad_hs)[0]
+
+
+def _forward(xs, h0, w_ih, w_hh, b_ih, b_hh, grad_hs=None):
+    """(report, hs, views) of one rnn_forward call with the stand-in cell."""
     want_grad = grad_hs is not None
     views = [_tensor(s, requires_grad=want_grad)[1] for s in (xs, h0, w_ih, w_hh, b_ih, b_hh)]
     before = [v.detach().clone() for v in views]
@@ -203,11 +210,11 @@ def forward(xs, h0, w_ih, w_hh, b_ih, b_hh, grad_hs=None):
         if not isinstance(hs, torch.Tensor) or not hs.requires_grad:
             report["grad_error"] = ("hs does not require grad: the computation graph was cut "
                                     "(.detach(), .numpy(), torch.no_grad() or a new tensor built from values)")
-            return report
+            return report, hs, views
         (hs * torch.tensor(np.asarray(grad_hs), dtype=hs.dtype)).sum().backward()
         names = ["xs", "h0", "weight_ih", "weight_hh", "bias_ih", "bias_hh"]
         report["grads"] = {name: _grad_of(v) for name, v in zip(names, views)}
-    return report
+    return report, hs, views
 
 
 def hidden_grads(hs, w_hh, grad_hs):
@@ -232,6 +239,38 @@ def pipeline(hs, w_hh, grad_hs):
     if not isinstance(deltas, torch.Tensor):
         return {"error": f"bptt_hidden_grads must return a torch.Tensor, got {type_name(deltas)}"}
     return {"error": None, "norms": _describe(student.per_step_norms(deltas))}
+
+
+def chain(xs, h0, w_ih, w_hh, b_ih, b_hh, grad_hs):
+    """The demo's chain, every step the student's: rnn_forward (stand-in cell) and a backward of
+    sum(grad_hs * hs); bptt_hidden_grads(hs, W_hh, grad_hs); per_step_norms of its deltas;
+    clip_grad_norm(list(deltas), max_norm = total / 4)."""
+    report, states, views = _forward(xs, h0, w_ih, w_hh, b_ih, b_hh, np.asarray(grad_hs["value"]))
+    report["error"] = None
+    if not isinstance(states, torch.Tensor):
+        report["error"] = f"rnn_forward must return a torch.Tensor, got {type_name(states)}"
+        return report
+    G = _tensor(grad_hs)[1]
+    deltas = student.bptt_hidden_grads(states.detach(), views[3].detach(), G)
+    report["deltas"] = _describe(deltas)
+    if not isinstance(deltas, torch.Tensor):
+        report["error"] = f"bptt_hidden_grads must return a torch.Tensor, got {type_name(deltas)}"
+        return report
+    report["norms"] = _describe(student.per_step_norms(deltas))
+    pieces = [d.detach().clone() for d in deltas]
+    before = [p.clone() for p in pieces]
+    total = math.sqrt(sum(float((p ** 2).sum()) for p in pieces))
+    result = student.clip_grad_norm(pieces, total / 4.0)
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        report["error"] = f"clip_grad_norm must return a tuple (clipped, total_norm), got {type_name(result)}"
+        return report
+    clipped, got_total = result
+    report["total_kind"] = type_name(got_total)
+    report["total"] = (float(got_total) if isinstance(got_total, (int, float, np.floating, np.integer))
+                       and not isinstance(got_total, bool) else None)
+    report["clipped"] = [_describe(t, pieces) for t in clipped] if isinstance(clipped, (list, tuple)) else []
+    report["inputs_unchanged"] = _unchanged(pieces, before)
+    return report
 
 
 def clip(grads, max_norm):

@@ -223,13 +223,20 @@ def _rope_case(sub, rng, B, H, T, d, positions, base=None, scale=1.0, what=""):
     what += f", positions={pos.tolist() if pos.size <= 12 else f'array of shape {pos.shape}'}"
     if base is not None:
         what += f", base={base:g}"
-    got = call(sub, "rope", x, pos, base, what=what)
+    G = rng.standard_normal((B, H, T, d))                  # every case also checks dL/dx (random upstream)
+    got = call(sub, "rope", x, pos, base, upstream=G, what=what)
     expect(got["dtype"] == "torch.float64", f"{what}: output dtype {got['dtype'] or got['type']}, expected float64 (x's dtype)")
-    want = ref_rope(_t(x).transpose(1, 2), pos, 10000.0 if base is None else base).numpy()
+    b = 10000.0 if base is None else base
+    want = ref_rope(_t(x).transpose(1, 2), pos, b).numpy()
     assert_close(tensor_value(got["value"], what), want, atol=ATOL, rtol=RTOL,
                  what=what + " (half-split pairs (i, i + d/2), at the GIVEN positions)")
     expect(got["x_unchanged"], f"{what}: the input x was modified in place")
     expect(got["positions_unchanged"], f"{what}: positions was modified in place")
+    if isinstance(got["x_grad"], str):
+        fail(f"{what}: no gradient reaches x (is the output detached?)")
+    xt = _t(x).transpose(1, 2).detach().requires_grad_(True)
+    (ref_rope(xt, pos, b) * _t(G)).sum().backward()
+    assert_close(got["x_grad"], xt.grad.numpy(), atol=ATOL, rtol=RTOL, what=what + ": dL/dx for a random upstream gradient")
 
 
 @pytest.mark.part("rope")

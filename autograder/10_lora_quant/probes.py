@@ -146,6 +146,11 @@ def _flag(layer, name):
     return v if isinstance(v, bool) else f"<{type_name(v)}: {v!r}>"[:80]
 
 
+def _frozen(base, layer):
+    return {"base_requires_grad": {n: bool(p.requires_grad) for n, p in base.named_parameters()},
+            "trainable": sorted(n for n, p in layer.named_parameters() if p.requires_grad)}
+
+
 def lora_init(cfg, x):
     """A fresh LoRALinear: its parameters, flags and output before any training."""
     base, layer = _make_layer(cfg)
@@ -167,11 +172,12 @@ def lora_init(cfg, x):
 def lora_forward(cfg, x, g):
     """Forward with the judge's A, B (B != 0), then backward with the upstream gradient g."""
     base, layer = _make_layer(cfg)
-    _set_lora(layer, cfg)
     leaf, tx = _tensor(x, requires_grad=True)
+    report = {"y_fresh": _describe(layer(tx)), **_frozen(base, layer)}   # as constructed, before A, B are set
+    _set_lora(layer, cfg)
     before = tx.detach().clone()
     y = layer(tx)
-    report = {"y": _describe(y)}
+    report["y"] = _describe(y, x=tx)
     if isinstance(y, torch.Tensor) and y.requires_grad:
         y.backward(torch.tensor(np.asarray(g), dtype=y.dtype).reshape(y.shape))
         report["grad_A"] = _grad(layer.lora_A)
@@ -188,9 +194,10 @@ def lora_forward(cfg, x, g):
 def lora_merge(cfg, x):
     """merge(), merge() again, unmerge(): base.weight, the flag and the output after each step."""
     base, layer = _make_layer(cfg)
-    _set_lora(layer, cfg)
     _, tx = _tensor(x)
-    report = {"y_before": _describe(layer(tx))}
+    report = {"y_fresh": _describe(layer(tx))}        # as constructed, before A, B are set
+    _set_lora(layer, cfg)
+    report["y_before"] = _describe(layer(tx))
     layer.merge()
     report["merged_after_merge"] = _flag(layer, "merged")
     report["W_merged"] = _describe(base.weight)
@@ -212,7 +219,11 @@ def lora_unmerge_unmerged(cfg, x):
     _set_lora(layer, cfg)
     _, tx = _tensor(x)
     layer.unmerge()
-    return {"merged": _flag(layer, "merged"), "W": _describe(base.weight), "y": _describe(layer(tx))}
+    report = {"merged": _flag(layer, "merged"), "W": _describe(base.weight), "y": _describe(layer(tx))}
+    layer.merge()                                     # and merging afterwards still works
+    report.update(W_merged=_describe(base.weight), y_merged=_describe(layer(tx)),
+                  W_frozen_leaf=bool(base.weight.is_leaf and not base.weight.requires_grad))
+    return report
 
 
 # --------------------------------------------------------------------------- part quantize

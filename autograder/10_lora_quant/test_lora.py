@@ -139,6 +139,26 @@ def check(info, expected, what, dtype, inputs):
     assert_close(got, expected, what=what, **tol(dtype))
 
 
+def check_fresh(rep, cfg, x, what):
+    """A layer as constructed (B = 0) equals its base layer, whatever A is."""
+    W, b = t64(cfg["W"]), (0.0 if cfg["b"] is None else t64(cfg["b"]))
+    check(rep["y_fresh"], (t64(x["value"]) @ W.T + b).numpy(),
+          f"{what}: output of the layer as constructed (lora_B = 0, so it must equal base(x))", cfg["dtype"], what)
+
+
+def check_frozen(rep, what):
+    trainable_base = [n for n, flag in rep["base_requires_grad"].items() if flag]
+    expect(not trainable_base, f"{what}: base.{', base.'.join(trainable_base)} still requires grad; "
+                               "LoRA freezes every parameter of the base layer")
+    expect(rep["trainable"] == ["lora_A", "lora_B"],
+           f"{what}: the trainable parameters (requires_grad=True) must be exactly ['lora_A', 'lora_B'], "
+           f"got {rep['trainable']}")
+    if "base_grads" in rep:
+        with_grad = [n for n, has in rep["base_grads"].items() if has]
+        expect(not with_grad, f"{what}: after backward, base.{', base.'.join(with_grad)} received a gradient; "
+                              "the base layer must be frozen")
+
+
 # =========================================================================== init
 INIT_CASES = ["float32_37to23_r3_alpha5_3d_x", "float64_11to7_r1_alpha3_no_bias"]
 
@@ -206,6 +226,9 @@ def test_lora_forward(sub, case):
     cfg, x, g = seeded(sub)[case]
     what = describe(case) + ", A and B set to non-zero values"
     rep = probe(sub, "lora_forward", cfg, x, g, what=what)
+    check_fresh(rep, cfg, x, what)
+    check_frozen(rep, what)
+    expect(not rep["y"]["aliases"], f"{what}: the output shares memory with x")
     expected = ref_forward(cfg, t64(x["value"])).numpy()
     check(rep["y"], expected, f"{what}: output", cfg["dtype"], what)
     expect(rep["y"]["dtype"] == cfg["dtype"], f"{what}: output dtype {rep['y']['dtype']}, expected {cfg['dtype']}")
@@ -219,7 +242,9 @@ def test_lora_gradients(sub, case):
     cfg, x, g = seeded(sub)[case]
     what = describe(case) + ", A and B non-zero, random upstream gradient"
     rep = probe(sub, "lora_forward", cfg, x, g, what=what)
+    check_fresh(rep, cfg, x, what)
     expect(rep["backward"], f"{what}: the output does not require grad; do not detach the LoRA branch")
+    check_frozen(rep, what)
     xs = t64(x["value"]).requires_grad_(True)
     A, B = t64(cfg["A"]).requires_grad_(True), t64(cfg["B"]).requires_grad_(True)
     y = ref_forward(cfg, xs, A, B)
@@ -234,6 +259,8 @@ def test_lora_gradients(sub, case):
 MERGE_CASES = ["float32_37to23_r3_alpha5_3d_x", "float64_strided_x", "float32_transposed_x"]
 
 
+# merge / unmerge weigh 2 each: the curriculum's core of this part (equal outputs with B != 0)
+@pytest.mark.part("lora", weight=2)
 @pytest.mark.parametrize("case", MERGE_CASES)
 def test_lora_merge(sub, case):
     """merge() with B != 0: W0 + (alpha/r) B A in base.weight, same output, still frozen, idempotent."""
@@ -241,6 +268,7 @@ def test_lora_merge(sub, case):
     what = describe(case) + ", B non-zero"
     rep = probe(sub, "lora_merge", cfg, x, what=what)
     dtype = cfg["dtype"]
+    check_fresh(rep, cfg, x, what)
     y = ref_forward(cfg, t64(x["value"])).numpy()
     check(rep["y_before"], y, f"{what}: output before merge()", dtype, what)
     expect(rep["merged_after_merge"] is True, f"{what}: after merge(), merged must be True, got {rep['merged_after_merge']}")
@@ -254,6 +282,7 @@ def test_lora_merge(sub, case):
           dtype, what)
 
 
+@pytest.mark.part("lora", weight=2)
 @pytest.mark.parametrize("case", MERGE_CASES[:2])
 def test_lora_unmerge(sub, case):
     """merge(); merge(); unmerge() gives W0 back and the unmerged output."""
@@ -261,6 +290,16 @@ def test_lora_unmerge(sub, case):
     what = describe(case) + ", B non-zero, merge() twice then unmerge()"
     rep = probe(sub, "lora_merge", cfg, x, what=what)
     dtype = cfg["dtype"]
+    check_fresh(rep, cfg, x, what)
+    merged_W = (t64(cfg["W"]) + ref_delta(cfg)).numpy()
+    check(rep["W_merged"], merged_W, f"{what}: base.weight after merge() (W0 + (alpha/r) B A)", dtype, what)
+    check(rep["W_merged_twice"], merged_W, f"{what}: base.weight after a second merge() (it must do nothing)",
+          dtype, what)
+    expect(not rep["W_requires_grad"] and rep["W_is_leaf"],
+           f"{what}: after merge() base.weight must stay a frozen leaf (requires_grad=False); "
+           "change it under torch.no_grad()")
+    check(rep["y_merged"], ref_forward(cfg, t64(x["value"])).numpy(),
+          f"{what}: output after merge() (must equal the output before merge)", dtype, what)
     expect(rep["merged_after_unmerge"] is False,
            f"{what}: after unmerge(), merged must be False, got {rep['merged_after_unmerge']}")
     check(rep["W_unmerged"], np.asarray(cfg["W"]), f"{what}: base.weight after unmerge() (must be W0 again)",
@@ -269,6 +308,7 @@ def test_lora_unmerge(sub, case):
     check(rep["y_unmerged"], y, f"{what}: output after unmerge()", dtype, what)
 
 
+@pytest.mark.part("lora", weight=2)
 @pytest.mark.parametrize("case", MERGE_CASES[:2])
 def test_lora_unmerge_when_not_merged(sub, case):
     """The docstring's branch: unmerge() on a layer that was never merged does nothing."""
@@ -279,3 +319,8 @@ def test_lora_unmerge_when_not_merged(sub, case):
     expect(rep["merged"] is False, f"{what}: merged must stay False, got {rep['merged']}")
     check(rep["W"], np.asarray(cfg["W"]), f"{what}: base.weight (unmerge() must do nothing when not merged)", dtype, what)
     check(rep["y"], ref_forward(cfg, t64(x["value"])).numpy(), f"{what}: output after the unmerge()", dtype, what)
+    check(rep["W_merged"], (t64(cfg["W"]) + ref_delta(cfg)).numpy(),
+          f"{what}: base.weight after merge() following that unmerge() (W0 + (alpha/r) B A)", dtype, what)
+    check(rep["y_merged"], ref_forward(cfg, t64(x["value"])).numpy(), f"{what}: output after that merge()", dtype, what)
+    expect(rep["W_frozen_leaf"], f"{what}: after merge() base.weight must stay a frozen leaf (requires_grad=False); "
+                                 "change it under torch.no_grad()")

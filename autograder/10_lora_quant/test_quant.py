@@ -345,6 +345,8 @@ def test_roundtrip(sub, case):
     got = tensor_of(rep["x_hat"], what)
     xv = val(x)
     expect_shape(got, xv.shape, what)
+    expect(rep["x_hat"]["dtype"] == x["dtype"], f"{what}: x_hat has dtype {rep['x_hat']['dtype']}, expected x's "
+                                               f"{x['dtype']} (scale in x's dtype, dequantized in scale's dtype)")
     s, z, _ = ref_qparams(xv, mode, dim)
     low, high = code_choices(xv / s + z, mode)
     tol = DEQ[x["dtype"]]["rtol"] * np.maximum(np.abs(xv), s) + 1e-3 * s

@@ -128,6 +128,21 @@ def vram_activations(cases):
             for c, b, s, ck in cases]
 
 
+def vram_total(cases):
+    """The calculator end to end, the student's functions chained as the notebook's table does:
+    sum(model_state_bytes(count_params(cfg), N, stage).values()) + activation_bytes(cfg, b, s, ckpt).
+    cases: [[config fields, n_gpus, zero_stage, batch_size, seq_len, checkpointing], ...]."""
+    out = []
+    for c, n_gpus, stage, b, s, ck in cases:
+        cfg = _config(c)
+        states = student.model_state_bytes(student.count_params(cfg), n_gpus=int(n_gpus), zero_stage=int(stage))
+        if not isinstance(states, dict):
+            out.append(f"<model_state_bytes returned {type_name(states)}, not a dict>")
+            continue
+        out.append(_num(sum(states.values()) + student.activation_bytes(cfg, int(b), int(s), checkpointing=bool(ck))))
+    return out
+
+
 # --------------------------------------------------------------------------- ring all-reduce
 class _GivenRing:
     """The notebook's SimulatedRing, re-implemented here so the count cannot be edited away."""
@@ -228,3 +243,35 @@ def tp_row(x, W, b, G, n_dev, layout="contiguous", backward=False):
         return {"error": f"row_parallel_backward must return (dx_shards, dW_shards, db), got {type_name(res)}"}
     dx, dW, db = res
     return {"dx": _arr_list(dx), "dW": _arr_list(dW), "db": _arr(db)}
+
+
+def tp_mlp(x, W1, b1, W2, b2, G, n_dev):
+    """A Megatron MLP on n_dev devices, the student's four functions chained: column-parallel W1,
+    tanh on each device's block (done here), row-parallel W2; then backward with upstream G through
+    row_parallel_backward, the tanh (here) and column_parallel_backward."""
+    x = np.asarray(x, dtype=np.float64)
+    W1s, b1s = _split(W1, n_dev, -1, "contiguous"), _split(b1, n_dev, -1, "contiguous")
+    W2s = _split(W2, n_dev, 0, "contiguous")
+    fns = [student.column_parallel_forward, student.row_parallel_forward,
+           student.row_parallel_backward, student.column_parallel_backward]
+    swaps = [_SwapAllReduce(fn) for fn in fns]
+    for swap in swaps:
+        swap.__enter__()
+    try:
+        Y = fns[0](x, W1s, b1s)
+        H = [np.tanh(np.asarray(y, dtype=np.float64)) for y in Y]
+        out = fns[1](H, W2s, np.array(b2, dtype=np.float64))
+        res2 = fns[2](H, W2s, np.asarray(G, dtype=np.float64))
+        if not isinstance(res2, (tuple, list)) or len(res2) != 3:
+            return {"error": f"row_parallel_backward must return (dx_shards, dW_shards, db), got {type_name(res2)}"}
+        dH, dW2, db2 = res2
+        dY = [np.asarray(d, dtype=np.float64) * (1.0 - h * h) for d, h in zip(dH, H)]
+        res1 = fns[3](x, W1s, dY)
+        if not isinstance(res1, (tuple, list)) or len(res1) != 3:
+            return {"error": f"column_parallel_backward must return (dx, dW_shards, db_shards), got {type_name(res1)}"}
+        dx, dW1, db1 = res1
+    finally:
+        for swap in reversed(swaps):
+            swap.__exit__(None, None, None)
+    return {"error": None, "y": _arr_list(out), "dx": _arr_list(dx), "dW1": _arr_list(dW1), "db1": _arr_list(db1),
+            "dW2": _arr_list(dW2), "db2": _arr(db2)}

@@ -105,3 +105,34 @@ def test_row_backward(sub, shape, n_dev, layout):
     if isinstance(got["db"], str):
         fail(f"db: expected a NumPy array, got {got['db']} ({what})")
     assert_close(got["db"], G2.sum(axis=0), **TOL, what="db", inputs={"case": what})
+
+
+# The four functions together, as Megatron uses them: an MLP block column-parallel W1, tanh,
+# row-parallel W2, forward and backward, equal to the dense block. Any wrong piece breaks it, so it
+# weighs as much as the four pieces.
+@pytest.mark.part("tensor_parallel", weight=4)
+@pytest.mark.parametrize("n_dev", [2, 3])
+def test_megatron_mlp_equals_dense(sub, n_dev):
+    rng = np.random.default_rng([sub.seed, 50 + n_dev])
+    d_hidden = 10
+    x = rng.standard_normal((2, 3, D_IN))
+    W1, b1 = rng.standard_normal((D_IN, d_hidden)) / 3, rng.standard_normal(d_hidden)
+    W2, b2 = rng.standard_normal((d_hidden, D_OUT)) / 3, rng.standard_normal(D_OUT)
+    G = rng.standard_normal((2, 3, D_OUT))
+    what = f"MLP x (2, 3, {D_IN}) -> column-parallel W1 ({D_IN}, {d_hidden}) -> tanh -> row-parallel W2 on {n_dev} devices"
+    got = sub.probe("tp_mlp", x, W1, b1, W2, b2, G, n_dev)
+    if got["error"]:
+        fail(f"{what}: {got['error']}")
+    H = np.tanh(x @ W1 + b1)
+    y = H @ W2 + b2
+    dH = G @ W2.T
+    dY = dH * (1 - H * H)
+    x2, H2, G2, dY2 = x.reshape(-1, D_IN), H.reshape(-1, d_hidden), G.reshape(-1, D_OUT), dY.reshape(-1, d_hidden)
+    check_list(got["y"], [y] * n_dev, "y (row_parallel_forward after column_parallel_forward)", what)
+    check_list(got["dx"], [dY @ W1.T] * n_dev, "dx (column_parallel_backward, all-reduced)", what)
+    check_list(got["dW1"], blocks(x2.T @ dY2, n_dev, 1), "dW1 shards", what)
+    check_list(got["db1"], blocks(dY2.sum(axis=0), n_dev, 0), "db1 shards", what)
+    check_list(got["dW2"], blocks(H2.T @ G2, n_dev, 0), "dW2 shards", what)
+    if isinstance(got["db2"], str):
+        fail(f"db2: expected a NumPy array, got {got['db2']} ({what})")
+    assert_close(got["db2"], G2.sum(axis=0), **TOL, what="db2", inputs={"case": what})

@@ -10,9 +10,8 @@ and real model scales (GPT-3 175B) where an int32 or float rounding would show.
 """
 from __future__ import annotations
 
-import pytest
-
 import numpy as np
+import pytest
 
 from course.judge.check import expect, fail
 
@@ -121,3 +120,18 @@ def test_activation_bytes(sub, ckpt):
     for (c, b, s, _), g in zip(cases, got):
         check_int(g, ref_activations(c, b, s, ckpt),
                   f"activation_bytes({describe(c)}, batch_size={b}, seq_len={s}, checkpointing={ckpt})")
+
+
+# The calculator end to end (the notebook's table: bytes one GPU holds), the student's three
+# functions chained: any wrong piece makes the total wrong, so it weighs as much as the pieces.
+@pytest.mark.part("vram_calculator", weight=2)
+def test_vram_total_per_gpu(sub):
+    cases = [[CONFIGS[0], 1, 0, 8, 1024, False], [CONFIGS[0], 4, 1, 8, 1024, True], [CONFIGS[1], 3, 2, 3, 77, False],
+             [CONFIGS[3], 64, 3, 1, 2048, True], [random_config(sub, 5), 7, 2, 2, 333, False],
+             [random_config(sub, 6), 5, 3, 3, 129, True], [CONFIGS[2], 8, 1, 5, 3, False]]
+    got = sub.probe("vram_total", cases)
+    expect(isinstance(got, list) and len(got) == len(cases), "vram total: wrong number of results")
+    for (c, N, stage, b, s, ck), g in zip(cases, got):
+        want = sum(ref_states(ref_params(c), N, stage).values()) + ref_activations(c, b, s, ck)
+        check_int(g, want, f"sum(model_state_bytes(count_params(cfg), n_gpus={N}, zero_stage={stage}).values()) + "
+                           f"activation_bytes(cfg, {b}, {s}, checkpointing={ck}) for cfg = {describe(c)}")

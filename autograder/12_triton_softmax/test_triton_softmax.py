@@ -172,31 +172,27 @@ def _check_softmax(sub, kernel, case, what):
 # =============================================================================================
 # Part 1: softmax_kernel and softmax(x): one block per row
 # =============================================================================================
-@pytest.mark.part("softmax")
-@pytest.mark.parametrize("case", ["random_1", "random_37", "random_300"])
-def test_softmax_kernel_random_rows(sub, case):
-    _check_softmax(sub, "softmax_kernel", case, "random rows, std 3")
+# One check per kernel: every case must pass (a softmax kernel that fails on large values or on a
+# column slice is a wrong kernel); the wrapper is the part's other check.
+def _slice_what(kernel, case):
+    _, _, width, _, col0, n_cols, _, _, _ = CASES[kernel][case]
+    return (f"x = x_wide[:, {col0}:{col0 + n_cols}] of a {width}-column tensor: rows start every "
+            "input_row_stride elements, not every n_cols")
+
+
+SOFTMAX_KERNEL_WHAT = {
+    "random_1": "random rows, std 3", "random_37": "random rows, std 3", "random_300": "random rows, std 3",
+    "negative": ("every value near -1000: the padding lanes must not win the max (other=-inf), and "
+                 "exp(x) underflows to 0 unless the row max is subtracted"),
+    "large": "values of size ~300: exp overflows unless the row max is subtracted",
+    "slice_37": _slice_what("softmax_kernel", "slice_37"), "slice_300": _slice_what("softmax_kernel", "slice_300"),
+}
 
 
 @pytest.mark.part("softmax")
-def test_softmax_kernel_all_negative_rows(sub):
-    _check_softmax(sub, "softmax_kernel", "negative",
-                   "every value near -1000: the padding lanes must not win the max (other=-inf), and "
-                   "exp(x) underflows to 0 unless the row max is subtracted")
-
-
-@pytest.mark.part("softmax")
-def test_softmax_kernel_large_magnitudes(sub):
-    _check_softmax(sub, "softmax_kernel", "large", "values of size ~300: exp overflows unless the row max is subtracted")
-
-
-@pytest.mark.part("softmax")
-@pytest.mark.parametrize("case", ["slice_37", "slice_300"])
-def test_softmax_kernel_column_slice(sub, case):
-    _, _, width, _, col0, n_cols, _, _, _ = CASES["softmax_kernel"][case]
-    _check_softmax(sub, "softmax_kernel", case,
-                   f"x = x_wide[:, {col0}:{col0 + n_cols}] of a {width}-column tensor: rows start every "
-                   "input_row_stride elements, not every n_cols")
+@pytest.mark.parametrize("case", list(SOFTMAX_KERNEL_WHAT))
+def test_softmax_kernel(sub, case):
+    _check_softmax(sub, "softmax_kernel", case, SOFTMAX_KERNEL_WHAT[case])
 
 
 def _check_wrapper_output(rep, x, fn):
@@ -230,37 +226,26 @@ def test_softmax_wrapper(sub, n_rows, width, col0, n_cols):
 # =============================================================================================
 # Part 2: softmax_online_kernel: rows longer than one block
 # =============================================================================================
-@pytest.mark.part("online_softmax")
-@pytest.mark.parametrize("case", ["random_45", "random_97", "random_10", "random_64", "random_1"])
-def test_online_random_rows(sub, case):
+def _tiles(case):
     n_cols, block = CASES["softmax_online_kernel"][case][5], CASES["softmax_online_kernel"][case][7]
-    _check_softmax(sub, "softmax_online_kernel", case, f"random rows in {-(-n_cols // block)} tile(s)")
+    return f"random rows in {-(-n_cols // block)} tile(s)"
+
+
+ONLINE_WHAT = {
+    **{case: _tiles(case) for case in ("random_45", "random_97", "random_10", "random_64", "random_1")},
+    **{case: ("rows whose maximum is in a later tile: the running sum must be rescaled by "
+              "exp(m_old - m_new) when the max grows") for case in ("late_70", "late_33")},
+    "negative": ("every value near -1000, last tile partly masked: padding must be -inf, and the "
+                 "running max must be subtracted"),
+    "large": "values of size ~300",
+    "slice": "x = x_wide[:, 3:53] of a 57-column tensor: use input_row_stride / output_row_stride",
+}
 
 
 @pytest.mark.part("online_softmax")
-@pytest.mark.parametrize("case", ["late_70", "late_33"])
-def test_online_late_maximum(sub, case):
-    _check_softmax(sub, "softmax_online_kernel", case,
-                   "rows whose maximum is in a later tile: the running sum must be rescaled by "
-                   "exp(m_old - m_new) when the max grows")
-
-
-@pytest.mark.part("online_softmax")
-def test_online_all_negative_rows(sub):
-    _check_softmax(sub, "softmax_online_kernel", "negative",
-                   "every value near -1000, last tile partly masked: padding must be -inf, and the "
-                   "running max must be subtracted")
-
-
-@pytest.mark.part("online_softmax")
-def test_online_large_magnitudes(sub):
-    _check_softmax(sub, "softmax_online_kernel", "large", "values of size ~300")
-
-
-@pytest.mark.part("online_softmax")
-def test_online_column_slice(sub):
-    _check_softmax(sub, "softmax_online_kernel", "slice",
-                   "x = x_wide[:, 3:53] of a 57-column tensor: use input_row_stride / output_row_stride")
+@pytest.mark.parametrize("case", list(ONLINE_WHAT))
+def test_online_kernel(sub, case):
+    _check_softmax(sub, "softmax_online_kernel", case, ONLINE_WHAT[case])
 
 
 # =============================================================================================
@@ -286,16 +271,14 @@ def _rate(kept, p, where):
            "an element is dropped with probability p (kept when rand >= p)")
 
 
-@pytest.mark.part("softmax_dropout")
-def test_dropout_kernel_p0_is_softmax(sub):
+def _dropout_p0_is_softmax(sub):
     (got,), x, where = _launch(sub, "softmax_dropout_kernel", "p0")
     assert_close(got, _softmax(x), atol=ATOL, rtol=RTOL,
                  what=f"{where} with p=0 (nothing dropped: plain softmax; rows near -1000 and of size ~300, "
                       "x = x_wide[:, 3:40])", inputs={"x": (9, 37)})
 
 
-@pytest.mark.part("softmax_dropout")
-def test_dropout_kernel_scaling_and_rate(sub):
+def _dropout_scaling_and_rate(sub):
     (got,), x, where = _launch(sub, "softmax_dropout_kernel", "rate")
     kept = _dropout_parts(got, _softmax(x), 0.3, f"{where}, p=0.3, seed=2024")
     _rate(kept, 0.3, f"{where}, p=0.3, seed=2024")
@@ -307,8 +290,7 @@ def _seed_runs(sub):
     return [_dropout_parts(y, s, 0.5, f"{where}, p=0.5, seed={seed}") for y, seed in ((a, 11), (b, 11), (c, 12))], where
 
 
-@pytest.mark.part("softmax_dropout")
-def test_dropout_kernel_same_seed_same_mask(sub):
+def _dropout_same_seed_same_mask(sub):
     (m1, m2, m3), where = _seed_runs(sub)
     differ = int((m1 != m2).sum())
     expect(differ == 0, f"{where}: two launches with seed=11 dropped different elements ({differ} of {m1.size}); "
@@ -318,14 +300,25 @@ def test_dropout_kernel_same_seed_same_mask(sub):
                                    "of the elements; the mask must come from tl.rand(seed, ...)")
 
 
-@pytest.mark.part("softmax_dropout")
-def test_dropout_kernel_rows_get_their_own_masks(sub):
+def _dropout_rows_get_their_own_masks(sub):
     (m1, _, _), where = _seed_runs(sub)
     distinct = len({row.tobytes() for row in m1})
     expect(distinct == m1.shape[0], f"{where}: only {distinct} different mask rows among {m1.shape[0]} rows; "
                                     "every element needs its own random offset (row * n_cols + col)")
     mixed = np.mean([0 < row.sum() < row.size for row in m1])
     expect(mixed == 1.0, f"{where}: some rows are dropped or kept as a whole; draw one random number per element")
+
+
+# One check for the kernel (all its properties must hold), one for the wrapper.
+DROPOUT_KERNEL_PROPERTIES = {"p0_is_softmax": _dropout_p0_is_softmax, "scaling_and_rate": _dropout_scaling_and_rate,
+                             "same_seed_same_mask": _dropout_same_seed_same_mask,
+                             "rows_get_their_own_masks": _dropout_rows_get_their_own_masks}
+
+
+@pytest.mark.part("softmax_dropout")
+@pytest.mark.parametrize("prop", list(DROPOUT_KERNEL_PROPERTIES))
+def test_dropout_kernel(sub, prop):
+    DROPOUT_KERNEL_PROPERTIES[prop](sub)
 
 
 @pytest.mark.part("softmax_dropout")

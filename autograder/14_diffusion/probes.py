@@ -56,18 +56,18 @@ def _tensor(spec, requires_grad=False):
     return t
 
 
-def _describe(obj):
-    """kind / dtype / shape / float64 values / requires_grad of a returned object."""
-    info = {"kind": "torch" if isinstance(obj, torch.Tensor) else type_name(obj),
-            "dtype": None, "shape": None, "value": None, "requires_grad": False}
+def _describe(obj, inputs=None):
+    """kind / dtype / shape / requires_grad / aliases (input names it shares memory with) of a
+    returned object, read by the sandbox's describe() BEFORE any conversion; then its values as float64."""
+    d = describe(obj, inputs)
+    info = {"kind": "torch" if isinstance(obj, torch.Tensor) else d["type"], "dtype": None, "shape": None,
+            "value": None, "requires_grad": False, "aliases": d.get("aliases") or []}
     if isinstance(obj, torch.Tensor):
-        info["dtype"] = str(obj.dtype).replace("torch.", "")
-        info["shape"] = [int(s) for s in obj.shape]
-        info["requires_grad"] = bool(obj.requires_grad)
-        value = obj.detach().cpu()
-        if value.is_complex() or value.dtype == torch.bool:
+        info["dtype"], info["shape"], info["requires_grad"] = d["dtype"], d["shape"], bool(d["requires_grad"])
+        value = d.get("value")
+        if value is None or obj.dtype == torch.bool:
             return info
-        v = value.to(torch.float64).numpy().copy()
+        v = np.asarray(value, dtype=np.float64)
         info["value"] = float(v) if v.ndim == 0 else v
     elif isinstance(obj, (float, int, np.floating, np.integer)) and not isinstance(obj, bool):
         info["value"] = float(obj)
@@ -149,7 +149,7 @@ def q_sample(x0, t, noise, betas):
     inputs = [tx0, tt, tn, tb]
     before = _snapshot(inputs)
     out = student.q_sample(tx0, tt, tn, tb)
-    return {"out": _describe(out), "inputs_unchanged": _unchanged(inputs, before)}
+    return {"out": _describe(out, {"x0": tx0, "noise": tn}), "inputs_unchanged": _unchanged(inputs, before)}
 
 
 # --------------------------------------------------------------------------- part ddpm_loss
@@ -230,18 +230,27 @@ def ddim_step(x_t, eps, ab_t, ab_prev, eta=None, noise=None, as_tensor=False):
         out = student.ddim_step(tx, te, a_t, a_prev)
     else:
         out = student.ddim_step(tx, te, a_t, a_prev, eta=float(eta), noise=tn)
-    return {"out": _describe(out), "inputs_unchanged": _unchanged(inputs, before)}
+    return {"out": _describe(out, {"x_t": tx, "eps": te}), "inputs_unchanged": _unchanged(inputs, before)}
 
 
-def ddim_sample(params, x_T, timesteps, alpha_bar, t_scale):
-    """student.ddim_sample at eta = 0 (the default) with a toy model; reports the steps the model saw."""
+def ddim_sample(params, x_T, timesteps, alpha_bar, t_scale, eta=None, gen_seed=None, global_seed=None):
+    """student.ddim_sample with a toy model; reports the steps the model saw.
+
+    eta None: called with the defaults (eta = 0, no generator). Otherwise eta and a
+    torch.Generator seeded with gen_seed are passed, after torch.manual_seed(global_seed): the judge
+    compares runs with the same generator seed and different global seeds (and vice versa)."""
     tx = _tensor(x_T)
     steps = torch.tensor(np.asarray(timesteps), dtype=torch.int64)
     ab = torch.tensor(np.asarray(alpha_bar), dtype=torch.float64)
     inputs = [tx, steps, ab]
     before = _snapshot(inputs)
     model = _ToyEps(params, t_scale)
-    out = student.ddim_sample(model, tx, steps, ab)
+    if eta is None:
+        out = student.ddim_sample(model, tx, steps, ab)
+    else:
+        torch.manual_seed(int(global_seed))
+        generator = torch.Generator().manual_seed(int(gen_seed))
+        out = student.ddim_sample(model, tx, steps, ab, eta=float(eta), generator=generator)
     return {"out": _describe(out), "inputs_unchanged": _unchanged(inputs, before), "steps_seen": model.steps}
 
 

@@ -211,6 +211,7 @@ LINEAR_CASES = {"T1000_default": (1000, {}), "T37_beta_1e-3_to_0.05": (37, {"bet
 @pytest.mark.part("forward_process")
 @pytest.mark.parametrize("case", list(LINEAR_CASES))
 def test_linear_schedule(sub, case):
+    """linear_beta_schedule: float64 linspace(beta_start, beta_end, T)"""
     T, kw = LINEAR_CASES[case]
     call = f"linear_beta_schedule({T}" + "".join(f", {k}={v}" for k, v in kw.items()) + ")"
     info = probe(sub, "linear", T, kw, what=call)
@@ -224,9 +225,10 @@ COSINE_CASES = {"T1000_default": (1000, {}), "T37": (37, {}), "T7": (7, {}),
                 "T50_s0.02_max_beta0.5": (50, {"s": 0.02, "max_beta": 0.5})}
 
 
-@pytest.mark.part("forward_process")
+@pytest.mark.part("forward_process", weight=2)   # the cosine schedule, the part's subtle formula
 @pytest.mark.parametrize("case", list(COSINE_CASES))
 def test_cosine_schedule(sub, case):
+    """cosine_beta_schedule: 오프셋 s, max_beta로 자르기, float64"""
     T, kw = COSINE_CASES[case]
     call = f"cosine_beta_schedule({T}" + "".join(f", {k}={v}" for k, v in kw.items()) + ")"
     info = probe(sub, "cosine", T, kw, what=call)
@@ -282,9 +284,10 @@ def q_expected_and_hints(x0, t, noise, betas):
     return ref_q_sample(*args), hints
 
 
-@pytest.mark.part("forward_process")
+@pytest.mark.part("forward_process", weight=2)   # q_sample with its float32 check below: half the part
 @pytest.mark.parametrize("case", Q_CASES)
 def test_q_sample(sub, case):
+    """q_sample: sqrt(alpha_bar[t]) x0 + sqrt(1 - alpha_bar[t]) noise, 입력은 그대로, 새 텐서"""
     x0, t, noise, betas = _q_cases(sub.seed)[case]
     what = f"q_sample [{case}]"
     report = probe(sub, "q_sample", x0, t, noise, spec(betas), what=what)
@@ -294,10 +297,13 @@ def test_q_sample(sub, case):
               "noise": describe(noise), "betas": f"float64 ({len(betas)},)"}
     check(got, expected, what, F64, inputs, hints)
     expect(report["inputs_unchanged"], f"{what} changed one of its inputs in place")
+    expect(not report["out"]["aliases"], f"{what} returned a tensor that shares memory with "
+                                         f"{', '.join(report['out']['aliases'])}: return a new tensor")
 
 
 @pytest.mark.part("forward_process")
 def test_q_sample_float32_keeps_dtype(sub):
+    """q_sample: float32 입력이면 float32 결과, 입력은 그대로"""
     rng = rng_for(sub.seed, 1405)
     x0 = spec(as_dtype(rng.standard_normal((6, 2)), "float32"), "float32")
     noise = spec(as_dtype(rng.standard_normal((6, 2)), "float32"), "float32")
@@ -310,6 +316,7 @@ def test_q_sample_float32_keeps_dtype(sub):
            f"{what}: the result has dtype {report['out']['dtype']}; it must keep x0's dtype float32 "
            "(float64 betas promote the product to float64: convert back with .to(x0.dtype))")
     check(got, expected, what, F32, {"x0": describe(x0), "t": str(np.asarray(t["value"]).tolist())}, hints)
+    expect(report["inputs_unchanged"], f"{what} changed one of its inputs in place")
 
 
 # =========================================================================== ddpm_loss (2)
@@ -373,6 +380,7 @@ LOSS_HINTS = {"model_sees_x0": "it matches a loss whose model sees the clean x0;
 @pytest.mark.part("ddpm_loss")
 @pytest.mark.parametrize("case", LOSS_CASES)
 def test_ddpm_loss(sub, case):
+    """ddpm_loss: 모델은 x_t를 보고 노이즈를 맞히며, 평균 제곱 오차와 모델 파라미터의 gradient가 맞다"""
     c = _loss_cases(sub.seed)[case]
     c["seed"] = [sub.seed, LOSS_CASES.index(case)]
     T = len(c["betas"])
@@ -453,6 +461,7 @@ STEP_CASES = list(_step_cases(0))           # case names; the values are drawn p
 @pytest.mark.part("ddim")
 @pytest.mark.parametrize("case", STEP_CASES)
 def test_ddim_step(sub, case):
+    """ddim_step: eta = 0은 결정적, eta > 0은 sigma * noise, 마지막 스텝, dtype 유지, 입력은 그대로"""
     c = _step_cases(sub.seed)[case]
     ab_t, ab_prev = (float(a) for a in c["ab"])
     eta = c["eta"]
@@ -489,7 +498,11 @@ def test_ddim_step(sub, case):
         fail(f"{what}: when eps is the exact noise of x_t, an eta = 0 step must land on sqrt(alpha_bar_prev) x0 + "
              f"sqrt(1 - alpha_bar_prev) eps. {joined(inputs)}")
     check(got, expected, what, tol, inputs, hints)
+    expect(report["out"]["dtype"] == c["x"]["dtype"],
+           f"{what}: the result has dtype {report['out']['dtype']}; x_prev keeps x_t's dtype {c['x']['dtype']}")
     expect(report["inputs_unchanged"], f"{what} changed one of its inputs in place")
+    expect(not report["out"]["aliases"], f"{what} returned a tensor that shares memory with "
+                                         f"{', '.join(report['out']['aliases'])}: return a new tensor")
 
 
 def _sample_cases(seed):
@@ -506,6 +519,14 @@ def _sample_cases(seed):
     cases["points_linear_T50_uneven_steps"] = dict(
         params=toy_params(rng, 3, 4), x=spec(rng.standard_normal((5, 3))), steps=np.array([49, 40, 23, 11, 4, 0]),
         ab=np.cumprod(1.0 - betas))
+    rng = rng_for(seed, 1434)
+    cases["eta1_generator_points_cosine_T1000_10_steps"] = dict(
+        params=toy_params(rng, 2, 5), x=spec(rng.standard_normal((7, 2))), steps=np.arange(900, -1, -100), ab=AB_COS,
+        eta=1.0)
+    rng = rng_for(seed, 1435)
+    cases["eta0.5_generator_images_linear_T1000"] = dict(
+        params=toy_params(rng, 18, 4), x=spec(rng.standard_normal((3, 2, 3, 3)), layout="channels_last"),
+        steps=np.array([999, 700, 400, 100]), ab=AB_LIN, eta=0.5)
     return cases
 
 
@@ -527,7 +548,10 @@ def sample_reference(c, skip_last=False):
 @pytest.mark.part("ddim")
 @pytest.mark.parametrize("case", SAMPLE_CASES)
 def test_ddim_sample(sub, case):
+    """ddim_sample: timestep마다 한 번씩, 마지막은 alpha_bar_prev = 1; eta > 0이면 generator로만 노이즈"""
     c = _sample_cases(sub.seed)[case]
+    if c.get("eta"):
+        return check_stochastic_sample(sub, case, c)
     steps = [int(s) for s in c["steps"]]
     what = f"ddim_sample(model, x_T, timesteps, alpha_bar) [{case}]"
     report = probe(sub, "ddim_sample", c["params"], c["x"], np.asarray(steps), c["ab"], len(c["ab"]), what=what)
@@ -547,6 +571,39 @@ def test_ddim_sample(sub, case):
               "returns x0_hat")]
     check(got, expected, what, DDIM, inputs, hints)
     expect(report["inputs_unchanged"], f"{what} changed x_T, timesteps or alpha_bar in place")
+
+
+def check_stochastic_sample(sub, case, c):
+    """ddim_sample with eta > 0 and a torch.Generator. The noise is the student's to draw, so the
+    values are not compared with a reference; what the notebook specifies is: the noise comes from
+    `generator` only (the same generator seed gives the same sample whatever the global torch
+    seed), eta > 0 adds noise (another generator seed gives another sample, and the sample is not
+    the eta = 0 one), and the model still sees every timestep once."""
+    steps = [int(s) for s in c["steps"]]
+    eta = c["eta"]
+    what = f"ddim_sample(model, x_T, timesteps, alpha_bar, eta={eta}, generator=g) [{case}]"
+    seeds = np.random.default_rng([sub.seed, 1436]).integers(0, 2**31, 3)
+    args = (c["params"], c["x"], np.asarray(steps), c["ab"], len(c["ab"]))
+    runs = {}
+    for name, gen_seed, global_seed in (("a", seeds[0], seeds[1]), ("same_generator", seeds[0], seeds[2]),
+                                        ("other_generator", seeds[2], seeds[1])):
+        report = probe(sub, "ddim_sample", *args, eta, int(gen_seed), int(global_seed), what=what)
+        runs[name] = tensor_value(report["out"], what, np.shape(c["x"]["value"]))
+        expect(report["steps_seen"] == steps, f"{what}: the model was called with t = {report['steps_seen']}; "
+                                              f"expected once per timestep, {steps}")
+        expect(report["inputs_unchanged"], f"{what} changed x_T, timesteps or alpha_bar in place")
+        expect(report["out"]["dtype"] == "float64", f"{what}: the sample has dtype {report['out']['dtype']}, x_T is float64")
+    expect(np.array_equal(runs["a"], runs["same_generator"]),
+           f"{what}: two runs with generators seeded alike (and different global torch seeds) gave different samples: "
+           "draw the noise from the generator argument (torch.randn(shape, generator=generator, dtype=...)), not "
+           "from the global random state")
+    expect(not np.allclose(runs["a"], runs["other_generator"]),
+           f"{what}: generators with different seeds gave the same sample: with eta > 0 every step adds sigma * noise, "
+           "noise drawn from the generator")
+    deterministic = sample_reference(c)
+    expect(not np.allclose(runs["a"], deterministic, atol=1e-6, rtol=1e-6),
+           f"{what}: the sample equals the eta = 0 (deterministic) sample: pass eta on to ddim_step")
+    expect(np.all(np.isfinite(runs["a"])), f"{what}: the sample has NaN/inf")
 
 
 # =========================================================================== cfg (2)
@@ -579,6 +636,7 @@ def cfg_hints(u, c, w):
 @pytest.mark.part("cfg")
 @pytest.mark.parametrize("case", COMBINE_CASES)
 def test_cfg_combine(sub, case):
+    """cfg_combine: eps_uncond + w (eps_cond - eps_uncond), 입력은 그대로"""
     su, sc, w = _combine_cases(sub.seed)[case]
     what = f"cfg_combine(eps_uncond, eps_cond, w={w}) [{case}]"
     report = probe(sub, "cfg_combine", su, sc, w, what=what)
@@ -609,6 +667,7 @@ GUIDED_CASES = list(_guided_cases(0))           # case names; the values are dra
 @pytest.mark.part("cfg")
 @pytest.mark.parametrize("case", GUIDED_CASES)
 def test_guided_eps(sub, case):
+    """guided_eps: 무조건부 예측은 null_label로, 가이던스 결합이 맞다"""
     c = _guided_cases(sub.seed)[case]
     what = f"guided_eps(model, x_t, t, y, w={c['w']}, null_label={c['null']}) [{case}]"
     report = probe(sub, "guided_eps", c["params"], c["x"], c["t"], c["y"], c["w"], c["null"], c["T"], what=what)

@@ -59,18 +59,18 @@ def _tensor(spec, requires_grad=False):
     return leaf, view
 
 
-def _describe(obj):
-    """kind / dtype / shape / float64 values of a returned object (value None if unreadable)."""
-    info = {"kind": "torch" if isinstance(obj, torch.Tensor) else type_name(obj),
-            "dtype": None, "shape": None, "value": None, "requires_grad": False}
+def _describe(obj, inputs=None):
+    """kind / dtype / shape / requires_grad / aliases of a returned object, read by the sandbox's
+    describe() BEFORE any conversion; then its values as float64 (value None if unreadable)."""
+    d = describe(obj, inputs)
+    info = {"kind": "torch" if isinstance(obj, torch.Tensor) else d["type"], "dtype": None, "shape": None,
+            "value": None, "requires_grad": False, "aliases": d.get("aliases") or []}
     if isinstance(obj, torch.Tensor):
-        info["dtype"] = str(obj.dtype).replace("torch.", "")
-        info["shape"] = [int(s) for s in obj.shape]
-        info["requires_grad"] = bool(obj.requires_grad)
-        value = obj.detach().cpu()
-        if value.is_complex() or value.dtype == torch.bool:
+        info["dtype"], info["shape"], info["requires_grad"] = d["dtype"], d["shape"], bool(d["requires_grad"])
+        value = d.get("value")
+        if value is None or obj.dtype == torch.bool:
             return info
-        info["value"] = value.to(torch.float64).numpy().copy()
+        info["value"] = np.asarray(value, dtype=np.float64)
     return info
 
 

@@ -204,6 +204,7 @@ def patch_input(seed, case):
 @pytest.mark.part("patchify")
 @pytest.mark.parametrize("case", list(PATCH_CASES))
 def test_patchify_matches_reference(sub, case):
+    """patchify: 토큰 순서 (t, h, w)와 토큰 안의 특성 순서 (C, pt, ph, pw)"""
     x, p = patch_input(sub.seed, case)
     what = f"patchify(x, patch_size={p}) [{case}]"
     report = probe(sub, "patchify", x, p, what=what)
@@ -221,6 +222,7 @@ def test_patchify_matches_reference(sub, case):
 @pytest.mark.part("patchify")
 @pytest.mark.parametrize("case", ["grid3x5x7_C3_p222", "grid1x3x5_C3_p521_channels_last"])
 def test_patchify_gradient(sub, case):
+    """patchify: gradient가 입력으로 흐른다 (무작위 upstream gradient)"""
     x, p = patch_input(sub.seed, case)
     rng = np.random.default_rng([sub.seed, 1601])
     g = rng.standard_normal(ref_patchify(x["value"], p).shape)        # random upstream gradient dL/dtokens
@@ -254,6 +256,7 @@ def unpatch_input(seed, case):
 @pytest.mark.part("patchify")
 @pytest.mark.parametrize("case", list(UNPATCH_CASES))
 def test_unpatchify_matches_reference(sub, case):
+    """unpatchify: patchify의 역함수 (같은 순서 약속)"""
     tokens, p, size = unpatch_input(sub.seed, case)
     what = f"unpatchify(tokens, patch_size={p}, size={size}) [{case}]"
     report = probe(sub, "unpatchify", tokens, p, size, what=what)
@@ -268,6 +271,7 @@ def test_unpatchify_matches_reference(sub, case):
 
 @pytest.mark.part("patchify")
 def test_unpatchify_gradient(sub):
+    """unpatchify: gradient가 토큰으로 흐른다"""
     tokens, p, size = unpatch_input(sub.seed, "grid3x5x7_C3_p222")
     rng = np.random.default_rng([sub.seed, 1801])
     g = rng.standard_normal((2, 3) + size)                             # random upstream gradient dL/dvideo
@@ -292,6 +296,7 @@ ROUNDTRIP_CASES = {
 @pytest.mark.part("patchify")
 @pytest.mark.parametrize("case", list(ROUNDTRIP_CASES))
 def test_roundtrip(sub, case):
+    """unpatchify(patchify(x)) == x, patchify(unpatchify(tokens)) == tokens"""
     shape, p, layout = ROUNDTRIP_CASES[case]
     x = spec(randn(np.random.default_rng([sub.seed, 1900 + sum(shape)]), shape), layout=layout)
     what = f"unpatchify(patchify(x, {p}), {p}, {shape[2:]}) [{case}]"
@@ -320,6 +325,7 @@ MODULATE_CASES = {"B2_N5_D7": ((2, 5, 7), "float64"), "B3_N3_D4_B_equals_N": ((3
 @pytest.mark.part("adaln_zero")
 @pytest.mark.parametrize("case", list(MODULATE_CASES))
 def test_modulate(sub, case):
+    """modulate: x * (1 + scale) + shift, 샘플마다 하나의 shift/scale"""
     (B, N, D), dtype = MODULATE_CASES[case]
     rng = np.random.default_rng([sub.seed, 2000 + B * 100 + N * 10 + D])
     x, shift, scale = randn(rng, (B, N, D), dtype), randn(rng, (B, D), dtype), randn(rng, (B, D), dtype)
@@ -419,6 +425,7 @@ def check_state_names(report, what):
 @pytest.mark.part("adaln_zero", weight=3)
 @pytest.mark.parametrize("case", list(INIT_CASES))
 def test_adaln_zero_identity_at_init(sub, case):
+    """AdaLNZeroBlock: 초기화 직후 항등 함수 (gate와 modulation이 0)"""
     what = f"AdaLNZeroBlock right after __init__ [{case}]"
     report, x, c, g, heads = init_report(sub, case, what)
     check_state_names(report, what)
@@ -443,6 +450,7 @@ def test_adaln_zero_identity_at_init(sub, case):
 @pytest.mark.part("adaln_zero")
 @pytest.mark.parametrize("case", list(INIT_CASES))
 def test_adaln_zero_gradients_at_init(sub, case):
+    """AdaLNZeroBlock: 초기화 직후의 gradient가 맞다"""
     what = f"gradients of a fresh AdaLNZeroBlock [{case}]"
     report, x, c, g, heads = init_report(sub, case, what)
     check_state_names(report, what)
@@ -484,6 +492,7 @@ def forward_inputs(seed, case):
 @pytest.mark.part("adaln_zero")
 @pytest.mark.parametrize("case", list(FORWARD_CASES))
 def test_adaln_block_with_weights(sub, case):
+    """AdaLNZeroBlock: 0이 아닌 가중치로 출력과 gradient가 맞다"""
     dim, cond, heads, ratio, dtype, state, x, c, g = forward_inputs(sub.seed, case)
     what = f"AdaLNZeroBlock.forward with non-zero modulation weights [{case}]"
     report = probe(sub, "adaln_forward", dim, cond, heads, ratio, state, x, c, g, dtype, what=what)
@@ -536,6 +545,7 @@ def interp_inputs(seed, case):
 @pytest.mark.part("rectified_flow")
 @pytest.mark.parametrize("case", list(INTERP_CASES))
 def test_rf_interpolate(sub, case):
+    """rf_interpolate: (1 - t) x0 + t x1, 입력은 그대로"""
     x0, x1, t = interp_inputs(sub.seed, case)
     what = f"rf_interpolate(x0, x1, t) [{case}]"
     report = probe(sub, "interpolate", x0, x1, t, what=what)
@@ -554,6 +564,7 @@ def test_rf_interpolate(sub, case):
 @pytest.mark.part("rectified_flow")
 @pytest.mark.parametrize("case", ["B5_d2", "B3_video_2x3x5x7"])
 def test_velocity_target(sub, case):
+    """velocity_target: x1 - x0"""
     x0, x1, _ = interp_inputs(sub.seed, case)
     what = f"velocity_target(x0, x1) [{case}]"
     report = probe(sub, "target", x0, x1, what=what)
@@ -584,9 +595,10 @@ def ref_fm(x0, x1, t, params):
     return float(loss.detach()), xt.detach().numpy(), {k: q.grad.numpy() for k, q in p.items()}
 
 
-@pytest.mark.part("rectified_flow")
+@pytest.mark.part("rectified_flow", weight=2)   # the loss is the part's point: as heavy as the two pieces it uses
 @pytest.mark.parametrize("case", list(FM_CASES))
 def test_flow_matching_loss(sub, case):
+    """flow_matching_loss: 모델에 x_t와 t를 한 번 넘기고, 평균 제곱 오차와 gradient가 맞다"""
     shape, dtype, layout = FM_CASES[case]
     rng = np.random.default_rng([sub.seed, 3100 + sum(shape)])
     x0, x1 = randn(rng, shape, dtype), randn(rng, shape, dtype, scale=1.5, offset=-0.5)
@@ -704,6 +716,7 @@ def check_times(report, n, what, B):
 @pytest.mark.part("euler_sampler")
 @pytest.mark.parametrize("name,n", EULER_CASES, ids=[f"{a}_steps{b}" for a, b in EULER_CASES])
 def test_euler_sample(sub, name, n):
+    """euler_sample: t_k = k / N에서 N번, x + dt * v, x0는 그대로, dtype 유지"""
     report, path, what, x0 = run_euler(sub, name, n)
     B = x0["value"].shape[0]
     check_times(report, n, what, B)
@@ -722,13 +735,15 @@ def test_euler_sample(sub, name, n):
 @pytest.mark.part("euler_sampler")
 @pytest.mark.parametrize("name,n", [("gmm_6_clusters_B9", 7), ("linear_B4_3x5", 4)])
 def test_euler_return_path(sub, name, n):
+    """euler_sample(return_path=True): [x_0, ..., x_N]"""
     report, path, what, x0 = run_euler(sub, name, n, return_path=True)
     check_value(report["out"], path, what + ": the path [x_0, x_1, ..., x_N]", euler_tol(x0["dtype"]),
                 {"x0": describe(x0), "velocity_fn": "an analytic velocity field"})
 
 
-@pytest.mark.part("euler_sampler")
+@pytest.mark.part("euler_sampler", weight=2)   # how velocity_fn is called is half of the sampler's contract
 def test_euler_time_argument(sub):
+    """velocity_fn에 넘기는 t: x와 같은 dtype의 (B,) 텐서"""
     report, _, what, x0 = run_euler(sub, "linear_B4_3x5", 3)
     B = x0["value"].shape[0]
     for k, cl in enumerate(report["calls"]):

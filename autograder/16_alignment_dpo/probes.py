@@ -26,15 +26,17 @@ _MISSING = object()
 
 
 # --------------------------------------------------------------------------- reporting helpers
-def _describe(x):
-    """A returned value as {type, dtype, shape, value (float64 array or float), requires_grad}."""
-    info = {"type": type_name(x), "dtype": None, "shape": None, "value": None, "requires_grad": False}
+def _describe(x, inputs=None):
+    """A returned value as {type, dtype, shape, value (float64 array or float), requires_grad, aliases},
+    everything but the value read by the sandbox's describe() BEFORE any conversion."""
+    d = describe(x, inputs)
+    info = {"type": d["type"], "dtype": None, "shape": None, "value": None, "requires_grad": False,
+            "aliases": d.get("aliases") or []}
     if isinstance(x, torch.Tensor):
-        info["dtype"] = str(x.dtype).replace("torch.", "")
-        info["shape"] = [int(s) for s in x.shape]
-        info["requires_grad"] = bool(x.requires_grad)
-        v = x.detach().to(torch.float64).cpu().numpy().copy()
-        info["value"] = float(v) if v.ndim == 0 else v
+        info["dtype"], info["shape"], info["requires_grad"] = d["dtype"], d["shape"], bool(d["requires_grad"])
+        if d.get("value") is not None:
+            v = np.asarray(d["value"], dtype=np.float64)
+            info["value"] = float(v) if v.ndim == 0 else v
         return info
     if isinstance(x, (bool, int, float, np.generic, np.ndarray)):
         v = np.array(x, dtype=np.float64)
@@ -421,9 +423,16 @@ def dpo_run(seed, n_train, n_heldout, steps, beta, lr, r, alpha, rows, k, c):
         lora_before = _snapshot(policy, lora=True)
         report["n_trainable"] = sum(p.numel() for p in policy.parameters() if p.requires_grad)
         torch.manual_seed(seed + 2)
-        history = student.dpo_train(policy, reference, train, beta=float(beta), lr=float(lr), steps=int(steps))
+        with _OptimizerLog() as optimizers:
+            history = student.dpo_train(policy, reference, train, beta=float(beta), lr=float(lr), steps=int(steps))
     report["betas_seen"] = standins.betas
     report["ref_logps_had_graph"] = any(standins.ref_requires_grad)
+    report["optimizers"] = [type_name(o) for o in optimizers.made]
+    held = {id(p) for o in optimizers.made for group in o.param_groups for p in group["params"]}
+    names = {id(p): f"policy.{n}" for n, p in policy.named_parameters()}
+    names.update({id(p): f"reference.{n}" for n, p in reference.named_parameters()})
+    report["optimizer_params"] = sorted(names.get(i, "<a tensor of neither model>") for i in held)
+    report["policy_trainable"] = sorted(f"policy.{n}" for n, p in policy.named_parameters() if p.requires_grad)
 
     if not isinstance(history, dict):
         report["history_error"] = f"dpo_train returned a {type_name(history)}, not a dict"
@@ -455,6 +464,26 @@ def dpo_run(seed, n_train, n_heldout, steps, beta, lr, r, alpha, rows, k, c):
     report["lora_max_change"] = max(moved) if moved else 0.0
     report["n_lora"] = len(lora_before)
     return report
+
+
+class _OptimizerLog:
+    """Records every torch.optim optimizer built while the student's dpo_train runs (how many, and
+    which parameters they hold), by wrapping Optimizer.__init__ for the duration."""
+
+    def __enter__(self):
+        self.made = []
+        self.original = torch.optim.Optimizer.__init__
+        log, original = self.made, self.original
+
+        def init(opt, *args, **kwargs):
+            original(opt, *args, **kwargs)
+            log.append(opt)
+        torch.optim.Optimizer.__init__ = init
+        return self
+
+    def __exit__(self, *exc):
+        torch.optim.Optimizer.__init__ = self.original
+        return False
 
 
 class _SubModel:

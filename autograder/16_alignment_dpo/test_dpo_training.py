@@ -8,9 +8,12 @@ submission; the tests below read its report: the loss starts at ln 2, held-out r
 ends above 0.9, the reference is bit-for-bit unchanged, it got no gradients, the policy's base
 weights are bit-for-bit unchanged while its LoRA weights moved.
 
-Weights: each run property that the curriculum names (ln 2 start, learning, reference unchanged,
-base unchanged) weighs 2; the unit checks of LoRALinear / make_policy and "no gradients on the
-reference" weigh 1 (12 in all).
+Weights (14): the reference stays a frozen constant (unchanged, no gradients, no graph, not in the
+optimizer) 3; only LoRA trains (the optimizer holds exactly the LoRA parameters, base unchanged, LoRA
+moved) 3; the run starts at c * ln 2 2; it learns (held-out accuracy > 0.9) 2; the unit checks of
+LoRALinear (2) and make_policy 1; the run's contract (beta passed on, floats logged, one
+optimizer) 1. A bug in one of these properties therefore costs 1/14 to 3/14 of the part; mutants
+that break one narrow property say so with `# loses:`.
 """
 from __future__ import annotations
 
@@ -61,6 +64,7 @@ def _lora_inputs(seed):
 
 
 def test_lora_linear_init(sub):
+    """LoRALinear 초기화: base 고정, A 무작위, B = 0, scaling = alpha / r"""
     W, b, A, B, x, r, alpha, G = _lora_inputs([sub.seed, 701])
     rep = _probe(sub, "lora_linear", W, b, A, B, x, r, alpha, G, what=f"LoRALinear(nn.Linear(7, 5), r={r}, alpha={alpha})")
     what = f"LoRALinear(nn.Linear(7, 5), r={r}, alpha={alpha})"
@@ -83,6 +87,7 @@ def test_lora_linear_init(sub):
 
 
 def test_lora_linear_forward_backward(sub):
+    """LoRALinear: 출력과 A, B, x의 gradient가 맞고 base는 gradient를 받지 않는다"""
     W, b, A, B, x, r, alpha, G = _lora_inputs([sub.seed, 702])
     what = f"LoRALinear(nn.Linear(7, 5), r={r}, alpha={alpha}) with lora_A, lora_B set to random values"
     rep = _probe(sub, "lora_linear", W, b, A, B, x, r, alpha, G, what=what)
@@ -110,6 +115,7 @@ def test_lora_linear_forward_backward(sub):
 
 # --------------------------------------------------------------------------- make_policy
 def test_make_policy(sub):
+    """make_policy: reference의 deepcopy, LoRA만 학습 가능, reference는 그대로"""
     r, alpha = 2, 6.0
     what = f"make_policy(reference, r={r}, alpha={alpha})"
     rep = _probe(sub, "make_policy", int(sub.seed % 100_000) + 31, r, alpha, what=what)
@@ -218,6 +224,7 @@ def _where(run):
 
 @pytest.mark.part("dpo_training", weight=2)
 def test_dpo_run_starts_at_ln2(run):
+    """DPO 학습: loss가 c ln 2에서 시작하고 첫 보상 정확도는 0"""
     loss, c = run["loss"], run["config"]
     expect(len(loss) == c["steps"], f"history['loss'] has {len(loss)} entries for steps={c['steps']} {_where(run)}")
     expect(np.isfinite(loss[0]), f"the first loss is not finite {_where(run)}")
@@ -233,6 +240,7 @@ def test_dpo_run_starts_at_ln2(run):
 
 @pytest.mark.part("dpo_training", weight=2)
 def test_dpo_run_learns_the_preference(run):
+    """DPO 학습: loss가 내려가고 held-out 보상 정확도가 0.9를 넘는다"""
     loss, acc, c = run["loss"], run["reward_accuracy"], run["config"]
     expect(np.all(np.isfinite(loss)), f"the loss history has non-finite values {_where(run)}")
     expect(loss[-1] < 0.5 * c["c"], f"the loss only went from {loss[0]:.4f} to {loss[-1]:.4f} {_where(run)}")
@@ -242,7 +250,11 @@ def test_dpo_run_learns_the_preference(run):
            f"{_where(run)}; expected > {HELDOUT_MIN}")
 
 
-def test_dpo_run_passes_beta_and_logs_floats(run):
+def test_dpo_run_contract(run):
+    """DPO 학습: beta를 넘기고, float을 기록하고, optimizer는 한 번만 만든다
+
+    What dpo_train hands on and keeps: beta to dpo_loss, Python floats in the history, one
+    optimizer built once (Adam's moments live in it: rebuilt every step they restart at zero)."""
     c = run["config"]
     seen = sorted(set(run["betas_seen"]))
     expect(seen == [c["beta"]], f"dpo_loss was called with beta {seen} but dpo_train got beta={c['beta']} {_where(run)}: "
@@ -251,26 +263,38 @@ def test_dpo_run_passes_beta_and_logs_floats(run):
         expect(run[f"{key}_types"] == ["builtins.float"],
                f"history[{key!r}] holds {', '.join(run[f'{key}_types'])}; it must hold Python floats "
                "(loss.item(), ...float().mean().item()): a tensor keeps its whole graph alive")
+    expect(len(run["optimizers"]) == 1,
+           f"dpo_train built {len(run['optimizers'])} optimizers {_where(run)}; build ONE torch.optim.Adam before the "
+           "loop (rebuilt inside it, Adam's running moments restart at zero every step)")
 
 
-@pytest.mark.part("dpo_training", weight=2)
-def test_dpo_run_reference_unchanged(run):
+@pytest.mark.part("dpo_training", weight=3)
+def test_dpo_run_reference_frozen(run):
+    """DPO 학습: reference는 바뀌지 않고, gradient도 그래프도 없고, optimizer에 없다
+
+    The reference is a constant: never changed, never given gradients, never in the optimizer,
+    its log-probabilities computed without a graph."""
     expect(run["ref_structure_same"], f"the reference's parameters were renamed or replaced {_where(run)} "
                                       f"({', '.join(run['ref_changed'])}): make_policy must deep-copy it")
+    in_optimizer = [n for n in run["optimizer_params"] if n.startswith("reference.")]
+    expect(not in_optimizer, f"the optimizer holds reference parameters ({', '.join(in_optimizer[:3])}) {_where(run)}: "
+                             "only the policy's trainable (LoRA) parameters go into the optimizer")
     expect(run["ref_unchanged"], f"the reference's weights changed {_where(run)} (max |after - before| = "
                                  f"{run['ref_max_diff']:.3g} in {', '.join(run['ref_changed'])}): "
                                  "the reference must never be updated (keep it out of the optimizer)")
-
-
-def test_dpo_run_reference_gets_no_gradients(run):
     expect(not run["ref_grads"], f"the reference received gradients {_where(run)} ({', '.join(run['ref_grads'])}): "
                                  "compute its log-probabilities under torch.no_grad()")
     expect(not run["ref_logps_had_graph"], f"the reference's log-probabilities reached dpo_loss with a graph attached "
                                            f"{_where(run)}: compute them under torch.no_grad()")
 
 
-@pytest.mark.part("dpo_training", weight=2)
+@pytest.mark.part("dpo_training", weight=3)
 def test_dpo_run_only_lora_trains(run):
+    """DPO 학습: optimizer에는 LoRA 파라미터만, base 가중치는 그대로, LoRA는 움직였다"""
+    held = [n for n in run["optimizer_params"] if not n.startswith("reference.")]
+    expect(held == run["policy_trainable"] and all(n.endswith(("lora_A", "lora_B")) for n in held),
+           f"the optimizer holds {held[:4]}{' ...' if len(held) > 4 else ''} {_where(run)}; it must hold exactly the "
+           "policy's trainable parameters, the lora_A / lora_B of every adapted layer")
     expect(run["base_unchanged"], f"the policy's base weights changed {_where(run)} (max |after - before| = "
                                   f"{run['base_max_diff']:.3g} in {', '.join(run['base_changed'])}): only lora_A and "
                                   "lora_B may be trained")

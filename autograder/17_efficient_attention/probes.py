@@ -90,13 +90,18 @@ def _t(a):
 
 
 def _arr(x):
-    """A tensor as a float64 array (0-d as a float), or a string saying what it was."""
+    """A float64 tensor's values (0-d as a float), or a string saying what came back instead. The
+    type and dtype are read by the sandbox's describe() BEFORE any conversion: every input here is
+    float64, and a result in another dtype is reported as such, not converted."""
     if x is None:
         return "None"
-    if isinstance(x, torch.Tensor):
-        a = x.detach().cpu().double().numpy()
-        return float(a) if a.ndim == 0 else a
-    return f"<{type(x).__module__}.{type(x).__qualname__}>"
+    d = describe(x)
+    if d["type"] != "torch.Tensor":
+        return f"<{d['type']}>"
+    if d["dtype"] != "float64":
+        return f"a torch.Tensor of dtype {d['dtype']} (the inputs are float64: keep their dtype)"
+    a = np.asarray(d["value"], dtype=np.float64)
+    return float(a) if a.ndim == 0 else a
 
 
 def _btc(x_tbc):
@@ -230,8 +235,24 @@ def gla_recurrent(q, k, v, log_alpha, chunks, state=None):
     return report
 
 
-def gla_parallel(q, k, v, log_alpha):
-    qt, kt, vt, lt = _bhtd(q), _bhtd(k), _bhtd(v), _bhtd(log_alpha)
-    with torch.no_grad():
-        out = student.gla_parallel(qt, kt, vt, lt)
-    return {"type": type_name(out), "value": _arr(out)}
+def gla_parallel(q, k, v, log_alpha, upstream=None):
+    """Student's gla_parallel on (B, H, T, d) views. With `upstream` (a (T, B, H, d_v) array G), also
+    backpropagates sum(G * o) and reports the gradients of q, k, v and log_alpha, time-major."""
+    if upstream is None:
+        qt, kt, vt, lt = _bhtd(q), _bhtd(k), _bhtd(v), _bhtd(log_alpha)
+        with torch.no_grad():
+            out = student.gla_parallel(qt, kt, vt, lt)
+        return {"type": type_name(out), "value": _arr(out)}
+    leaves = [_t(a).requires_grad_(True) for a in (q, k, v, log_alpha)]
+    out = student.gla_parallel(*(leaf.permute(1, 2, 0, 3) for leaf in leaves))
+    report = {"type": type_name(out), "value": _arr(out), "grads": None, "grad_error": None}
+    if not isinstance(out, torch.Tensor) or not out.requires_grad:
+        report["grad_error"] = "the result does not require grad: no gradient can flow back to q, k, v, log_alpha"
+        return report
+    g = _bhtd(upstream)
+    if tuple(out.shape) != tuple(g.shape):
+        report["grad_error"] = f"the result has shape {tuple(out.shape)}, so the gradient check could not run"
+        return report
+    (out * g).sum().backward()
+    report["grads"] = [None if leaf.grad is None else leaf.grad.detach().numpy().copy() for leaf in leaves]
+    return report

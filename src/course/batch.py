@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from course import gpus, notebook as nb, planning
+from course import gpus, notebook as nb, planning, schedule
 from course.inbound import is_timestamp
 from course.judge import results
 from course.roster import ID as STUDENT_ID
@@ -179,6 +179,9 @@ def grade(course: Course, assignment: str, jobs: list[Job], *, parallel: int = 1
     """
     config = JudgeConfig.load(course.autograder / assignment)
     source = nb.load(course.source_notebook(assignment))
+    timing = schedule.load(course.root, course.assignments()).of(assignment)
+    lates = {job.student: timing.lateness(job.student, schedule.parse_nbgrader_timestamp(job.timestamp))
+             for job in jobs}
     suite = planning.suite_hash(course, assignment)
     plan = planning.plan(jobs, force=force, settle=settle, suite=suite)
     summaries: dict[int, dict] = {i: s for i, s in plan.kept.items()}
@@ -188,13 +191,13 @@ def grade(course: Course, assignment: str, jobs: list[Job], *, parallel: int = 1
     if db_url:
         from course import gradebook  # nbgrader takes 1.7 s to import; only a batch with a gradebook needs it
 
-        writer = gradebook.Writer(db_url, course_id(course.root), assignment, source)
+        writer = gradebook.Writer(db_url, course_id(course.root), assignment, source, timing.due)
     try:
         if writer:
             writer.record_missing([jobs[i] for i in plan.kept], [_read_results(jobs[i]) for i in plan.kept])
         if plan.todo:
             summaries.update(_run(course, assignment, config, jobs, plan.todo, parallel, writer, progress, devices,
-                                  suite, server, zygote, nb.parts(source)))
+                                  suite, server, zygote, nb.parts(source), lates))
     finally:
         if writer:
             writer.close()
@@ -202,7 +205,7 @@ def grade(course: Course, assignment: str, jobs: list[Job], *, parallel: int = 1
 
 
 def _run(course, assignment, config, jobs, todo, parallel, writer, progress, devices, suite,
-         server, zygote, parts) -> dict[int, dict]:
+         server, zygote, parts, lates) -> dict[int, dict]:
     timeout = config.total_timeout + 120  # the judge's own budget plus start-up and pytest
     hide = hidden_roots([jobs[i] for i in todo], assignment)
     pool = gpus.DevicePool(config.gpu, gpus.detect() if devices is None else devices)
@@ -228,7 +231,8 @@ def _run(course, assignment, config, jobs, todo, parallel, writer, progress, dev
                     try:
                         snapshot = _snapshot(job, spool / str(index), assignment)
                     except nb.NotebookError as exc:  # a link, a FIFO, a folder, too large: no judge needed
-                        summaries[index] = _record_unreadable(job, assignment, parts, str(exc), suite, writer)
+                        summaries[index] = _record_unreadable(job, assignment, parts, str(exc), suite, writer,
+                                                              lates.get(job.student))
                         if bar:
                             bar.advance(f"{job.student} unreadable")
                         continue
@@ -238,7 +242,8 @@ def _run(course, assignment, config, jobs, todo, parallel, writer, progress, dev
                                    "out": str(job.out), "hide": hide, "env": pool.env(device),
                                    "extra": {**pool.describe(device), "suite_sha256": suite,
                                              "notebook": nb.printable(job.notebook),
-                                             **({"timestamp": job.timestamp} if job.timestamp else {})}})
+                                             **({"timestamp": job.timestamp} if job.timestamp else {}),
+                                             **({"late": lates[job.student]} if lates.get(job.student) else {})}})
                     running[index] = _Running(job, time.monotonic() + timeout, device)
                 # Record what finished after its slot has a new judge: the gradebook commit and
                 # results.json (fsync'd) then overlap the next student's judging.
@@ -287,13 +292,14 @@ def _snapshot(job: Job, folder: Path, assignment: str) -> Path:
     return path
 
 
-def _record_unreadable(job: Job, assignment: str, parts, message: str, suite: str, writer) -> dict:
+def _record_unreadable(job: Job, assignment: str, parts, message: str, suite: str, writer, late=None) -> dict:
     """A submission that is not a notebook file at all (a link, a FIFO, a folder, a 2 GB file):
     zero with the reason, recorded like any grade."""
     from course.judge import feedback
 
     meta = {"assignment": assignment, "student": job.student, "notebook": nb.printable(job.notebook),
-            "suite_sha256": suite, **({"timestamp": job.timestamp} if job.timestamp else {})}
+            "suite_sha256": suite, **({"timestamp": job.timestamp} if job.timestamp else {}),
+            **({"late": late} if late else {})}
     document = results.unreadable(parts, meta, message, 0.0)
     if writer:
         writer.record(document, job.timestamp)
@@ -350,7 +356,8 @@ def record_results(course: Course, assignment: str, out: Path, db_url: str) -> t
         jobs.append(Job(document["extra_data"]["student"], Path(document["extra_data"].get("notebook", "")),
                         path.parent, document["extra_data"].get("timestamp")))
         documents.append(document)
-    writer = gradebook.Writer(db_url, course_id(course.root), assignment, source)
+    due = schedule.load(course.root, course.assignments()).of(assignment).due
+    writer = gradebook.Writer(db_url, course_id(course.root), assignment, source, due)
     try:
         writer.record_missing(jobs, documents)
     finally:

@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from course.paths import Course, CourseError, ensure_scripts_on_path
+from course.paths import Course, CourseError, course_id, ensure_scripts_on_path
 
 
 def _jobs_default() -> int:
@@ -119,6 +119,31 @@ def cmd_record(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    from course import export
+
+    course = Course.find()
+    chosen = course.resolve(args.assignments) if args.assignments else None
+    target = Path(args.to)
+    count = export.write(args.db or course.gradebook_url, course_id(course.root), target, chosen)
+    print(f"{count} row(s) (student, assignment, part) in {target}")
+    return 0
+
+
+def cmd_stats(args) -> int:
+    from course import stats
+
+    course = Course.find()
+    (assignment,) = course.resolve([args.assignment])
+    out = Path(args.out) if args.out else course.root / "autograded"
+    page = Path(args.to or f"{assignment}-stats.html")
+    summary = stats.write(out, assignment, page)
+    if not summary["submissions"]:
+        raise CourseError(f"no results.json of {assignment} under {out}: grade first")
+    print(f"{assignment}: {summary['graded']} graded, {summary['errors']} errors; page in {page}")
+    return 0
+
+
 def cmd_validate(args) -> int:
     from course import validate
 
@@ -174,6 +199,19 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--report", action="store_true",
                           help="also print a table per assignment: mutants caught, median loss, alternatives, collateral")
     validate.set_defaults(func=cmd_validate)
+
+    export = commands.add_parser("export", help="the gradebook as CSV: per student, assignment and part, with lateness")
+    export.add_argument("assignments", nargs="*", help="only these (default: all)")
+    export.add_argument("--to", default="grades.csv", help="CSV file to write (default: grades.csv)")
+    export.add_argument("--db", type=gradebook_option,
+                        help="gradebook: a database URL or a path to a .db file (default: <course>/gradebook.db)")
+    export.set_defaults(func=cmd_export)
+
+    stats = commands.add_parser("stats", help="an HTML page of an assignment's score distributions, failing checks, lateness")
+    stats.add_argument("assignment")
+    stats.add_argument("--out", help="results folder (default: autograded/ in the course)")
+    stats.add_argument("--to", help="HTML file to write (default: NN_slug-stats.html)")
+    stats.set_defaults(func=cmd_stats)
 
     demo = commands.add_parser("demo", help="release the course and grade a generated demo class")
     demo.add_argument("--out", default="demo")

@@ -65,6 +65,9 @@ class Settings:
     idle_timeout: int = 3600          # seconds without activity before a server is culled
     cull_every: int = 300
     interrupt_timeout: int = 10       # LocalProcessSpawner SIGINT -> SIGTERM -> SIGKILL steps
+    mem_limit: int = 3 * 2**30        # bytes per server (kernels included), where cgroups exist
+    cpu_limit: float = 1.0            # CPUs per server, where cgroups exist
+    fenced: bool = True               # servers start in a mount namespace without the secrets
     extra: dict = field(default_factory=dict)
 
     @property
@@ -100,6 +103,10 @@ class Settings:
     @property
     def student_config(self) -> Path:
         return Path(self.state) / "jupyter" / "student"
+
+    @property
+    def fence_plan(self) -> Path:
+        return Path(self.state) / "fence.json"
 
     def save(self) -> None:
         path = Path(self.state) / "hub.json"
@@ -260,12 +267,16 @@ def _nbgrader_config(settings: Settings, *, student: bool) -> str:
 STUDENT_SERVER_CONFIG = """\
 # written by `course hub`: students get the assignment list, never formgrader or create_assignment
 c = get_config()  # noqa: F821
-# update(), not assignment: the other extensions (jupyterlab...) stay enabled
+# update(), not assignment: the other extensions (jupyterlab...) stay enabled. Left out because
+# students never use them: jupyter_lsp (no language server is installed; ~10 MB and ~1 s of
+# start-up per server) and notebook 7's /tree pages (students work in /lab).
 c.ServerApp.jpserver_extensions.update({
     "nbgrader.server_extensions.formgrader": False,
     "nbgrader.server_extensions.course_list": False,
     "nbgrader.server_extensions.assignment_list": True,
     "nbgrader.server_extensions.validate_assignment": True,
+    "jupyter_lsp": False,
+    "notebook": False,
 })
 """
 # formgrader renders students' notebooks on the hub's origin: besides the sanitised copy it is
@@ -285,19 +296,21 @@ STUDENT_PAGE_CONFIG = {"disabledExtensions": {
     "@jupyter/nbgrader:formgrader": True,
     "@jupyter/nbgrader:create-assignment": True,
     "@jupyter/nbgrader:course-list": True,
+    "@jupyter-notebook/lab-extension": True,          # links to notebook 7's pages, off above
+    "@jupyterlab/apputils-extension:announcements": True,   # the news pop-up
 }}
 
 
 def prepare(course: Course, state: Path, *, home_base: Path = Path("/home"), ip: str = "127.0.0.1",
-            port: int = 8000, idle_timeout: int = 3600,
-            interrupt_timeout: int = 10) -> Settings:
+            port: int = 8000, idle_timeout: int = 3600, interrupt_timeout: int = 10,
+            mem_limit: int = Settings.mem_limit, cpu_limit: float = Settings.cpu_limit) -> Settings:
     """Create or refresh the state directory, the grader account and the released course."""
     roster_mod.require_root("the course hub")
     if not CHP.exists():
         raise CourseError(f"{CHP} is missing: run `npm ci` in {REPO} (make hub does)")
     state = Path(state).resolve()
     state.mkdir(parents=True, exist_ok=True)
-    os.chmod(state, 0o755)
+    os.chmod(state, STATE_MODE)
     cid = read_course_id(course.root)
     try:
         old = Settings.load(state)
@@ -313,12 +326,14 @@ def prepare(course: Course, state: Path, *, home_base: Path = Path("/home"), ip:
         cli_token=old.cli_token if old else secrets.token_hex(32),
         proxy_token=old.proxy_token if old else secrets.token_hex(32),
         idle_timeout=idle_timeout, interrupt_timeout=interrupt_timeout,
+        mem_limit=mem_limit, cpu_limit=cpu_limit,
     )
     Path(home_base).mkdir(parents=True, exist_ok=True)
     python = student_python(state)
     settings.student_python = settings.service_python = str(python)
     if not roster_mod.user_exists(settings.grader):
         roster_mod.create_system_user(settings.grader, home_base, f"nbgrader grader for {cid}")
+        roster_mod.record_created(state, [settings.grader])
 
     # the exchange: anyone may write (submit), the sticky bit keeps people to their own entries
     settings.exchange.mkdir(exist_ok=True)
@@ -347,7 +362,116 @@ def prepare(course: Course, state: Path, *, home_base: Path = Path("/home"), ip:
     _chown_tree(cdir, settings.grader)
     os.chmod(cdir, 0o700)
     own_exchange(settings)
+    settings.fenced = set_up_fence(settings, course)
+    settings.save()
+    protect_state(settings)
     return settings
+
+
+# ---------------------------------------------------------------------------------------------
+# what students' servers can see
+
+STATE_MODE = 0o711   # students traverse to exchange/, jupyter/student/, venv/; they list nothing
+
+
+def protect_state(settings: Settings) -> None:
+    """The state directory's own files (hub database, cookie secret, passwords, roster, hub.json,
+    pid files) are root's alone, whatever the umask that created them."""
+    state = Path(settings.state)
+    os.chmod(state, STATE_MODE)
+    for path in state.iterdir():
+        if path.is_file() and not path.is_symlink():
+            os.chmod(path, 0o600)
+    db = state / "jupyterhub.sqlite"
+    if not db.exists():          # SQLite keeps the mode of an existing (empty) file
+        db.touch(mode=0o600)
+
+
+def fence_masks_and_binds(settings: Settings) -> tuple[list[str], list[dict]]:
+    """Hidden: the repository (wherever the code and the course live) and the state directory.
+    Put back: the Python servers run, the exchange, the students' Jupyter config, and homes
+    that happen to live under a hidden directory."""
+    course_root = Path(settings.course_root).resolve()
+    masks = sorted({str(repository_top(course_root)), str(REPO), str(Path(settings.state))})
+    python_prefix = Path(settings.student_python).parent.parent     # <venv>/bin/python
+    # the project's .venv too: <state>/venv may be a small venv that adds its site-packages
+    binds = [{"path": str(python_prefix)}, {"path": sys.prefix},
+             {"path": str(settings.exchange), "writable": True},
+             {"path": str(settings.student_config)},
+             {"path": str(Path(settings.home_base).resolve()), "writable": True}]
+    return masks, binds
+
+
+def repository_top(path: Path) -> Path:
+    """The git repository that holds the course (its solutions, autograder/ and any roster file
+    sit there even when the course is a subfolder), else the course folder itself."""
+    for folder in [path, *path.parents]:
+        if (folder / ".git").exists():
+            return folder
+    return path
+
+
+def secret_paths(settings: Settings) -> list[Path]:
+    root, state = Path(settings.course_root), Path(settings.state)
+    top = repository_top(root.resolve())
+    return [root / "autograder", root / "source", root / "solutions", root / "roster.csv",
+            top / "autograder", top / "solutions", top / "roster.csv", REPO / "autograder", state / "roster.json", state / "jupyterhub.sqlite", state / "hub.json",
+            state / "passwords.dbm", settings.course_dir, state / "fence.json"]
+
+
+FENCE_CHECK = """
+import json, os, sys
+seen = {}
+for path in sys.argv[1:]:
+    try:
+        os.stat(path)
+        seen[path] = "visible"
+    except OSError:
+        pass
+print(json.dumps(seen))
+"""
+
+
+def set_up_fence(settings: Settings, course: Course) -> bool:
+    """Write the fence plan and prove it as the grader account: through the fence, none of the
+    secrets exists and the exchange does. If mount namespaces are not available here, the hub
+    runs unfenced only when no secret is reachable by other users anyway; else it refuses."""
+    from course import hub_spawner
+
+    masks, binds = fence_masks_and_binds(settings)
+    cgroups = hub_spawner.cgroup_plan(settings.course_id, settings.mem_limit, settings.cpu_limit)
+    hub_spawner.write_plan(settings.fence_plan, masks, binds, cgroups)
+    secrets_ = [p for p in secret_paths(settings) if p.exists()]
+    cmd = [sys.executable, "-I", "-S", str(hub_spawner.FENCE), str(settings.fence_plan), "--",
+           settings.student_python, "-I", "-c", FENCE_CHECK, *map(str, secrets_), str(settings.exchange)]
+    env = {"JUPYTERHUB_USER": settings.grader, "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60)
+    seen = {}
+    if done.returncode == 0:
+        try:
+            seen = json.loads(done.stdout.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            done = subprocess.CompletedProcess(cmd, 1, done.stdout, "unreadable check output")
+    fenced = done.returncode == 0 and str(settings.exchange) in seen and len(seen) == 1
+    for group in cgroups.values():    # the check's own cgroup: empty again
+        with contextlib.suppress(OSError):
+            (Path(group["parent"]) / settings.grader).rmdir()
+    if fenced:
+        return True
+    why = (done.stderr.strip().splitlines() or ["?"])[-1] if done.returncode else \
+        f"these stayed visible: {', '.join(p for p in seen if p != str(settings.exchange))}"
+    exposed = [p for p in secrets_ if others_can_reach(p)]
+    if exposed:
+        private = " and ".join(sorted({str(Path(settings.course_root).resolve()), str(REPO)}))
+        raise CourseError(
+            f"students' servers could read {', '.join(map(str, exposed))}: the fence that hides the "
+            f"repository from them (a mount namespace) could not be set up ({why}). Either run the hub "
+            f"as root where mount namespaces work, or make the repository private to root: "
+            f"chmod 0700 {private}")
+    print(f"warning: students' servers run without the fence ({why}); the repository is private "
+          f"to root, so they still cannot read it", file=sys.stderr)
+    (settings.fence_plan).unlink()
+    return False
 
 
 def own_exchange(settings: Settings) -> None:
@@ -489,7 +613,10 @@ def configure(c, settings: Settings) -> None:
     c.Authenticator.allowed_users = set(students) | set(staff)
     c.Authenticator.admin_users = set()
 
-    c.JupyterHub.spawner_class = "jupyterhub.spawner.LocalProcessSpawner"
+    c.JupyterHub.spawner_class = "course.hub_spawner.CourseSpawner"
+    if settings.fenced and settings.fence_plan.exists():
+        c.CourseSpawner.fence_plan = str(settings.fence_plan)
+        c.CourseSpawner.cgroups = json.loads(settings.fence_plan.read_text())["cgroups"]
     c.Spawner.cmd = [settings.student_python, "-m", "jupyterhub.singleuser"]
     c.Spawner.default_url = "/lab"
     c.Spawner.notebook_dir = "~"
@@ -569,6 +696,51 @@ def running(settings: Settings) -> bool:
         return False
 
 
+def unsync_roster(settings: Settings, removed: list[str]) -> str:
+    """Stop the servers of removed members and delete them from a running hub (which forgets
+    their passwords too); a no-op when it is not running."""
+    if not running(settings):
+        return "the hub is not running: it reads the roster when it starts"
+    existing = {u["name"] for u in api(settings, "GET", "/users")}
+    gone = [name for name in removed if name in existing]
+    for name in gone:
+        with contextlib.suppress(urllib.error.HTTPError):
+            api(settings, "DELETE", f"/users/{name}/server", timeout=60)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and api(settings, "GET", f"/users/{name}")["servers"]:
+            time.sleep(0.3)
+        api(settings, "DELETE", f"/users/{name}")
+    return f"the running hub stopped and forgot {len(gone)} user(s)"
+
+
+def teardown_plan(settings: Settings) -> dict:
+    """What `course hub teardown` removes: the system users the platform created (roster members
+    and the grader account, with their homes), the servers' cgroups and the state directory."""
+    ours = roster_mod.created_users(Path(settings.state))
+    members = roster_mod.load(Path(settings.state))
+    users = sorted(name for name in ours if roster_mod.user_exists(name))
+    kept = sorted(m for m in members if m not in ours and roster_mod.user_exists(m))
+    groups = []
+    if settings.fence_plan.exists():
+        groups = [spec["parent"] for spec in json.loads(settings.fence_plan.read_text())["cgroups"].values()]
+    return {"users": users, "kept_users": kept, "cgroups": groups, "state": settings.state}
+
+
+def teardown(settings: Settings, plan: dict) -> None:
+    if running(settings):
+        raise CourseError(f"the hub of {settings.course_id} is running at {settings.url}: stop it "
+                          f"(Ctrl-C) before tearing it down")
+    for name in plan["users"]:
+        roster_mod.remove_system_user(name)
+    for group in plan["cgroups"]:
+        for sub in sorted(Path(group).glob("*/"), reverse=True):
+            with contextlib.suppress(OSError):
+                sub.rmdir()
+        with contextlib.suppress(OSError):
+            Path(group).rmdir()
+    shutil.rmtree(plan["state"])
+
+
 def sync_roster(settings: Settings, added: list[roster_mod.Member]) -> str:
     """Add roster members and their groups to a running hub; a no-op when it is not running."""
     if not running(settings):
@@ -612,13 +784,19 @@ def _default_signals() -> None:
 
 
 def wait_ready(settings: Settings, process: subprocess.Popen, timeout: float = 120) -> float:
+    """Until the hub answers through the proxy. The hub itself is asked first (asking the proxy
+    before the hub has registered its route prints red 404/ECONNREFUSED lines in the log)."""
     start = time.monotonic()
+    urls = [f"http://127.0.0.1:{settings.hub_port}/hub/api/", f"{settings.url}/hub/api/"]
     while time.monotonic() - start < timeout:
         if process.poll() is not None:
             raise CourseError(f"jupyterhub exited with status {process.returncode}")
         try:
-            with urllib.request.urlopen(f"{settings.url}/hub/api/", timeout=2):
-                return time.monotonic() - start
+            with urllib.request.urlopen(urls[0], timeout=2):
+                urls.pop(0)
+                if not urls:
+                    return time.monotonic() - start
+                continue
         except (urllib.error.URLError, OSError):
             time.sleep(0.25)
     raise CourseError(f"jupyterhub did not answer at {settings.url} within {timeout:.0f} s")
@@ -636,38 +814,105 @@ def become_subreaper() -> None:
         pass
 
 
-def stop(process: subprocess.Popen, timeout: float = 30) -> None:
-    """SIGTERM (JupyterHub stops servers, services and the proxy), then anything left over."""
+def wait_reaping(process: subprocess.Popen) -> int:
+    """Wait for jupyterhub while reaping every process adopted as subreaper (kernels whose
+    server died, a service's children): without this each one stays <defunct>."""
+    while True:
+        try:
+            pid, status = os.waitpid(-1, 0)
+        except ChildProcessError:
+            return process.poll() or 0
+        if pid == process.pid:
+            process.returncode = os.waitstatus_to_exitcode(status)
+            return process.returncode
+
+
+def reap_all() -> int:
+    """Reap the zombies among this process's children now; returns how many."""
+    reaped = 0
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return reaped
+        if pid == 0:
+            return reaped
+        reaped += 1
+
+
+def stop(process: subprocess.Popen, timeout: float = 10, grace: float = 3,
+         pid_file: Path | None = None) -> None:
+    """Ctrl-C: SIGTERM to the hub and, at the same moment, to everything under it (servers,
+    kernels, services, the proxy). JupyterHub alone stops services and then servers one step
+    at a time (11-16 s with a few servers); all at once, each server's own shutdown runs in
+    parallel and the hub's cleanup finds them gone. What is left after `grace` is killed."""
     import psutil
+
+    def everyone() -> list:
+        return [p for p in psutil.Process().children(recursive=True) if p.pid != process.pid]
 
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
+    _signal_all(everyone(), signal.SIGTERM)
+    _wait_hub(process, timeout, pid_file)
+    alive = _wait_gone(everyone, grace)
+    if alive:
+        _signal_all(alive, signal.SIGKILL)
+        _wait_gone(everyone, 5)
+
+
+def _wait_hub(process: subprocess.Popen, timeout: float, pid_file: Path | None) -> None:
+    """JupyterHub removes its pid file as the last step of its cleanup, then takes 2-3 s more to
+    exit (thread pools, the interpreter): past that point it is safe to end it at once."""
+    deadline = time.monotonic() + timeout
+    cleaned_up = None
+    while process.poll() is None and time.monotonic() < deadline:
+        if pid_file is not None and not pid_file.exists():
+            cleaned_up = cleaned_up or time.monotonic()
+            if time.monotonic() - cleaned_up > 0.3:
+                break
+        time.sleep(0.05)
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+def _wait_gone(everyone, timeout: float) -> list:
+    """Reap (as subreaper, kernels come to us as zombies) until nothing is left or timeout."""
+    import psutil
+
+    deadline = time.monotonic() + timeout
+    while True:
+        reap_all()
+        alive = []
+        for proc in everyone():
+            try:
+                if proc.status() != psutil.STATUS_ZOMBIE:
+                    alive.append(proc)
+            except psutil.NoSuchProcess:
+                pass
+        if not alive or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.05)
+
+
+def _signal_all(procs: list, sig: int) -> None:
+    import psutil
+
+    for proc in procs:
         try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    leftovers = psutil.Process().children(recursive=True)
-    for child in leftovers:
-        try:
-            child.terminate()
-        except psutil.NoSuchProcess:
+            proc.send_signal(sig)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
             pass
-    _, alive = psutil.wait_procs(leftovers, timeout=5)
-    for child in alive:
-        try:
-            child.kill()
-        except psutil.NoSuchProcess:
-            pass
-    psutil.wait_procs(alive, timeout=5)
 
 
 def start(course: Course, state: Path, *, home_base: Path, ip: str, port: int,
-          interrupt_timeout: int = 10) -> int:
+          interrupt_timeout: int = 10, mem_limit: int = Settings.mem_limit,
+          cpu_limit: float = Settings.cpu_limit) -> int:
     """`make hub`: prepare, start, print the URL and first-login instructions, stop on Ctrl-C."""
     t0 = time.monotonic()
     settings = prepare(course, state, home_base=home_base, ip=ip, port=port,
-                       interrupt_timeout=interrupt_timeout)
+                       interrupt_timeout=interrupt_timeout, mem_limit=mem_limit, cpu_limit=cpu_limit)
     become_subreaper()
 
     def on_term(signum, frame):
@@ -678,6 +923,7 @@ def start(course: Course, state: Path, *, home_base: Path, ip: str, port: int,
     process = launch(settings)
     try:
         wait_ready(settings, process)
+        protect_state(settings)      # files the hub created at start (database, cookie secret)
         members = roster_mod.load(Path(settings.state))
         print(f"\nJupyterHub for {settings.course_id} is up at {settings.url}/ "
               f"({time.monotonic() - t0:.1f} s)\n"
@@ -688,14 +934,27 @@ def start(course: Course, state: Path, *, home_base: Path, ip: str, port: int,
               f"               becomes yours; instructors and TAs find formgrader at "
               f"{settings.url}/services/{settings.service}/formgrader\n"
               f"  grading: `.venv/bin/course hub grade NN_slug` collects, grades and releases feedback\n"
+              f"  limits per server: {_limits_line(settings)}\n"
               f"Ctrl-C stops the hub, every server and the proxy.\n", flush=True)
-        process.wait()
-        return process.returncode or 0
+        return wait_reaping(process)
     except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)    # a second Ctrl-C must not cut the cleanup short
         print("\nstopping the hub...", flush=True)
         return 0
     finally:
-        stop(process)
+        stop(process, pid_file=Path(settings.state) / "jupyterhub.pid")
+
+
+def _limits_line(settings: Settings) -> str:
+    if not settings.fenced:
+        return "none (no fence: see the warning above)"
+    cgroups = json.loads(settings.fence_plan.read_text())["cgroups"]
+    parts = []
+    if "memory" in cgroups:
+        parts.append(f"{settings.mem_limit / 2**30:g} GiB of memory")
+    if "cpu" in cgroups:
+        parts.append(f"{settings.cpu_limit:g} CPU")
+    return ", ".join(parts) or "none (this machine has no writable cgroup v1 memory/cpu hierarchy)"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ def cmd_roster_add(args) -> int:
         settings, home_base = None, Path(args.home_base or "/home")
     roster.require_root("course roster add")
     state.mkdir(parents=True, exist_ok=True)
-    os.chmod(state, 0o755)
+    os.chmod(state, hub.STATE_MODE)
     reserved = {f"grader-{cid}", cid, "course-cli", "idle-culler", "root", "admin"}
     home_base.mkdir(parents=True, exist_ok=True)
     messages = []
@@ -47,6 +47,56 @@ def cmd_roster_add(args) -> int:
     return 0
 
 
+def cmd_roster_remove(args) -> int:
+    from course import hub, roster
+
+    course = Course.find()
+    state = _state(args, course)
+    ids = list(args.ids)
+    if args.csv:
+        ids += [m.id for m in roster.parse(Path(args.csv))]
+    if not ids:
+        raise CourseError("name the ids to remove (or --csv FILE with an id column)")
+    removed, deleted = roster.remove(state, ids, delete_homes=args.delete_homes)
+    print(f"roster: removed {', '.join(m.id for m in removed)} (they can no longer log in); "
+          f"system users deleted: {', '.join(deleted) or 'none'}"
+          f"{'' if args.delete_homes or not deleted else ' (homes kept: --delete-homes to remove them)'}")
+    try:
+        settings = hub.Settings.load(state)
+    except CourseError:
+        return 0
+    print(hub.unsync_roster(settings, [m.id for m in removed]))
+    return 0
+
+
+def cmd_hub_teardown(args) -> int:
+    import sys
+
+    from course import hub, roster
+
+    course = Course.find()
+    roster.require_root("course hub teardown")
+    settings = hub.Settings.load(_state(args, course))
+    plan = hub.teardown_plan(settings)
+    print(f"course hub teardown of {settings.course_id} removes:\n"
+          f"  system users and their homes: {', '.join(plan['users']) or 'none'}\n"
+          f"  the state directory {plan['state']} (hub database, passwords, roster, exchange,\n"
+          f"    the grader's course directory with gradebook.db, submissions and feedback)\n"
+          f"  cgroups: {', '.join(plan['cgroups']) or 'none'}")
+    if plan["kept_users"]:
+        print(f"  kept (accounts that existed before the roster): {', '.join(plan['kept_users'])}")
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise CourseError("course hub teardown asks for confirmation: run it in a terminal or add --yes")
+        answer = input(f"type the course id ({settings.course_id}) to confirm: ").strip()
+        if answer != settings.course_id:
+            print("nothing removed")
+            return 1
+    hub.teardown(settings, plan)
+    print(f"removed {len(plan['users'])} user(s) and {plan['state']}")
+    return 0
+
+
 def cmd_roster_list(args) -> int:
     from course import roster
 
@@ -61,7 +111,19 @@ def cmd_hub_start(args) -> int:
 
     course = Course.find()
     return hub.start(course, _state(args, course), home_base=Path(args.home_base), ip=args.ip, port=args.port,
-                     interrupt_timeout=args.interrupt_timeout)
+                     interrupt_timeout=args.interrupt_timeout, mem_limit=_bytes(args.mem_limit),
+                     cpu_limit=args.cpu_limit)
+
+
+def _bytes(text: str) -> int:
+    units = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30}
+    number, unit = text.upper().rstrip("IB"), ""
+    if number and number[-1] in units:
+        number, unit = number[:-1], number[-1]
+    try:
+        return int(float(number) * units[unit])
+    except ValueError:
+        raise CourseError(f"--mem-limit {text!r}: a size such as 3G, 1500M or 0 (no limit)") from None
 
 
 def cmd_hub_grade(args) -> int:
@@ -111,6 +173,12 @@ def add_commands(commands, jobs_default) -> None:
     add.add_argument("--state", help=state_help)
     add.add_argument("--home-base", help="where new homes go (default: the hub's, else /home)")
     add.set_defaults(func=cmd_roster_add)
+    remove = roster_cmds.add_parser("remove", help="take members off the roster and delete their system users")
+    remove.add_argument("ids", nargs="*", help="roster ids")
+    remove.add_argument("--csv", help="a roster CSV whose ids to remove")
+    remove.add_argument("--delete-homes", action="store_true", help="also delete their homes (their work)")
+    remove.add_argument("--state", help=state_help)
+    remove.set_defaults(func=cmd_roster_remove)
     listing = roster_cmds.add_parser("list", help="the recorded roster")
     listing.add_argument("--state", help=state_help)
     listing.set_defaults(func=cmd_roster_list)
@@ -123,9 +191,17 @@ def add_commands(commands, jobs_default) -> None:
     start.add_argument("--ip", default=os.environ.get("HUB_IP", "127.0.0.1"))
     start.add_argument("--port", type=int, default=int(os.environ.get("HUB_PORT", "8000")),
                        help="public port (0: pick free ports for everything)")
-    start.add_argument("--interrupt-timeout", type=int, default=10,
+    start.add_argument("--interrupt-timeout", type=int, default=3,
                        help="seconds per step (SIGINT, SIGTERM, SIGKILL) when stopping a server")
+    start.add_argument("--mem-limit", default=os.environ.get("HUB_MEM_LIMIT", "3G"),
+                       help="memory per student server, kernels included (cgroups; 0: none)")
+    start.add_argument("--cpu-limit", type=float, default=float(os.environ.get("HUB_CPU_LIMIT", "1")),
+                       help="CPUs per student server (cgroups; 0: none)")
     start.set_defaults(func=cmd_hub_start)
+    teardown = hub_cmds.add_parser("teardown", help="remove the hub's users, homes, cgroups and state (asks first)")
+    teardown.add_argument("--state", help=state_help)
+    teardown.add_argument("--yes", action="store_true", help="do not ask (scripts)")
+    teardown.set_defaults(func=cmd_hub_teardown)
     grade = hub_cmds.add_parser("grade", help="collect, `course grade` and release feedback on the hub")
     grade.add_argument("assignment")
     grade.add_argument("--state", help=state_help)

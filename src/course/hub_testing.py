@@ -6,6 +6,7 @@ SIGINT (what Ctrl-C does), removes the users and their homes, and reports any pr
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -23,6 +24,7 @@ import requests
 from course import roster
 
 PASSWORD = "correct-horse-9"
+REPO = Path(__file__).resolve().parents[2]
 
 
 def wait_for(predicate, timeout: float, what: str, interval: float = 0.3):
@@ -41,12 +43,27 @@ def wait_for(predicate, timeout: float, what: str, interval: float = 0.3):
 
 
 class LiveHub:
-    def __init__(self, course_source: Path, roles: dict[str, str]):
+    """clone=True: the course is the fixture course inside a `git clone` of this repository, in
+    a world-readable directory under /srv (as an instructor might place it), with a roster.csv
+    at the clone's top: what the fence must hide from students."""
+
+    def __init__(self, course_source: Path, roles: dict[str, str], clone: bool = False):
         self.prefix = "t" + secrets.token_hex(3)          # unique system user names per run
-        self.root = Path(tempfile.mkdtemp(prefix="course-hub-"))
+        if clone:
+            Path("/srv").mkdir(exist_ok=True)
+            self.root = Path(tempfile.mkdtemp(prefix=f"course-hub-{self.prefix}-", dir="/srv"))
+        else:
+            self.root = Path(tempfile.mkdtemp(prefix="course-hub-"))
         os.chmod(self.root, 0o755)
-        self.course = self.root / "course"
-        shutil.copytree(course_source, self.course)
+        self.clone = self.root / "repo" if clone else None
+        if clone:
+            subprocess.run(["git", "clone", "-q", "--no-hardlinks", str(REPO), str(self.clone)],
+                           check=True, capture_output=True, timeout=120)
+            subprocess.run(["chmod", "-R", "a+rX", str(self.clone)], check=True)
+            self.course = self.clone / course_source.relative_to(REPO)
+        else:
+            self.course = self.root / "course"
+            shutil.copytree(course_source, self.course)
         # a course id of its own: its grader account and hub groups cannot meet another run's
         config = self.course / "nbgrader_config.py"
         config.write_text(re.sub(r'course_id = "[^"]*"', f'course_id = "{self.prefix}c"', config.read_text()))
@@ -63,10 +80,11 @@ class LiveHub:
 
     # -- lifecycle ---------------------------------------------------------------------------
     def add_roster(self) -> subprocess.CompletedProcess:
-        csv = self.root / "roster.csv"
+        csv = (self.clone or self.root) / "roster.csv"
         csv.write_text("id,name,email,role\n" + "".join(
             f"{uid},{name.title()} Person,{uid}@example.org,{self.roles[name]}\n"
             for name, uid in self.users.items()))
+        os.chmod(csv, 0o644)   # as a file in a cloned repository would be
         return self.course_cmd("roster", "add", str(csv), "--home-base", str(self.homes))
 
     def course_cmd(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -174,3 +192,80 @@ class LiveHub:
         xsrf = session.cookies.get("_xsrf", path=f"/user/{uid}/") or ""
         return session.request(method, f"{self.url}/user/{uid}{path}", timeout=120,
                                headers={"X-XSRFToken": xsrf}, **kwargs)
+
+    # -- code in a student's kernel ----------------------------------------------------------
+    def start_kernel(self, session: requests.Session, name: str) -> str:
+        reply = self.server(session, name, "POST", "/api/kernels", json={"name": "python3"})
+        assert reply.status_code == 201, reply.text
+        return reply.json()["id"]
+
+    def run_code(self, session: requests.Session, name: str, code: str, kernel: str | None = None,
+                 timeout: float = 180) -> str:
+        """Execute code in a kernel of name's server (over the kernel's websocket, with the
+        browser's cookies) and return what it printed; raises if the code raised."""
+        import websocket
+
+        kernel = kernel or self.start_kernel(session, name)
+        uid = self.users[name]
+        ws_url = self.url.replace("http://", "ws://") + f"/user/{uid}/api/kernels/{kernel}/channels"
+        cookie = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
+        ws = websocket.create_connection(ws_url, timeout=timeout, cookie=cookie, origin=self.url)
+        msg_id = secrets.token_hex(8)
+        ws.send(json.dumps({
+            "header": {"msg_id": msg_id, "username": uid, "session": secrets.token_hex(8),
+                       "msg_type": "execute_request", "version": "5.3"},
+            "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
+            "content": {"code": code, "silent": False, "store_history": False,
+                        "user_expressions": {}, "allow_stdin": False, "stop_on_error": True}}))
+        out, error = [], None
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:
+                msg = json.loads(ws.recv())
+                if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                    continue
+                kind, content = msg["msg_type"], msg["content"]
+                if kind == "stream":
+                    out.append(content["text"])
+                elif kind == "error":
+                    error = f"{content['ename']}: {content['evalue']}"
+                elif kind == "status" and content["execution_state"] == "idle":
+                    break
+        finally:
+            ws.close()
+        if error:
+            raise AssertionError(f"code in {uid}'s kernel raised {error}\n{''.join(out)}")
+        return "".join(out)
+
+    def processes_of(self, name: str) -> list[psutil.Process]:
+        uid = self.users[name]
+        found = []
+        for proc in psutil.process_iter(["username"]):
+            if proc.info["username"] == uid:
+                found.append(proc)
+        return found
+
+    def zombies(self) -> list[str]:
+        """Zombie children of `course hub start` (the subreaper): each is one it failed to reap."""
+        if not self.process:
+            return []
+        try:
+            children = psutil.Process(self.process.pid).children()
+        except psutil.NoSuchProcess:
+            return []
+        found = []
+        for child in children:
+            try:
+                if child.status() == psutil.STATUS_ZOMBIE:
+                    found.append(f"{child.pid} {child.name()}")
+            except psutil.NoSuchProcess:
+                pass
+        return found
+
+    def settings(self) -> dict:
+        return json.loads((self.state / "hub.json").read_text())
+
+    def admin_api(self, method: str, path: str, **kwargs) -> requests.Response:
+        token = self.settings()["cli_token"]
+        return requests.request(method, f"{self.url}/hub/api{path}", timeout=60,
+                                headers={"Authorization": f"token {token}"}, **kwargs)

@@ -37,6 +37,9 @@ def suite_hash(course, assignment: str) -> str:
     files = [p for p in sorted((course.autograder / assignment).rglob("*"))
              if p.is_file() and "__pycache__" not in p.parts]
     files += [course.source_notebook(assignment), course.release_notebook(assignment)]
+    from course import schedule  # due dates, late policy and extensions decide the penalty
+
+    digest.update(repr(schedule.load(course.root).of(assignment)).encode())
     for path in files:
         digest.update(str(path.relative_to(course.root)).encode() + b"\0")
         digest.update(path.read_bytes() if path.exists() else b"<missing>")

@@ -150,10 +150,52 @@ def create_system_user(name: str, home_base: Path, comment: str = "") -> None:
     os.chmod(home, 0o700)
 
 
-def remove_system_user(name: str) -> None:
-    """Delete a user created by the platform, with its home and mail spool."""
-    subprocess.run(["userdel", "--remove", name], capture_output=True)
+def remove_system_user(name: str, keep_home: bool = False) -> None:
+    """Delete a user created by the platform, with its home and mail spool (unless keep_home)."""
+    subprocess.run(["userdel", *([] if keep_home else ["--remove"]), name], capture_output=True)
     subprocess.run(["groupdel", name], capture_output=True)
+
+
+# System users this platform created (`course roster add`, the grader account): the only ones
+# `course roster remove` and `course hub teardown` ever delete. An account that existed before
+# (an instructor's own login, say) is used as it is and never removed.
+def created_file(state: Path) -> Path:
+    return Path(state) / "created_users.json"
+
+
+def created_users(state: Path) -> set[str]:
+    path = created_file(state)
+    return set(json.loads(path.read_text())) if path.exists() else set()
+
+
+def record_created(state: Path, names, *, add: bool = True) -> None:
+    names = set(names)
+    current = created_users(state)
+    current = current | names if add else current - names
+    path = created_file(state)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(sorted(current)) + "\n")
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def remove(state: Path, ids: list[str], *, delete_homes: bool) -> tuple[list[Member], list[str]]:
+    """Take members off the roster (they can no longer log in) and delete the system users the
+    platform created for them; homes are kept unless delete_homes. Returns (removed, deleted
+    system users). Unknown ids: RosterError naming them, nothing changed."""
+    require_root("course roster remove")
+    recorded = load(state)
+    unknown = [i for i in ids if i not in recorded]
+    if unknown:
+        raise RosterError(f"not on the roster in {roster_file(state)}: {', '.join(unknown)}")
+    removed = [recorded.pop(i) for i in ids]
+    save(state, recorded)
+    ours = created_users(state)
+    deleted = [m.id for m in removed if m.id in ours and user_exists(m.id)]
+    for name in deleted:
+        remove_system_user(name, keep_home=not delete_homes)
+    record_created(state, deleted, add=False)
+    return removed, deleted
 
 
 def require_root(what: str) -> None:
@@ -182,6 +224,7 @@ def add(state: Path, csv_path: Path, home_base: Path, reserved: set[str] = froze
         for member in rows:
             merged[member.id] = member
         save(state, merged)
+        record_created(state, created)
     except BaseException:
         for name in created:
             remove_system_user(name)

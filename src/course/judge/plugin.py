@@ -78,9 +78,12 @@ def _title(item) -> str:
 
 
 def _not_implemented(exc) -> bool:
-    from course.judge.submission import StudentError
-
-    return isinstance(exc, StudentError) and str(exc).startswith("your code raised NotImplementedError")
+    """The student's code raised NotImplementedError (as the release's stubs do), reported by the
+    sandbox as such, even when a suite put words of its own in front."""
+    try:
+        return isinstance(exc, AssertionError) and "your code raised NotImplementedError:" in str(exc)
+    except Exception:  # noqa: BLE001 - a message that cannot be read is not "not attempted"
+        return False
 
 
 def describe_failure(exc: BaseException) -> str:

@@ -96,7 +96,7 @@ def grade_notebook(course: Course, assignment: str, path: Path, *, student: str,
         submission.close()
     outcomes = list(plugin.outcomes.values())
     _check_suite(suite, plugin, outcomes, files.parts)
-    meta.update(sandbox=submission.level, sandbox_starts=submission.starts,
+    meta.update(sandbox=submission.confinement, sandbox_starts=submission.starts,
                 cell_seconds=round(submission.cell_seconds, 3))
     return results.build(files.parts, outcomes, meta, cell_errors=submission.cell_errors, notes=notes,
                          notebook_output=submission.notebook_output, elapsed=time.monotonic() - started)
