@@ -4,7 +4,7 @@ COURSE  := .venv/bin/course
 STAMP   := .venv/.installed
 JOBS    ?= $(shell nproc)
 
-.PHONY: install demo test test-unit validate release lint clean hub bench bench-hub check-pins
+.PHONY: install demo test test-unit validate release lint clean hub bench bench-hub check-pins mutation
 
 # The distribution's own Python 3.11 when there is one (Debian 12: 3.11.2), so students' servers,
 # formgrader and .venv run the same interpreter; else the first python3.11 on PATH.
@@ -71,6 +71,12 @@ test: install $(CHP)
 # writes .bench/bench.json and .bench/bench.png. Not part of `make test`.
 bench: install
 	$(PY) -m course.bench
+
+# Mutation testing of the platform's core (judge, sandbox, planning, gradebook, protocol, roster)
+# against the fast tests: prints the killed share per module and every survivor. Not part of `make test`.
+mutation: install
+	$(PY) -m pip install --quiet -r requirements-mutation.txt
+	$(PY) tools/mutation.py
 
 clean:
 	rm -rf submitted autograded feedback demo gradebook.db .pytest_cache

@@ -16,6 +16,14 @@ ASSIGNMENT = "00_demo"
 
 ensure_scripts_on_path()
 
+try:  # property tests: no example database written into the checkout (CI starts clean anyway)
+    from hypothesis import settings as _hypothesis_settings
+
+    _hypothesis_settings.register_profile("course", database=None)
+    _hypothesis_settings.load_profile("course")
+except ImportError:
+    pass
+
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory) -> Course:

@@ -215,10 +215,14 @@ def test_gpu_assignment_runs_one_sandbox_per_device(course, tmp_path):
             device, start, end = re.search(r"RUN (\S+) (\S+) (\S+)", document["extra_data"]["notebook_output"]).groups()
             assert document["extra_data"]["device"] == f"cuda:{device}"
             runs.append((device, float(start), float(end)))
+        assert sorted({device for device, _, _ in runs}) == ["0", "1"]
+        pairs = 0
         for a in runs:
             overlapping = [b for b in runs if b is not a and b[1] < a[2] and a[1] < b[2]]
             assert all(b[0] != a[0] for b in overlapping), "two sandboxes shared a GPU"
             assert len(overlapping) <= 1, "more sandboxes than GPUs at once"
+            pairs += len(overlapping)
+        assert pairs > 0, "no two sandboxes ever ran at once: the pool was never under contention"
         cpu_rows = batch.grade(course, ASSIGNMENT, jobs[:1], parallel=2, progress=False, devices=[], force=True)
         document = json.loads((cpu_rows[0][0].out / "results.json").read_text())
         assert document["extra_data"]["device"] == "cpu" and "no GPU on this grader" in document["output"]
@@ -238,6 +242,8 @@ def test_a_broken_hidden_suite_is_an_error_for_every_submission_never_a_score(co
     (course.autograder / ASSIGNMENT / broken).write_text("raise RuntimeError('the author broke this')\n")
     run = _grade_cli(course, tmp_path)
     out, err = run.communicate(timeout=600)
+    assert run.returncode == 1, out + err  # a judge error is never a clean exit
+    assert [line.split()[0] for line in out.splitlines() if "ERROR" in line] == ["s00", "s01"], out
     documents = _results(course)
     assert sorted(documents) == ["s00", "s01"], out + err
     for student, document in documents.items():

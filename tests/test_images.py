@@ -78,7 +78,12 @@ def test_student_image_installs_the_versions_of_venv():
                 "labextension disable --level=sys_prefix @jupyter/nbgrader:formgrader",
                 "labextension disable --level=sys_prefix @jupyter/nbgrader:create-assignment"):
         assert ext in text
-    assert "COPY release/ /srv/course/release/" in text and "autograder" not in text.split("#")[0]
+    assert "COPY release/ /srv/course/release/" in text
+    # Nothing that grades may enter the students' image: no instruction (comments aside) names it.
+    instructions = [line for line in text.replace("\\\n", " ").splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    assert len(instructions) > 5
+    for secret in ("autograder", "solutions", "source/", "roster"):
+        assert not [line for line in instructions if secret in line], secret
 
 
 def test_grader_image_installs_requirements_and_runs_unprivileged():

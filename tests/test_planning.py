@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 from collections import Counter
 
@@ -67,7 +69,31 @@ def test_shards_partition_a_class_deterministically():
         assert len(shards) == 1
         owners[shards[0]] += 1
     assert set(owners) == {1, 2, 3, 4} and min(owners.values()) > 40  # roughly balanced
-    assert [planning.in_shard("s007", i, 4) for i in range(1, 5)] == [planning.in_shard("s007", i, 4) for i in range(1, 5)]
+    # Fixed expectations: a student's shard is the same in every process and on every machine.
+    expected = {("s007", 4): 4, ("amy", 4): 1, ("bo", 4): 4, ("s123", 4): 3, ("zed", 4): 3,
+                ("s007", 7): 6, ("amy", 7): 5, ("bo", 7): 3, ("s123", 7): 5, ("zed", 7): 4}
+    for (student, count), shard in expected.items():
+        assert [i for i in range(1, count + 1) if planning.in_shard(student, i, count)] == [shard]
+
+
+# Shard of each id with N = 4, fixed once: a change here moves students between machines of a
+# sharded run in progress, so it must be deliberate.
+FIXED_SHARDS = {"s000": 1, "s007": 4, "alice": 4, "bob": 3, "kim01": 2, "park_j": 2}
+
+
+def _shards_in_a_fresh_process(hash_seed: str) -> dict[str, int]:
+    script = ("import json, sys; from course import planning; "
+              "print(json.dumps({s: [i for i in range(1, 5) if planning.in_shard(s, i, 4)] for s in sys.argv[1:]}))")
+    run = subprocess.run([sys.executable, "-c", script, *FIXED_SHARDS], capture_output=True, text=True,
+                         env={**os.environ, "PYTHONHASHSEED": hash_seed}, timeout=60, check=True)
+    return {student: shards[0] for student, shards in json.loads(run.stdout).items() if len(shards) == 1}
+
+
+def test_a_students_shard_is_the_same_in_every_process():
+    assert {s: [i for i in range(1, 5) if planning.in_shard(s, i, 4)] for s in FIXED_SHARDS} == {
+        s: [shard] for s, shard in FIXED_SHARDS.items()}
+    for hash_seed in ("1", "2", "random"):  # str hashing differs per process unless fixed
+        assert _shards_in_a_fresh_process(hash_seed) == FIXED_SHARDS
 
 
 @pytest.mark.parametrize("text", ["3", "0/2", "3/2", "a/b"])
@@ -130,11 +156,63 @@ def test_suite_hash_follows_the_suite_and_notebooks():
     try:
         shutil.copytree(FIXTURE_COURSE, root, dirs_exist_ok=True)
         course = Course(Path(root))
-        before = planning.suite_hash(course, ASSIGNMENT)
-        assert planning.suite_hash(course, ASSIGNMENT) == before
         suite = course.autograder / ASSIGNMENT
-        test_file = next(suite.glob("test_*.py"))
-        test_file.write_text(test_file.read_text() + "\n# tightened\n")
-        assert planning.suite_hash(course, ASSIGNMENT) != before
+        seen = {planning.suite_hash(course, ASSIGNMENT)}
+        assert planning.suite_hash(course, ASSIGNMENT) in seen  # stable while nothing changes
+        # Each input that decides a grade moves the hash, each to a value not seen before.
+        for path in (next(suite.glob("test_*.py")), suite / "judge.toml", suite / "probes.py",
+                     course.source_notebook(ASSIGNMENT), course.release_notebook(ASSIGNMENT)):
+            assert path.exists(), path
+            path.write_bytes(path.read_bytes() + b"\n")
+            changed = planning.suite_hash(course, ASSIGNMENT)
+            assert changed not in seen, f"editing {path.name} does not change the suite hash"
+            seen.add(changed)
+        import course as platform
+        real = platform.__version__
+        try:
+            platform.__version__ = real + ".post1"
+            assert planning.suite_hash(course, ASSIGNMENT) not in seen, "a new platform version does not regrade"
+        finally:
+            platform.__version__ = real
     finally:
         shutil.rmtree(root)
+
+
+def test_a_future_mtime_counts_as_settled(tmp_path):
+    broken = _job(tmp_path, "future", '{"cells": [')
+    future = time.time() + 10 * 365 * 86400
+    os.utime(broken.notebook, (future, future))
+    assert planning.plan([broken], force=False, settle=30).todo == [0]
+
+
+def test_planning_survives_any_submission_and_never_blocks(tmp_path):
+    deep = _job(tmp_path, "deep", "[" * 50_000)         # RecursionError in json, young
+    old_deep = _job(tmp_path, "olddeep", "[" * 50_000)
+    past = time.time() - 60
+    os.utime(old_deep.notebook, (past, past))
+    fifo = _job(tmp_path, "fifo")
+    fifo.notebook.unlink()
+    os.mkfifo(fifo.notebook)                            # reading it would block the batch forever
+    folder = _job(tmp_path, "folder")
+    folder.notebook.unlink()
+    folder.notebook.mkdir()
+    sparse = _job(tmp_path, "sparse")
+    with open(sparse.notebook, "wb") as stream:
+        stream.truncate(2 * 2**30)                      # 2 GB that must not be read to be hashed
+    link = _job(tmp_path, "link")
+    link.notebook.unlink()
+    link.notebook.symlink_to(deep.notebook)
+    _graded(link, sha=planning.sha256_of(deep.notebook) or "x")
+    started = time.monotonic()
+    plan = planning.plan([deep, old_deep, fifo, folder, sparse, link], force=False, settle=30)
+    assert time.monotonic() - started < 5
+    assert list(plan.incomplete) == [0]
+    assert plan.todo == [1, 2, 3, 4, 5]   # the judge or the batch reports each one's verdict
+    assert planning.sha256_of(link.notebook) is None and planning.sha256_of(sparse.notebook) is None
+
+
+def test_refused_jobs_are_planned_as_refused_and_never_touched(tmp_path):
+    refused = Job("'=1+1'", tmp_path / "x.ipynb", None, refused="submitted/=1+1: not a student id")
+    plan = planning.plan([refused], force=False, settle=30)
+    assert plan.refused == {0: {"status": "refused", "note": "submitted/=1+1: not a student id"}}
+    assert plan.todo == [] and list(tmp_path.iterdir()) == []

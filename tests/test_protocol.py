@@ -67,3 +67,106 @@ def test_scalars_keep_their_shape():
     assert got["zero_d"].shape == () and got["one"].shape == (1,)
     assert got["empty"].shape == (0, 3) and got["empty"].dtype == np.int32
     assert got["text"].tolist() == ["ab", "c"] and got["big_endian"].tolist() == [0, 1, 2]
+
+
+# -- the judge's check of every reply field (a malformed reply fails its test, never the judge) -----
+@pytest.mark.parametrize("reply", [
+    {"ok": "yes", "value": 1}, {"ok": 1, "value": 1}, {"value": 1}, {"ok": True}, {"ok": True, "value": 1, "x": 2},
+    {"ok": False}, {"ok": False, "error": "boom"}, {"ok": False, "error": {"type": 7}},
+    {"ok": False, "error": {"message": "x" * 4001}}, {"ok": False, "error": {"secret": "x"}},
+    {"ok": False, "error": {"origin": "judge"}}, {"ok": False, "error": {"type": "E"}, "value": 1},
+    {"exit": "x"}, {"ok": True, "error": {}},
+])
+def test_malformed_replies_are_a_protocol_error(reply):
+    with pytest.raises(protocol.ProtocolError):
+        protocol.check_reply(protocol.parse_body(json.dumps(reply).encode()))
+
+
+def test_well_formed_replies_pass_the_check():
+    assert protocol.check_reply({"ok": True, "value": None}) == {"ok": True, "value": None}
+    error = {"type": "ValueError", "message": "m", "where": "cell 1, line 2", "trace": "t", "origin": "check"}
+    assert protocol.check_reply({"ok": False, "error": error})["error"] == error
+
+
+def test_what_the_sandbox_sends_about_an_error_passes_the_judges_check():
+    from course.sandbox.child import describe_error
+
+    Long = type("E" * 500, (Exception,), {"__str__": lambda self: "m" * 10_000})
+    try:
+        raise Long()
+    except Long as exc:
+        error = describe_error(exc)
+    assert protocol.check_reply(protocol.parse_body(protocol.frame({"ok": False, "error": error})[4:]))
+
+
+# -- properties (hypothesis) -----------------------------------------------------------------------
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+from hypothesis.extra import numpy as hnp  # noqa: E402
+
+_PLAIN_DTYPES = st.one_of(hnp.boolean_dtypes(), hnp.integer_dtypes(endianness="="), hnp.unsigned_integer_dtypes(),
+                          hnp.floating_dtypes(), hnp.complex_number_dtypes(), hnp.unicode_string_dtypes(max_len=4),
+                          hnp.byte_string_dtypes(max_len=4))
+_ARRAYS = _PLAIN_DTYPES.flatmap(lambda dtype: hnp.arrays(dtype, hnp.array_shapes(min_dims=0, max_dims=3, max_side=4)))
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-2**63, 2**64), st.floats(allow_nan=False),
+                     st.text(max_size=20))
+_VALUES = st.recursive(st.one_of(_SCALARS, _ARRAYS),
+                       lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                               st.dictionaries(st.text(max_size=8), inner, max_size=4)),
+                       max_leaves=12)
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, np.ndarray):
+        return (isinstance(b, np.ndarray) and a.dtype == b.dtype and a.shape == b.shape
+                and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
+    if isinstance(a, (list, tuple)):
+        return isinstance(b, list) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    return type(a) is type(b) and a == b
+
+
+@settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_VALUES)
+def test_every_plain_value_survives_the_wire(value):
+    got = roundtrip({"v": value})["v"]
+    assert _same(value, got), (value, got)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.binary(max_size=300))
+def test_any_bytes_are_a_reply_or_a_protocol_error(body):
+    try:
+        protocol.check_reply(protocol.parse_body(body))
+    except protocol.ProtocolError:
+        pass
+
+
+_JSON = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=10)),
+                     lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                             st.dictionaries(st.sampled_from(["ok", "value", "error", "type", "message",
+                                                                              "where", "trace", "origin", "__ndarray__",
+                                                                              "dtype", "shape", "x"]), inner, max_size=4)),
+                     max_leaves=10)
+
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(_JSON)
+def test_any_json_document_is_a_checked_reply_or_a_protocol_error(document):
+    body = json.dumps(document).encode()
+    try:
+        reply = protocol.check_reply(protocol.parse_body(body))
+    except protocol.ProtocolError:
+        return
+    assert type(reply["ok"]) is bool
+    if not reply["ok"]:
+        assert all(type(v) is str and len(v) <= protocol.ERROR_FIELDS[k] for k, v in reply["error"].items())
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(st.integers(0, 2**32 - 1))
+def test_any_header_is_a_size_within_the_limit_or_a_protocol_error(size):
+    try:
+        assert protocol.parse_header(size.to_bytes(4, "big")) == size <= protocol.MAX_FRAME
+    except protocol.ProtocolError:
+        assert size > protocol.MAX_FRAME

@@ -24,9 +24,10 @@ def test_a_probe_that_kills_the_sandbox_fails_alone_and_the_next_probe_gets_a_fr
         "    if np.shape(a) == (3,):\n"
         "        import os; os._exit(1)\n"
         "    return np.asarray(a) + np.asarray(b)\n")})
-    assert parts(result) == {"add": 1.5, "norm": 1.0}
+    assert parts(result) == {"add": 1.3333, "norm": 1.0}   # test_add_arrays, one check of weight 1 of 3
     failed = [t for t in result["tests"] if t["status"] == "failed"]
-    assert [t["name"] for t in failed] == ["add: test_add_arrays[shape0]"]
+    assert [t["name"] for t in failed] == ["add: test_add_arrays"]
+    assert [c["case"] for c in failed[0]["failed_cases"]] == ["test_add_arrays[shape0]"]
     assert "exited with status 1" in failed[0]["output"]
     assert result["extra_data"]["sandbox_starts"] == 2
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -101,6 +102,28 @@ def test_atomic_write_leaves_no_temporary_files(tmp_path):
     results.write(_result([(1, True)]), tmp_path)
     assert [p.name for p in tmp_path.iterdir()] == ["results.json"]
     assert json.loads((tmp_path / "results.json").read_text())["score"] == 3
+
+
+def test_a_write_that_fails_midway_leaves_the_previous_results_json_whole(tmp_path, monkeypatch):
+    results.write(_result([(1, True)]), tmp_path)
+    before = (tmp_path / "results.json").read_bytes()
+
+    class Full(OSError):
+        pass
+
+    real_fdopen = os.fdopen
+
+    def half_then_full(*args, **kwargs):
+        stream = real_fdopen(*args, **kwargs)
+        real_write = stream.write
+        stream.write = lambda text: (real_write(text[: len(text) // 2]), (_ for _ in ()).throw(Full("disk full")))
+        return stream
+
+    monkeypatch.setattr(os, "fdopen", half_then_full)
+    with pytest.raises(Full):
+        results.write(_result([(1, False)]), tmp_path)
+    assert (tmp_path / "results.json").read_bytes() == before  # a plain write would have truncated it
+    assert [p.name for p in tmp_path.iterdir()] == ["results.json"]
 
 
 def test_the_judge_server_warms_up_on_what_the_suite_imports_but_never_on_sandbox_libraries(tmp_path):
@@ -277,3 +300,25 @@ def test_submission_seed_is_stable_for_the_same_code_and_moves_with_any_edit():
     assert submission_seed(cells) != submission_seed(edited)
     assert submission_seed(cells) != submission_seed(merged)  # cell boundaries count
     assert 0 <= submission_seed(cells) < 2**32
+
+
+def test_db_option_takes_a_path_or_a_url_and_explains_anything_else(tmp_path):
+    import argparse
+
+    from course.cli import gradebook_option
+
+    assert gradebook_option(str(tmp_path / "grades.db")) == f"sqlite:///{tmp_path / 'grades.db'}"
+    assert gradebook_option("postgresql://grader@dbhost/course") == "postgresql://grader@dbhost/course"
+    for bad, says in ((str(tmp_path), "is a folder"), (str(tmp_path / "no" / "such.db"), "does not exist"),
+                      ("sqlite://:bad:url://x", "not a database URL"),
+                      ("nodb://host/x", "not a database URL")):
+        with pytest.raises(argparse.ArgumentTypeError, match=says):
+            gradebook_option(bad)
+
+
+def test_course_grade_with_a_db_path_in_a_missing_folder_says_so_without_a_traceback(tmp_path):
+    course_root = tmp_path / "course"
+    shutil.copytree(FIXTURE_COURSE, course_root)
+    bad = subprocess.run([sys.executable, "-m", "course.cli", "grade", ASSIGNMENT, "nothing", "--db", "no/such/g.db"],
+                         cwd=course_root, capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "does not exist" in bad.stderr and "Traceback" not in bad.stderr, bad.stderr

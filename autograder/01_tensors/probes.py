@@ -55,7 +55,9 @@ def _dtype_name(obj):
 
 def _describe(obj):
     """Plain description of a returned value: kind, type, dtype, shape and values (as numpy)."""
-    info = {"kind": _kind(obj), "type": type_name(obj), "dtype": _dtype_name(obj), "shape": None, "value": None}
+    info = {"kind": _kind(obj), "type": type_name(obj), "dtype": _dtype_name(obj), "shape": None, "value": None,
+            "requires_grad": bool(getattr(obj, "requires_grad", False)), "device": str(getattr(obj, "device", "")),
+            "is_leaf": bool(getattr(obj, "is_leaf", True))}
     if obj is None:
         return info
     try:

@@ -1,12 +1,10 @@
 """Hidden tests for the tensor quiz of 01_tensors.
 
 Parts: shape_dtype, indexing, broadcasting, reshape_permute, matmul (1 point each). Every quiz item
-is asked twice, as <name>_torch and <name>_tf; each test below runs for both frameworks, so a
-mistake in one framework costs about half of that item's point and nothing elsewhere.
-
-Weights: returning the right kind of tensor with the right dtype is half of the exercise, so each
-framework's type/dtype test weighs 4, close to all of its value cases together; the in-place and
-memory-sharing checks weigh 1 each.
+is asked twice, as <name>_torch and <name>_tf. Each part has two checks of equal weight, one per
+framework (`test_torch`, `test_tf`, made by `by_framework` from the `check_*` methods): a
+framework's check passes only when its tensor type and dtype, its values on every case and (torch)
+the caller's input left untouched are all right. A mistake in one framework costs half the item.
 
 Inputs are seeded NumPy arrays with odd, non-square sizes (plus one square case where a square
 shape is exactly what hides a bug). Expected values are computed here in float64 NumPy.
@@ -18,6 +16,40 @@ from course.judge.check import assert_close, expect, fail
 
 FRAMEWORKS = ["torch", "tf"]
 TENSOR = {"torch": "torch.Tensor", "tf": "TensorFlow tensor (tf.Tensor)"}
+
+
+def fws(names):
+    """The frameworks a check_* method applies to."""
+    def mark(fn):
+        fn.fws = list(names)
+        return fn
+    return mark
+
+
+def cases(names):
+    """The cases a check_* method runs, each one case of its framework's check."""
+    def mark(fn):
+        fn.cases = list(names)
+        return fn
+    return mark
+
+
+def by_framework(cls):
+    """Add test_torch and test_tf to a quiz class: one check per framework over every check_* method
+    (and case) that applies to it."""
+    for fw in FRAMEWORKS:
+        items = [(name, case) for name, fn in vars(cls).items() if name.startswith("check_")
+                 and fw in getattr(fn, "fws", FRAMEWORKS) for case in getattr(fn, "cases", [None])]
+
+        def test(self, sub, item, _fw=fw):
+            name, case = item
+            getattr(self, name)(sub, _fw, **({} if case is None else {"case": case}))
+
+        ids = [name[len("check_"):] + ("" if case is None else f"-{case}") for name, case in items]
+        test.__doc__ = (f"{cls.ITEM}_{fw}: {'torch.Tensor' if fw == 'torch' else 'tf.Tensor'}, dtype, 모든 입력에서의 값"
+                        + (", 입력을 바꾸지 않음" if fw == "torch" else "") + "이 모두 맞다")
+        setattr(cls, f"test_{fw}", pytest.mark.parametrize("item", items, ids=ids)(test))
+    return cls
 
 
 def _fn(name, fw):
@@ -59,33 +91,41 @@ def _values(info, what):
 # Quiz 1 -- shape_dtype: make_tensor_<fw>(data) -> (t, rank, shape)
 # ---------------------------------------------------------------------------------------------------
 
-def _make_tensor_cases():
-    rng = np.random.default_rng(101)
-    return {
-        "int_list": [[1, 2, 3], [4, 5, 6]],                                  # Python ints: int64 / int32 by default
+def _rng(sub, case):
+    """Inputs differ per submission (sub.seed) and per case, and are the same on a regrade."""
+    return np.random.default_rng([sub.seed, case])
+
+
+MAKE_TENSOR_NAMES = ["int_list", "float64_3d", "int64_array", "python_float", "float32_vector"]
+
+
+def _make_tensor_case(sub, case):
+    rng = _rng(sub, 101)
+    cases = {
+        "int_list": rng.integers(-9, 10, size=(2, 3)).tolist(),              # Python ints: int64 / int32 by default
         "float64_3d": rng.standard_normal((3, 5, 7)),                        # NumPy's float64 default
         "int64_array": rng.integers(-50, 50, size=(4, 1, 3)),
-        "python_float": 2.718281828459045,                                   # rank 0, shape ()
+        "python_float": float(rng.uniform(-5.0, 5.0)),                       # rank 0, shape ()
         "float32_vector": rng.standard_normal(9).astype(np.float32),         # already float32: must still copy
     }
-
-
-MAKE_TENSOR_CASES = _make_tensor_cases()
+    return cases[case]
 
 
 @pytest.mark.part("shape_dtype")
+@by_framework
 class TestMakeTensor:
-    @pytest.mark.part("shape_dtype", weight=4)
-    @pytest.mark.parametrize("fw", FRAMEWORKS)
-    def test_returns_float32_tensor(self, sub, fw):
-        data = MAKE_TENSOR_CASES["int_list"]
+    ITEM = "make_tensor"
+
+    @fws(FRAMEWORKS)
+    def check_returns_float32_tensor(self, sub, fw):
+        data = _make_tensor_case(sub, "int_list")
         info = _readable(sub.probe("make_tensor", fw, data), _fn("make_tensor", fw))
         _expect_tensor(info["tensor"], fw, f"{_fn('make_tensor', fw)}({data})[0]", "float32")
 
-    @pytest.mark.parametrize("fw", FRAMEWORKS)
-    @pytest.mark.parametrize("case", list(MAKE_TENSOR_CASES))
-    def test_values_rank_shape(self, sub, fw, case):
-        data = MAKE_TENSOR_CASES[case]
+    @fws(FRAMEWORKS)
+    @cases(MAKE_TENSOR_NAMES)
+    def check_values_rank_shape(self, sub, fw, case):
+        data = _make_tensor_case(sub, case)
         want = np.asarray(data, dtype=np.float64)
         what = _fn("make_tensor", fw)
         info = _readable(sub.probe("make_tensor", fw, data), what)
@@ -99,19 +139,19 @@ class TestMakeTensor:
         expect(info["shape"] is not None and tuple(info["shape"]) == want.shape,
                f"{what}: shape is {info['shape']} for data of shape {want.shape}")
 
-    @pytest.mark.parametrize("fw", FRAMEWORKS)
-    def test_rank_and_shape_are_python_ints(self, sub, fw):
-        data = MAKE_TENSOR_CASES["float64_3d"]
+    @fws(FRAMEWORKS)
+    def check_rank_and_shape_are_python_ints(self, sub, fw):
+        data = _make_tensor_case(sub, "float64_3d")
         what = _fn("make_tensor", fw)
         info = _readable(sub.probe("make_tensor", fw, data), what)
         expect(info["rank_is_int"], f"{what}: rank must be a Python int, got {info['rank_type']}")
         expect(info["shape_is_tuple"] and info["shape_items_are_int"],
                f"{what}: shape must be a tuple of Python ints, got {info['shape_type']}")
 
-    @pytest.mark.parametrize("fw", ["torch"])  # tf tensors are immutable copies already
-    @pytest.mark.parametrize("case", ["float32_vector", "float64_3d"])
-    def test_copies_and_keeps_input(self, sub, fw, case):
-        data = MAKE_TENSOR_CASES[case]
+    @fws(["torch"])
+    @cases(["float32_vector", "float64_3d"])
+    def check_copies_and_keeps_input(self, sub, fw, case):
+        data = _make_tensor_case(sub, case)
         what = _fn("make_tensor", fw)
         info = _readable(sub.probe("make_tensor", fw, data), what)
         expect(info["input_unchanged"], f"{what} changed its input array (dtype {data.dtype}); leave `data` as it is")
@@ -133,34 +173,36 @@ PICK_CASES = {
 }
 
 
-def _pick_input(case):
+def _pick_input(sub, case):
     shape, idx = PICK_CASES[case]
-    rng = np.random.default_rng(200 + sum(shape))
+    rng = _rng(sub, 200 + sum(shape))
     x = rng.standard_normal(shape).astype(np.float32)
     return x, np.array(idx, dtype=np.int64)
 
 
 @pytest.mark.part("indexing")
+@by_framework
 class TestPickLastStep:
-    @pytest.mark.part("indexing", weight=4)
-    @pytest.mark.parametrize("fw", FRAMEWORKS)
-    def test_returns_float32_tensor(self, sub, fw):
-        x, idx = _pick_input("n7_t5_d9")
+    ITEM = "pick_last_step"
+
+    @fws(FRAMEWORKS)
+    def check_returns_float32_tensor(self, sub, fw):
+        x, idx = _pick_input(sub, "n7_t5_d9")
         _expect_tensor(sub.probe("pick_last_step", fw, x, idx), fw, _fn("pick_last_step", fw), "float32")
 
-    @pytest.mark.parametrize("fw", FRAMEWORKS)
-    @pytest.mark.parametrize("case", list(PICK_CASES))
-    def test_values(self, sub, fw, case):
-        x, idx = _pick_input(case)
+    @fws(FRAMEWORKS)
+    @cases(list(PICK_CASES))
+    def check_values(self, sub, fw, case):
+        x, idx = _pick_input(sub, case)
         what = _fn("pick_last_step", fw)
         got = _values(sub.probe("pick_last_step", fw, x, idx), what)
         # Pure selection: the values are copied, so they must be bit-identical.
         assert_close(got, x[idx, -1, ::2].astype(np.float64), atol=0.0, rtol=0.0, what=f"{what}(x, idx)",
                      inputs={"x.shape": x.shape, "idx": idx})
 
-    @pytest.mark.parametrize("fw", ["torch"])
-    def test_keeps_input(self, sub, fw):
-        x, idx = _pick_input("n5_t6_d4")
+    @fws(["torch"])
+    def check_keeps_input(self, sub, fw):
+        x, idx = _pick_input(sub, "n5_t6_d4")
         info = _readable(sub.probe("pick_last_step", fw, x, idx), _fn("pick_last_step", fw))
         expect(info["inputs_unchanged"], f"{_fn('pick_last_step', fw)} modified x or idx in place")
 
@@ -188,34 +230,36 @@ SOFTMAX_CASES = {
 SOFTMAX_ATOL, SOFTMAX_RTOL = 2e-6, 1e-5
 
 
-def _softmax_input(case):
+def _softmax_input(sub, case):
     shape, scale = SOFTMAX_CASES[case]
-    rng = np.random.default_rng(300 + shape[0] * 10 + shape[1])
+    rng = _rng(sub, 300 + shape[0] * 10 + shape[1])
     return (scale * rng.standard_normal(shape)).astype(np.float32)
 
 
 @pytest.mark.part("broadcasting")
+@by_framework
 class TestSoftmaxRows:
-    @pytest.mark.part("broadcasting", weight=4)
-    @pytest.mark.parametrize("fw", FRAMEWORKS)
-    def test_returns_float32_tensor(self, sub, fw):
-        x = _softmax_input("tall_7x3")
+    ITEM = "softmax_rows"
+
+    @fws(FRAMEWORKS)
+    def check_returns_float32_tensor(self, sub, fw):
+        x = _softmax_input(sub, "tall_7x3")
         _expect_tensor(sub.probe("softmax_rows", fw, x), fw, _fn("softmax_rows", fw), "float32")
 
-    @pytest.mark.parametrize("fw", FRAMEWORKS)
-    @pytest.mark.parametrize("case", list(SOFTMAX_CASES))
-    def test_values(self, sub, fw, case):
-        x = _softmax_input(case)
+    @fws(FRAMEWORKS)
+    @cases(list(SOFTMAX_CASES))
+    def check_values(self, sub, fw, case):
+        x = _softmax_input(sub, case)
         what = _fn("softmax_rows", fw)
         got = _values(sub.probe("softmax_rows", fw, x), what)
         assert_close(got, _softmax(x.astype(np.float64)), atol=SOFTMAX_ATOL, rtol=SOFTMAX_RTOL,
                      what=f"{what}(x)", inputs={"x": x} if x.size <= 12 else {"x.shape": x.shape})
 
-    @pytest.mark.parametrize("fw", FRAMEWORKS)
-    def test_large_logits(self, sub, fw):
+    @fws(FRAMEWORKS)
+    def check_large_logits(self, sub, fw):
         # Logits of a few hundred overflow exp() in float32 (max ~88.7) unless the row max is
         # subtracted first; the exact softmax is still well defined.
-        rng = np.random.default_rng(333)
+        rng = _rng(sub, 333)
         x = (300.0 * rng.standard_normal((3, 7))).astype(np.float32)
         what = _fn("softmax_rows", fw)
         got = _values(sub.probe("softmax_rows", fw, x), what)
@@ -223,9 +267,9 @@ class TestSoftmaxRows:
                      what=f"{what}(x) with logits of size ~300 (subtract the row max before exp)",
                      inputs={"x.shape": x.shape})
 
-    @pytest.mark.parametrize("fw", ["torch"])
-    def test_keeps_input(self, sub, fw):
-        x = _softmax_input("wide_3x9")
+    @fws(["torch"])
+    def check_keeps_input(self, sub, fw):
+        x = _softmax_input(sub, "wide_3x9")
         info = _readable(sub.probe("softmax_rows", fw, x), _fn("softmax_rows", fw))
         expect(info["inputs_unchanged"],
                f"{_fn('softmax_rows', fw)} modified its input x in place (e.g. x -= ...); compute a new tensor")
@@ -244,23 +288,25 @@ TOKEN_SHAPES = {
 }
 
 
-def _tokens_input(case):
-    rng = np.random.default_rng(400 + sum(TOKEN_SHAPES[case]))
+def _tokens_input(sub, case):
+    rng = _rng(sub, 400 + sum(TOKEN_SHAPES[case]))
     return rng.standard_normal(TOKEN_SHAPES[case]).astype(np.float32)
 
 
 @pytest.mark.part("reshape_permute")
+@by_framework
 class TestImageToTokens:
-    @pytest.mark.part("reshape_permute", weight=4)
-    @pytest.mark.parametrize("fw", FRAMEWORKS)
-    def test_returns_float32_tensor(self, sub, fw):
-        x = _tokens_input("b2_c3_h5_w7")
+    ITEM = "image_to_tokens"
+
+    @fws(FRAMEWORKS)
+    def check_returns_float32_tensor(self, sub, fw):
+        x = _tokens_input(sub, "b2_c3_h5_w7")
         _expect_tensor(sub.probe("image_to_tokens", fw, x), fw, _fn("image_to_tokens", fw), "float32")
 
-    @pytest.mark.parametrize("fw", FRAMEWORKS)
-    @pytest.mark.parametrize("case", list(TOKEN_SHAPES))
-    def test_values(self, sub, fw, case):
-        x = _tokens_input(case)
+    @fws(FRAMEWORKS)
+    @cases(list(TOKEN_SHAPES))
+    def check_values(self, sub, fw, case):
+        x = _tokens_input(sub, case)
         B, C, H, W = x.shape
         what = _fn("image_to_tokens", fw)
         got = _values(sub.probe("image_to_tokens", fw, x), what)
@@ -268,9 +314,9 @@ class TestImageToTokens:
         # Only moves values around: bit-identical.
         assert_close(got, want, atol=0.0, rtol=0.0, what=f"{what}(x), token t = h*W + w", inputs={"x.shape": x.shape})
 
-    @pytest.mark.parametrize("fw", ["torch"])
-    def test_keeps_input(self, sub, fw):
-        x = _tokens_input("b1_c4_h3_w3")
+    @fws(["torch"])
+    def check_keeps_input(self, sub, fw):
+        x = _tokens_input(sub, "b1_c4_h3_w3")
         info = _readable(sub.probe("image_to_tokens", fw, x), _fn("image_to_tokens", fw))
         expect(info["inputs_unchanged"], f"{_fn('image_to_tokens', fw)} modified its input x in place")
 
@@ -294,9 +340,9 @@ LINEAR_CASES = {
 LINEAR_ATOL, LINEAR_RTOL = 1e-5, 1e-5
 
 
-def _linear_input(case):
+def _linear_input(sub, case):
     x_shape, d_out = LINEAR_CASES[case]
-    rng = np.random.default_rng(500 + len(x_shape) * 100 + x_shape[-1] * 10 + d_out)
+    rng = _rng(sub, 500 + len(x_shape) * 100 + x_shape[-1] * 10 + d_out)
     x = rng.standard_normal(x_shape).astype(np.float32)
     W = rng.standard_normal((d_out, x_shape[-1])).astype(np.float32)
     b = rng.standard_normal(d_out).astype(np.float32)
@@ -304,25 +350,27 @@ def _linear_input(case):
 
 
 @pytest.mark.part("matmul")
+@by_framework
 class TestLinear:
-    @pytest.mark.part("matmul", weight=4)
-    @pytest.mark.parametrize("fw", FRAMEWORKS)
-    def test_returns_float32_tensor(self, sub, fw):
-        x, W, b = _linear_input("batch2x7x5_out3")
+    ITEM = "linear"
+
+    @fws(FRAMEWORKS)
+    def check_returns_float32_tensor(self, sub, fw):
+        x, W, b = _linear_input(sub, "batch2x7x5_out3")
         _expect_tensor(sub.probe("linear", fw, x, W, b), fw, _fn("linear", fw), "float32")
 
-    @pytest.mark.parametrize("fw", FRAMEWORKS)
-    @pytest.mark.parametrize("case", list(LINEAR_CASES))
-    def test_values(self, sub, fw, case):
-        x, W, b = _linear_input(case)
+    @fws(FRAMEWORKS)
+    @cases(list(LINEAR_CASES))
+    def check_values(self, sub, fw, case):
+        x, W, b = _linear_input(sub, case)
         what = _fn("linear", fw)
         got = _values(sub.probe("linear", fw, x, W, b), what)
         want = x.astype(np.float64) @ W.astype(np.float64).T + b.astype(np.float64)
         assert_close(got, want, atol=LINEAR_ATOL, rtol=LINEAR_RTOL, what=f"{what}(x, W, b)",
                      inputs={"x.shape": x.shape, "W.shape": W.shape, "b.shape": b.shape})
 
-    @pytest.mark.parametrize("fw", ["torch"])
-    def test_keeps_input(self, sub, fw):
-        x, W, b = _linear_input("x7x5_out3")
+    @fws(["torch"])
+    def check_keeps_input(self, sub, fw):
+        x, W, b = _linear_input(sub, "x7x5_out3")
         info = _readable(sub.probe("linear", fw, x, W, b), _fn("linear", fw))
         expect(info["inputs_unchanged"], f"{_fn('linear', fw)} modified x, W or b in place")

@@ -1,26 +1,35 @@
 """Probes for 03_layers_mlp. They run INSIDE the sandbox, next to the student's notebook.
 
-Each graded part is probed in isolation. Where a part calls code from another part, the other part
-is swapped for the reference version below for the duration of one probe (the notebook says so):
+This file is public: a student's cell can read everything in it. So it holds no reference
+implementation and no expected value. Where a part calls code from another part, the other part is
+a stand-in that is NOT a solution, and the hidden tests in the judge compute what it does:
 
-  cross_entropy   the student's cross_entropy; reference softmax.
-  mlp_train       the student's MLP, sgd_step and train_mlp; reference Linear, ReLU, softmax
-                  and cross_entropy.
+  cross_entropy   the student's cross_entropy; `softmax` is a stand-in that knows only the softmax
+                  of this test's own logits (sent by the judge; any other input raises).
+  mlp_*           the student's MLP, sgd_step and train_mlp; `Linear` is a stand-in layer
+                  y = tanh(x) @ W + b (same parameters and initialisation as the notebook's
+                  Linear, a different function), `cross_entropy` a stand-in one-vs-rest logistic
+                  loss. The notebook's own ReLU (given code) is used as it is.
 
-Probes only run the student's code and report what it produced (as plain data); every expected
-value is computed by the hidden tests in the judge process.
+Probes report what came back before any conversion (type, dtype, shape) and then its values.
 """
 import numpy as np
 
 _MISSING = object()
 
 
-# --------------------------------------------------------------------------- reference pieces
-class _RefModule:
-    def __init__(self):
-        self.params = {}
-        self.grads = {}
-        self.training = True
+# --------------------------------------------------------------------------- stand-ins (not solutions)
+class _StandinLinear:
+    """Parameters and initialisation of the notebook's Linear (so a student's rng use is unchanged),
+    but the function y = tanh(x) @ W + b, whose forward and backward the judge replays."""
+
+    def __init__(self, in_features, out_features, rng=None):
+        self.params, self.grads, self.training = {}, {}, True
+        rng = np.random.default_rng(0) if rng is None else rng
+        bound = 1.0 / np.sqrt(in_features)
+        self.params["W"] = rng.uniform(-bound, bound, (in_features, out_features))
+        self.params["b"] = rng.uniform(-bound, bound, out_features)
+        self.in_features, self.out_features = in_features, out_features
 
     def __call__(self, x):
         return self.forward(x)
@@ -33,63 +42,46 @@ class _RefModule:
         self.training = False
         return self
 
-
-class _RefReLU(_RefModule):
     def forward(self, x):
-        self.mask = np.asarray(x) > 0
-        return np.where(self.mask, x, 0.0)
+        self.t = np.tanh(np.asarray(x, dtype=np.float64))
+        return self.t @ self.params["W"] + self.params["b"]
 
     def backward(self, grad_out):
-        return grad_out * self.mask
+        g = np.asarray(grad_out, dtype=np.float64)
+        self.grads["W"] = np.tensordot(self.t, g, axes=(tuple(range(g.ndim - 1)), tuple(range(g.ndim - 1))))
+        self.grads["b"] = g.reshape(-1, g.shape[-1]).sum(axis=0)
+        return (g @ self.params["W"].T) * (1.0 - self.t * self.t)
 
 
-class _RefLinear(_RefModule):
-    """Same initialisation as the notebook's Linear (so a student's rng use is unchanged)."""
-
-    def __init__(self, in_features, out_features, rng=None):
-        super().__init__()
-        rng = np.random.default_rng(0) if rng is None else rng
-        bound = 1.0 / np.sqrt(in_features)
-        self.params["W"] = rng.uniform(-bound, bound, (in_features, out_features))
-        self.params["b"] = rng.uniform(-bound, bound, out_features)
-        self.in_features, self.out_features = in_features, out_features
-
-    def forward(self, x):
-        self.x = np.asarray(x, dtype=np.float64)
-        return self.x @ self.params["W"] + self.params["b"]
-
-    def backward(self, grad_out):
-        x2 = self.x.reshape(-1, self.in_features)
-        g2 = np.asarray(grad_out, dtype=np.float64).reshape(-1, self.out_features)
-        self.grads["W"] = x2.T @ g2
-        self.grads["b"] = g2.sum(axis=0)
-        return grad_out @ self.params["W"].T
+_StandinLinear.__name__ = _StandinLinear.__qualname__ = "Linear"
 
 
-_RefReLU.__name__ = _RefReLU.__qualname__ = "ReLU"
-_RefLinear.__name__ = _RefLinear.__qualname__ = "Linear"
+def _standin_loss(logits, targets):
+    """One-vs-rest logistic loss (mean over rows of sum over classes) and its gradient."""
+    z = np.asarray(logits, dtype=np.float64)
+    y = np.eye(z.shape[1])[np.asarray(targets)]
+    loss = float(np.mean(np.sum(np.logaddexp(0.0, z) - y * z, axis=1)))
+    return loss, (0.5 * (1.0 + np.tanh(0.5 * z)) - y) / z.shape[0]
 
 
-def _ref_softmax(x):
-    x = np.asarray(x, dtype=np.float64)
-    e = np.exp(x - x.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
-
-
-def _ref_cross_entropy(logits, targets):
+def _table_softmax(logits, table):
+    """softmax known for this test's logits only (and their row-wise shifts)."""
     logits = np.asarray(logits, dtype=np.float64)
-    targets = np.asarray(targets)
-    n = logits.shape[0]
-    rows = np.arange(n)
-    m = logits.max(axis=1, keepdims=True)
-    lse = m[:, 0] + np.log(np.exp(logits - m).sum(axis=1))
-    grad = _ref_softmax(logits)
-    grad[rows, targets] -= 1.0
-    return float(np.mean(lse - logits[rows, targets])), grad / n
+    table = np.asarray(table, dtype=np.float64)
+
+    def softmax(x):
+        x = np.asarray(x, dtype=np.float64)
+        if x.shape == logits.shape:
+            d = x - logits
+            if np.all(np.isfinite(d)) and np.allclose(d, d[..., :1], rtol=0.0, atol=1e-9 * (1.0 + np.abs(logits).max())):
+                return table.copy()
+        raise ValueError("this test's stand-in softmax only knows softmax(logits) of the logits it was given")
+
+    return softmax
 
 
 class _Swap:
-    """Temporarily replace names in the notebook's globals by reference versions."""
+    """Temporarily replace names in the notebook's globals by stand-ins."""
 
     def __init__(self, **names):
         self.names = names
@@ -110,7 +102,7 @@ class _Swap:
 
 
 def _mlp_swap():
-    return _Swap(Linear=_RefLinear, ReLU=_RefReLU, softmax=_ref_softmax, cross_entropy=_ref_cross_entropy)
+    return _Swap(Linear=_StandinLinear, cross_entropy=_standin_loss)
 
 
 # --------------------------------------------------------------------------- reporting helpers
@@ -123,6 +115,12 @@ def _arr(x):
     except Exception:
         return f"<{type(x).__module__}.{type(x).__qualname__}>"
     return float(a) if a.ndim == 0 else a
+
+
+def _info(x):
+    """What the student returned, before any conversion."""
+    return {"type": type_name(x), "dtype": str(getattr(x, "dtype", None)),
+            "shape": list(np.shape(x)) if hasattr(x, "shape") else None}
 
 
 def _grads(layer):
@@ -151,9 +149,12 @@ def layer_run(kind, init, params, x, G, axes=None, mode="train"):
     before = x.copy()
     out = layer.forward(x)
     untouched = bool(np.array_equal(x, before))
-    out_arr = _arr(out)
-    dx = layer.backward(np.array(G, dtype=np.float64))
-    return {"out": out_arr, "dx": _arr(dx), "grads": _grads(layer), "x_untouched": untouched,
+    out_info, out_arr = _info(out), _arr(out)
+    G = np.array(G, dtype=np.float64)
+    G_before = G.copy()
+    dx = layer.backward(G)
+    return {"out": out_arr, "out_info": out_info, "dx": _arr(dx), "dx_info": _info(dx), "grads": _grads(layer),
+            "x_untouched": untouched, "G_untouched": bool(np.array_equal(G, G_before)),
             "param_names": sorted(str(k) for k in layer.params)}
 
 
@@ -163,19 +164,27 @@ def layer_init(kind, init):
     return {str(k): _arr(v) for k, v in layer.params.items()}
 
 
-def dropout_run(p, seed, x, G, mode="train", calls=1):
+def dropout_run(p, seed, x, G, mode="train", calls=1, axes=None):
     """Dropout(p, rng=default_rng(seed)): `calls` forward passes of x (backward(G) after the last).
 
-    Reports every output and the dL/dx of the last call."""
+    axes: when given, x is passed as np.transpose(x, axes), a non-contiguous view.
+    Reports every output (as returned, then as numbers) and the dL/dx of the last call."""
     layer = student.Dropout(p, rng=np.random.default_rng(seed))
     if mode == "eval":
         layer.eval()
     x = np.array(x, dtype=np.float64)
+    if axes is not None:
+        x = np.transpose(x, axes)
     before = x.copy()
-    outs = [_arr(layer.forward(x)) for _ in range(calls)]
+    raw = [layer.forward(x) for _ in range(calls)]
+    infos = [_info(o) for o in raw]
+    outs = [_arr(o) for o in raw]
     untouched = bool(np.array_equal(x, before))
-    dx = layer.backward(np.array(G, dtype=np.float64))
-    return {"outs": outs, "dx": _arr(dx), "x_untouched": untouched}
+    G = np.array(G, dtype=np.float64)
+    if axes is not None:
+        G = np.transpose(G, axes)
+    dx = layer.backward(G)
+    return {"outs": outs, "infos": infos, "dx": _arr(dx), "dx_info": _info(dx), "x_untouched": untouched}
 
 
 # --------------------------------------------------------------------------- softmax / CE
@@ -185,18 +194,21 @@ def call_fn(name, x):
     before = x.copy()
     with np.errstate(all="ignore"):
         out = getattr(student, name)(x)
-    return {"type": type_name(out), "value": _arr(out), "x_untouched": bool(np.array_equal(x, before))}
+    return {"type": type_name(out), "info": _info(out), "value": _arr(out), "x_untouched": bool(np.array_equal(x, before))}
 
 
-def ce_run(logits, targets):
+def ce_run(logits, targets, softmax_table):
+    """student.cross_entropy with the stand-in softmax for these logits (the judge sends its table)."""
     logits = np.array(logits, dtype=np.float64)
     targets = np.array(targets, dtype=np.int64)
-    with _Swap(softmax=_ref_softmax), np.errstate(all="ignore"):
+    before = logits.copy()
+    with _Swap(softmax=_table_softmax(logits, softmax_table)), np.errstate(all="ignore"):
         result = student.cross_entropy(logits, targets)
     if not isinstance(result, tuple) or len(result) != 2:
         return {"ok": False, "type": type_name(result)}
     loss, grad = result
-    return {"ok": True, "loss": _arr(loss), "loss_type": type_name(loss), "grad": _arr(grad)}
+    return {"ok": True, "loss": _arr(loss), "loss_type": type_name(loss), "grad": _arr(grad), "grad_info": _info(grad),
+            "logits_untouched": bool(np.array_equal(logits, before))}
 
 
 # --------------------------------------------------------------------------- MLP
@@ -205,7 +217,7 @@ def _linear_layers(model):
 
 
 def mlp_grad(sizes, seed, params, x, G):
-    """Student MLP on reference layers: layer kinds, forward(x), backward(G), every Linear's grads.
+    """Student MLP on stand-in layers: layer kinds, forward(x), backward(G), every Linear's grads.
 
     params: [[W, b], ...] written into the parametrised layers in order."""
     with _mlp_swap():
@@ -242,7 +254,7 @@ def mlp_sgd(sizes, seed, params, grads, lr):
 
 
 def mlp_train(sizes, seed, X, y, steps, lr):
-    """train_mlp on a fresh student MLP (reference layers and loss). Reports the initial params,
+    """train_mlp on a fresh student MLP (stand-in Linear and loss). Reports the initial params,
     the returned losses and the logits of the trained model on X."""
     X = np.array(X, dtype=np.float64)
     y = np.array(y, dtype=np.int64)

@@ -34,6 +34,7 @@ COUNT_CASES = [(13, [29, 17], 5), (6, [], 4), (1, [3], 1), (7, [11, 5, 9], 2), (
 
 @pytest.mark.parametrize("n_in,hidden,n_out", COUNT_CASES, ids=[f"{a}-{h}-{b}" for a, h, b in COUNT_CASES])
 def test_param_count_formula(sub, n_in, hidden, n_out):
+    """mlp_param_count가 파라미터 수 공식과 같다"""
     what = f"mlp_param_count({n_in}, {hidden}, {n_out})"
     try:
         got = sub.probe("keras_count", n_in, hidden, n_out)
@@ -87,7 +88,8 @@ BUILDERS = ["build_sequential", "build_functional", "build_subclassed"]
 @pytest.mark.parametrize("builder", BUILDERS)
 @pytest.mark.parametrize("n_in,hidden,n_out,rate", BUILD_SPECS, ids=[f"{a}-{h}-{b}" for a, h, b, _ in BUILD_SPECS])
 def test_builder(sub, builder, n_in, hidden, n_out, rate):
-    rng = np.random.default_rng(800 + n_in)
+    """세 가지 API로 만든 모델의 층, 파라미터 수, 추론/학습 출력이 맞다"""
+    rng = np.random.default_rng([sub.seed, 800 + n_in])   # per submission, the same on a regrade
     x = rng.standard_normal((3, n_in)).astype(np.float32)
     what = f"{builder}({n_in}, {hidden}, {n_out}, dropout={rate})"
     try:

@@ -21,8 +21,9 @@ from course.judge.check import assert_close, expect, fail
 ATOL, RTOL = 1e-8, 1e-8
 
 
-def rng_for(seed):
-    return np.random.default_rng(seed)
+def rng_for(sub, case):
+    """Inputs differ per submission (sub.seed) and per case, and are the same on a regrade."""
+    return np.random.default_rng([sub.seed, case])
 
 
 def _t(a, grad=False):
@@ -63,7 +64,8 @@ LINEAR_CASES = [
 @pytest.mark.parametrize("shape,d_in,d_out,axes", LINEAR_CASES,
                          ids=[f"{s}-{i}to{o}{'-strided' if a else ''}" for s, i, o, a in LINEAR_CASES])
 def test_linear(sub, shape, d_in, d_out, axes):
-    rng = rng_for(100 + len(shape) * 10 + d_in + d_out)
+    """Linear의 출력, dL/dx, grads가 모든 입력(3차원, 연속적이지 않은 배열)에서 맞고 x를 바꾸지 않는다"""
+    rng = rng_for(sub, 100 + len(shape) * 10 + d_in + d_out)
     if axes is None:
         stored = rng.standard_normal(shape)
         x = stored
@@ -115,7 +117,8 @@ def _ln_input(rng, shape, how):
 @pytest.mark.part("layernorm")
 @pytest.mark.parametrize("name,shape,eps,how", LN_CASES, ids=[c[0] for c in LN_CASES])
 def test_layernorm(sub, name, shape, eps, how):
-    rng = rng_for(200 + len(name))
+    """LayerNorm의 출력, dL/dx, grads가 모든 입력(큰 값, 작은 분산)에서 맞고 x를 바꾸지 않는다"""
+    rng = rng_for(sub, 200 + len(name))
     axes = None
     if name == "strided":                       # a (B, T, D) view of a (T, B, D) array
         axes = [1, 0, 2]
@@ -157,7 +160,8 @@ EMB_CASES = [
 @pytest.mark.part("embedding")
 @pytest.mark.parametrize("name,shape,V,D", EMB_CASES, ids=[c[0] for c in EMB_CASES])
 def test_embedding(sub, name, shape, V, D):
-    rng = rng_for(300 + V)
+    """Embedding의 출력과 grads['W'](중복 id 누적)가 맞다"""
+    rng = rng_for(sub, 300 + V)
     axes = None
     if name == "2d-strided":
         axes = [1, 0]
@@ -165,8 +169,9 @@ def test_embedding(sub, name, shape, V, D):
         ids = stored.T
     else:
         stored = ids = rng.integers(0, V, size=shape)
-    if name == "1d-repeats":
-        stored = ids = np.array([3, 0, 3, 6, 3, 1, 0, 3, 5, 1, 3])   # id 3 five times, id 2 and 4 never
+    if name == "1d-repeats":                 # one id five times, two ids never
+        ids = rng.permutation(V)[[0, 1, 0, 6, 0, 2, 1, 0, 5, 2, 0]]
+        stored = ids
     W = rng.standard_normal((V, D))
     G = rng.standard_normal(ids.shape + (D,))
     what = f"Embedding({V}, {D}) on ids of shape {ids.shape}" + (" (a non-contiguous view)" if axes else "")
@@ -194,22 +199,32 @@ def _away_from_zero(rng, shape):
     return np.sign(x + (x == 0)) * (0.1 + np.abs(x))     # |x| >= 0.1: a zero output means "dropped"
 
 
-DROPOUT_TRAIN = [(0.3, (101, 99)), (0.75, (3, 37, 41)), (0.5, (1, 2001))]
+DROPOUT_TRAIN = [(0.3, (101, 99), None), (0.75, (3, 37, 41), None), (0.5, (1, 2001), None),
+                 (0.4, (9, 31, 5), [2, 0, 1])]
 
 
 @pytest.mark.part("dropout")
-@pytest.mark.parametrize("p,shape", DROPOUT_TRAIN, ids=[f"p{p}-{s}" for p, s in DROPOUT_TRAIN])
-def test_dropout_train(sub, p, shape):
-    rng = rng_for(400 + int(p * 100))
-    x = _away_from_zero(rng, shape)
-    G = rng.standard_normal(shape)
-    what = f"Dropout({p}) in training mode on x of shape {shape}"
-    got = _run(sub, what, "dropout_run", p, 7, x, G, "train", 2)
+@pytest.mark.parametrize("p,shape,axes", DROPOUT_TRAIN,
+                         ids=[f"p{p}-{s}{'-strided' if a else ''}" for p, s, a in DROPOUT_TRAIN])
+def test_dropout_train(sub, p, shape, axes):
+    """학습 모드 Dropout의 mask가 rng로 정해진 그대로이고, 1/(1-p)로 키우며, backward가 같은 mask를 쓴다"""
+    # One check: in training mode the mask is exactly the notebook's recipe, u = rng.random(x.shape)
+    # and keep u >= p, element by element (also for a non-contiguous x), a fresh one every call,
+    # scaled by 1 / (1 - p); backward uses the mask of the last call.
+    rng = rng_for(sub, 400 + int(p * 100))
+    stored = _away_from_zero(rng, shape)
+    G_stored = rng.standard_normal(shape)
+    x = stored if axes is None else np.transpose(stored, axes)
+    G = G_stored if axes is None else np.transpose(G_stored, axes)
+    seed = int(rng.integers(2**31))
+    what = f"Dropout({p}) in training mode on x of shape {x.shape}" + (" (a non-contiguous view)" if axes else "")
+    got = _run(sub, what, "dropout_run", p, seed, stored, G_stored, "train", 2, axes)
     expect(got["x_untouched"], f"{what}: forward must not modify its input x")
     out, out2 = got["outs"]
-    for value in (out, out2):
-        if not isinstance(value, np.ndarray) or value.shape != x.shape:
-            fail(f"{what}: forward returned {getattr(value, 'shape', value)}, expected an array of shape {x.shape}")
+    for info in got["infos"]:
+        expect(info["type"] == "numpy.ndarray" and info["dtype"] == "float64" and info["shape"] == list(x.shape),
+               f"{what}: forward must return a float64 np.ndarray of shape {x.shape}, got {info['type']} "
+               f"of dtype {info['dtype']} and shape {info['shape']}")
     kept = out != 0
     n = x.size
     # the fraction dropped is Binomial(n, p) / n: 6 standard deviations (~2e-9 two-sided) of slack
@@ -220,6 +235,13 @@ def test_dropout_train(sub, p, shape):
     assert_close(out[kept], x[kept] / (1 - p), atol=DROP_TOL, rtol=DROP_TOL,
                  what=f"{what}: the kept elements (must be x / (1 - p), inverted dropout)")
     expect(not np.array_equal(out2 != 0, kept), f"{what}: two forward calls used the same mask; draw a new mask every call")
+    draws = np.random.default_rng(seed)
+    for call, value in enumerate((out, out2), start=1):
+        want_keep = draws.random(x.shape) >= p
+        mismatch = int(np.sum((value != 0) != want_keep))
+        expect(mismatch == 0,
+               f"{what}: call {call}: the mask differs from u = self.rng.random(x.shape), keep u >= p in "
+               f"{mismatch} of {n} places (draw one number per element from the layer's rng, in x's shape)")
     # backward belongs to the LAST forward call
     kept2 = out2 != 0
     assert_close(got["dx"], np.where(kept2, G / (1 - p), 0.0), atol=DROP_TOL, rtol=DROP_TOL,
@@ -227,22 +249,16 @@ def test_dropout_train(sub, p, shape):
 
 
 @pytest.mark.part("dropout")
-@pytest.mark.parametrize("p", [0.3, 0.9])
-def test_dropout_eval_is_identity(sub, p):
-    rng = rng_for(450)
+@pytest.mark.parametrize("p,mode", [(0.3, "eval"), (0.9, "eval"), (0.0, "train")],
+                         ids=["p0.3-eval", "p0.9-eval", "p0-train"])
+def test_dropout_identity(sub, p, mode):
+    """평가 모드(와 p = 0)의 Dropout은 x와 G를 그대로 돌려준다"""
+    # One check: after .eval() (and for p = 0) forward returns x and backward returns G, exactly
+    rng = rng_for(sub, 450 + int(p * 10))
     x = _away_from_zero(rng, (7, 13))
     G = rng.standard_normal((7, 13))
-    what = f"Dropout({p}) after .eval()"
-    got = _run(sub, what, "dropout_run", p, 3, x, G, "eval", 1)
-    assert_close(got["outs"][0], x, atol=0.0, what=f"{what}: forward (must return x unchanged in eval mode)")
-    assert_close(got["dx"], G, atol=0.0, what=f"{what}: backward(G) (must return G unchanged in eval mode)")
-
-
-@pytest.mark.part("dropout")
-def test_dropout_p_zero(sub):
-    rng = rng_for(460)
-    x = _away_from_zero(rng, (5, 9))
-    G = rng.standard_normal((5, 9))
-    got = _run(sub, "Dropout(0.0) in training mode", "dropout_run", 0.0, 3, x, G, "train", 1)
-    assert_close(got["outs"][0], x, atol=1e-15, what="Dropout(0.0) in training mode: forward (nothing is dropped)")
-    assert_close(got["dx"], G, atol=1e-15, what="Dropout(0.0) in training mode: backward(G)")
+    what = f"Dropout({p}) after .eval()" if mode == "eval" else f"Dropout({p}) in training mode"
+    got = _run(sub, what, "dropout_run", p, int(rng.integers(2**31)), x, G, mode, 1)
+    # x * 1.0 / 1.0 is exact in IEEE arithmetic: no tolerance at all
+    assert_close(got["outs"][0], x, atol=0.0, what=f"{what}: forward (must return x unchanged)")
+    assert_close(got["dx"], G, atol=0.0, what=f"{what}: backward(G) (must return G unchanged)")

@@ -5,8 +5,9 @@ Every graded part is probed in isolation:
   optimizer_path  runs one of the student's update functions (sgd_momentum_update, adam_update,
                   adamw_update) for hundreds of steps on a problem the judge describes (Rosenbrock
                   or a small tanh MLP) and reports the whole trajectory. While adamw_update runs,
-                  the notebook's `adam_update` is the reference below, so a mistake in Adam never
-                  costs AdamW points (the notebook tells students so).
+                  the notebook's `adam_update` is a stand-in that is NOT Adam (a fixed random
+                  step, see _standin_adam), so a mistake in Adam never costs AdamW points; the
+                  judge replays the stand-in (the notebook tells students so).
   schedule        the student's warmup_cosine_lr at many steps.
   clip            the student's clip_grad_norm_ on parameters whose gradients the judge chose.
   accumulate      the student's accumulate_gradients on a small torch MLP.
@@ -17,7 +18,8 @@ Every graded part is probed in isolation:
 
 The loss functions below are written op for op like the ones in the hidden tests, so the judge's
 torch.optim replica sees bit-identical gradients for identical parameters. Probes only run the
-student's code and report what it produced; every expected value is computed in the judge.
+student's code and report what it produced (types before any conversion); this file is public and
+holds no reference implementation: every expected value is computed in the judge.
 """
 import numpy as np
 import torch
@@ -57,6 +59,10 @@ def _num(x):
     return f"<{type_name(x)}>"
 
 
+def _type(x):
+    return type_name(x)
+
+
 def _arr(x):
     if x is None:
         return None
@@ -83,22 +89,22 @@ class _Swap:
         return False
 
 
-# --------------------------------------------------------------------------- reference Adam (swap)
-def _ref_adam_update(p, g, state, lr, betas=(0.9, 0.999), eps=1e-8):
-    # torch.optim.Adam's single-tensor arithmetic; private keys, so whatever the student's
-    # adamw_update keeps in the same state dict cannot collide with them
-    beta1, beta2 = betas
-    if "_ref_step" not in state:
-        state["_ref_step"] = 0
-        state["_ref_m"] = torch.zeros_like(p)
-        state["_ref_v"] = torch.zeros_like(p)
-    state["_ref_step"] += 1
-    t = state["_ref_step"]
-    m, v = state["_ref_m"], state["_ref_v"]
-    m.lerp_(g, 1 - beta1)
-    v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
-    denom = (v.sqrt() / (1 - beta2 ** t) ** 0.5).add_(eps)
-    p.addcdiv_(m, denom, value=-lr / (1 - beta1 ** t))
+# --------------------------------------------------------------------------- stand-in Adam (swap)
+def standin_scale(seed, shape, betas, eps):
+    """The stand-in adam_update's fixed random step sizes for one parameter shape; they depend on
+    betas and eps, so an adamw_update that does not pass its own on is seen (the judge replays it)."""
+    rng = np.random.default_rng([int(seed), len(shape), *shape])
+    k = rng.uniform(0.2, 0.5, tuple(shape)) * (betas[0] + 2.0 * betas[1] + 1e4 * eps)
+    return torch.tensor(k, dtype=torch.float64)
+
+
+def _standin_adam(seed):
+    """NOT Adam: p -= lr * k * tanh(g), with k from standin_scale. adamw_update may call it like
+    the notebook's adam_update; the judge computes the path it gives."""
+    def adam_update(p, g, state, lr, betas=(0.9, 0.999), eps=1e-8):
+        p.sub_(lr * standin_scale(seed, tuple(p.shape), tuple(betas), float(eps)) * torch.tanh(g))
+
+    return adam_update
 
 
 # --------------------------------------------------------------------------- optimizer problems
@@ -135,7 +141,7 @@ def _flat(params):
 _UPDATES = {"sgd_momentum": "sgd_momentum_update", "adam": "adam_update", "adamw": "adamw_update"}
 
 
-def optimizer_path(which, problem, init, lrs, hyper):
+def optimizer_path(which, problem, init, lrs, hyper, seed=0):
     """Minimise the problem with the student's update function, one step per entry of lrs.
 
     Returns {"path": (len(lrs) + 1, n) float64 array of all parameters flattened after each step,
@@ -150,8 +156,9 @@ def optimizer_path(which, problem, init, lrs, hyper):
 
     def run():
         for lr in lrs:
-            for p in params:
-                p.grad = None
+            for p in params:          # zero_grad(set_to_none=False): the same grad tensors every step,
+                if p.grad is not None:  # so a state buffer that aliases g is caught
+                    p.grad.zero_()
             loss().backward()
             with torch.no_grad():
                 for p, state in zip(params, states):
@@ -159,7 +166,7 @@ def optimizer_path(which, problem, init, lrs, hyper):
             path.append(_flat(params))
 
     if which == "adamw":
-        with _Swap("adam_update", _ref_adam_update):
+        with _Swap("adam_update", _standin_adam(seed)):
             run()
     else:
         run()
@@ -169,17 +176,18 @@ def optimizer_path(which, problem, init, lrs, hyper):
 # --------------------------------------------------------------------------- schedule
 def schedule(steps, base_lr, warmup_steps, total_steps, min_lr=None):
     """The student's warmup_cosine_lr at every step of `steps` (min_lr None: left at its default)."""
-    values = []
+    values, types = [], []
     for s in steps:
         if min_lr is None:
             lr = student.warmup_cosine_lr(int(s), base_lr, warmup_steps, total_steps)
         else:
             lr = student.warmup_cosine_lr(int(s), base_lr, warmup_steps, total_steps, min_lr=min_lr)
+        types.append(type_name(lr))
         value = _num(lr)
         if isinstance(value, str):
-            return {"values": None, "bad": value, "at": int(s)}
+            return {"values": None, "bad": value, "at": int(s), "types": types}
         values.append(value)
-    return {"values": np.array(values, dtype=np.float64), "bad": None, "at": None}
+    return {"values": np.array(values, dtype=np.float64), "bad": None, "at": None, "types": types}
 
 
 # --------------------------------------------------------------------------- clipping
@@ -193,8 +201,10 @@ def clip(entries, max_norm, as_generator=False):
             g = _t(entry["grad"]).reshape(tuple(entry["shape"]))
             p.grad = _strided(g) if entry.get("strided") else g
         params.append(p)
+    before = [None if p.grad is None else p.grad for p in params]
     total = student.clip_grad_norm_(iter(params) if as_generator else params, max_norm)
-    return {"total": _num(total), "grads": [_arr(p.grad) for p in params]}
+    return {"total": _num(total), "total_type": type_name(total), "grads": [_arr(p.grad) for p in params],
+            "grads_in_place": all(b is None or p.grad is b for p, b in zip(params, before))}
 
 
 # --------------------------------------------------------------------------- accumulation
@@ -220,8 +230,10 @@ def accumulate(weights, X, Y, loss_kind, micro_batch_size, stale=False, strided_
         y, loss_fn = _t(Y), torch.nn.functional.mse_loss
     else:
         y, loss_fn = _t(Y, torch.int64), torch.nn.functional.cross_entropy
+    x_before = x.clone()
     loss = student.accumulate_gradients(model, loss_fn, x, y, int(micro_batch_size))
-    return {"loss": _num(loss), "grads": [_arr(p.grad) for p in model.parameters()], "sizes": sizes}
+    return {"loss": _num(loss), "loss_type": type_name(loss), "grads": [_arr(p.grad) for p in model.parameters()],
+            "sizes": sizes, "x_untouched": bool(torch.equal(x, x_before))}
 
 
 # --------------------------------------------------------------------------- TensorFlow loop
@@ -286,7 +298,7 @@ def tf_step(weights, X, Y, lr, c):
     model_fn, variables, counter = _tf_model(weights, c)
     opt = _ProbeSGD(lr)
     loss = student.train_step_tf(model_fn, variables, tf.constant(np.array(X)), tf.constant(np.array(Y)), opt)
-    return {"loss": _num(loss), **_tf_report(variables, counter, opt)}
+    return {"loss": _num(loss), "loss_type": type_name(loss), **_tf_report(variables, counter, opt)}
 
 
 def tf_fit(weights, X, Y, lr0, steps, c, lrs=None):

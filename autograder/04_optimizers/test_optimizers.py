@@ -32,8 +32,9 @@ OPTIMIZERS = {"sgd_momentum": (torch.optim.SGD, "sgd_momentum_update", "torch.op
               "adamw": (torch.optim.AdamW, "adamw_update", "torch.optim.AdamW")}
 
 
-def rng_for(seed):
-    return np.random.default_rng(4000 + seed)
+def rng_for(sub, case):
+    """Inputs differ per submission (sub.seed) and per case, and are the same on a regrade."""
+    return np.random.default_rng([sub.seed, 4000 + case])
 
 
 def warmup_cosine(n, base, warmup, min_lr=0.0):
@@ -149,12 +150,14 @@ def reference_path(which, problem, init, lrs, hyper):
         return _class_path(which, problem, init, lrs, hyper)
 
 
-def rosenbrock(start, a=1.0, b=100.0, scale=1.0):
-    return {"kind": "rosenbrock", "a": a, "b": b, "scale": scale}, list(start)
+def rosenbrock(sub, case, start, a=1.0, b=100.0, scale=1.0):
+    """Rosenbrock from near `start`: the start moves by up to 0.05 per coordinate with sub.seed."""
+    jitter = rng_for(sub, case).uniform(-0.05, 0.05, 2)
+    return {"kind": "rosenbrock", "a": a, "b": b, "scale": scale}, [float(v) for v in np.add(start, jitter)]
 
 
-def mlp(seed, n=11, d_in=5, d_hidden=7, d_out=3, scale=1.0):
-    rng = rng_for(seed)
+def mlp(sub, seed, n=11, d_in=5, d_hidden=7, d_out=3, scale=1.0):
+    rng = rng_for(sub, seed)
     problem = {"kind": "mlp", "X": rng.standard_normal((n, d_in)), "Y": rng.standard_normal((n, d_out)),
                "scale": scale, "strided": ["W1"]}
     init = {"W1": rng.standard_normal((d_hidden, d_in)) / math.sqrt(d_in),
@@ -187,24 +190,64 @@ def _describe(which, problem, init, lrs, hyper):
     return f"{fn} for {len(lrs)} steps on {where}, {lr}" + (f", {args}" if args else "")
 
 
+def standin_scale(seed, shape, betas, eps):
+    """probes.standin_scale: the stand-in adam_update's step sizes, drawn the same way."""
+    rng = np.random.default_rng([int(seed), len(shape), *shape])
+    k = rng.uniform(0.2, 0.5, tuple(shape)) * (betas[0] + 2.0 * betas[1] + 1e4 * eps)
+    return torch.tensor(k, dtype=torch.float64)
+
+
+def standin_adamw_path(problem, init, lrs, hyper, seed):
+    """adamw_update as the notebook writes it (decay, then adam_update) with the probe's stand-in
+    adam_update, p -= lr * k * tanh(g), replayed op for op."""
+    betas = tuple(hyper.get("betas", (0.9, 0.999)))
+    eps, wd = float(hyper.get("eps", 1e-8)), float(hyper.get("weight_decay", 1e-2))
+    params, loss = make_problem(problem, init)
+    path = [flat(params)]
+    for lr in lrs:
+        for p in params:
+            p.grad = None
+        loss().backward()
+        with torch.no_grad():
+            for p in params:
+                p.mul_(1 - lr * wd)
+                p.sub_(lr * standin_scale(seed, tuple(p.shape), betas, eps) * torch.tanh(p.grad))
+        path.append(flat(params))
+    return np.stack(path)
+
+
+def _first_bad(path, want):
+    allowed = ATOL + RTOL * np.abs(want)
+    bad = ~(np.abs(path - want) <= allowed)          # NaN counts as bad
+    return bad, (int(np.argmax(bad.any(axis=1))) if bad.any() else None)
+
+
 def check_path(sub, which, problem, init, lrs, hyper):
     where = _describe(which, problem, init, lrs, hyper)
+    seed = int(rng_for(sub, 999).integers(2**31))
     try:
-        got = sub.probe("optimizer_path", which, problem, init, list(lrs), hyper, timeout=20)
+        got = sub.probe("optimizer_path", which, problem, init, list(lrs), hyper, seed, timeout=20)
     except StudentError as exc:
         fail(f"{where}: {exc}")
     want = reference_path(which, problem, init, list(lrs), hyper)
     path = got["path"]
+    if which == "adamw" and isinstance(path, np.ndarray) and path.shape == want.shape:
+        # adamw_update may call adam_update (the probe's stand-in then) or do the Adam step itself
+        # (torch.optim.AdamW's path): either is right; judge against the one followed longer
+        alt = standin_adamw_path(problem, init, list(lrs), hyper, seed)
+        _, at_ref = _first_bad(path, want)
+        _, at_alt = _first_bad(path, alt)
+        if at_ref is not None and (at_alt is None or at_alt > at_ref):
+            want = alt
+            where += " (adam_update replaced by the test's stand-in)"
     expect(isinstance(path, np.ndarray) and path.shape == want.shape,
            f"{where}: the path has shape {getattr(path, 'shape', None)}, expected {want.shape}")
     labels = _labels(problem, init)
     if np.array_equal(path[-1], path[0]):
         fail(f"{where}: the parameters never moved. Update p in place "
              "(p.sub_(...), p.add_(...), p.mul_(...) or p -= ...); p = p - ... only rebinds a local name.")
-    allowed = ATOL + RTOL * np.abs(want)
-    bad = ~(np.abs(path - want) <= allowed)          # NaN counts as bad
-    if bad.any():
-        step = int(np.argmax(bad.any(axis=1)))
+    bad, step = _first_bad(path, want)
+    if step is not None:
         col = int(np.argmax(bad[step]))
         err = np.abs(path[step] - want[step])
         err_text = "a non-finite value" if not np.all(np.isfinite(path[step])) else f"max abs error {np.nanmax(err):.3g}"
@@ -219,34 +262,41 @@ def check_path(sub, which, problem, init, lrs, hyper):
 # =========================================================================== sgd_momentum (1)
 @pytest.mark.part("sgd_momentum")
 def test_sgd_plain_rosenbrock(sub):
-    problem, init = rosenbrock([-1.3, 1.9])
+    """momentum 없는 SGD의 궤적이 torch.optim.SGD와 같다"""
+    problem, init = rosenbrock(sub, 1, [-1.3, 1.9])
     check_path(sub, "sgd_momentum", problem, init, [1e-3] * 300, {"momentum": 0.0})
 
 
-@pytest.mark.part("sgd_momentum", weight=2)
-def test_sgd_momentum_rosenbrock_schedule(sub):
-    # lr changes every step: buffer * current lr (PyTorch), not a velocity that remembers old lrs
-    problem, init = rosenbrock([-1.7, 2.3], a=1.1, b=80.0)
-    check_path(sub, "sgd_momentum", problem, init, warmup_cosine(300, 3e-4, 25), {"momentum": 0.9})
-
-
-@pytest.mark.part("sgd_momentum", weight=2)
-def test_sgd_momentum_weight_decay_mlp(sub):
-    problem, init = mlp(1)
-    check_path(sub, "sgd_momentum", problem, init, warmup_cosine(200, 0.2, 15, 0.01),
-               {"momentum": 0.8, "weight_decay": 0.03})
+@pytest.mark.part("sgd_momentum")
+@pytest.mark.parametrize("case", ["rosenbrock-schedule", "mlp-weight-decay", "mlp-no-decay"])
+def test_sgd_momentum(sub, case):
+    """momentum(과 weight decay) SGD의 궤적이 바뀌는 학습률에서도 torch.optim.SGD와 같다"""
+    # One check: momentum paths under a changing lr (buffer * current lr, as PyTorch, not a velocity
+    # that remembers old lrs), with and without weight decay added to the gradient before the buffer
+    if case == "rosenbrock-schedule":
+        problem, init = rosenbrock(sub, 2, [-1.7, 2.3], a=1.1, b=80.0)
+        check_path(sub, "sgd_momentum", problem, init, warmup_cosine(300, 3e-4, 25), {"momentum": 0.9})
+    elif case == "mlp-weight-decay":
+        problem, init = mlp(sub, 1)
+        check_path(sub, "sgd_momentum", problem, init, warmup_cosine(200, 0.2, 15, 0.01),
+                   {"momentum": 0.8, "weight_decay": 0.03})
+    else:
+        problem, init = mlp(sub, 4, n=9, d_in=4, d_hidden=6, d_out=2)
+        check_path(sub, "sgd_momentum", problem, init, [0.05] * 120, {"momentum": 0.7})
 
 
 # =========================================================================== adam (2)
 @pytest.mark.part("adam")
 def test_adam_rosenbrock(sub):
-    problem, init = rosenbrock([-1.3, 1.9])
+    """Adam의 궤적이 Rosenbrock에서 torch.optim.Adam과 같다"""
+    problem, init = rosenbrock(sub, 3, [-1.3, 1.9])
     check_path(sub, "adam", problem, init, [0.05] * 300, {})
 
 
 @pytest.mark.part("adam")
 def test_adam_mlp_schedule_betas(sub):
-    problem, init = mlp(2, n=13, d_in=3, d_hidden=9, d_out=2)
+    """Adam의 궤적이 MLP, 바뀌는 학습률, 다른 betas에서 torch.optim.Adam과 같다"""
+    problem, init = mlp(sub, 2, n=13, d_in=3, d_hidden=9, d_out=2)
     check_path(sub, "adam", problem, init, warmup_cosine(200, 0.03, 20, 0.001),
                {"betas": [0.8, 0.99], "eps": 1e-8})
 
@@ -254,22 +304,25 @@ def test_adam_mlp_schedule_betas(sub):
 @pytest.mark.part("adam")
 @pytest.mark.parametrize("scale", [1e-7, 1e6], ids=["tiny-gradients", "huge-gradients"])
 def test_adam_gradient_scale(sub, scale):
+    """Adam이 아주 작은/큰 gradient에서도 torch.optim.Adam과 같다 (eps의 위치)"""
     # Adam is nearly scale invariant, except for eps: with gradients ~1e-5 eps = 1e-8 is visible,
     # and eps must be added outside the square root
-    problem, init = rosenbrock([0.4, -0.6], scale=scale)
+    problem, init = rosenbrock(sub, 4, [0.4, -0.6], scale=scale)
     check_path(sub, "adam", problem, init, [0.01] * 250, {"betas": [0.9, 0.999], "eps": 1e-8})
 
 
 # =========================================================================== adamw (1)
 @pytest.mark.part("adamw")
 def test_adamw_rosenbrock(sub):
-    problem, init = rosenbrock([-1.3, 1.9])
+    """AdamW의 궤적이 맞다 (decay를 먼저, gradient와 분리)"""
+    problem, init = rosenbrock(sub, 5, [-1.3, 1.9])
     check_path(sub, "adamw", problem, init, [0.04] * 300, {"weight_decay": 0.05})
 
 
 @pytest.mark.part("adamw")
 def test_adamw_mlp_schedule(sub):
+    """AdamW의 궤적이 MLP와 바뀌는 학습률에서 맞다"""
     # weight decay uses the current lr: lr * wd changes with the schedule
-    problem, init = mlp(3)
+    problem, init = mlp(sub, 3)
     check_path(sub, "adamw", problem, init, warmup_cosine(200, 0.02, 10, 0.002),
                {"betas": [0.85, 0.995], "eps": 1e-8, "weight_decay": 0.2})

@@ -33,8 +33,9 @@ ATOL, RTOL = 1e-8, 1e-8
 FIT_TARGET = 0.08
 
 
-def rng_for(seed):
-    return np.random.default_rng(4200 + seed)
+def rng_for(sub, case):
+    """Inputs differ per submission (sub.seed) and per case, and are the same on a regrade."""
+    return np.random.default_rng([sub.seed, 4200 + case])
 
 
 def weights_for(rng, d_in, d_hidden, d_out):
@@ -88,7 +89,8 @@ def check_variables(got_vars, want_vars, where):
 
 @pytest.mark.part("tf_training_loop", weight=2)
 def test_train_step(sub):
-    rng = rng_for(1)
+    """train_step_tf가 GradientTape로 한 step을 하고 갱신 전 loss를 돌려준다"""
+    rng = rng_for(sub, 1)
     weights = weights_for(rng, 2, 6, 1)
     X = rng.standard_normal((13, 2))
     Y = np.sin(X[:, :1]) - 0.5 * X[:, 1:]
@@ -107,11 +109,16 @@ def test_train_step(sub):
                  what=f"{where}: the returned loss (the MSE before the update)")
 
 
-def _fit(sub, seed, steps, lrs, lr0, c, d_hidden):
-    rng = rng_for(seed)
-    weights = weights_for(rng, 1, d_hidden, 1)
+def _fit(sub, seed, steps, lrs, lr0, c, d_hidden, target=None):
+    rng = rng_for(sub, seed)
     X = np.linspace(-2.5, 2.5, 31).reshape(-1, 1)
-    Y = np.sin(1.7 * X) + 0.3 * X + 0.05 * rng.standard_normal(X.shape)
+    for _ in range(20):
+        weights = weights_for(rng, 1, d_hidden, 1)
+        Y = np.sin(1.7 * X) + 0.3 * X + 0.05 * rng.standard_normal(X.shape)
+        # about 1 init in 20 diverges or stalls under this schedule: the judge draws again (from the
+        # same seed, so a regrade gets the same problem) until plain SGD reaches half the target
+        if target is None or mse_of(reference_fit(weights, X, Y, lrs, c)[1], X, Y) < target / 2:
+            break
     sched = "lr_fn = a warmup + cosine schedule" if lrs is not None else "lr_fn=None, learning_rate"
     where = f"fit_tf(model_fn, variables, x of shape (31, 1), y, SGD, steps={steps}, {sched} {lr0:g})"
     try:
@@ -140,11 +147,11 @@ def _fit(sub, seed, steps, lrs, lr0, c, d_hidden):
 
 @pytest.mark.part("tf_training_loop", weight=2)
 def test_fit_schedule_reaches_target(sub):
+    """fit_tf가 lr_fn 스케줄로 학습해 목표 MSE에 도달한다"""
     steps = 150
     lrs = [0.3 * s / 10 if s < 10 else 0.01 + 0.29 * 0.5 * (1 + math.cos(math.pi * (s - 10) / (steps - 10)))
            for s in range(steps)]
-    got, X, Y, want_vars = _fit(sub, 2, steps, lrs, 0.3, 0.75, 8)
-    assert mse_of(want_vars, X, Y) < FIT_TARGET / 2, "reference training no longer reaches the target"
+    got, X, Y, want_vars = _fit(sub, 2, steps, lrs, 0.3, 0.75, 8, target=FIT_TARGET)
     final = mse_of(got["vars"], X, Y)
     expect(final <= FIT_TARGET, f"after fit_tf the MSE is {final:.4g}, the target is {FIT_TARGET}")
     expect(got["losses"][-1] < 0.2 * got["losses"][0], "the loss did not decrease during fit_tf")
@@ -152,4 +159,5 @@ def test_fit_schedule_reaches_target(sub):
 
 @pytest.mark.part("tf_training_loop")
 def test_fit_constant_lr(sub):
+    """lr_fn 없이 fit_tf의 loss와 변수가 plain SGD와 같다"""
     _fit(sub, 3, 40, None, 0.2, 1.25, 5)

@@ -1,20 +1,23 @@
 """Probes for 05_cnn. They run INSIDE the sandbox, next to the student's notebook.
 
-Every graded part is probed in isolation: the notebook functions that are NOT under test are
-swapped for the reference versions below for the duration of one probe, so a mistake in one part
-never costs points in another (the notebook tells students so):
+Every graded part is probed in isolation, and nothing here solves a part:
 
   conv_formulas   conv_output_size, conv2d_params, conv2d_flops: the student's, called directly.
-  conv2d          the student's im2col and conv2d; the reference conv_output_size.
-  maxpool         the student's maxpool2d_forward / maxpool2d_backward; the reference
-                  conv_output_size and im2col.
+  conv2d          the student's im2col and conv2d. conv_output_size is a STAND-IN: a table of the
+                  output sizes of this test's own input (sent by the judge); any other call goes
+                  to the student's own conv_output_size.
+  maxpool         the student's maxpool2d_forward / maxpool2d_backward. conv_output_size is a
+                  table stand-in as above, and im2col a stand-in that returns the columns the
+                  judge computed for im2col(x, kernel_size, stride) of this test's own x; any
+                  other call goes to the student's own im2col.
   resnet_block    the student's BasicBlock (built from nn.Conv2d / nn.BatchNorm2d).
 
 While conv2d, im2col and max-pooling run, the torch functions that would do the exercise for the
 student (F.conv2d, F.unfold, F.max_pool2d, ...) raise an error that says so.
 
-Probes only run the student's code and report what it produced; every expected value is computed
-by the hidden tests in the judge process.
+Results are described BEFORE any conversion (type, dtype, shape, requires_grad, device, whether
+they share memory with the input), then converted to float64 values. Every expected value is
+computed by the hidden tests in the judge process.
 """
 import traceback
 
@@ -23,30 +26,58 @@ import torch
 import torch.nn.functional as F
 
 _MISSING = object()
-_UNFOLD = F.unfold          # captured before any patching: the reference im2col uses it
 
 
-# --------------------------------------------------------------------------- reference pieces
+# --------------------------------------------------------------------------- stand-ins
 def _pair(v):
     if isinstance(v, (tuple, list)):
         return int(v[0]), int(v[1])
     return int(v), int(v)
 
 
-def _ref_conv_output_size(size, kernel_size, stride=1, padding=0):
-    if size + 2 * padding < kernel_size:
-        raise ValueError(f"kernel of size {kernel_size} does not fit in an input of size {size} "
-                         f"with padding {padding}")
-    return (size + 2 * padding - kernel_size) // stride + 1
+class _SizeTable:
+    """Stand-in for conv_output_size: answers the (size, kernel, stride, padding) of this test's
+    own input from the judge's table; anything else goes to the student's own function."""
+
+    def __init__(self, table, own):
+        self.table = {tuple(int(v) for v in key): int(value) for key, value in table}
+        self.own = own
+
+    def __call__(self, size, kernel_size, stride=1, padding=0):
+        key = (size, kernel_size, stride, padding)
+        if all(isinstance(v, (int, np.integer)) for v in key) and tuple(int(v) for v in key) in self.table:
+            return self.table[tuple(int(v) for v in key)]
+        if self.own is _MISSING:
+            raise NameError("the notebook does not define 'conv_output_size'")
+        return self.own(size, kernel_size, stride, padding)
 
 
-def _ref_im2col(x, kernel_size, stride=1, padding=0):
-    return _UNFOLD(x, _pair(kernel_size), dilation=1, padding=_pair(padding), stride=_pair(stride))
+class _ColumnsFor:
+    """Stand-in for im2col while max-pooling is probed: im2col(x, kernel_size, stride[, 0]) of the
+    probe's own x returns the columns the judge computed; any other call goes to the student's
+    own im2col."""
+
+    def __init__(self, x, kernel_size, stride, cols, own):
+        self.x, self.k, self.s = x, _pair(kernel_size), _pair(stride)
+        self.cols = torch.tensor(np.asarray(cols), dtype=x.dtype)
+        self.own = own
+
+    def __call__(self, x, kernel_size, stride=1, padding=0):
+        try:
+            same = (isinstance(x, torch.Tensor) and x.shape == self.x.shape and _pair(kernel_size) == self.k
+                    and _pair(stride) == self.s and _pair(padding) == (0, 0) and bool(torch.equal(x, self.x)))
+        except (TypeError, ValueError, IndexError):
+            same = False
+        if same:
+            return self.cols.clone()
+        if self.own is _MISSING:
+            raise NameError("the notebook does not define 'im2col'")
+        return self.own(x, kernel_size, stride, padding)
 
 
 # --------------------------------------------------------------------------- isolation helpers
 class _Swap:
-    """Temporarily replace notebook globals (functions not under test) by reference versions."""
+    """Temporarily replace notebook globals (functions not under test) by stand-ins."""
 
     def __init__(self, **refs):
         self.refs = refs
@@ -107,12 +138,24 @@ class _Blocked:
 
 
 # --------------------------------------------------------------------------- reporting helpers
-def _tensor_report(out):
-    """type, dtype, shape and float64 values of a returned tensor (values None if not a tensor)."""
-    info = {"type": type_name(out), "dtype": None, "value": None}
+def _tensor_report(out, inputs=()):
+    """What came back, recorded BEFORE any conversion (type, dtype, shape, requires_grad, device,
+    which inputs share its memory); then float64 values (None if not a real tensor)."""
+    info = {"type": type_name(out), "dtype": None, "value": None, "shape": None, "requires_grad": None,
+            "device": None, "aliases": []}
     if isinstance(out, torch.Tensor):
         info["dtype"] = str(out.dtype).replace("torch.", "")
-        info["value"] = out.detach().to(torch.float64).cpu().numpy()
+        info["shape"] = [int(n) for n in out.shape]
+        info["requires_grad"] = bool(out.requires_grad)
+        info["device"] = str(out.device)
+        try:
+            mine = out.untyped_storage().data_ptr()
+            info["aliases"] = [i for i, t in enumerate(inputs) if isinstance(t, torch.Tensor)
+                               and out.numel() > 0 and t.untyped_storage().data_ptr() == mine]
+        except Exception:   # noqa: BLE001 - no storage we can see: nothing shared
+            pass
+        if not out.is_complex():
+            info["value"] = out.detach().to(torch.float64).cpu().numpy()
     return info
 
 
@@ -161,45 +204,52 @@ def formulas(name, cases):
     return results
 
 
-def im2col(x, kernel_size, stride, padding, layout="nchw"):
+def _own(name):
+    return getattr(student, name) if name in student else _MISSING
+
+
+def im2col(x, kernel_size, stride, padding, layout="nchw", sizes=()):
     t = _input(x, layout)
     before = t.clone()
-    with _Swap(conv_output_size=_ref_conv_output_size), _Blocked():
+    with _Swap(conv_output_size=_SizeTable(sizes, _own("conv_output_size"))), _Blocked():
         out = student.im2col(t, _arg(kernel_size), _arg(stride), _arg(padding))
-    report = _tensor_report(out)
+    report = _tensor_report(out, [t])
     report["input_unchanged"] = bool(torch.equal(t, before))
     return report
 
 
-def conv2d(x, weight, bias, stride, padding, layout="nchw"):
+def conv2d(x, weight, bias, stride, padding, layout="nchw", sizes=()):
     t = _input(x, layout)
     w = torch.tensor(np.array(weight, dtype=np.float64))
     b = None if bias is None else torch.tensor(np.array(bias, dtype=np.float64))
     before = t.clone()
-    with _Swap(conv_output_size=_ref_conv_output_size), _Blocked():
+    with _Swap(conv_output_size=_SizeTable(sizes, _own("conv_output_size"))), _Blocked():
         out = student.conv2d(t, w, b, stride=_arg(stride), padding=_arg(padding))
-    report = _tensor_report(out)
+    report = _tensor_report(out, [t, w, b])
     report["input_unchanged"] = bool(torch.equal(t, before))
     return report
 
 
-def maxpool(x, kernel_size, stride=None, grad_out=None, layout="nchw"):
-    """Forward, then (when grad_out is given) backward with that upstream gradient."""
+def maxpool(x, kernel_size, stride=None, grad_out=None, layout="nchw", sizes=(), cols=None):
+    """Forward, then (when grad_out is given) backward with that upstream gradient. cols: the
+    judge's im2col(x, kernel_size, stride) of this x, for the im2col stand-in."""
     t = _input(x, layout)
     before = t.clone()
     ks, st = _arg(kernel_size), _arg(stride)
     report = {}
-    with _Swap(conv_output_size=_ref_conv_output_size, im2col=_ref_im2col), _Blocked():
+    stand_ins = {"conv_output_size": _SizeTable(sizes, _own("conv_output_size")),
+                 "im2col": _ColumnsFor(t, ks, ks if st is None else st, cols, _own("im2col"))}
+    with _Swap(**stand_ins), _Blocked():
         if st is None:
             out, cache = student.maxpool2d_forward(t, ks)
         else:
             out, cache = student.maxpool2d_forward(t, ks, st)
-        report["out"] = _tensor_report(out)
+        report["out"] = _tensor_report(out, [t])
         if grad_out is not None:
             G = torch.tensor(np.array(grad_out, dtype=np.float64))
             G_before = G.clone()
             grad_x = student.maxpool2d_backward(G, cache)
-            report["grad"] = _tensor_report(grad_x)
+            report["grad"] = _tensor_report(grad_x, [t, G])
             report["grad_out_unchanged"] = bool(torch.equal(G, G_before))
     report["input_unchanged"] = bool(torch.equal(t, before))
     return report
@@ -227,7 +277,7 @@ def basic_block(in_planes, planes, stride, state, x, train=False, grad_out=None)
     block.train(bool(train))
     t = torch.tensor(np.array(x, dtype=np.float64), requires_grad=True)
     out = block(t)
-    report["out"] = _tensor_report(out)
+    report["out"] = _tensor_report(out, [t])
     if grad_out is not None and isinstance(out, torch.Tensor) and out.requires_grad:
         out.backward(torch.tensor(np.array(grad_out, dtype=np.float64)))
         report["grad_x"] = None if t.grad is None else t.grad.numpy()

@@ -5,7 +5,12 @@ torch (F.conv2d, F.unfold), max-pooling with a NumPy reference of the notebook's
 cross-checked against F.max_pool2d and its autograd, the BasicBlock with a functional torch
 reference (F.conv2d, F.batch_norm). Inputs are seeded and have odd, unequal sizes; some arrive as a
 non-contiguous NHWC view; backward passes use random upstream gradients. probes.py says which
-notebook functions are the student's in each part (the others are swapped for references there).
+notebook functions are the student's in each part (the others are swapped for stand-ins there:
+tables of values computed here for the test's own input, never a solution).
+
+Inputs are drawn from the submission's seed (sub.seed) and the case: one notebook always gets the
+same inputs, another notebook other ones. The formula tests use sizes >= 14 and the conv / pool
+tests sizes <= 13, so no stand-in table of one test answers a question of another.
 """
 from __future__ import annotations
 
@@ -34,8 +39,16 @@ TOL_POOL = 1e-12
 TOL_BLOCK = 1e-8
 
 
-def rng_for(seed):
-    return np.random.default_rng(seed)
+def rng_for(sub, case):
+    """The inputs of one case, from the submission's seed."""
+    return np.random.default_rng([sub.seed, case])
+
+
+def size_table(shape_hw, k, s, p):
+    """The stand-in conv_output_size's table for this test's input: ((H, kh, sh, ph), H_out), ..."""
+    (kh, kw), (sh, sw), (ph, pw) = _pair(k), _pair(s), _pair(p)
+    H, W = shape_hw
+    return [[[H, kh, sh, ph], out_size(H, kh, sh, ph)], [[W, kw, sw, pw], out_size(W, kw, sw, pw)]]
 
 
 def probe(sub, name, *args, what, **kwargs):
@@ -94,13 +107,12 @@ def _check_numbers(name, cases, got, want, hints=None):
             fail(f"{call} returned {res['value']}, which is wrong{hint}")
 
 
-# sizes along one axis: (size, kernel, stride, padding): divisible and non-divisible, stride 3,
-# padding larger than 1, kernel 1, kernel == padded input, the ResNet/VGG/AlexNet layers
-SIZE_CASES = [
-    (7, 3, 1, 0), (7, 3, 1, 1), (7, 2, 2, 0), (9, 3, 2, 1), (8, 3, 2, 1), (11, 5, 3, 2), (10, 4, 3, 0),
-    (224, 7, 2, 3), (112, 3, 2, 1), (56, 1, 2, 0), (227, 11, 4, 0), (13, 3, 1, 1), (5, 5, 1, 0),
-    (3, 5, 1, 1), (1, 1, 1, 0), (15, 2, 2, 0), (31, 6, 5, 2),
-]
+# sizes along one axis: (size, kernel, stride, padding): the ResNet/VGG/AlexNet layers, then cases
+# drawn from the submission's seed (sizes >= 14: divisible and not, stride 3+, padding > 1,
+# kernel 1, kernel == padded input)
+FIXED_SIZE_CASES = [(224, 7, 2, 3), (112, 3, 2, 1), (56, 1, 2, 0), (227, 11, 4, 0), (15, 2, 2, 0)]
+
+
 SIZE_HINTS = [
     ("the padding is added on both sides: 2 * padding", lambda n, k, stride=1, padding=0: (n + padding - k) // stride + 1),
     ("the +1 is missing", lambda n, k, stride=1, padding=0: (n + 2 * padding - k) // stride),
@@ -109,39 +121,57 @@ SIZE_HINTS = [
 ]
 
 
+def size_cases(sub):
+    rng = rng_for(sub, 1)
+    cases = list(FIXED_SIZE_CASES)
+    for _ in range(12):
+        n, k, st, p = int(rng.integers(14, 120)), int(rng.integers(1, 12)), int(rng.integers(1, 5)), int(rng.integers(0, 4))
+        cases.append((n, min(k, n + 2 * p), st, p))
+    n, p = int(rng.integers(14, 40)), int(rng.integers(0, 3))
+    cases.append((n, n + 2 * p, 1, p))                      # the kernel fills the padded input: 1
+    n = int(rng.integers(14, 40))
+    cases.append((n, 1, 1, 0))                              # 1x1 kernel, stride 1: n
+    return cases
+
+
 @formulas_part
 def test_conv_output_size(sub):
-    cases = [((n, k), {"stride": s, "padding": p}) for n, k, s, p in SIZE_CASES]
-    want = [out_size(n, k, s, p) for n, k, s, p in SIZE_CASES]
+    """conv_output_size: floor((size - kernel + 2 padding) / stride) + 1, default stride 1 and
+    padding 0, and a ValueError when the kernel does not fit in the padded input."""
+    chosen = size_cases(sub)
+    cases = [((n, k), {"stride": s, "padding": p}) for n, k, s, p in chosen]
+    want = [out_size(n, k, s, p) for n, k, s, p in chosen]
     # the reference agrees with PyTorch's shape inference (meta tensors: no computation)
-    for (n, k, s, p), w in zip(SIZE_CASES[:6], want):
+    for (n, k, s, p), w in zip(chosen[:6], want):
         y = F.conv2d(torch.empty(1, 1, n, n, device="meta"), torch.empty(1, 1, k, k, device="meta"), stride=s, padding=p)
         assert y.shape[-1] == w, "reference output size disagrees with torch"
     got = _formula_calls(sub, "conv_output_size", cases)
     _check_numbers("conv_output_size", cases, got, want, SIZE_HINTS)
 
+    # positional stride / padding, and the defaults stride=1, padding=0
+    rng = rng_for(sub, 2)
+    n1, n2 = int(rng.integers(14, 60)), int(rng.integers(14, 60))
+    cases = [((n1, 4), {}), ((n2, 3, 2), {}), ((n2, 3, 2, 2), {})]
+    want = [out_size(n1, 4), out_size(n2, 3, 2), out_size(n2, 3, 2, 2)]
+    _check_numbers("conv_output_size", cases, _formula_calls(sub, "conv_output_size", cases), want, SIZE_HINTS)
 
-@formulas_part
-def test_conv_output_size_positional_defaults(sub):
-    # conv_output_size(size, kernel_size) with stride=1, padding=0 by default; positional stride/padding
-    cases = [((9, 4), {}), ((12, 3, 2), {}), ((12, 3, 2, 2), {})]
-    want = [6, 5, 7]
-    got = _formula_calls(sub, "conv_output_size", cases)
-    _check_numbers("conv_output_size", cases, got, want, SIZE_HINTS)
+    rng = rng_for(sub, 3)
+    n = [int(v) for v in rng.integers(14, 40, size=5)]
+    bad = [((n[0], n[0] + 1), {}), ((n[1], n[1] + 5), {"stride": 1, "padding": 2}),
+           ((n[2], n[2] + 3), {"stride": 2, "padding": 1})]
+    _check_refused(_formula_calls(sub, "conv_output_size", bad), bad)
+    # exactly fitting kernels are fine (output 1)
+    ok = [((n[3], n[3] + 4), {"stride": 1, "padding": 2}), ((n[4], n[4] + 2), {"stride": 3, "padding": 1})]
+    _check_numbers("conv_output_size", ok, _formula_calls(sub, "conv_output_size", ok), [1, 1], SIZE_HINTS)
 
 
-@formulas_part
-def test_conv_output_size_kernel_does_not_fit(sub):
-    bad = [((2, 5), {}), ((3, 8), {"stride": 1, "padding": 2}), ((4, 7), {"stride": 2, "padding": 1})]
-    got = _formula_calls(sub, "conv_output_size", bad)
+def _check_refused(got, bad):
+    __tracebackhide__ = True
     for (args, kw), res in zip(bad, got):
         call = _call_text("conv_output_size", args, kw)
         expect(res["type"] == "error" and res["error"].startswith("ValueError"),
                f"{call}: the kernel does not fit in the padded input; expected a ValueError, "
                f"got {res.get('error') or res['value']!r}")
-    # exactly fitting kernels are fine (output 1)
-    ok = [((4, 8), {"stride": 1, "padding": 2}), ((5, 7), {"stride": 3, "padding": 1})]
-    _check_numbers("conv_output_size", ok, _formula_calls(sub, "conv_output_size", ok), [1, 1], SIZE_HINTS)
 
 
 # (c_in, c_out, kernel_size, bias): VGG16, ResNet-18 (bias=False, 1x1 projections), non-square kernels
@@ -153,6 +183,7 @@ PARAM_CASES = [
 
 @formulas_part
 def test_conv2d_params(sub):
+    """conv2d_params: kh*kw*c_in*c_out weights, plus c_out biases when bias=True (the default)."""
     cases = [((ci, co, _wire(k)), {"bias": b}) for ci, co, k, b in PARAM_CASES]
     want = []
     for ci, co, k, b in PARAM_CASES:
@@ -176,12 +207,59 @@ FLOP_CASES = [
 
 @formulas_part
 def test_conv2d_flops(sub):
+    """conv2d_flops: 2 * kh*kw*c_in*c_out*h_out*w_out (a multiply-add is 2 FLOPs, bias not counted)."""
     cases = [((ci, co, _wire(k), _wire(o)), {}) for ci, co, k, o in FLOP_CASES]
     want = [2 * _pair(k)[0] * _pair(k)[1] * ci * co * _pair(o)[0] * _pair(o)[1] for ci, co, k, o in FLOP_CASES]
     got = _formula_calls(sub, "conv2d_flops", cases)
     _check_numbers("conv2d_flops", cases, got, want, [
         ("a multiply-add counts as 2 FLOPs", lambda ci, co, k, o: _pair(k)[0] * _pair(k)[1] * ci * co * _pair(o)[0] * _pair(o)[1]),
     ])
+
+
+# layers of VGG / ResNet / AlexNet and seeded ones: (c_in, c_out, kernel, stride, padding, bias, H, W)
+FIXED_LAYERS = [(3, 64, 7, 2, 3, False, 224, 224), (64, 128, 3, 2, 1, False, 56, 56), (3, 96, 11, 4, 0, True, 227, 227),
+                (256, 512, 3, 1, 1, True, 28, 28), (64, 128, 1, 2, 0, False, 56, 56)]
+
+
+def layer_cases(sub):
+    rng = rng_for(sub, 4)
+    layers = list(FIXED_LAYERS)
+    for _ in range(4):
+        kh, kw = (int(v) for v in rng.integers(1, 8, size=2))
+        layers.append((int(rng.integers(1, 50)), int(rng.integers(1, 50)), (kh, kw), (int(rng.integers(1, 4)), int(rng.integers(1, 4))),
+                       (int(rng.integers(0, 4)), int(rng.integers(0, 4))), bool(rng.integers(0, 2)),
+                       int(rng.integers(14, 90)), int(rng.integers(14, 90))))
+    n = int(rng.integers(14, 30))
+    layers.append((4, 8, n + 5, 1, 2, True, n, n + 9))          # does not fit along H: nn.Conv2d refuses it
+    return layers
+
+
+@pytest.mark.part("conv_formulas", weight=3)
+def test_layer_table(sub):
+    """For every layer of a table (VGG, ResNet, AlexNet and random ones) the three formulas agree
+    with nn.Conv2d: output size (or a refusal when the kernel does not fit), parameters, FLOPs."""
+    layers = layer_cases(sub)
+    size_calls, size_want, refused, param_calls, param_want, flop_calls, flop_want = [], [], [], [], [], [], []
+    for ci, co, k, st, p, bias, H, W in layers:
+        (kh, kw), (sh, sw), (ph, pw) = _pair(k), _pair(st), _pair(p)
+        for n, kk, ss, pp in ((H, kh, sh, ph), (W, kw, sw, pw)):
+            call = ((n, kk), {"stride": ss, "padding": pp})
+            if n + 2 * pp < kk:
+                refused.append(call)
+            else:
+                size_calls.append(call)
+                size_want.append(out_size(n, kk, ss, pp))
+        layer = torch.nn.Conv2d(ci, co, k, stride=st, padding=p, bias=bias, device="meta")
+        param_calls.append(((ci, co, _wire(k)), {"bias": bias}))
+        param_want.append(sum(q.numel() for q in layer.parameters()))
+        if H + 2 * ph >= kh and W + 2 * pw >= kw:
+            y = layer(torch.empty(1, ci, H, W, device="meta"))          # shapes only
+            flop_calls.append(((ci, co, _wire(k), [int(y.shape[2]), int(y.shape[3])]), {}))
+            flop_want.append(2 * kh * kw * ci * co * int(y.shape[2]) * int(y.shape[3]))
+    _check_numbers("conv_output_size", size_calls, _formula_calls(sub, "conv_output_size", size_calls), size_want, SIZE_HINTS)
+    _check_refused(_formula_calls(sub, "conv_output_size", refused), refused)
+    _check_numbers("conv2d_params", param_calls, _formula_calls(sub, "conv2d_params", param_calls), param_want)
+    _check_numbers("conv2d_flops", flop_calls, _formula_calls(sub, "conv2d_flops", flop_calls), flop_want)
 
 
 # =========================================================================== conv2d (3)
@@ -224,10 +302,11 @@ IM2COL_CASES = [
 @pytest.mark.parametrize("shape,k,s,p,layout", IM2COL_CASES,
                          ids=[f"{'x'.join(map(str, c[0]))}-k{c[1]}-s{c[2]}-p{c[3]}-{c[4]}" for c in IM2COL_CASES])
 def test_im2col_matches_unfold(sub, shape, k, s, p, layout):
-    rng = rng_for(sum(shape) * 100 + len(str((k, s, p, layout))))
+    """im2col equals F.unfold: rows in (c, i, j) order, columns in output order, any strides."""
+    rng = rng_for(sub, sum(shape) * 100 + len(str((k, s, p, layout))))
     a, x = make_x(rng, shape, layout)
     what = f"im2col({_describe_x(shape, layout)}, kernel_size={k}, stride={s}, padding={p})"
-    got = probe(sub, "im2col", a, _wire(k), _wire(s), _wire(p), layout, what=what)
+    got = probe(sub, "im2col", a, _wire(k), _wire(s), _wire(p), layout, size_table(shape[2:], k, s, p), what=what)
     want = F.unfold(x, _pair(k), padding=_pair(p), stride=_pair(s)).numpy()
     _check_tensor(got, what, want.shape)
     assert_close(got["value"], want, atol=TOL_CONV * np.abs(a).max(), rtol=0, what=what)
@@ -252,18 +331,19 @@ CONV_CASES = [
 ]
 
 
-@conv_part
+@pytest.mark.part("conv2d", weight=2)
 @pytest.mark.parametrize("case", CONV_CASES, ids=[c[0] for c in CONV_CASES])
 def test_conv2d_matches_torch(sub, case):
+    """conv2d equals F.conv2d (cross-correlation) for strides, paddings, kernels, biases and views."""
     cid, shape, c_out, (kh, kw), s, p, has_bias, layout, sx, sw = case
-    rng = rng_for(sum(map(ord, cid)))
+    rng = rng_for(sub, sum(map(ord, cid)))
     a, x = make_x(rng, shape, layout)
     a, x = a * sx - 0.3 * sx, x * sx - 0.3 * sx        # not centred: large negative and positive values
     w = rng.standard_normal((c_out, shape[1], kh, kw)) * sw
     b = rng.standard_normal(c_out) * sw if has_bias else None
     what = (f"conv2d({_describe_x(shape, layout)}, weight {w.shape}, bias {'None' if b is None else b.shape}, "
             f"stride={s}, padding={p})")
-    got = probe(sub, "conv2d", a, w, b, _wire(s), _wire(p), layout, what=what)
+    got = probe(sub, "conv2d", a, w, b, _wire(s), _wire(p), layout, size_table(shape[2:], (kh, kw), s, p), what=what)
     want = conv_ref(x, w, b, s, p).numpy()
     _check_tensor(got, what, want.shape)
     scale = shape[1] * kh * kw * np.abs(a).max() * np.abs(w).max() + (0 if b is None else np.abs(b).max())
@@ -279,11 +359,12 @@ def test_conv2d_matches_torch(sub, case):
 
 @conv_part
 def test_conv2d_small_example(sub):
+    """conv2d on a small example does not flip the kernel."""
     # a tiny case whose inputs fit in the feedback: one channel, a 2x2 kernel that is not symmetric
     x = np.arange(20, dtype=np.float64).reshape(1, 1, 4, 5) - 7.0
     w = np.array([[[[1.0, 2.0], [0.0, -1.0]]]])
     what = "conv2d(x (1, 1, 4, 5), weight (1, 1, 2, 2), bias None, stride=1, padding=1)"
-    got = probe(sub, "conv2d", x, w, None, 1, 1, "nchw", what=what)
+    got = probe(sub, "conv2d", x, w, None, 1, 1, "nchw", size_table((4, 5), 2, 1, 1), what=what)
     want = conv_ref(torch.tensor(x), w, None, 1, 1).numpy()
     _check_tensor(got, what, want.shape)
     flipped = conv_ref(torch.tensor(x), w[:, :, ::-1, ::-1].copy(), None, 1, 1).numpy()
@@ -327,6 +408,13 @@ def pool_ref(x, k, s, G=None):
     return out, grad
 
 
+def pool_stand_ins(x, k, s):
+    """(size table, im2col columns) of this test's own x, for the probe's stand-ins."""
+    stride = k if s is None else s
+    cols = F.unfold(x, _pair(k), stride=_pair(stride)).numpy()
+    return size_table(tuple(x.shape[2:]), k, stride, 0), cols
+
+
 def _pool_what(shape, k, s, layout, backward):
     call = f"maxpool2d_forward({_describe_x(shape, layout)}, kernel_size={k}" + ("" if s is None else f", stride={s}") + ")"
     return call + (" then maxpool2d_backward(G, cache) with a random G" if backward else "")
@@ -357,11 +445,12 @@ def pool_input(rng, shape, layout, kind):
 @pool_part
 @pytest.mark.parametrize("case", POOL_FORWARD_CASES, ids=[c[0] for c in POOL_FORWARD_CASES])
 def test_maxpool_forward(sub, case):
+    """maxpool2d_forward equals F.max_pool2d (default stride, overlaps, large negatives, views)."""
     cid, shape, k, s, layout, kind = case
-    rng = rng_for(sum(map(ord, cid)) + 1000)
+    rng = rng_for(sub, sum(map(ord, cid)) + 1000)
     a, x = pool_input(rng, shape, layout, kind)
     what = _pool_what(shape, k, s, layout, False)
-    got = probe(sub, "maxpool", a, _wire(k), _wire(s), None, layout, what=what)
+    got = probe(sub, "maxpool", a, _wire(k), _wire(s), None, layout, *pool_stand_ins(x, k, s), what=what)
     want, _ = pool_ref(x.numpy(), k, s)
     _check_tensor(got["out"], what, want.shape)
     assert_close(got["out"]["value"], want, atol=TOL_POOL * np.abs(want).max(), rtol=0, what=f"{what}: out")
@@ -382,13 +471,14 @@ POOL_BACKWARD_CASES = [
 @pool_part
 @pytest.mark.parametrize("case", POOL_BACKWARD_CASES, ids=[c[0] for c in POOL_BACKWARD_CASES])
 def test_maxpool_backward(sub, case):
+    """maxpool2d_backward: each output's gradient to its window's first maximum, summed over overlaps."""
     cid, shape, k, s, layout, kind = case
-    rng = rng_for(sum(map(ord, cid)) + 2000)
+    rng = rng_for(sub, sum(map(ord, cid)) + 2000)
     a, x = pool_input(rng, shape, layout, kind)
     out_shape = pool_ref(x.numpy(), k, s)[0].shape
     G = rng.standard_normal(out_shape)               # random upstream gradient dL/dout
     what = _pool_what(shape, k, s, layout, True)
-    got = probe(sub, "maxpool", a, _wire(k), _wire(s), G, layout, what=what)
+    got = probe(sub, "maxpool", a, _wire(k), _wire(s), G, layout, *pool_stand_ins(x, k, s), what=what)
     want_out, want_grad = pool_ref(x.numpy(), k, s, G)
     _check_tensor(got["out"], what, want_out.shape)
     assert_close(got["out"]["value"], want_out, atol=TOL_POOL * np.abs(want_out).max(), rtol=0, what=f"{what}: out")
@@ -467,7 +557,7 @@ def _block_what(cin, planes, stride, shape, train):
 
 def run_block(sub, cin, planes, stride, shape, train, seed, backward):
     __tracebackhide__ = True
-    rng = rng_for(seed)
+    rng = rng_for(sub, seed)
     layout = block_layout(cin, planes, stride)
     state = random_state(rng, layout)
     x = rng.standard_normal(shape) - 0.2
@@ -513,6 +603,7 @@ BLOCK_CASES = [
 @pytest.mark.parametrize("cin,planes,stride,shape", BLOCK_CASES,
                          ids=[f"{c}-{p}-s{s}" for c, p, s, _ in BLOCK_CASES])
 def test_basic_block_eval(sub, cin, planes, stride, shape):
+    """BasicBlock in eval mode equals the block's formula (identity and projection shortcuts)."""
     got, what, want_out, _, _ = run_block(sub, cin, planes, stride, shape, False, 500 + cin * 10 + planes + stride, False)
     _check_tensor(got["out"], what, want_out.shape)
     assert_close(got["out"]["value"], want_out, atol=TOL_BLOCK, rtol=TOL_BLOCK, what=f"{what}: output")
@@ -522,6 +613,7 @@ def test_basic_block_eval(sub, cin, planes, stride, shape):
 @pytest.mark.parametrize("cin,planes,stride,shape", [BLOCK_CASES[0], BLOCK_CASES[2], BLOCK_CASES[3]],
                          ids=["5-5-s1", "5-5-s2", "3-6-s2"])
 def test_basic_block_train_backward(sub, cin, planes, stride, shape):
+    """BasicBlock in train mode: output, gradients of x and every weight, running statistics."""
     got, what, want_out, (want_dx, want_dparams), want_running = run_block(
         sub, cin, planes, stride, shape, True, 700 + cin * 10 + planes + stride, True)
     what = f"{what}, then backward with a random G"

@@ -9,11 +9,18 @@ student's function and reports plain data: what kind of object came back, its dt
 values, gradients where asked, and whether the inputs were left untouched. Nothing here knows the
 expected values.
 
-Part isolation: `rnn_forward` is probed with a reference `rnn_cell` swapped into the notebook's
-namespace for the duration of the call, so a mistake in the rnn_cell part never costs points in
-the bptt part (the notebook tells students so). bptt_hidden_grads, per_step_norms and
-clip_grad_norm receive their inputs from the judge and call nothing else of the student's.
+Results are described BEFORE any conversion (type, dtype, shape, requires_grad, device, which
+inputs they share memory with), then converted to float64 values. Nothing here solves a part.
+
+Part isolation: `rnn_forward` is probed with a STAND-IN for `rnn_cell` swapped into the notebook's
+namespace for the duration of the call. The stand-in is deliberately not an RNN cell
+(sin(x W_ih^T + b_ih) + tanh(h W_hh^T - b_hh)); the judge computes what an unroll of it must
+give, so a mistake in the rnn_cell part never costs points in the bptt part, and calling the
+stand-in scores nothing. bptt_hidden_grads, per_step_norms and clip_grad_norm receive their
+inputs from the judge (the hidden states too) and call nothing else of the student's.
 """
+import math
+
 import numpy as np
 import torch
 
@@ -56,14 +63,19 @@ def _tensor(spec, requires_grad=False):
     return leaf, view
 
 
-def _describe(obj):
-    """kind / dtype / shape / float64 values of a returned object (values None if unreadable)."""
+def _describe(obj, inputs=()):
+    """What the student returned, recorded BEFORE any conversion: kind, dtype, shape,
+    requires_grad, device, and which inputs (by position) share its memory; then float64 values
+    (None if unreadable)."""
     info = {"kind": "torch" if isinstance(obj, torch.Tensor) else type_name(obj),
-            "dtype": None, "shape": None, "value": None, "requires_grad": None}
+            "dtype": None, "shape": None, "value": None, "requires_grad": None, "device": None,
+            "aliases": []}
     if isinstance(obj, torch.Tensor):
         info["dtype"] = str(obj.dtype).replace("torch.", "")
         info["shape"] = [int(s) for s in obj.shape]
         info["requires_grad"] = bool(obj.requires_grad)
+        info["device"] = str(obj.device)
+        info["aliases"] = _aliases(obj, inputs)
         value = obj.detach().cpu()
         if value.is_complex() or value.dtype == torch.bool:
             return info
@@ -72,6 +84,15 @@ def _describe(obj):
         info["value"] = np.array(float(obj))
         info["shape"] = []
     return info
+
+
+def _aliases(obj, inputs):
+    try:
+        mine = obj.untyped_storage().data_ptr()
+    except Exception:   # noqa: BLE001 - no storage we can see: nothing shared
+        return []
+    return [i for i, t in enumerate(inputs)
+            if isinstance(t, torch.Tensor) and obj.numel() > 0 and t.untyped_storage().data_ptr() == mine]
 
 
 def _grad_of(t):
@@ -111,7 +132,8 @@ def cell(kind, x, h, c, w_ih, w_hh, b_ih, b_hh, grads=None):
         h_new = fn(views["x"], views["h"], views["weight_ih"], views["weight_hh"],
                    views["bias_ih"], views["bias_hh"])
         c_new = None
-    report = {"error": None, "h": _describe(h_new), "c": None if c_new is None else _describe(c_new),
+    given = list(views.values())
+    report = {"error": None, "h": _describe(h_new, given), "c": None if c_new is None else _describe(c_new, given),
               "inputs_unchanged": _unchanged(list(views.values()), before)}
     if want_grad:
         pieces = []
@@ -130,15 +152,25 @@ def cell(kind, x, h, c, w_ih, w_hh, b_ih, b_hh, grads=None):
 
 
 # --------------------------------------------------------------------------- bptt part
-def _ref_rnn_cell(x, h, weight_ih, weight_hh, bias_ih, bias_hh):
-    """Reference tanh RNN step, swapped in for rnn_cell while rnn_forward is probed."""
-    return torch.tanh(x @ weight_ih.T + bias_ih + h @ weight_hh.T + bias_hh)
+class _StandInCell:
+    """NOT an RNN cell: sin(x W_ih^T + b_ih) + tanh(h W_hh^T - b_hh). Swapped in for rnn_cell while
+    rnn_forward is probed; counts its calls so the judge knows whether rnn_forward used it."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self, x, h, weight_ih, weight_hh, bias_ih, bias_hh):
+        self.calls += 1
+        return torch.sin(x @ weight_ih.T + bias_ih) + torch.tanh(h @ weight_hh.T - bias_hh)
 
 
-class _ReferenceCell:
-    """Put the reference rnn_cell into the namespace rnn_forward reads its globals from."""
+class _SwapCell:
+    """Put the stand-in rnn_cell into the namespace rnn_forward reads its globals from."""
 
     name = "rnn_cell"
+
+    def __init__(self):
+        self.stand_in = _StandInCell()
 
     def __enter__(self):
         fn = student.rnn_forward
@@ -146,7 +178,7 @@ class _ReferenceCell:
         if self.namespace is None:
             raise TypeError(f"rnn_forward must be a function, got {type_name(fn)}")
         self.saved = self.namespace.get(self.name, _MISSING)
-        self.namespace[self.name] = _ref_rnn_cell
+        self.namespace[self.name] = self.stand_in
         return self
 
     def __exit__(self, *exc):
@@ -157,13 +189,32 @@ class _ReferenceCell:
         return False
 
 
-def forward(xs, h0, w_ih, w_hh, b_ih, b_hh):
-    """student.rnn_forward with the reference rnn_cell swapped in."""
-    views = [_tensor(s)[1] for s in (xs, h0, w_ih, w_hh, b_ih, b_hh)]
-    before = [v.clone() for v in views]
-    with _ReferenceCell():
+def forward(xs, h0, w_ih, w_hh, b_ih, b_hh, grad_hs=None):
+    """student.rnn_forward with the stand-in rnn_cell swapped in. With grad_hs, backpropagates
+    L = sum(grad_hs * hs) and reports the gradients of every input (the notebook's convention:
+    rnn_forward keeps the graph, full BPTT)."""
+    return _forward(xs, h0, w_ih, w_hh, b_ih, b_hh, grad_hs)[0]
+
+
+def _forward(xs, h0, w_ih, w_hh, b_ih, b_hh, grad_hs=None):
+    """(report, hs, views) of one rnn_forward call with the stand-in cell."""
+    want_grad = grad_hs is not None
+    views = [_tensor(s, requires_grad=want_grad)[1] for s in (xs, h0, w_ih, w_hh, b_ih, b_hh)]
+    before = [v.detach().clone() for v in views]
+    swap = _SwapCell()
+    with swap:
         hs = student.rnn_forward(*views)
-    return {"hs": _describe(hs), "inputs_unchanged": _unchanged(views, before)}
+    report = {"hs": _describe(hs, views), "inputs_unchanged": _unchanged(views, before),
+              "stand_in_calls": swap.stand_in.calls, "grad_error": None, "grads": None}
+    if want_grad:
+        if not isinstance(hs, torch.Tensor) or not hs.requires_grad:
+            report["grad_error"] = ("hs does not require grad: the computation graph was cut "
+                                    "(.detach(), .numpy(), torch.no_grad() or a new tensor built from values)")
+            return report, hs, views
+        (hs * torch.tensor(np.asarray(grad_hs), dtype=hs.dtype)).sum().backward()
+        names = ["xs", "h0", "weight_ih", "weight_hh", "bias_ih", "bias_hh"]
+        report["grads"] = {name: _grad_of(v) for name, v in zip(names, views)}
+    return report, hs, views
 
 
 def hidden_grads(hs, w_hh, grad_hs):
@@ -171,25 +222,55 @@ def hidden_grads(hs, w_hh, grad_hs):
     views = [_tensor(s)[1] for s in (hs, w_hh, grad_hs)]
     before = [v.clone() for v in views]
     deltas = student.bptt_hidden_grads(*views)
-    return {"deltas": _describe(deltas), "inputs_unchanged": _unchanged(views, before)}
+    return {"deltas": _describe(deltas, views), "inputs_unchanged": _unchanged(views, before)}
 
 
 def norms(deltas):
     view = _tensor(deltas)[1]
-    return {"norms": _describe(student.per_step_norms(view))}
+    before = view.clone()
+    return {"norms": _describe(student.per_step_norms(view), [view]), "inputs_unchanged": _unchanged([view], [before])}
 
 
-def pipeline(xs, h0, w_ih, w_hh, b_ih, b_hh, grad_hs):
-    """rnn_forward (reference cell) -> bptt_hidden_grads -> per_step_norms, as the demo does."""
-    views = [_tensor(s)[1] for s in (xs, h0, w_ih, w_hh, b_ih, b_hh)]
-    with _ReferenceCell():
-        hs = student.rnn_forward(*views)
-    if not isinstance(hs, torch.Tensor):
-        return {"error": f"rnn_forward must return a torch.Tensor, got {type_name(hs)}"}
-    deltas = student.bptt_hidden_grads(hs.detach(), views[3], _tensor(grad_hs)[1])
+def pipeline(hs, w_hh, grad_hs):
+    """bptt_hidden_grads -> per_step_norms, as the demo does, on hidden states the judge computed
+    for this test's own inputs (so a mistake in rnn_forward does not show here)."""
+    views = [_tensor(s)[1] for s in (hs, w_hh, grad_hs)]
+    deltas = student.bptt_hidden_grads(*views)
     if not isinstance(deltas, torch.Tensor):
         return {"error": f"bptt_hidden_grads must return a torch.Tensor, got {type_name(deltas)}"}
     return {"error": None, "norms": _describe(student.per_step_norms(deltas))}
+
+
+def chain(xs, h0, w_ih, w_hh, b_ih, b_hh, grad_hs):
+    """The demo's chain, every step the student's: rnn_forward (stand-in cell) and a backward of
+    sum(grad_hs * hs); bptt_hidden_grads(hs, W_hh, grad_hs); per_step_norms of its deltas;
+    clip_grad_norm(list(deltas), max_norm = total / 4)."""
+    report, states, views = _forward(xs, h0, w_ih, w_hh, b_ih, b_hh, np.asarray(grad_hs["value"]))
+    report["error"] = None
+    if not isinstance(states, torch.Tensor):
+        report["error"] = f"rnn_forward must return a torch.Tensor, got {type_name(states)}"
+        return report
+    G = _tensor(grad_hs)[1]
+    deltas = student.bptt_hidden_grads(states.detach(), views[3].detach(), G)
+    report["deltas"] = _describe(deltas)
+    if not isinstance(deltas, torch.Tensor):
+        report["error"] = f"bptt_hidden_grads must return a torch.Tensor, got {type_name(deltas)}"
+        return report
+    report["norms"] = _describe(student.per_step_norms(deltas))
+    pieces = [d.detach().clone() for d in deltas]
+    before = [p.clone() for p in pieces]
+    total = math.sqrt(sum(float((p ** 2).sum()) for p in pieces))
+    result = student.clip_grad_norm(pieces, total / 4.0)
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        report["error"] = f"clip_grad_norm must return a tuple (clipped, total_norm), got {type_name(result)}"
+        return report
+    clipped, got_total = result
+    report["total_kind"] = type_name(got_total)
+    report["total"] = (float(got_total) if isinstance(got_total, (int, float, np.floating, np.integer))
+                       and not isinstance(got_total, bool) else None)
+    report["clipped"] = [_describe(t, pieces) for t in clipped] if isinstance(clipped, (list, tuple)) else []
+    report["inputs_unchanged"] = _unchanged(pieces, before)
+    return report
 
 
 def clip(grads, max_norm):
@@ -201,10 +282,9 @@ def clip(grads, max_norm):
         size = f" of length {len(result)}" if isinstance(result, (tuple, list)) else ""
         return {"error": f"clip_grad_norm must return a tuple (clipped, total_norm), got {type_name(result)}{size}"}
     clipped, total = result
-    if isinstance(total, torch.Tensor) and total.numel() == 1:
-        total = float(total.detach())
+    total_kind = type_name(total)           # recorded before anything is converted
     if not isinstance(clipped, (list, tuple)):
         return {"error": f"clip_grad_norm must return a list of tensors as clipped, got {type_name(clipped)}"}
-    return {"error": None, "clipped": [_describe(t) for t in clipped],
-            "total": float(total) if isinstance(total, (int, float, np.floating)) else None,
-            "total_kind": type_name(total), "inputs_unchanged": _unchanged(views, before)}
+    return {"error": None, "clipped": [_describe(t, views) for t in clipped],
+            "total": float(total) if isinstance(total, (int, float, np.floating, np.integer)) and not isinstance(total, bool) else None,
+            "total_kind": total_kind, "inputs_unchanged": _unchanged(views, before)}

@@ -5,13 +5,16 @@ Globals provided by the sandbox: `student` (the notebook's namespace), `type_nam
 Every probe receives plain NumPy data from the judge, builds the torch tensors the exercise asks
 for (dtype and memory layout chosen by the judge: contiguous, a transposed view, every other row
 of a larger tensor, a stride-0 expand along a new batch axis, or axes 1 and 2 swapped like the
-output of split_heads), calls the student's function
-and reports plain data: what kind of object came back, its dtype, shape and values, gradients
-where asked, and whether the inputs were left untouched. Nothing here knows the expected values.
+output of split_heads), calls the student's function and reports plain data: what came back,
+described before any conversion (type, dtype, shape, requires_grad, device, whether it shares
+memory with an input), then its values, gradients where asked, and whether the inputs were left
+untouched. Nothing here knows an expected value, and nothing here solves a part.
 
-Part isolation: `multi_head_attention` is probed with a reference `scaled_dot_product_attention`
-swapped into the notebook's namespace for the duration of the call, so a mistake in the
-attention part never costs points in the multihead part (the notebook tells students so).
+Part isolation: `multi_head_attention` is probed with a STAND-IN for `scaled_dot_product_attention`
+swapped into the notebook's namespace for the duration of the call. The stand-in is deliberately
+not attention (tanh of the scaled scores instead of a softmax, blocked keys set to 0); the judge
+computes what multi-head attention built on it must return. So a mistake in the attention part
+never costs points in the multihead part, and calling the stand-in scores nothing elsewhere.
 """
 import math
 
@@ -65,18 +68,37 @@ def _tensor(spec, requires_grad=False):
     return leaf, view
 
 
-def _describe(obj):
-    """kind / dtype / shape / float64 values of a returned object (values None if unreadable)."""
+def _describe(obj, inputs=()):
+    """What the student returned, recorded BEFORE any conversion: type, dtype, shape,
+    requires_grad, device, contiguity, and which inputs (by position) it shares memory with.
+    Then its values as float64 (bool stays bool); values None if unreadable."""
     info = {"kind": "torch" if isinstance(obj, torch.Tensor) else type_name(obj),
-            "dtype": None, "shape": None, "value": None}
+            "dtype": None, "shape": None, "value": None, "requires_grad": None, "device": None,
+            "aliases": []}
     if isinstance(obj, torch.Tensor):
         info["dtype"] = str(obj.dtype).replace("torch.", "")
         info["shape"] = [int(s) for s in obj.shape]
+        info["requires_grad"] = bool(obj.requires_grad)
+        info["device"] = str(obj.device)
+        info["aliases"] = _aliases(obj, inputs)
         value = obj.detach().cpu()
         if value.is_complex():
             return info
         info["value"] = value.to(torch.float64).numpy().copy() if value.dtype != torch.bool else value.numpy().copy()
     return info
+
+
+def _aliases(obj, inputs):
+    """Positions of the inputs whose storage the result shares (a view of, or the same as, an input)."""
+    try:
+        mine = obj.untyped_storage().data_ptr()
+    except Exception:   # noqa: BLE001 - a tensor subclass without storage shares nothing we can see
+        return []
+    found = []
+    for i, t in enumerate(inputs):
+        if isinstance(t, torch.Tensor) and t.untyped_storage().data_ptr() == mine and obj.numel() > 0:
+            found.append(i)
+    return found
 
 
 def _pair(result, name):
@@ -128,8 +150,8 @@ def attention(q, k, v, mask=None, grads=None):
     if error:
         return report
     out, weights = pair
-    report["out"] = _describe(out)
-    report["weights"] = _describe(weights)
+    report["out"] = _describe(out, inputs)
+    report["weights"] = _describe(weights, inputs)
     report["inputs_unchanged"] = all(
         a.shape == b.shape and bool(torch.equal(a.detach(), b)) for a, b in zip(inputs, before))
     if want_grad:
@@ -140,15 +162,20 @@ def attention(q, k, v, mask=None, grads=None):
 
 
 # --------------------------------------------------------------------------- multihead part
-def _ref_attention(q, k, v, mask=None):
-    """Reference attention (zeros for fully masked rows), swapped in while multihead is probed."""
-    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
-    if mask is not None:
-        scores = scores.masked_fill(~mask, float("-inf"))
-    alive = torch.isfinite(scores).any(dim=-1, keepdim=True)
-    scores = torch.where(alive, scores, torch.zeros_like(scores))
-    weights = torch.softmax(scores, dim=-1) * alive
-    return weights @ v, weights
+class _StandInAttention:
+    """NOT attention: (out, weights) with weights = tanh(q k^T / sqrt(d_k)), blocked keys 0, and
+    out = weights @ v. Swapped in for scaled_dot_product_attention while multi_head_attention is
+    probed; counts its calls so the judge knows whether the student's code went through it."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self, q, k, v, mask=None):
+        self.calls += 1
+        weights = torch.tanh(q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1]))
+        if mask is not None:
+            weights = weights.masked_fill(~mask, 0.0)
+        return weights @ v, weights
 
 
 def _notebook_globals():
@@ -160,15 +187,18 @@ def _notebook_globals():
     return namespace
 
 
-class _ReferenceAttention:
-    """Swap the reference attention in for the duration of one call, then put things back."""
+class _SwapAttention:
+    """Swap the stand-in attention in for the duration of one call, then put things back."""
 
     name = "scaled_dot_product_attention"
+
+    def __init__(self):
+        self.stand_in = _StandInAttention()
 
     def __enter__(self):
         self.namespace = _notebook_globals()
         self.saved = self.namespace.get(self.name, _MISSING)
-        self.namespace[self.name] = _ref_attention
+        self.namespace[self.name] = self.stand_in
         return self
 
     def __exit__(self, *exc):
@@ -183,18 +213,19 @@ def split_heads(x, num_heads):
     _, t = _tensor(x)
     before = t.clone()
     out = student.split_heads(t, int(num_heads))
-    return {"out": _describe(out), "inputs_unchanged": bool(torch.equal(t, before))}
+    return {"out": _describe(out, [t]), "inputs_unchanged": bool(torch.equal(t, before))}
 
 
 def merge_heads(x):
     _, t = _tensor(x)
     before = t.clone()
     out = student.merge_heads(t)
-    return {"out": _describe(out), "inputs_unchanged": bool(torch.equal(t, before))}
+    return {"out": _describe(out, [t]), "inputs_unchanged": bool(torch.equal(t, before))}
 
 
 def mha(x_q, x_kv, weights, num_heads, mask=None, g_out=None):
-    """student.multi_head_attention with the reference attention swapped in.
+    """student.multi_head_attention with the stand-in attention swapped in; reports how often
+    the stand-in was called (0: the student computed attention some other way).
 
     x_kv None means self-attention: the same tensor object is passed as x_q and x_kv.
     weights: [w_q, w_k, w_v, w_o] specs. g_out: None, or an upstream gradient for out; then the
@@ -207,16 +238,17 @@ def mha(x_q, x_kv, weights, num_heads, mask=None, g_out=None):
     tm = None if mask is None else _tensor(mask)[1]
     inputs = [tq, tkv] + [w for _, w in ws]
     before = [t.detach().clone() for t in inputs]
-    with _ReferenceAttention():
+    swap = _SwapAttention()
+    with swap:
         args = (tq, tkv, *[w for _, w in ws], int(num_heads))
         result = student.multi_head_attention(*args) if tm is None else student.multi_head_attention(*args, tm)
     pair, error = _pair(result, "multi_head_attention")
-    report = {"error": error}
+    report = {"error": error, "stand_in_calls": swap.stand_in.calls}
     if error:
         return report
     out, attn = pair
-    report["out"] = _describe(out)
-    report["weights"] = _describe(attn)
+    report["out"] = _describe(out, inputs)
+    report["weights"] = _describe(attn, inputs)
     report["inputs_unchanged"] = all(bool(torch.equal(a.detach(), b)) for a, b in zip(inputs, before))
     if want_grad:
         leaves = {"x_q": tq, "w_q": ws[0][1], "w_k": ws[1][1], "w_v": ws[2][1], "w_o": ws[3][1]}

@@ -1,101 +1,94 @@
 """Probes for 08_transformer_lm. They run INSIDE the sandbox, next to the student's notebook.
 
-Every graded part is probed in isolation: the pieces of the model that are NOT under test are
-swapped for the reference versions below for the duration of one probe, so a mistake in one
-part never costs points in another (the notebook tells students so):
+Every graded part is probed in isolation, with STAND-INS for the pieces that are not under test.
+A stand-in is never a solution: it is another function whose result the judge computes itself,
+or a table of values the judge computed for the test's own inputs only.
 
-  decoder_block  the student's CausalSelfAttention.forward, MLP.forward and Block.forward.
-  tiny_gpt       the student's GPT.forward, get_batch, lm_loss and train;
-                 reference CausalSelfAttention / MLP / Block forwards.
-  kv_cache       the student's KVCache.update, incremental_logits and generate;
-                 reference forwards for every module (GPT included) and a reference greedy
-                 sample_next; the reference GPT.forward logs every call (tokens fed, start_pos).
+  decoder_block  the student's CausalSelfAttention.forward, MLP.forward and Block.forward. With a
+                 cache, the cache is a table stand-in: update() records what it is given and
+                 returns the keys and values the judge computed for this test (past + new).
+  tiny_gpt       the student's GPT.forward, get_batch, lm_loss and train, with a stand-in
+                 Block.forward (one head, tanh MLP: not the notebook's block); table caches.
+  kv_cache       the student's KVCache, incremental_logits and generate, with a stand-in
+                 Block.forward and a stand-in GPT.forward (half the position embedding, no ln_f:
+                 not the notebook's GPT) that logs every call (tokens fed, start_pos), and a
+                 stand-in sample_next (argmax of logits + a bias the judge sends: not greedy).
   sampling       the student's sample_next only.
 
 Weights come from the judge as arrays (a state_dict by name); models run in float64 so that the
-judge's float64 reference can be compared tightly. Probes only run the student's code and report
-what it produced; every expected value is computed by the hidden tests in the judge process.
+judge's float64 reference can be compared tightly. Results are described BEFORE any conversion
+(type, dtype, shape, requires_grad, device); every expected value is computed by the hidden tests
+in the judge process.
 """
 import math
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 _MISSING = object()
 
 
-# --------------------------------------------------------------------------- reference pieces
-def _ref_attention(q, k, v):
-    # q: (B, H, T, hd); k, v: (B, H, S, hd), S >= T; query i sits at absolute position S - T + i
-    T, S = q.shape[-2], k.shape[-2]
-    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
-    i = torch.arange(S - T, S).unsqueeze(1)
-    j = torch.arange(S).unsqueeze(0)
-    scores = scores.masked_fill(j > i, float("-inf"))
-    return torch.softmax(scores, dim=-1) @ v
-
-
-def _ref_attn_forward(self, x, cache=None):
+# --------------------------------------------------------------------------- stand-ins
+def _stand_in_block_forward(self, x, cache=None):
+    """NOT the notebook's block: ONE attention head of width C, then a tanh MLP (pre-norm)."""
     B, T, C = x.shape
-    H = self.n_head
-    q, k, v = self.qkv(x).split(C, dim=-1)
-    q, k, v = (t.reshape(B, T, H, C // H).transpose(1, 2) for t in (q, k, v))
+    q, k, v = self.attn.qkv(self.ln1(x)).split(C, dim=-1)
+    q, k, v = q[:, None], k[:, None], v[:, None]                 # (B, 1, T, C)
     if cache is not None:
         k, v = cache.update(k, v)
-    y = _ref_attention(q, k, v)
-    return self.proj(y.transpose(1, 2).reshape(B, T, C))
+    S = k.shape[-2]
+    scores = q @ k.transpose(-2, -1) / math.sqrt(C)
+    future = torch.arange(S)[None, :] > torch.arange(S - T, S)[:, None]
+    y = torch.softmax(scores.masked_fill(future, float("-inf")), dim=-1) @ v
+    x = x + self.attn.proj(y[:, 0])
+    return x + self.mlp.proj(torch.tanh(self.mlp.fc(self.ln2(x))))
 
 
-def _ref_mlp_forward(self, x):
-    return self.proj(F.gelu(self.fc(x)))
+_CALLS = []   # (tokens fed, start_pos, caches given) for every stand-in GPT.forward call
 
 
-def _ref_block_forward(self, x, cache=None):
-    x = x + self.attn(self.ln1(x), cache)
-    return x + self.mlp(self.ln2(x))
-
-
-_CALLS = []   # (tokens fed, start_pos, caches given) for every reference GPT.forward call
-
-
-def _ref_gpt_forward(self, idx, caches=None, start_pos=0):
+def _stand_in_gpt_forward(self, idx, caches=None, start_pos=0):
+    """NOT the notebook's GPT: half the position embedding, no final LayerNorm. Logs the call."""
     B, T = idx.shape
     _CALLS.append((int(T), int(start_pos), caches is not None))
     if start_pos + T > self.cfg.block_size:
         raise ValueError(f"positions {start_pos}..{start_pos + T - 1} exceed block_size {self.cfg.block_size}")
-    pos = torch.arange(start_pos, start_pos + T)
-    x = self.tok_emb(idx) + self.pos_emb(pos)
+    x = self.tok_emb(idx) + 0.5 * self.pos_emb(torch.arange(start_pos, start_pos + T))
     for i, block in enumerate(self.blocks):
         x = block(x, None if caches is None else caches[i])
-    return self.head(self.ln_f(x))
+    return self.head(x)
 
 
-def _ref_sample_next(logits, temperature=1.0, top_k=None, generator=None):
-    return torch.argmax(logits, dim=-1)      # greedy: generate() is probed with temperature=0
+class _StandInSampler:
+    """NOT greedy sampling: argmax(logits + bias) for the judge's bias. Counts its calls."""
+
+    def __init__(self, bias):
+        self.bias = torch.tensor(np.asarray(bias), dtype=torch.float64)
+        self.calls = 0
+
+    def __call__(self, logits, temperature=1.0, top_k=None, generator=None):
+        self.calls += 1
+        return torch.argmax(logits.to(torch.float64) + self.bias, dim=-1)
 
 
-class _RefCache:
-    """A correct KV cache, for probing the block and the GPT's cache plumbing."""
+class _TableCache:
+    """A KV cache that knows only this test's answer: update() records the (k, v) it is given and
+    returns the first `length` positions of the keys and values the judge computed."""
 
-    def __init__(self, k=None, v=None):
-        self.k, self.v = k, v
-
-    @property
-    def length(self):
-        return 0 if self.k is None else self.k.shape[2]
+    def __init__(self, k_all, v_all, cached=0):
+        self.k_all = torch.tensor(np.asarray(k_all), dtype=torch.float64)
+        self.v_all = torch.tensor(np.asarray(v_all), dtype=torch.float64)
+        self.length = int(cached)           # positions already in the cache before the test
+        self.given = []
 
     def update(self, k_new, v_new):
-        if self.k is None:
-            self.k, self.v = k_new, v_new
-        else:
-            self.k = torch.cat([self.k, k_new], dim=2)
-            self.v = torch.cat([self.v, v_new], dim=2)
-        return self.k, self.v
+        self.given.append((k_new, v_new))
+        self.length += int(k_new.shape[-2]) if isinstance(k_new, torch.Tensor) and k_new.dim() >= 2 else 0
+        return self.k_all[..., :self.length, :], self.v_all[..., :self.length, :]
 
 
 class _Swap:
-    """Temporarily replace class attributes (methods) and notebook globals by reference ones."""
+    """Temporarily replace class attributes (methods) and notebook globals by stand-ins."""
 
     def __init__(self, methods=(), globals_=()):
         self.methods = list(methods)      # (class name, attribute, value)
@@ -127,9 +120,7 @@ class _Swap:
         return False
 
 
-_REF_MODULES = [("CausalSelfAttention", "forward", _ref_attn_forward),
-                ("MLP", "forward", _ref_mlp_forward),
-                ("Block", "forward", _ref_block_forward)]
+_STAND_IN_BLOCK = [("Block", "forward", _stand_in_block_forward)]
 
 
 # --------------------------------------------------------------------------- helpers
@@ -156,6 +147,23 @@ def _arr(x):
     return f"<{type(x).__module__}.{type(x).__qualname__}>"
 
 
+def _about(x, inputs=()):
+    """What came back, recorded BEFORE any conversion: type, dtype, shape, requires_grad, device,
+    and which inputs (by position) share its memory."""
+    info = {"type": type_name(x), "dtype": None, "shape": None, "requires_grad": None, "device": None,
+            "aliases": []}
+    if isinstance(x, torch.Tensor):
+        info.update(dtype=str(x.dtype), shape=[int(n) for n in x.shape], requires_grad=bool(x.requires_grad),
+                    device=str(x.device))
+        try:
+            mine = x.untyped_storage().data_ptr()
+            info["aliases"] = [i for i, t in enumerate(inputs) if isinstance(t, torch.Tensor)
+                               and x.numel() > 0 and t.untyped_storage().data_ptr() == mine]
+        except Exception:   # noqa: BLE001 - no storage we can see: nothing shared
+            pass
+    return info
+
+
 def _non_contiguous(x):
     """x arrives as (T, B, C); the student gets the (B, T, C) view, which is not contiguous."""
     t = torch.tensor(np.asarray(x), dtype=torch.float64)
@@ -163,38 +171,36 @@ def _non_contiguous(x):
 
 
 # --------------------------------------------------------------------------- decoder_block
-def module_forward(which, cfg, weights, x_tbc, past_k=None, past_v=None):
+def module_forward(which, cfg, weights, x_tbc, k_all=None, v_all=None, cached=0):
     """Student's CausalSelfAttention / MLP / Block on a non-contiguous (B, T, C) float64 input.
 
-    With past_k/past_v (B, H, P, hd) a reference cache holding them is passed as `cache`; the
-    cache's contents afterwards are reported too."""
+    With k_all/v_all (B, H, P + T, hd) a table cache holding P = `cached` positions is passed as
+    `cache`: it returns them and reports the (k, v) the student's attention gave to update()."""
     cls = {"attn": "CausalSelfAttention", "mlp": "MLP", "block": "Block"}[which]
     module = _load(getattr(student, cls)(_config(cfg)), weights)
     x = _non_contiguous(x_tbc)
-    cache = None
-    if past_k is not None:
-        cache = _RefCache(torch.tensor(np.asarray(past_k)), torch.tensor(np.asarray(past_v)))
+    cache = None if k_all is None else _TableCache(k_all, v_all, cached)
     with torch.no_grad():
         out = module(x) if cache is None else module(x, cache)
-    report = {"type": type_name(out), "value": _arr(out), "x_unchanged": bool(torch.equal(x, _non_contiguous(x_tbc)))}
+    report = {"type": type_name(out), "about": _about(out, [x]), "value": _arr(out),
+              "x_unchanged": bool(torch.equal(x, _non_contiguous(x_tbc)))}
     if cache is not None:
-        report["cache_k"] = _arr(cache.k)
-        report["cache_v"] = _arr(cache.v)
+        report["updates"] = [[_arr(k), _arr(v)] for k, v in cache.given]
     return report
 
 
 # --------------------------------------------------------------------------- tiny_gpt
-def gpt_forward(cfg, weights, idx, start_pos=0, split=None):
-    """Student's GPT.forward (reference blocks). split=s: two calls on shared reference caches,
-    idx[:, :s] at start_pos 0, then idx[:, s:] at start_pos s; their logits concatenated."""
-    with _Swap(_REF_MODULES):
+def gpt_forward(cfg, weights, idx, start_pos=0, split=None, k_all=None, v_all=None):
+    """Student's GPT.forward (stand-in blocks). split=s: two calls on table caches (k_all[i],
+    v_all[i] for layer i), idx[:, :s] at start_pos 0, then idx[:, s:] at start_pos s."""
+    with _Swap(_STAND_IN_BLOCK):
         model = _load(student.GPT(_config(cfg)), weights)
         ids = torch.tensor(np.asarray(idx), dtype=torch.long)
         with torch.no_grad():
             if split is None:
                 out = model(ids, start_pos=start_pos) if start_pos else model(ids)
-                return {"type": type_name(out), "value": _arr(out)}
-            caches = [_RefCache() for _ in range(cfg["n_layer"])]
+                return {"type": type_name(out), "about": _about(out), "value": _arr(out)}
+            caches = [_TableCache(k, v) for k, v in zip(k_all, v_all)]
             first = model(ids[:, :split], caches, start_pos=0)
             second = model(ids[:, split:], caches, start_pos=split)
             return {"first": _arr(first), "second": _arr(second),
@@ -208,7 +214,8 @@ def get_batch(data, batch_size, block_size, seeds):
     draws = []
     for seed in seeds:
         x, y = student.get_batch(data_t, batch_size, block_size, torch.Generator().manual_seed(int(seed)))
-        draws.append({"x_type": type_name(x), "y_type": type_name(y),
+        draws.append({"x_about": _about(x, [data_t]), "y_about": _about(y, [data_t]),
+                      "x_type": type_name(x), "y_type": type_name(y),
                       "x_dtype": str(getattr(x, "dtype", "")), "y_dtype": str(getattr(y, "dtype", "")),
                       "x": _arr(x), "y": _arr(y)})
     return {"draws": draws, "data_unchanged": bool(torch.equal(before, data_t))}
@@ -219,7 +226,7 @@ def lm_loss(logits, targets, upstream):
     z = torch.tensor(np.asarray(logits), dtype=torch.float64, requires_grad=True)
     y = torch.tensor(np.asarray(targets), dtype=torch.long)
     loss = student.lm_loss(z, y)
-    report = {"type": type_name(loss), "shape": list(getattr(loss, "shape", [])) if isinstance(loss, torch.Tensor) else None,
+    report = {"about": _about(loss, [z, y]), "type": type_name(loss), "shape": list(getattr(loss, "shape", [])) if isinstance(loss, torch.Tensor) else None,
               "value": None, "grad": None, "requires_grad": bool(getattr(loss, "requires_grad", False))}
     if not isinstance(loss, torch.Tensor):
         return report
@@ -231,11 +238,11 @@ def lm_loss(logits, targets, upstream):
 
 
 def train_run(cfg, init_seed, data, steps, batch_size, lr, data_seed, eval_x):
-    """Student's train() on a fresh student GPT (reference blocks), float32 as in the notebook.
+    """Student's train() on a fresh student GPT (stand-in blocks), float32 as in the notebook.
 
     Returns the losses it reported and the trained model's logits on the judge's windows."""
     torch.manual_seed(int(init_seed))
-    with _Swap(_REF_MODULES):
+    with _Swap(_STAND_IN_BLOCK):
         model = student.GPT(_config(cfg))
         before = [p.detach().clone() for p in model.parameters()]
         data_t = torch.tensor(np.asarray(data), dtype=torch.long)
@@ -270,24 +277,27 @@ def kv_update(chunks):
 
 
 def incremental(cfg, weights, idx, prompt_len):
-    """Student's incremental_logits with reference modules; also the log of model calls."""
-    with _Swap(_REF_MODULES + [("GPT", "forward", _ref_gpt_forward)]):
+    """Student's incremental_logits with stand-in blocks and GPT.forward; also the log of model calls."""
+    with _Swap(_STAND_IN_BLOCK + [("GPT", "forward", _stand_in_gpt_forward)]):
         model = _load(student.GPT(_config(cfg)), weights)
         del _CALLS[:]
         out = student.incremental_logits(model, torch.tensor(np.asarray(idx), dtype=torch.long), int(prompt_len))
         calls = [list(c) for c in _CALLS]
-    return {"type": type_name(out), "value": _arr(out), "calls": calls}
+    return {"type": type_name(out), "about": _about(out), "value": _arr(out), "calls": calls}
 
 
-def generate(cfg, weights, idx, n_new):
-    """Student's generate (greedy: temperature 0, reference sample_next) with reference modules."""
-    with _Swap(_REF_MODULES + [("GPT", "forward", _ref_gpt_forward)], [("sample_next", _ref_sample_next)]):
+def generate(cfg, weights, idx, n_new, bias):
+    """Student's generate (temperature 0) with stand-in blocks, GPT.forward and sample_next."""
+    sampler = _StandInSampler(bias)
+    with _Swap(_STAND_IN_BLOCK + [("GPT", "forward", _stand_in_gpt_forward)], [("sample_next", sampler)]):
         model = _load(student.GPT(_config(cfg)), weights)
         del _CALLS[:]
-        out = student.generate(model, torch.tensor(np.asarray(idx), dtype=torch.long), int(n_new),
+        ids = torch.tensor(np.asarray(idx), dtype=torch.long)
+        out = student.generate(model, ids, int(n_new),
                                temperature=0.0, top_k=None, generator=torch.Generator().manual_seed(0))
         calls = [list(c) for c in _CALLS]
-    return {"type": type_name(out), "value": _arr(out), "calls": calls}
+    return {"type": type_name(out), "about": _about(out, [ids]), "value": _arr(out), "calls": calls,
+            "sampler_calls": sampler.calls}
 
 
 # --------------------------------------------------------------------------- sampling
@@ -299,5 +309,5 @@ def sample(logits, temperature, top_k, seed, repeats=1):
     before = z.clone()
     gen = torch.Generator().manual_seed(int(seed))
     out = student.sample_next(z, temperature=temperature, top_k=top_k, generator=gen)
-    return {"type": type_name(out), "dtype": str(getattr(out, "dtype", "")), "value": _arr(out),
+    return {"about": _about(out, [z]), "type": type_name(out), "dtype": str(getattr(out, "dtype", "")), "value": _arr(out),
             "logits_unchanged": bool(torch.equal(before, z))}

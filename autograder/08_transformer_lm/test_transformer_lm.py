@@ -4,7 +4,12 @@ target, KV-cache decoding checked against the full forward pass, and sampling.
 Weights are drawn here (seeded NumPy), sent to the sandbox by name and loaded into the student's
 modules in float64; every expected value is computed in this file with a float64 functional
 reference (torch.nn.functional, independent of the student's classes). See probes.py for which
-pieces are the student's in each part.
+pieces are the student's in each part; the others are stand-ins (a one-head block with a tanh MLP,
+a GPT.forward with half the position embedding and no ln_f, an argmax sampler with a bias, table
+caches), whose results are computed here too.
+
+Inputs and weights are drawn from the submission's seed (sub.seed) and the case: one notebook
+always gets the same inputs, another notebook other ones.
 """
 from __future__ import annotations
 
@@ -135,19 +140,53 @@ def ref_block(x, w, H, past=None):
     return h + ref_mlp(ref_layernorm(h, sub_weights(w, "ln2")), sub_weights(w, "mlp")), k, v
 
 
-def ref_gpt(idx, w, cfg, start_pos=0):
+def ref_stand_in_block(x, w, past=None):
+    """probes.py's stand-in Block.forward (one head of width C, tanh MLP): (out, k_all, v_all),
+    k_all and v_all of shape (B, 1, S, C); past = (k, v) of that shape or None."""
+    B, T, C = x.shape
+    q, k, v = ref_linear(ref_layernorm(x, sub_weights(w, "ln1")), sub_weights(w, "attn.qkv")).split(C, dim=-1)
+    q, k, v = q[:, None], k[:, None], v[:, None]
+    if past is not None:
+        k = torch.cat([_t(past[0]), k], dim=2)
+        v = torch.cat([_t(past[1]), v], dim=2)
+    S = k.shape[-2]
+    scores = q @ k.transpose(-2, -1) / math.sqrt(C)
+    future = torch.arange(S)[None, :] > torch.arange(S - T, S)[:, None]
+    y = torch.softmax(scores.masked_fill(future, float("-inf")), dim=-1) @ v
+    x = x + ref_linear(y[:, 0], sub_weights(w, "attn.proj"))
+    h = torch.tanh(ref_linear(ref_layernorm(x, sub_weights(w, "ln2")), sub_weights(w, "mlp.fc")))
+    return x + ref_linear(h, sub_weights(w, "mlp.proj")), k, v
+
+
+def ref_gpt_stand_in_blocks(idx, w, cfg, start_pos=0):
+    """The notebook's GPT.forward over probes.py's stand-in blocks: (logits, [(k_all, v_all) per layer])."""
     idx = torch.as_tensor(np.asarray(idx), dtype=torch.long)
     T = idx.shape[1]
     x = _t(w["tok_emb.weight"])[idx] + _t(w["pos_emb.weight"])[start_pos:start_pos + T]
+    kv = []
     for i in range(cfg["n_layer"]):
-        x = ref_block(x, sub_weights(w, f"blocks.{i}"), cfg["n_head"])[0]
-    return F.linear(ref_layernorm(x, sub_weights(w, "ln_f")), _t(w["head.weight"])).numpy()
+        x, k, v = ref_stand_in_block(x, sub_weights(w, f"blocks.{i}"))
+        kv.append((k.numpy(), v.numpy()))
+    return F.linear(ref_layernorm(x, sub_weights(w, "ln_f")), _t(w["head.weight"])).numpy(), kv
 
 
-def ref_greedy(idx, w, cfg, n_new):
+def ref_stand_in_model(idx, w, cfg):
+    """probes.py's stand-in GPT.forward (half the position embedding, no ln_f) over stand-in blocks."""
+    idx = torch.as_tensor(np.asarray(idx), dtype=torch.long)
+    T = idx.shape[1]
+    x = _t(w["tok_emb.weight"])[idx] + 0.5 * _t(w["pos_emb.weight"])[:T]
+    for i in range(cfg["n_layer"]):
+        x = ref_stand_in_block(x, sub_weights(w, f"blocks.{i}"))[0]
+    return F.linear(x, _t(w["head.weight"])).numpy()
+
+
+def ref_greedy(idx, w, cfg, n_new, bias=None):
+    """Decoding with the stand-in model: argmax(logits + bias) (bias None: plain argmax)."""
     seq = np.asarray(idx, dtype=np.int64)
     for _ in range(n_new):
-        logits = ref_gpt(seq, w, cfg)[:, -1, :]
+        logits = ref_stand_in_model(seq, w, cfg)[:, -1, :]
+        if bias is not None:
+            logits = logits + bias
         seq = np.concatenate([seq, logits.argmax(-1)[:, None]], axis=1)
     return seq
 
@@ -160,6 +199,11 @@ def cross_entropy(logits, targets):
 
 
 # --------------------------------------------------------------------------- helpers
+def rng_for(sub, case):
+    """The inputs of one case, from the submission's seed."""
+    return np.random.default_rng([sub.seed, case])
+
+
 def call(sub, name, *args, what, timeout=None, **kwargs):
     """sub.probe, with the student's exception prefixed by what was being called."""
     try:
@@ -196,7 +240,7 @@ BLOCK_CASES = [  # (B, T, C, H)
 @pytest.mark.part("decoder_block")
 @pytest.mark.parametrize("B,T,C,H", BLOCK_CASES, ids=[f"B{b}T{t}C{c}H{h}" for b, t, c, h in BLOCK_CASES])
 def test_attention_module(sub, B, T, C, H):
-    rng = np.random.default_rng(1000 + B * 100 + T * 10 + H)
+    rng = rng_for(sub, 1000 + B * 100 + T * 10 + H)
     w = attn_weights(rng, C)
     x = tbc(rng, B, T, C)
     what = f"CausalSelfAttention(d_model={C}, n_head={H}) on x of shape ({B}, {T}, {C})"
@@ -210,7 +254,7 @@ def test_attention_module(sub, B, T, C, H):
 @pytest.mark.part("decoder_block")
 def test_attention_is_causal(sub):
     # changing the last token's input must not change the earlier outputs
-    rng = np.random.default_rng(1101)
+    rng = rng_for(sub, 1101)
     C, H, B, T = 18, 3, 2, 6
     w = attn_weights(rng, C)
     x = tbc(rng, B, T, C)
@@ -228,7 +272,7 @@ def test_attention_is_causal(sub):
 @pytest.mark.part("decoder_block")
 @pytest.mark.parametrize("B,T,C", [(2, 7, 30), (1, 3, 9)], ids=["B2T7C30", "B1T3C9"])
 def test_mlp_module(sub, B, T, C):
-    rng = np.random.default_rng(1200 + T)
+    rng = rng_for(sub, 1200 + T)
     w = mlp_weights(rng, C)
     x = tbc(rng, B, T, C)
     what = f"MLP(d_model={C}) on x of shape ({B}, {T}, {C})"
@@ -240,7 +284,7 @@ def test_mlp_module(sub, B, T, C):
 @pytest.mark.part("decoder_block")
 @pytest.mark.parametrize("B,T,C,H", BLOCK_CASES, ids=[f"B{b}T{t}C{c}H{h}" for b, t, c, h in BLOCK_CASES])
 def test_block_pre_norm(sub, B, T, C, H):
-    rng = np.random.default_rng(1300 + B * 100 + T * 10 + H)
+    rng = rng_for(sub, 1300 + B * 100 + T * 10 + H)
     w = block_weights(rng, C)
     x = tbc(rng, B, T, C)
     what = f"Block(d_model={C}, n_head={H}) on x of shape ({B}, {T}, {C})"
@@ -253,7 +297,7 @@ def test_block_pre_norm(sub, B, T, C, H):
 @pytest.mark.part("decoder_block")
 def test_block_large_residual_stream(sub):
     # |x| ~ 100 with an offset: the residual path must carry x itself, not its normalised copy
-    rng = np.random.default_rng(1401)
+    rng = rng_for(sub, 1401)
     B, T, C, H = 2, 5, 30, 5
     w = block_weights(rng, C)
     x = tbc(rng, B, T, C, scale=60.0, shift=-40.0)
@@ -266,19 +310,26 @@ def test_block_large_residual_stream(sub):
 @pytest.mark.part("decoder_block")
 def test_block_with_cache(sub):
     # the block passes `cache` to its attention: 3 new positions attend to 4 cached ones too
-    rng = np.random.default_rng(1501)
+    rng = rng_for(sub, 1501)
     B, T, C, H, P = 2, 3, 30, 5, 4
     w = block_weights(rng, C)
     x = tbc(rng, B, T, C)
     past_k, past_v = rng.standard_normal((B, H, P, C // H)), rng.standard_normal((B, H, P, C // H))
     what = f"Block(d_model={C}, n_head={H})(x, cache) with x of shape ({B}, {T}, {C}) and {P} cached positions"
-    got = call(sub, "module_forward", "block", cfg_of(d=C, H=H), w, x, past_k, past_v, what=what)
     want, k_all, v_all = ref_block(_t(x).permute(1, 0, 2), w, H, past=(past_k, past_v))
+    # the cache is a table stand-in: it returns (past + new) keys and values computed here and
+    # reports what the block's attention handed to update()
+    got = call(sub, "module_forward", "block", cfg_of(d=C, H=H), w, x, k_all.numpy(), v_all.numpy(), P, what=what)
     assert_close(tensor_value(got, what), want.numpy(), atol=ATOL, rtol=RTOL, what=what)
-    assert_close(tensor_value(got, what, "cache_k"), k_all.numpy(), atol=ATOL, rtol=RTOL,
-                 what=f"{what}: the cache's keys afterwards (past keys, then the new ones)")
-    assert_close(tensor_value(got, what, "cache_v"), v_all.numpy(), atol=ATOL, rtol=RTOL,
-                 what=f"{what}: the cache's values afterwards")
+    updates = got["updates"]
+    expect(len(updates) == 1, f"{what}: the attention must call cache.update(k, v) once per forward, "
+                              f"it called it {len(updates)} time(s)")
+    for (name, given), want_new in zip((("keys", updates[0][0]), ("values", updates[0][1])),
+                                       (k_all[:, :, P:], v_all[:, :, P:])):
+        if isinstance(given, str):
+            fail(f"{what}: cache.update must get the new {name} as a tensor, got {given}")
+        assert_close(given, want_new.numpy(), atol=ATOL, rtol=RTOL,
+                     what=f"{what}: the new {name} handed to cache.update, shape (B, H, T, d_head)")
 
 
 # =========================================================================== tiny_gpt (3)
@@ -289,35 +340,35 @@ GPT_CFG = cfg_of(vocab=13, block=16, d=30, H=5, L=2)
 @pytest.mark.parametrize("cfg,B,T", [(GPT_CFG, 2, 11), (cfg_of(vocab=7, block=9, d=12, H=3, L=3), 3, 9)],
                          ids=["L2-B2T11", "L3-B3T9"])
 def test_gpt_forward(sub, cfg, B, T):
-    rng = np.random.default_rng(2000 + cfg["n_layer"])
+    rng = rng_for(sub, 2000 + cfg["n_layer"])
     w = gpt_weights(rng, cfg)
     idx = rng.integers(0, cfg["vocab_size"], (B, T))
     what = f"GPT(n_layer={cfg['n_layer']}, d_model={cfg['d_model']})(idx) for idx of shape ({B}, {T})"
     got = call(sub, "gpt_forward", cfg, w, idx, what=what)
-    assert_close(tensor_value(got, what), ref_gpt(idx, w, cfg), atol=ATOL, rtol=RTOL, what=what,
+    assert_close(tensor_value(got, what), ref_gpt_stand_in_blocks(idx, w, cfg)[0], atol=ATOL, rtol=RTOL, what=what,
                  inputs={"idx": idx})
 
 
 @pytest.mark.part("tiny_gpt")
 def test_gpt_forward_start_pos(sub):
-    rng = np.random.default_rng(2101)
+    rng = rng_for(sub, 2101)
     w = gpt_weights(rng, GPT_CFG)
     idx = rng.integers(0, GPT_CFG["vocab_size"], (2, 4))
     what = "GPT(...)(idx, start_pos=9) for idx of shape (2, 4): positions 9..12"
     got = call(sub, "gpt_forward", GPT_CFG, w, idx, 9, what=what)
-    assert_close(tensor_value(got, what), ref_gpt(idx, w, GPT_CFG, start_pos=9), atol=ATOL, rtol=RTOL,
+    assert_close(tensor_value(got, what), ref_gpt_stand_in_blocks(idx, w, GPT_CFG, start_pos=9)[0], atol=ATOL, rtol=RTOL,
                  what=what, inputs={"idx": idx})
 
 
 @pytest.mark.part("tiny_gpt")
 def test_gpt_forward_passes_caches(sub):
     # model(idx[:, :6], caches, 0) then model(idx[:, 6:], caches, 6): block i must get caches[i]
-    rng = np.random.default_rng(2201)
+    rng = rng_for(sub, 2201)
     w = gpt_weights(rng, GPT_CFG)
     idx = rng.integers(0, GPT_CFG["vocab_size"], (2, 10))
     what = "GPT(...)(idx[:, :6], caches, start_pos=0), then (idx[:, 6:], caches, start_pos=6)"
-    got = call(sub, "gpt_forward", GPT_CFG, w, idx, 0, 6, what=what)
-    full = ref_gpt(idx, w, GPT_CFG)
+    full, kv = ref_gpt_stand_in_blocks(idx, w, GPT_CFG)
+    got = call(sub, "gpt_forward", GPT_CFG, w, idx, 0, 6, [k for k, _ in kv], [v for _, v in kv], what=what)
     expect(got["cache_lengths"] == [10] * GPT_CFG["n_layer"],
            f"{what}: after both calls each layer's cache must hold 10 positions, got lengths {got['cache_lengths']}"
            " (block i must receive caches[i])")
@@ -327,7 +378,7 @@ def test_gpt_forward_passes_caches(sub):
 
 @pytest.mark.part("tiny_gpt")
 def test_get_batch(sub):
-    rng = np.random.default_rng(2301)
+    rng = rng_for(sub, 2301)
     data = rng.permutation(200)[:61]          # distinct ids: every window is unique
     B, T = 7, 9
     what = f"get_batch(data of length {len(data)}, batch_size={B}, block_size={T}, generator)"
@@ -356,7 +407,7 @@ def test_get_batch(sub):
 @pytest.mark.part("tiny_gpt")
 @pytest.mark.parametrize("B,T,V,scale", [(3, 5, 7, 1.0), (2, 4, 11, 60.0)], ids=["small", "large-logits"])
 def test_lm_loss(sub, B, T, V, scale):
-    rng = np.random.default_rng(2400 + V)
+    rng = rng_for(sub, 2400 + V)
     logits = scale * rng.standard_normal((B, T, V)) + (500.0 if scale > 1 else 0.0)
     targets = rng.integers(0, V, (B, T))
     upstream = 0.7
@@ -395,7 +446,8 @@ def test_train_reaches_loss_target(sub):
     steps, batch, lr = 120, 16, 1e-2
     what = f"train(model, data, steps={steps}, batch_size={batch}, lr={lr}, generator)"
     # 120 steps take ~2 s on one loaded core; 60 s is the bound for a much slower grader
-    got = call(sub, "train_run", TRAIN_CFG, 0, data, steps, batch, lr, 1, eval_x, what=what, timeout=60)
+    init_seed, data_seed = (int(v) for v in rng_for(sub, 2500).integers(0, 2**31, size=2))
+    got = call(sub, "train_run", TRAIN_CFG, init_seed, data, steps, batch, lr, data_seed, eval_x, what=what, timeout=60)
     if isinstance(got["losses"], str):
         fail(f"{what} must return a list of floats, got {got['losses']}")
     expect(len(got["losses"]) == steps, f"{what} returned {len(got['losses'])} losses, expected one per step ({steps})")
@@ -412,7 +464,7 @@ def test_train_reaches_loss_target(sub):
 # =========================================================================== kv_cache (3)
 @pytest.mark.part("kv_cache")
 def test_kvcache_update(sub):
-    rng = np.random.default_rng(3001)
+    rng = rng_for(sub, 3001)
     B, H, hd = 2, 3, 5
     sizes = [4, 1, 1, 2]
     chunks = [(rng.standard_normal((B, H, n, hd)), rng.standard_normal((B, H, n, hd))) for n in sizes]
@@ -458,13 +510,13 @@ KV_CASES = [  # (B, T, prompt_len, n_layer)
 @pytest.mark.parametrize("B,T,P,L", KV_CASES, ids=[f"B{b}T{t}P{p}L{l}" for b, t, p, l in KV_CASES])
 def test_incremental_logits_equal_full_forward(sub, B, T, P, L):
     cfg = cfg_of(vocab=13, block=16, d=30, H=5, L=L)
-    rng = np.random.default_rng(3100 + T * 10 + P)
+    rng = rng_for(sub, 3100 + T * 10 + P)
     w = gpt_weights(rng, cfg)
     idx = rng.integers(0, cfg["vocab_size"], (B, T))
     what = f"incremental_logits(model, idx of shape ({B}, {T}), prompt_len={P})"
     got = call(sub, "incremental", cfg, w, idx, P, what=what)
     value = tensor_value(got, what)
-    full = ref_gpt(idx, w, cfg)
+    full = ref_stand_in_model(idx, w, cfg)
     if np.shape(value) != full.shape:
         fail(f"{what}: shape {np.shape(value)}, expected {full.shape} (logits for every position)")
     assert_close(value[:, :P], full[:, :P], atol=KV_ATOL, rtol=KV_RTOL,
@@ -480,20 +532,23 @@ def test_incremental_logits_equal_full_forward(sub, B, T, P, L):
 @pytest.mark.parametrize("B,P,n_new", [(2, 4, 7), (1, 3, 10)], ids=["B2P4N7", "B1P3N10"])
 def test_generate_greedy_with_cache(sub, B, P, n_new):
     cfg = cfg_of(vocab=13, block=16, d=30, H=5, L=2)
-    rng = np.random.default_rng(3200 + n_new)
+    rng = rng_for(sub, 3200 + n_new)
     w = gpt_weights(rng, cfg)
     idx = rng.integers(0, cfg["vocab_size"], (B, P))
     what = f"generate(model, idx of shape ({B}, {P}), n_new={n_new}, temperature=0)"
-    got = call(sub, "generate", cfg, w, idx, n_new, what=what)
+    bias = 3.0 * rng.standard_normal(cfg["vocab_size"])        # the stand-in sampler's bias
+    got = call(sub, "generate", cfg, w, idx, n_new, bias, what=what)
     value = tensor_value(got, what)
-    want = ref_greedy(idx, w, cfg, n_new)
+    # generate runs with a stand-in sample_next (argmax of logits + bias); a generate that never
+    # calls sample_next is held to plain argmax
+    want = ref_greedy(idx, w, cfg, n_new, bias if got["sampler_calls"] else None)
     if np.shape(value) != want.shape:
         fail(f"{what}: shape {np.shape(value)}, expected {want.shape} (the prompt followed by the new tokens)")
     expect(np.array_equal(value[:, :P], idx), f"{what}: the output must start with the prompt")
     wrong = np.argwhere(value != want)
     if len(wrong):
         b, t = wrong[0]
-        fail(f"{what}: token {t} of row {b} differs from greedy decoding with the full forward pass "
+        fail(f"{what}: token {t} of row {b} differs from decoding with the full forward pass and sample_next "
              f"({len(wrong)} token(s) differ)")
     _check_calls(got["calls"], what, P, n_new - 1)
 
@@ -516,7 +571,7 @@ def _samples(got, what, n):
 
 @pytest.mark.part("sampling")
 def test_greedy(sub):
-    rng = np.random.default_rng(4001)
+    rng = rng_for(sub, 4001)
     logits = rng.standard_normal((5, 11)) * 30.0 - 200.0          # large and negative
     logits[2] += 1e4
     for top_k in (None, 3):
@@ -539,7 +594,7 @@ def _check_frequencies(value, probs, what, n):
 @pytest.mark.part("sampling")
 @pytest.mark.parametrize("temperature", [0.5, 1.0, 2.0])
 def test_temperature_distribution(sub, temperature):
-    rng = np.random.default_rng(4100 + int(temperature * 10))
+    rng = rng_for(sub, 4100 + int(temperature * 10))
     logits = rng.standard_normal(7) * 1.5 - 3.0
     n = 20000
     what = f"sample_next(logits, temperature={temperature}) drawn {n} times"
@@ -550,7 +605,7 @@ def test_temperature_distribution(sub, temperature):
 @pytest.mark.part("sampling")
 @pytest.mark.parametrize("k,temperature", [(3, 1.0), (4, 0.7), (1, 1.3)])
 def test_top_k(sub, k, temperature):
-    rng = np.random.default_rng(4200 + k)
+    rng = rng_for(sub, 4200 + k)
     logits = rng.standard_normal(9) * 2.0 + 1000.0                 # large: exp() alone overflows
     n = 12000
     what = f"sample_next(logits, temperature={temperature}, top_k={k}) drawn {n} times"
@@ -567,7 +622,7 @@ def test_top_k(sub, k, temperature):
 
 @pytest.mark.part("sampling")
 def test_sampling_uses_generator(sub):
-    rng = np.random.default_rng(4301)
+    rng = rng_for(sub, 4301)
     logits = rng.standard_normal((6, 5))
     what = "sample_next(logits of shape (6, 5), temperature=1.0, generator)"
     a = _samples(call(sub, "sample", logits, 1.0, None, 5, 50, what=what), what, 300)

@@ -1,46 +1,27 @@
 """Probes for 09_modern_llm. They run INSIDE the sandbox, next to the student's notebook.
 
-Every graded part is probed in isolation: the pieces that belong to OTHER parts are swapped for
-the reference versions below for the duration of one probe, so a mistake in one part never costs
-points in another (the notebook tells students so):
+This file is public (a notebook can read anything that enters the sandbox): it holds no reference
+solution and no expected value. Probes run the student's code on the judge's inputs and report
+what came back, untouched (type, dtype, shape, requires_grad, device) before any conversion.
 
-  rmsnorm  the student's RMSNorm.forward.
-  rope     the student's apply_rope (and rotate_half, which it may call).
-  swiglu   the student's SwiGLU.forward.
-  gqa      the student's repeat_kv, GroupedQueryAttention.forward and kv_cache_bytes;
-           reference apply_rope / rotate_half and the given causal_attention.
-  moe      the student's route, load_balancing_loss and MoE.forward; reference SwiGLU.forward.
+Where a part must be graded apart from another one, the other part's function is swapped for a
+STAND-IN that is deliberately not a solution, whose effect the judge computes itself:
 
-Weights come from the judge as arrays (a state_dict by name) and modules run in float64. Probes
-only run the student's code and report what it produced; every expected value is computed by the
-hidden tests in the judge process.
+  gqa  apply_rope is replaced by `x * table[positions] * log(base) / log(10000)`, with a random
+       per-position table the judge sends; causal_attention by the notebook's given one.
+  moe  SwiGLU.forward is replaced by `w_down(tanh(w_gate(x)) * w_up(x))`.
 """
 import math
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 _MISSING = object()
 
 
-# --------------------------------------------------------------------------- reference pieces
-def _ref_rotate_half(x):
-    half = x.shape[-1] // 2
-    return torch.cat([-x[..., half:], x[..., :half]], dim=-1)
-
-
-def _ref_apply_rope(x, positions, base=10000.0):
-    d = x.shape[-1]
-    inv_freq = base ** (-torch.arange(0, d // 2, dtype=x.dtype) * 2 / d)
-    ang = torch.as_tensor(positions).to(x.dtype).unsqueeze(-1) * inv_freq
-    ang = torch.cat([ang, ang], dim=-1)
-    if ang.dim() == 3:
-        ang = ang.unsqueeze(1)
-    return x * ang.cos() + _ref_rotate_half(x) * ang.sin()
-
-
-def _ref_causal_attention(q, k, v):
+# --------------------------------------------------------------------------- stand-ins (not solutions)
+def _given_causal_attention(q, k, v):
+    """The notebook's given causal_attention (read-only cell), in case a notebook redefined it."""
     T, S = q.shape[-2], k.shape[-2]
     scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
     i = torch.arange(S - T, S).unsqueeze(1)
@@ -49,8 +30,21 @@ def _ref_causal_attention(q, k, v):
     return torch.softmax(scores, dim=-1) @ v
 
 
-def _ref_swiglu_forward(self, x):
-    return self.w_down(F.silu(self.w_gate(x)) * self.w_up(x))
+def _stand_in_rope(table):
+    """apply_rope's stand-in for the gqa part: a per-position, per-channel scaling (no rotation)."""
+    table = torch.as_tensor(np.asarray(table), dtype=torch.float64)
+
+    def apply_rope(x, positions, base=10000.0):
+        scale = table.to(x.dtype)[torch.as_tensor(positions, dtype=torch.long)]   # (T, d) or (B, T, d)
+        if scale.dim() == 3:
+            scale = scale.unsqueeze(1)
+        return x * scale * (math.log(float(base)) / math.log(10000.0))
+    return apply_rope
+
+
+def _stand_in_expert_forward(self, x):
+    """SwiGLU.forward's stand-in for the moe part (tanh gate: not the SwiGLU of the notebook)."""
+    return self.w_down(torch.tanh(self.w_gate(x)) * self.w_up(x))
 
 
 class _Swap:
@@ -86,8 +80,8 @@ class _Swap:
         return False
 
 
-_GQA_REFS = [("apply_rope", _ref_apply_rope), ("rotate_half", _ref_rotate_half),
-             ("causal_attention", _ref_causal_attention)]
+def _gqa_stand_ins(table):
+    return [("apply_rope", _stand_in_rope(table)), ("causal_attention", _given_causal_attention)]
 
 
 # --------------------------------------------------------------------------- helpers
@@ -103,8 +97,27 @@ def _load(module, weights):
     return module
 
 
+def _shares_memory(a, b):
+    try:
+        return a.untyped_storage().data_ptr() == b.untyped_storage().data_ptr()
+    except Exception:  # noqa: BLE001 - a tensor subclass without storage shares nothing we gave it
+        return False
+
+
+def _info(value, **inputs):
+    """What the student returned, recorded untouched before any conversion: type, dtype, shape,
+    requires_grad, device, and which of the given inputs it shares memory with."""
+    info = {"type": type_name(value), "dtype": "", "shape": None, "requires_grad": None, "device": "", "aliases": []}
+    if isinstance(value, torch.Tensor):
+        info.update(dtype=str(value.dtype), shape=list(value.shape), requires_grad=bool(value.requires_grad),
+                    device=str(value.device),
+                    aliases=[name for name, t in inputs.items() if isinstance(t, torch.Tensor) and _shares_memory(value, t)])
+    return info
+
+
 def _arr(x):
-    """A tensor as a float64 / int64 array (0-d as a float), or a string saying what it was."""
+    """A tensor's values as a float64 / int64 array (0-d as a float), or a string saying what it
+    was. Called only after _info recorded the tensor as returned."""
     if x is None:
         return "None"
     if isinstance(x, torch.Tensor):
@@ -139,8 +152,7 @@ def rmsnorm(x_tbc, weight, eps, upstream=None, dtype="float64"):
     x = base.permute(1, 0, 2)
     before = x.detach().clone()
     out = norm(x)
-    report = {"type": type_name(out), "dtype": str(getattr(out, "dtype", "")), "value": _arr(out),
-              "x_unchanged": bool(torch.equal(before, x.detach()))}
+    report = {**_info(out, x=x), "value": _arr(out), "x_unchanged": bool(torch.equal(before, x.detach()))}
     if upstream is not None and isinstance(out, torch.Tensor) and out.requires_grad:
         (out * _t(upstream, out.dtype)).sum().backward()
         report["x_grad"] = _arr(base.grad.permute(1, 0, 2)) if base.grad is not None else "None"
@@ -149,34 +161,53 @@ def rmsnorm(x_tbc, weight, eps, upstream=None, dtype="float64"):
 
 
 # --------------------------------------------------------------------------- rope
-def rope(x_bthd, positions, base=None, dtype="float64"):
+def rope(x_bthd, positions, base=None, dtype="float64", upstream=None):
     """Student's apply_rope on the (B, H, T, d) view of an array sent as (B, T, H, d)
-    (non-contiguous, as in attention); positions as an int64 tensor."""
+    (non-contiguous, as in attention); positions as an int64 tensor.
+
+    With `upstream` (B, H, T, d), x requires grad and the grad of (out * upstream).sum() comes back."""
     dt = getattr(torch, dtype)
-    x = _t(x_bthd, dt).transpose(1, 2)
-    before = x.clone()
+    base_x = _t(x_bthd, dt).requires_grad_(upstream is not None)
+    x = base_x.transpose(1, 2)
+    before = x.detach().clone()
     pos = torch.tensor(np.asarray(positions), dtype=torch.long)
     pos_before = pos.clone()
     out = student.apply_rope(x, pos) if base is None else student.apply_rope(x, pos, float(base))
-    return {"type": type_name(out), "dtype": str(getattr(out, "dtype", "")), "value": _arr(out),
-            "x_unchanged": bool(torch.equal(before, x)), "positions_unchanged": bool(torch.equal(pos, pos_before))}
+    report = {**_info(out, x=x, positions=pos), "value": _arr(out),
+              "x_unchanged": bool(torch.equal(before, x.detach())), "positions_unchanged": bool(torch.equal(pos, pos_before))}
+    if upstream is not None:
+        report["x_grad"] = "None"
+        if isinstance(out, torch.Tensor) and out.requires_grad:
+            (out * _t(upstream, out.dtype)).sum().backward()
+            if base_x.grad is not None:
+                report["x_grad"] = _arr(base_x.grad.transpose(1, 2))
+    return report
 
 
 # --------------------------------------------------------------------------- swiglu
-def swiglu(d_model, d_hidden, weights, x_tbc):
-    """Student's SwiGLU with the judge's weights on a non-contiguous (B, T, C) float64 input."""
+def swiglu(d_model, d_hidden, weights, x_tbc, upstream=None):
+    """Student's SwiGLU with the judge's weights on a non-contiguous (B, T, C) float64 input.
+    With `upstream`: the grads of x and w_gate.weight for (out * upstream).sum()."""
     ffn = _load(student.SwiGLU(int(d_model), int(d_hidden)), weights)
-    x = _btc(x_tbc)
-    with torch.no_grad():
-        out = ffn(x)
-    return {"type": type_name(out), "value": _arr(out)}
+    base = _t(x_tbc).requires_grad_(upstream is not None)
+    x = base.permute(1, 0, 2)
+    out = ffn(x)
+    report = {**_info(out, x=x), "value": _arr(out)}
+    if upstream is not None:
+        report["x_grad"] = report["gate_grad"] = "None"
+        if isinstance(out, torch.Tensor) and out.requires_grad:
+            (out * _t(upstream)).sum().backward()
+            if base.grad is not None:
+                report["x_grad"] = _arr(base.grad.permute(1, 0, 2))
+            report["gate_grad"] = _grad(ffn.w_gate.weight)
+    return report
 
 
 # --------------------------------------------------------------------------- gqa
 def repeat_kv(x, n_rep):
     x_t = _t(x)
     out = student.repeat_kv(x_t, int(n_rep))
-    return {"type": type_name(out), "value": _arr(out)}
+    return {**_info(out, x=x_t), "value": _arr(out)}
 
 
 def _unpack(result, what):
@@ -188,20 +219,26 @@ def _unpack(result, what):
     return (out, kv), None
 
 
-def gqa(cfg, weights, x_tbc, steps):
-    """Student's GroupedQueryAttention (reference RoPE and causal_attention) on a non-contiguous
-    (B, T_total, C) input, fed in consecutive chunks: steps = [[n_tokens, positions], ...].
-    The first chunk gets past_kv=None, every later one the (k, v) the previous call returned.
-    positions is (n,) or (B, n). Reports each chunk's output and returned cache."""
-    with _Swap(globals_=_GQA_REFS):
-        attn = _load(student.GroupedQueryAttention(int(cfg["d_model"]), int(cfg["n_heads"]),
-                                                   int(cfg["n_kv_heads"]), float(cfg.get("rope_base", 10000.0))),
-                     weights)
-        x = _btc(x_tbc)
-        report = {"outs": [], "ks": [], "vs": [], "error": None}
+def _attention(cfg, weights):
+    return _load(student.GroupedQueryAttention(int(cfg["d_model"]), int(cfg["n_heads"]), int(cfg["n_kv_heads"]),
+                                               float(cfg.get("rope_base", 10000.0))), weights)
+
+
+def gqa(cfg, weights, x_tbc, steps, rope_table, upstream=None):
+    """Student's GroupedQueryAttention (stand-in RoPE from rope_table, the given causal_attention)
+    on a non-contiguous (B, T_total, C) input, fed in consecutive chunks: steps = [[n_tokens,
+    positions], ...]. The first chunk gets past_kv=None, every later one the (k, v) the previous
+    call returned. positions is (n,) or (B, n). Reports each chunk's output and returned cache.
+    With `upstream` (shaped like the first call's output), the first call runs with autograd and
+    the gradients of (out * upstream).sum() w.r.t. x and k_proj.weight come back."""
+    with _Swap(globals_=_gqa_stand_ins(rope_table)):
+        attn = _attention(cfg, weights)
+        base = _t(x_tbc).requires_grad_(upstream is not None)
+        x = base.permute(1, 0, 2)
+        report = {"outs": [], "ks": [], "vs": [], "infos": [], "error": None, "x_grad": "None", "k_proj_grad": "None"}
         start, past = 0, None
-        with torch.no_grad():
-            for n, positions in steps:
+        for i, (n, positions) in enumerate(steps):
+            with torch.set_grad_enabled(upstream is not None and i == 0):
                 chunk = x[:, start:start + int(n)]
                 result = attn(chunk, torch.tensor(np.asarray(positions), dtype=torch.long), past)
                 unpacked, error = _unpack(result, "GroupedQueryAttention.forward")
@@ -209,6 +246,11 @@ def gqa(cfg, weights, x_tbc, steps):
                     report["error"] = error
                     break
                 out, past = unpacked
+                report["infos"].append({"out": _info(out), "k": _info(past[0]), "v": _info(past[1])})
+                if i == 0 and upstream is not None and isinstance(out, torch.Tensor) and out.requires_grad:
+                    (out * _t(upstream)).sum().backward()
+                    report["x_grad"] = _arr(base.grad.permute(1, 0, 2)) if base.grad is not None else "None"
+                    report["k_proj_grad"] = _grad(attn.k_proj.weight)
                 report["outs"].append(_arr(out))
                 report["ks"].append(_arr(past[0]))
                 report["vs"].append(_arr(past[1]))
@@ -216,20 +258,42 @@ def gqa(cfg, weights, x_tbc, steps):
     return report
 
 
-def gqa_with_past(cfg, weights, x_tbc, positions, past_k, past_v):
+def gqa_gradients(cfg, weights, x_tbc, positions, rope_table, upstream):
+    """One call without a cache, then backward of (out * upstream).sum(): the gradients of x and of
+    the four projection weights come back (the layer is trained through this forward)."""
+    with _Swap(globals_=_gqa_stand_ins(rope_table)):
+        attn = _attention(cfg, weights)
+        base = _t(x_tbc).requires_grad_(True)
+        result = attn(base.permute(1, 0, 2), torch.tensor(np.asarray(positions), dtype=torch.long))
+        unpacked, error = _unpack(result, "GroupedQueryAttention.forward")
+        if error:
+            return {"error": error}
+        out, _ = unpacked
+        report = {"error": None, "x": "None", **{name: "None" for name in ("q_proj", "k_proj", "v_proj", "o_proj")}}
+        if isinstance(out, torch.Tensor) and out.requires_grad:
+            (out * _t(upstream)).sum().backward()
+            if base.grad is not None:
+                report["x"] = _arr(base.grad.permute(1, 0, 2))
+            for name in ("q_proj", "k_proj", "v_proj", "o_proj"):
+                report[name] = _grad(getattr(attn, name).weight)
+    return report
+
+
+def gqa_with_past(cfg, weights, x_tbc, positions, past_k, past_v, rope_table):
     """Student's GroupedQueryAttention given a judge-made past (k, v) (already rotated keys)."""
-    with _Swap(globals_=_GQA_REFS):
-        attn = _load(student.GroupedQueryAttention(int(cfg["d_model"]), int(cfg["n_heads"]),
-                                                   int(cfg["n_kv_heads"]), float(cfg.get("rope_base", 10000.0))),
-                     weights)
+    with _Swap(globals_=_gqa_stand_ins(rope_table)):
+        attn = _attention(cfg, weights)
         x = _btc(x_tbc)
+        pk, pv = _t(past_k), _t(past_v)
+        pk_before, pv_before = pk.clone(), pv.clone()
         with torch.no_grad():
-            result = attn(x, torch.tensor(np.asarray(positions), dtype=torch.long), (_t(past_k), _t(past_v)))
+            result = attn(x, torch.tensor(np.asarray(positions), dtype=torch.long), (pk, pv))
     unpacked, error = _unpack(result, "GroupedQueryAttention.forward")
     if error:
         return {"error": error}
     out, (k, v) = unpacked
-    return {"error": None, "out": _arr(out), "k": _arr(k), "v": _arr(v)}
+    return {"error": None, "out": _arr(out), "k_info": _info(k, past_k=pk), "k": _arr(k), "v": _arr(v),
+            "past_unchanged": bool(torch.equal(pk, pk_before) and torch.equal(pv, pv_before))}
 
 
 def kv_cache_bytes(args):
@@ -239,7 +303,7 @@ def kv_cache_bytes(args):
         out = student.kv_cache_bytes(*[int(v) for v in a])
         types.append(type_name(out))
         try:
-            values.append(float(out))
+            values.append(int(out) if isinstance(out, (int, np.integer)) else float(out))
         except Exception:  # noqa: BLE001 - reported as NaN, the type name says what it was
             values.append(float("nan"))
     return {"values": values, "types": types}
@@ -254,39 +318,40 @@ def route(logits, k):
         return {"error": f"route must return (probs, gates, experts), got {type_name(result)}"}
     probs, gates, experts = result
     return {"error": None, "probs": _arr(probs), "gates": _arr(gates), "experts": _arr(experts),
+            "probs_info": _info(probs, logits=z), "gates_info": _info(gates), "experts_info": _info(experts),
             "experts_dtype": str(getattr(experts, "dtype", "")), "logits_unchanged": bool(torch.equal(before, z))}
 
 
-def aux_loss(logits, experts, alpha, upstream):
+def aux_loss(logits, experts, alpha, upstream, dtype="float64"):
     """Student's load_balancing_loss(softmax(logits), experts, alpha); logits require grad and the
     loss is backpropagated with the scalar `upstream`; reports value, shape and d/dlogits."""
-    z = _t(logits).requires_grad_(True)
+    z = _t(logits, getattr(torch, dtype)).requires_grad_(True)
     probs = torch.softmax(z, dim=-1)
     idx = torch.tensor(np.asarray(experts), dtype=torch.long)
+    idx_before = idx.clone()
     loss = student.load_balancing_loss(probs, idx, float(alpha))
-    report = {"type": type_name(loss), "shape": None, "value": None, "grad": "None"}
+    report = {**_info(loss), "value": None, "grad": "None", "experts_unchanged": bool(torch.equal(idx, idx_before))}
     if not isinstance(loss, torch.Tensor):
         try:
             report["value"] = float(loss)
         except Exception:  # noqa: BLE001
             pass
         return report
-    report["shape"] = list(loss.shape)
     if loss.numel() != 1:
         return report
     report["value"] = float(loss.detach().reshape(-1)[0])
     if loss.requires_grad:
-        loss.reshape(()).backward(torch.tensor(float(upstream), dtype=loss.dtype))
+        (loss.reshape(()) * float(upstream)).backward()
         report["grad"] = _grad(z)
     return report
 
 
 def moe(cfg, weights, x_tbc, upstream=None, aux_upstream=None):
-    """Student's MoE (reference SwiGLU experts) on a non-contiguous (B, T, C) float64 input.
+    """Student's MoE (stand-in expert forward, see above) on a non-contiguous (B, T, C) float64 input.
 
     With upstream / aux_upstream: backward of (y * upstream).sum() + aux_upstream * aux, and the
     gradient of the router weight comes back."""
-    with _Swap(methods=[("SwiGLU", "forward", _ref_swiglu_forward)]):
+    with _Swap(methods=[("SwiGLU", "forward", _stand_in_expert_forward)]):
         layer = _load(student.MoE(int(cfg["d_model"]), int(cfg["d_hidden"]), int(cfg["n_experts"]),
                                   int(cfg["top_k"]), float(cfg["alpha"])), weights)
         x = _btc(x_tbc)
@@ -294,7 +359,8 @@ def moe(cfg, weights, x_tbc, upstream=None, aux_upstream=None):
         if not isinstance(result, tuple) or len(result) != 2:
             return {"error": f"MoE.forward must return (y, aux_loss), got {type_name(result)}"}
         y, aux = result
-        report = {"error": None, "y": _arr(y), "aux": _arr(aux), "router_grad": "None"}
+        report = {"error": None, "y_info": _info(y, x=x), "aux_info": _info(aux), "y": _arr(y), "aux": _arr(aux),
+                  "router_grad": "None"}
         if upstream is not None and isinstance(y, torch.Tensor) and isinstance(aux, torch.Tensor):
             total = (y * _t(upstream)).sum() + float(aux_upstream) * aux.reshape(-1)[0]
             if total.requires_grad:

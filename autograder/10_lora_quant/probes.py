@@ -11,10 +11,17 @@ Nothing here knows the expected values; the hidden tests compute them in float64
 0-d values travel flattened with their shape next to them (the wire format turns a 0-d array into
 shape (1,)), so every tensor report is {"kind", "dtype", "shape", "value" (flat float64)}.
 
-Part isolation: `roundtrip_error` (part error_bound) is probed with reference versions of
-compute_qparams, quantize and dequantize swapped into the notebook's namespace for the duration
-of the call, so a mistake in the quantize part never costs points in the error_bound part (the
-notebook tells students so). The lora part uses only LoRALinear.
+This file is public (a notebook can read anything that enters the sandbox): it holds no reference
+solution and no expected value. Reports record what the student returned (kind, dtype, shape,
+requires_grad, device, aliasing with the inputs) before any conversion.
+
+Part isolation: `roundtrip_error` (part error_bound) is probed with STAND-INS for compute_qparams,
+quantize and dequantize, made inside the probe for one call and deliberately not the notebook's
+quantizer: compute_qparams returns the (scale, zero_point) the judge chose for this test's x
+(not x's own qparams), quantize floors (clamp(floor(x / s) + z) as int16) and dequantize puts the
+value in the middle of its step ((q - z + 0.5) s). The judge computes what roundtrip_error must
+report from them, so a mistake in the quantize part never costs points in the error_bound part.
+The lora part uses only LoRALinear.
 """
 import numpy as np
 import torch
@@ -60,13 +67,24 @@ def _tensor(spec, requires_grad=False):
     return leaf, view
 
 
-def _describe(obj):
-    """kind / dtype / shape / flat float64 values of a returned object (value None if unreadable)."""
+def _shares_memory(a, b):
+    try:
+        return a.untyped_storage().data_ptr() == b.untyped_storage().data_ptr()
+    except Exception:  # noqa: BLE001 - no storage: shares nothing we gave it
+        return False
+
+
+def _describe(obj, **inputs):
+    """kind / dtype / shape / requires_grad / device / aliases (which inputs it shares memory with),
+    recorded untouched, then the flat float64 values (value None if unreadable)."""
     info = {"kind": "torch" if isinstance(obj, torch.Tensor) else type_name(obj),
-            "dtype": None, "shape": None, "value": None}
+            "dtype": None, "shape": None, "value": None, "requires_grad": None, "device": None, "aliases": []}
     if isinstance(obj, torch.Tensor):
         info["dtype"] = str(obj.dtype).replace("torch.", "")
         info["shape"] = [int(s) for s in obj.shape]
+        info["requires_grad"] = bool(obj.requires_grad)
+        info["device"] = str(obj.device)
+        info["aliases"] = [name for name, t in inputs.items() if isinstance(t, torch.Tensor) and _shares_memory(obj, t)]
         value = obj.detach().cpu()
         if value.is_complex():
             return info
@@ -128,6 +146,11 @@ def _flag(layer, name):
     return v if isinstance(v, bool) else f"<{type_name(v)}: {v!r}>"[:80]
 
 
+def _frozen(base, layer):
+    return {"base_requires_grad": {n: bool(p.requires_grad) for n, p in base.named_parameters()},
+            "trainable": sorted(n for n, p in layer.named_parameters() if p.requires_grad)}
+
+
 def lora_init(cfg, x):
     """A fresh LoRALinear: its parameters, flags and output before any training."""
     base, layer = _make_layer(cfg)
@@ -149,11 +172,12 @@ def lora_init(cfg, x):
 def lora_forward(cfg, x, g):
     """Forward with the judge's A, B (B != 0), then backward with the upstream gradient g."""
     base, layer = _make_layer(cfg)
-    _set_lora(layer, cfg)
     leaf, tx = _tensor(x, requires_grad=True)
+    report = {"y_fresh": _describe(layer(tx)), **_frozen(base, layer)}   # as constructed, before A, B are set
+    _set_lora(layer, cfg)
     before = tx.detach().clone()
     y = layer(tx)
-    report = {"y": _describe(y)}
+    report["y"] = _describe(y, x=tx)
     if isinstance(y, torch.Tensor) and y.requires_grad:
         y.backward(torch.tensor(np.asarray(g), dtype=y.dtype).reshape(y.shape))
         report["grad_A"] = _grad(layer.lora_A)
@@ -170,9 +194,10 @@ def lora_forward(cfg, x, g):
 def lora_merge(cfg, x):
     """merge(), merge() again, unmerge(): base.weight, the flag and the output after each step."""
     base, layer = _make_layer(cfg)
-    _set_lora(layer, cfg)
     _, tx = _tensor(x)
-    report = {"y_before": _describe(layer(tx))}
+    report = {"y_fresh": _describe(layer(tx))}        # as constructed, before A, B are set
+    _set_lora(layer, cfg)
+    report["y_before"] = _describe(layer(tx))
     layer.merge()
     report["merged_after_merge"] = _flag(layer, "merged")
     report["W_merged"] = _describe(base.weight)
@@ -188,6 +213,19 @@ def lora_merge(cfg, x):
     return report
 
 
+def lora_unmerge_unmerged(cfg, x):
+    """unmerge() on a layer that was never merged: base.weight, the flag and the output after it."""
+    base, layer = _make_layer(cfg)
+    _set_lora(layer, cfg)
+    _, tx = _tensor(x)
+    layer.unmerge()
+    report = {"merged": _flag(layer, "merged"), "W": _describe(base.weight), "y": _describe(layer(tx))}
+    layer.merge()                                     # and merging afterwards still works
+    report.update(W_merged=_describe(base.weight), y_merged=_describe(layer(tx)),
+                  W_frozen_leaf=bool(base.weight.is_leaf and not base.weight.requires_grad))
+    return report
+
+
 # --------------------------------------------------------------------------- part quantize
 def qparams(x, mode, dim=None):
     _, t = _tensor(x)
@@ -196,7 +234,7 @@ def qparams(x, mode, dim=None):
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         return {"error": f"compute_qparams must return (scale, zero_point), got {type_name(result)}"}
     scale, zero_point = result
-    return {"error": None, "scale": _describe(scale), "zero_point": _describe(zero_point),
+    return {"error": None, "scale": _describe(scale, x=t), "zero_point": _describe(zero_point, x=t),
             "x_unchanged": bool(torch.equal(t, before))}
 
 
@@ -206,7 +244,7 @@ def quantize(x, scale, zero_point, mode):
     _, z = _tensor(zero_point)
     before = t.clone()
     q = student.quantize(t, s, z, mode)
-    return {"q": _describe(q), "x_unchanged": bool(torch.equal(t, before))}
+    return {"q": _describe(q, x=t), "x_unchanged": bool(torch.equal(t, before))}
 
 
 def dequantize(q, scale, zero_point):
@@ -215,7 +253,7 @@ def dequantize(q, scale, zero_point):
     _, z = _tensor(zero_point)
     before = tq.clone()
     out = student.dequantize(tq, s, z)
-    return {"x_hat": _describe(out), "q_unchanged": bool(torch.equal(tq, before))}
+    return {"x_hat": _describe(out, q=tq, scale=s), "q_unchanged": bool(torch.equal(tq, before))}
 
 
 def roundtrip(x, mode, dim=None):
@@ -227,41 +265,34 @@ def roundtrip(x, mode, dim=None):
 
 
 # --------------------------------------------------------------------------- part error_bound
-def _ref_compute_qparams(x, mode, dim=None):
-    if dim is None:
-        dims, keep = tuple(range(x.dim())), False
-    else:
-        channel = dim % x.dim()
-        dims, keep = tuple(d for d in range(x.dim()) if d != channel), True
-    if mode == "symmetric":
-        scale = x.abs().amax(dim=dims, keepdim=keep).clamp_min(_EPS) / 127
-        zero_point = torch.zeros(scale.shape, dtype=torch.int32)
-    elif mode == "asymmetric":
-        x_min = x.amin(dim=dims, keepdim=keep).clamp_max(0)
-        x_max = x.amax(dim=dims, keepdim=keep).clamp_min(0)
-        scale = (x_max - x_min).clamp_min(_EPS) / 255
-        zero_point = torch.round(-x_min / scale).clamp(0, 255).to(torch.int32)
-    else:
-        raise ValueError(f"mode must be 'symmetric' or 'asymmetric', got {mode!r}")
-    return scale, zero_point
+def _stand_ins(x, mode, dim, scale, zero_point):
+    """compute_qparams / quantize / dequantize for one roundtrip_error call (see the docstring)."""
+    calls = []
+
+    def compute_qparams(x_, mode_, dim_=None):
+        calls.append("compute_qparams")
+        same_x = x_ is x or (isinstance(x_, torch.Tensor) and x_.shape == x.shape and torch.equal(x_, x))
+        if not same_x or mode_ != mode or dim_ != dim:
+            raise ValueError("roundtrip_error must call compute_qparams(x, mode, dim) with its own arguments")
+        return scale.clone(), zero_point.clone()
+
+    def quantize(x_, scale_, zero_point_, mode_):
+        calls.append("quantize")
+        q_min, q_max = (-128, 127) if mode_ == "symmetric" else (0, 255)
+        return (torch.floor(x_ / scale_) + zero_point_).clamp(q_min, q_max).to(torch.int16)
+
+    def dequantize(q_, scale_, zero_point_):
+        calls.append("dequantize")
+        return (q_.to(scale_.dtype) - zero_point_.to(scale_.dtype) + 0.5) * scale_
+
+    return {"compute_qparams": compute_qparams, "quantize": quantize, "dequantize": dequantize}, calls
 
 
-def _ref_quantize(x, scale, zero_point, mode):
-    if mode not in ("symmetric", "asymmetric"):
-        raise ValueError(f"mode must be 'symmetric' or 'asymmetric', got {mode!r}")
-    q_min, q_max, dtype = (-128, 127, torch.int8) if mode == "symmetric" else (0, 255, torch.uint8)
-    return (torch.round(x / scale) + zero_point).clamp(q_min, q_max).to(dtype)
+class _Swapped:
+    """Put `swaps` into the namespace roundtrip_error reads its globals from, for one call."""
 
-
-def _ref_dequantize(q, scale, zero_point):
-    return (q.to(scale.dtype) - zero_point.to(scale.dtype)) * scale
-
-
-class _ReferenceQuantization:
-    """Swap the reference quantization functions in for one call, then put things back."""
-
-    swaps = {"compute_qparams": _ref_compute_qparams, "quantize": _ref_quantize,
-             "dequantize": _ref_dequantize}
+    def __init__(self, swaps):
+        self.swaps = swaps
 
     def __enter__(self):
         fn = student.roundtrip_error
@@ -282,13 +313,18 @@ class _ReferenceQuantization:
         return False
 
 
-def roundtrip_error(x, mode, dim=None):
+def roundtrip_error(x, mode, dim, scale, zero_point):
+    """The student's roundtrip_error with the stand-ins; scale / zero_point are the judge's."""
     _, t = _tensor(x)
+    _, s = _tensor(scale)
+    _, z = _tensor(zero_point)
     before = t.clone()
-    with _ReferenceQuantization():
-        result = student.roundtrip_error(t, mode, None if dim is None else int(dim))
+    dim = None if dim is None else int(dim)
+    swaps, calls = _stand_ins(t, mode, dim, s, z)
+    with _Swapped(swaps):
+        result = student.roundtrip_error(t, mode, dim)
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         return {"error": f"roundtrip_error must return (max_error, bound), got {type_name(result)}"}
     max_error, bound = result
-    return {"error": None, "max_error": _describe(max_error), "bound": _describe(bound),
-            "x_unchanged": bool(torch.equal(t, before))}
+    return {"error": None, "max_error": _describe(max_error, x=t), "bound": _describe(bound, x=t),
+            "calls": calls, "x_unchanged": bool(torch.equal(t, before))}

@@ -7,6 +7,7 @@ checked with a NON-ZERO B (set by the probe after construction): with B = 0 a wr
 merge that forgets the scaling or a forward that adds the branch twice would all look right.
 Upstream gradients are random. Expected values: torch float64 in this process, from the exact
 values the student's layer holds (float32 inputs are drawn in float64 and rounded here).
+Values are drawn from the submission's seed (`sub.seed`) and the case's number.
 """
 from __future__ import annotations
 
@@ -42,8 +43,20 @@ def as_dtype(a, dtype):
     return a.astype(np.float32).astype(np.float64) if dtype == "float32" else a
 
 
+_SEED = [0]     # the submission's seed while seeded() builds the case table
+_TABLES = {}
+
+
+def seeded(sub):
+    """The case table for this submission's seed (built once per judge and seed)."""
+    if sub.seed not in _TABLES:
+        _SEED[0] = sub.seed
+        _TABLES[sub.seed] = _cases()
+    return _TABLES[sub.seed]
+
+
 def make_case(seed, in_f, out_f, r, alpha, dtype, x_shape, layout="contiguous", bias=True):
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng([_SEED[0], seed])
     cfg = {
         "in_f": in_f, "out_f": out_f, "r": r, "alpha": alpha, "dtype": dtype, "seed": seed,
         "W": as_dtype(rng.standard_normal((out_f, in_f)) / math.sqrt(in_f), dtype),
@@ -62,12 +75,16 @@ LAYOUT_WORDS = {"contiguous": "", "transposed": ", a transposed view (non-contig
 
 # alpha / r differs from alpha, r / alpha and 1 in every case but the r = 1 one (kept for the rank-1
 # edge), so a wrong scaling shows in the other three, which every check below includes.
-CASES = {
-    "float32_37to23_r3_alpha5_3d_x": make_case(1001, 37, 23, 3, 5, "float32", (2, 5, 37)),
-    "float64_11to7_r1_alpha3_no_bias": make_case(1002, 11, 7, 1, 3.0, "float64", (4, 11), bias=False),
-    "float32_transposed_x": make_case(1003, 9, 13, 4, 6, "float32", (3, 7, 9), layout="transposed"),
-    "float64_strided_x": make_case(1004, 8, 5, 2, 7, "float64", (6, 3, 8), layout="strided"),
-}
+def _cases():
+    return {
+        "float32_37to23_r3_alpha5_3d_x": make_case(1001, 37, 23, 3, 5, "float32", (2, 5, 37)),
+        "float64_11to7_r1_alpha3_no_bias": make_case(1002, 11, 7, 1, 3.0, "float64", (4, 11), bias=False),
+        "float32_transposed_x": make_case(1003, 9, 13, 4, 6, "float32", (3, 7, 9), layout="transposed"),
+        "float64_strided_x": make_case(1004, 8, 5, 2, 7, "float64", (6, 3, 8), layout="strided"),
+    }
+
+
+CASES = _cases()    # sizes and names only (descriptions); values come from seeded(sub)
 
 
 def describe(name):
@@ -122,14 +139,36 @@ def check(info, expected, what, dtype, inputs):
     assert_close(got, expected, what=what, **tol(dtype))
 
 
+def check_fresh(rep, cfg, x, what):
+    """A layer as constructed (B = 0) equals its base layer, whatever A is."""
+    W, b = t64(cfg["W"]), (0.0 if cfg["b"] is None else t64(cfg["b"]))
+    check(rep["y_fresh"], (t64(x["value"]) @ W.T + b).numpy(),
+          f"{what}: output of the layer as constructed (lora_B = 0, so it must equal base(x))", cfg["dtype"], what)
+
+
+def check_frozen(rep, what):
+    trainable_base = [n for n, flag in rep["base_requires_grad"].items() if flag]
+    expect(not trainable_base, f"{what}: base.{', base.'.join(trainable_base)} still requires grad; "
+                               "LoRA freezes every parameter of the base layer")
+    expect(rep["trainable"] == ["lora_A", "lora_B"],
+           f"{what}: the trainable parameters (requires_grad=True) must be exactly ['lora_A', 'lora_B'], "
+           f"got {rep['trainable']}")
+    if "base_grads" in rep:
+        with_grad = [n for n, has in rep["base_grads"].items() if has]
+        expect(not with_grad, f"{what}: after backward, base.{', base.'.join(with_grad)} received a gradient; "
+                              "the base layer must be frozen")
+
+
 # =========================================================================== init
 INIT_CASES = ["float32_37to23_r3_alpha5_3d_x", "float64_11to7_r1_alpha3_no_bias"]
 
 
 @pytest.mark.parametrize("case", INIT_CASES)
 def test_lora_init(sub, case):
-    """Shapes, dtypes, B = 0, A random, scaling = alpha / r, merged = False, output = base(x)."""
-    cfg, x, _ = CASES[case]
+    """LoRA 초기화: B = 0, A ~ N(0, 1/d_in), scaling = alpha / r, merged = False
+
+    Shapes, dtypes, B = 0, A random, scaling = alpha / r, merged = False, output = base(x)."""
+    cfg, x, _ = seeded(sub)[case]
     what = describe(case)
     rep = probe(sub, "lora_init", cfg, x, what=what)
     r, in_f, out_f, dtype = cfg["r"], cfg["in_f"], cfg["out_f"], cfg["dtype"]
@@ -165,9 +204,11 @@ def test_lora_init(sub, case):
 
 # =========================================================================== frozen base
 def test_lora_frozen_base(sub):
-    """base.weight / base.bias frozen, only lora_A and lora_B trainable, no grads reach the base."""
+    """LoRA: base 층은 얼어 있고 lora_A, lora_B만 학습됨
+
+    base.weight / base.bias frozen, only lora_A and lora_B trainable, no grads reach the base."""
     case = "float32_37to23_r3_alpha5_3d_x"
-    cfg, x, g = CASES[case]
+    cfg, x, g = seeded(sub)[case]
     what = describe(case)
     rep = probe(sub, "lora_init", cfg, x, what=what)
     trainable_base = [n for n, flag in rep["base_requires_grad"].items() if flag]
@@ -186,9 +227,13 @@ def test_lora_frozen_base(sub):
 # =========================================================================== forward with B != 0
 @pytest.mark.parametrize("case", list(CASES))
 def test_lora_forward(sub, case):
-    cfg, x, g = CASES[case]
+    """LoRA forward (B가 0이 아닐 때): W0 x + b + (alpha/r) B A x"""
+    cfg, x, g = seeded(sub)[case]
     what = describe(case) + ", A and B set to non-zero values"
     rep = probe(sub, "lora_forward", cfg, x, g, what=what)
+    check_fresh(rep, cfg, x, what)
+    check_frozen(rep, what)
+    expect(not rep["y"]["aliases"], f"{what}: the output shares memory with x")
     expected = ref_forward(cfg, t64(x["value"])).numpy()
     check(rep["y"], expected, f"{what}: output", cfg["dtype"], what)
     expect(rep["y"]["dtype"] == cfg["dtype"], f"{what}: output dtype {rep['y']['dtype']}, expected {cfg['dtype']}")
@@ -198,11 +243,15 @@ def test_lora_forward(sub, case):
 # =========================================================================== gradients
 @pytest.mark.parametrize("case", ["float64_11to7_r1_alpha3_no_bias", "float64_strided_x"])
 def test_lora_gradients(sub, case):
-    """dL/dA, dL/dB and dL/dx for L = sum(G * y) with a random upstream gradient G."""
-    cfg, x, g = CASES[case]
+    """LoRA: A, B, x의 gradient (무작위 upstream gradient)
+
+    dL/dA, dL/dB and dL/dx for L = sum(G * y) with a random upstream gradient G."""
+    cfg, x, g = seeded(sub)[case]
     what = describe(case) + ", A and B non-zero, random upstream gradient"
     rep = probe(sub, "lora_forward", cfg, x, g, what=what)
+    check_fresh(rep, cfg, x, what)
     expect(rep["backward"], f"{what}: the output does not require grad; do not detach the LoRA branch")
+    check_frozen(rep, what)
     xs = t64(x["value"]).requires_grad_(True)
     A, B = t64(cfg["A"]).requires_grad_(True), t64(cfg["B"]).requires_grad_(True)
     y = ref_forward(cfg, xs, A, B)
@@ -217,13 +266,18 @@ def test_lora_gradients(sub, case):
 MERGE_CASES = ["float32_37to23_r3_alpha5_3d_x", "float64_strided_x", "float32_transposed_x"]
 
 
+# merge / unmerge weigh 2 each: the curriculum's core of this part (equal outputs with B != 0)
+@pytest.mark.part("lora", weight=2)
 @pytest.mark.parametrize("case", MERGE_CASES)
 def test_lora_merge(sub, case):
-    """merge() with B != 0: W0 + (alpha/r) B A in base.weight, same output, still frozen, idempotent."""
-    cfg, x, _ = CASES[case]
+    """merge(): base.weight = W0 + (alpha/r) BA, 출력 그대로, 두 번째 merge는 아무것도 안 함
+
+    merge() with B != 0: W0 + (alpha/r) B A in base.weight, same output, still frozen, idempotent."""
+    cfg, x, _ = seeded(sub)[case]
     what = describe(case) + ", B non-zero"
     rep = probe(sub, "lora_merge", cfg, x, what=what)
     dtype = cfg["dtype"]
+    check_fresh(rep, cfg, x, what)
     y = ref_forward(cfg, t64(x["value"])).numpy()
     check(rep["y_before"], y, f"{what}: output before merge()", dtype, what)
     expect(rep["merged_after_merge"] is True, f"{what}: after merge(), merged must be True, got {rep['merged_after_merge']}")
@@ -237,16 +291,49 @@ def test_lora_merge(sub, case):
           dtype, what)
 
 
+@pytest.mark.part("lora", weight=2)
 @pytest.mark.parametrize("case", MERGE_CASES[:2])
 def test_lora_unmerge(sub, case):
-    """merge(); merge(); unmerge() gives W0 back and the unmerged output."""
-    cfg, x, _ = CASES[case]
+    """merge() 두 번 뒤 unmerge(): W0와 원래 출력으로 돌아옴
+
+    merge(); merge(); unmerge() gives W0 back and the unmerged output."""
+    cfg, x, _ = seeded(sub)[case]
     what = describe(case) + ", B non-zero, merge() twice then unmerge()"
     rep = probe(sub, "lora_merge", cfg, x, what=what)
     dtype = cfg["dtype"]
+    check_fresh(rep, cfg, x, what)
+    merged_W = (t64(cfg["W"]) + ref_delta(cfg)).numpy()
+    check(rep["W_merged"], merged_W, f"{what}: base.weight after merge() (W0 + (alpha/r) B A)", dtype, what)
+    check(rep["W_merged_twice"], merged_W, f"{what}: base.weight after a second merge() (it must do nothing)",
+          dtype, what)
+    expect(not rep["W_requires_grad"] and rep["W_is_leaf"],
+           f"{what}: after merge() base.weight must stay a frozen leaf (requires_grad=False); "
+           "change it under torch.no_grad()")
+    check(rep["y_merged"], ref_forward(cfg, t64(x["value"])).numpy(),
+          f"{what}: output after merge() (must equal the output before merge)", dtype, what)
     expect(rep["merged_after_unmerge"] is False,
            f"{what}: after unmerge(), merged must be False, got {rep['merged_after_unmerge']}")
     check(rep["W_unmerged"], np.asarray(cfg["W"]), f"{what}: base.weight after unmerge() (must be W0 again)",
           dtype, what)
     y = ref_forward(cfg, t64(x["value"])).numpy()
     check(rep["y_unmerged"], y, f"{what}: output after unmerge()", dtype, what)
+
+
+@pytest.mark.part("lora", weight=2)
+@pytest.mark.parametrize("case", MERGE_CASES[:2])
+def test_lora_unmerge_when_not_merged(sub, case):
+    """merge하지 않은 층의 unmerge()는 아무것도 하지 않음
+
+    The docstring's branch: unmerge() on a layer that was never merged does nothing."""
+    cfg, x, _ = seeded(sub)[case]
+    what = describe(case) + ", B non-zero, unmerge() without merge()"
+    rep = probe(sub, "lora_unmerge_unmerged", cfg, x, what=what)
+    dtype = cfg["dtype"]
+    expect(rep["merged"] is False, f"{what}: merged must stay False, got {rep['merged']}")
+    check(rep["W"], np.asarray(cfg["W"]), f"{what}: base.weight (unmerge() must do nothing when not merged)", dtype, what)
+    check(rep["y"], ref_forward(cfg, t64(x["value"])).numpy(), f"{what}: output after the unmerge()", dtype, what)
+    check(rep["W_merged"], (t64(cfg["W"]) + ref_delta(cfg)).numpy(),
+          f"{what}: base.weight after merge() following that unmerge() (W0 + (alpha/r) B A)", dtype, what)
+    check(rep["y_merged"], ref_forward(cfg, t64(x["value"])).numpy(), f"{what}: output after that merge()", dtype, what)
+    expect(rep["W_frozen_leaf"], f"{what}: after merge() base.weight must stay a frozen leaf (requires_grad=False); "
+                                 "change it under torch.no_grad()")

@@ -11,13 +11,18 @@ Expected values: float64 NumPy in this process, from the exact values the studen
 the student's float32 / float64 arithmetic may land on the other side of an exact .5 than the
 float64 reference; wherever x / s + z lies within TIE of a .5, both neighbours are accepted.
 
-error_bound is probed with reference compute_qparams / quantize / dequantize swapped in (see
-probes.py), so only the student's roundtrip_error is tested there.
+error_bound is probed with stand-in compute_qparams / quantize / dequantize (see probes.py: the
+judge's own scale and zero-point for x, a floor quantizer, mid-step dequantization), whose
+effect is computed here, so only the student's roundtrip_error is tested there.
+
+Every input is drawn from the submission's seed (`sub.seed`) and the case's number: the same
+notebook always gets the same inputs, another notebook other ones.
 """
 from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from course.judge import StudentError
 from course.judge.check import assert_close, expect, fail
@@ -44,6 +49,23 @@ ERR = {"float32": dict(atol=1e-12, rtol=1e-3), "float64": dict(atol=1e-15, rtol=
 
 
 # --------------------------------------------------------------------------- inputs
+_SEED = [0]     # the submission's seed while seeded() builds a case table
+_TABLES = {}
+
+
+def seeded(builder, sub):
+    """builder()'s case table for this submission's seed (built once per judge and seed)."""
+    key = (builder.__name__, sub.seed)
+    if key not in _TABLES:
+        _SEED[0] = sub.seed
+        _TABLES[key] = builder()
+    return _TABLES[key]
+
+
+def rng_for(case_seed):
+    return np.random.default_rng([_SEED[0], case_seed])
+
+
 def as_dtype(a, dtype):
     a = np.asarray(a, dtype=np.float64)
     return a.astype(np.float32).astype(np.float64) if dtype == "float32" else a
@@ -67,7 +89,7 @@ def describe(s):
 
 
 def weights(seed, shape, dtype="float32", outlier=None, zero=None, scale=1.0):
-    rng = np.random.default_rng(seed)
+    rng = rng_for(seed)
     w = rng.standard_normal(shape) * scale
     if outlier is not None:
         w[outlier] *= 40.0
@@ -77,13 +99,13 @@ def weights(seed, shape, dtype="float32", outlier=None, zero=None, scale=1.0):
 
 
 def activations(seed, shape, dtype="float32"):
-    rng = np.random.default_rng(seed)
+    rng = rng_for(seed)
     return as_dtype(np.maximum(rng.standard_normal(shape) * 3.0 + 0.5, 0.0), dtype)
 
 
 def mixed_channels(seed, dtype="float32"):
     """(7, 12): rows all-negative, all-positive, zero, mixed, huge outlier, tiny, mixed."""
-    rng = np.random.default_rng(seed)
+    rng = rng_for(seed)
     x = rng.standard_normal((7, 12))
     x[0] = -np.abs(x[0]) - 0.1
     x[1] = np.abs(x[1]) + 0.2
@@ -176,7 +198,7 @@ def _qparams_cases():
         "asymmetric_dim0_mixed_channels": (spec(mixed_channels(2007)), "asymmetric", 0),
         "asymmetric_dim1_transposed_float64": (spec(weights(2008, (6, 9), "float64") - 0.7, "float64",
                                                     layout="transposed"), "asymmetric", 1),
-        "asymmetric_per_tensor_negative_large": (spec(as_dtype(np.random.default_rng(2009).uniform(-3e3, 5e2, (4, 15)),
+        "asymmetric_per_tensor_negative_large": (spec(as_dtype(rng_for(2009).uniform(-3e3, 5e2, (4, 15)),
                                                                "float32")), "asymmetric", None),
     }
     return c
@@ -188,7 +210,8 @@ QPARAMS = _qparams_cases()
 @pytest.mark.part("quantize")
 @pytest.mark.parametrize("case", list(QPARAMS))
 def test_compute_qparams(sub, case):
-    x, mode, dim = QPARAMS[case]
+    """compute_qparams: scale과 zero-point (symmetric / asymmetric, per-tensor / per-channel)"""
+    x, mode, dim = seeded(_qparams_cases, sub)[case]
     inputs = f"{describe(x)}, mode={mode!r}, dim={dim}"
     what = f"compute_qparams [{case}]"
     rep = probe(sub, "qparams", x, mode, dim, what=what)
@@ -227,7 +250,7 @@ def _quantize_cases():
     s = as_dtype(np.full((1, 11), 0.008), "float32")             # too small: both ends clamp
     z = np.array([[40, 128, 200, 0, 255, 90, 17, 130, 222, 64, 101]], dtype=np.float64)
     c["asymmetric_dim1_transposed_clipping"] = (spec(x, layout="transposed"), s, z, "asymmetric", 1)
-    x = as_dtype(np.random.default_rng(2104).uniform(-1.0, 5.0, (5, 13)), "float64")
+    x = as_dtype(rng_for(2104).uniform(-1.0, 5.0, (5, 13)), "float64")
     c["asymmetric_per_tensor_float64"] = (spec(x, "float64"), np.float64(6.2 / 255), 37, "asymmetric", None)
     x = weights(2105, (3, 4, 7), scale=1e3)
     s = as_dtype(np.abs(x).max(axis=(0, 1), keepdims=True) / 127, "float32")
@@ -243,7 +266,8 @@ QUANTIZE = _quantize_cases()
 @pytest.mark.part("quantize")
 @pytest.mark.parametrize("case", list(QUANTIZE))
 def test_quantize(sub, case):
-    x, s, z, mode, dim = QUANTIZE[case]
+    """quantize: round 후 zero-point를 더하고 범위로 clamp한 뒤 int8 / uint8"""
+    x, s, z, mode, dim = seeded(_quantize_cases, sub)[case]
     s, z = np.asarray(s, dtype=np.float64), np.asarray(z, dtype=np.float64)
     inputs = f"{describe(x)}, mode={mode!r}, scale {s.shape}, zero_point {z.shape}"
     what = f"quantize [{case}]"
@@ -268,7 +292,7 @@ def test_quantize(sub, case):
 
 def _dequantize_cases():
     c = {}
-    rng = np.random.default_rng(2201)
+    rng = rng_for(2201)
     q = rng.integers(0, 256, (9, 13)).astype(np.float64)
     c["uint8_per_tensor_zero_point_200"] = (spec(q, "uint8"), spec(np.float64(0.0173), "float32"),
                                             spec(np.int32(200), "int32"))
@@ -288,7 +312,8 @@ DEQUANTIZE = _dequantize_cases()
 @pytest.mark.part("quantize")
 @pytest.mark.parametrize("case", list(DEQUANTIZE))
 def test_dequantize(sub, case):
-    q, s, z = DEQUANTIZE[case]
+    """dequantize: scale * (q - z)를 scale의 dtype으로"""
+    q, s, z = seeded(_dequantize_cases, sub)[case]
     inputs = f"q: {q['dtype']} {tuple(q['shape'])}{LAYOUT_WORDS[q['layout']]}, scale {s['dtype']} " \
              f"{tuple(s['shape'])}, zero_point int32 {tuple(z['shape'])}"
     what = f"dequantize [{case}]"
@@ -306,23 +331,27 @@ def test_dequantize(sub, case):
     expect(rep["q_unchanged"], f"{what}: dequantize changed its input q in place")
 
 
-ROUNDTRIP = {name: QPARAMS[name] for name in ("symmetric_dim0_outlier_and_zero_rows",
+ROUNDTRIP = [name for name in ("symmetric_dim0_outlier_and_zero_rows",
                                               "asymmetric_dim0_mixed_channels",
                                               "asymmetric_dim1_transposed_float64",
-                                              "asymmetric_per_tensor_negative_large")}
+                                              "asymmetric_per_tensor_negative_large")]
 
 
 @pytest.mark.part("quantize")
-@pytest.mark.parametrize("case", list(ROUNDTRIP))
+@pytest.mark.parametrize("case", ROUNDTRIP)
 def test_roundtrip(sub, case):
-    """compute_qparams -> quantize -> dequantize, all three the student's."""
-    x, mode, dim = ROUNDTRIP[case]
+    """왕복: dequantize(quantize(x))가 올바른 격자 위에 있고 x의 dtype 유지
+
+    compute_qparams -> quantize -> dequantize, all three the student's."""
+    x, mode, dim = seeded(_qparams_cases, sub)[case]
     inputs = f"{describe(x)}, mode={mode!r}, dim={dim}"
     what = f"dequantize(quantize(x, *compute_qparams(x))) [{case}]"
     rep = probe(sub, "roundtrip", x, mode, dim, what=what)
     got = tensor_of(rep["x_hat"], what)
     xv = val(x)
     expect_shape(got, xv.shape, what)
+    expect(rep["x_hat"]["dtype"] == x["dtype"], f"{what}: x_hat has dtype {rep['x_hat']['dtype']}, expected x's "
+                                               f"{x['dtype']} (scale in x's dtype, dequantized in scale's dtype)")
     s, z, _ = ref_qparams(xv, mode, dim)
     low, high = code_choices(xv / s + z, mode)
     tol = DEQ[x["dtype"]]["rtol"] * np.maximum(np.abs(xv), s) + 1e-3 * s
@@ -335,42 +364,68 @@ def test_roundtrip(sub, case):
 
 
 # =========================================================================== error_bound (2)
-ERROR = {
-    "symmetric_per_tensor_outlier": (spec(weights(2301, (12, 17), outlier=4)), "symmetric", None),
-    "symmetric_dim0_outlier": (spec(weights(2301, (12, 17), outlier=4)), "symmetric", 0),
-    "asymmetric_dim1_transposed_float64": (spec(weights(2302, (7, 9), "float64", outlier=(slice(None), 2)) + 0.4,
-                                                "float64", layout="transposed"), "asymmetric", 1),
-    "asymmetric_per_tensor_relu_3d": (spec(activations(2303, (5, 3, 7))), "asymmetric", None),
-    "symmetric_conv_dim0_zero_channel_float64": (spec(weights(2304, (6, 3, 3, 3), "float64", zero=1, outlier=3),
-                                                      "float64"), "symmetric", 0),
-}
+def _error_cases():
+    return {
+        "symmetric_per_tensor_outlier": (spec(weights(2301, (12, 17), outlier=4)), "symmetric", None),
+        "symmetric_dim0_outlier": (spec(weights(2301, (12, 17), outlier=4)), "symmetric", 0),
+        "asymmetric_dim1_transposed_float64": (spec(weights(2302, (7, 9), "float64", outlier=(slice(None), 2)) + 0.4,
+                                                    "float64", layout="transposed"), "asymmetric", 1),
+        "asymmetric_per_tensor_relu_3d": (spec(activations(2303, (5, 3, 7))), "asymmetric", None),
+        "symmetric_conv_dim0_zero_channel_float64": (spec(weights(2304, (6, 3, 3, 3), "float64", zero=1, outlier=3),
+                                                          "float64"), "symmetric", 0),
+    }
 
 
-def ref_roundtrip_error(x, mode, dim):
-    s, z, _ = ref_qparams(x, mode, dim)
+ERROR = list(_error_cases())
+
+
+def stand_in_qparams(x, mode, dim, dtype, rng):
+    """The scale and zero-point the stand-in compute_qparams returns: x's own, with the scale
+    stretched by a random 1.05-1.4 per channel (so they are not x's qparams), in x's dtype."""
+    s, _, _ = ref_qparams(x, mode, dim)
+    s = as_dtype(s * rng.uniform(1.05, 1.4, np.shape(s)), dtype)
+    if mode == "symmetric":
+        return s, np.zeros(np.shape(s))
+    x_min = np.minimum(x.min(axis=reduce_axes(x.ndim, dim), keepdims=dim is not None), 0.0)
+    return s, np.clip(np.round(-x_min / s), 0, 255)
+
+
+def stand_in_roundtrip_error(x, mode, dim, s, z, dtype):
+    """max |x - x_hat| with the stand-in quantizer, in x's dtype as the sandbox computes x_hat."""
+    tdt = torch.float32 if dtype == "float32" else torch.float64
+    xt, st, zt = torch.tensor(x, dtype=tdt), torch.tensor(s, dtype=tdt), torch.tensor(z, dtype=torch.int32)
     q_min, q_max, _ = RANGES[mode]
-    q = np.clip(np.round(x / s) + z, q_min, q_max)
-    err = np.abs(x - s * (q - z))
+    q = (torch.floor(xt / st) + zt).clamp(q_min, q_max).to(torch.int16)
+    x_hat = ((q.to(tdt) - zt.to(tdt) + 0.5) * st).double().numpy()
+    err = np.abs(x - x_hat)
     return err.max(axis=reduce_axes(x.ndim, dim), keepdims=dim is not None), s / 2
 
 
 @pytest.mark.part("error_bound")
-@pytest.mark.parametrize("case", list(ERROR))
+@pytest.mark.parametrize("case", ERROR)
 def test_roundtrip_error(sub, case):
-    x, mode, dim = ERROR[case]
+    """roundtrip_error: 최대 오차와 상한 scale / 2 (채점기의 대역 양자화기로)"""
+    x, mode, dim = seeded(_error_cases, sub)[case]
     inputs = f"{describe(x)}, mode={mode!r}, dim={dim}"
-    what = f"roundtrip_error [{case}]"
-    rep = probe(sub, "roundtrip_error", x, mode, dim, what=what)
+    what = f"roundtrip_error [{case}] (with the judge's stand-in quantizer)"
+    xv = val(x)
+    s, z = stand_in_qparams(xv, mode, dim, x["dtype"], np.random.default_rng([sub.seed, 2399]))
+    rep = probe(sub, "roundtrip_error", x, mode, dim, spec(s, x["dtype"]), spec(z.astype(np.int32), "int32"),
+                what=what)
     if rep["error"]:
         fail(f"{what}: {rep['error']}")
-    err_ref, bound_ref = ref_roundtrip_error(val(x), mode, dim)
+    expect(rep["calls"][:1] == ["compute_qparams"] and "quantize" in rep["calls"] and "dequantize" in rep["calls"],
+           f"{what}: roundtrip_error must use compute_qparams, quantize and dequantize (called: {rep['calls']})")
+    err_ref, bound_ref = stand_in_roundtrip_error(xv, mode, dim, s, z, x["dtype"])
     bound = tensor_of(rep["bound"], f"{what}: bound")
     expect_shape(bound, bound_ref.shape, f"{what}: bound", PER_CHANNEL_HINT)
+    # scale / 2 in x's dtype: exact (a power-of-two division)
     assert_close(bound, bound_ref, atol=0.0, rtol=SCALE_RTOL[x["dtype"]], what=f"{what}: bound (scale / 2)",
                  inputs=None)
+    expect(rep["bound"]["dtype"] == x["dtype"], f"{what}: bound has dtype {rep['bound']['dtype']}, expected x's {x['dtype']}")
     err = tensor_of(rep["max_error"], f"{what}: max_error")
     expect_shape(err, err_ref.shape, f"{what}: max_error", PER_CHANNEL_HINT)
+    # max_error: the same x_hat as here; |x - x_hat| in float32 rounds once (6e-8 relative)
     assert_close(err, err_ref, what=f"{what}: max_error (max |x - x_hat| {'per channel' if dim is not None else 'over the tensor'})",
                  **ERR[x["dtype"]])
-    expect(np.all(err <= bound * (1 + 1e-5)), f"{what}: max_error exceeds the bound; {inputs}")
     expect(rep["x_unchanged"], f"{what}: roundtrip_error changed its input x in place")

@@ -30,14 +30,14 @@ def tolerance(dtype, buffers):
     return 2.0 * max(n - 1, 1) * eps * scale + 1e-300
 
 
-def make_buffers(seed, n, k, dtype, scale=1.0):
-    rng = np.random.default_rng(seed)
+def make_buffers(sub, seed, n, k, dtype, scale=1.0):
+    rng = np.random.default_rng([sub.seed, seed])     # per submission: an answer table is for other inputs
     bufs = rng.standard_normal((n, k)) * scale
     return bufs.astype(dtype).astype(np.float64)   # the values the student sees, exactly
 
 
 def run(sub, n, k, dtype="float64", layout="contiguous", seed=0, scale=1.0):
-    bufs = make_buffers(seed, n, k, dtype, scale)
+    bufs = make_buffers(sub, seed, n, k, dtype, scale)
     got = sub.probe("ring", [b for b in bufs], dtype, layout)
     return bufs, got
 
@@ -48,7 +48,6 @@ def describe(n, k, dtype, layout):
 
 
 SUM_CASES = [
-    (1, 5, "float64", "contiguous", 1.0),
     (2, 7, "float64", "contiguous", 1.0),
     (3, 10, "float32", "contiguous", 1.0),
     (5, 13, "float64", "contiguous", 1e6),         # large positive and negative values
@@ -60,6 +59,7 @@ SUM_CASES = [
 
 @pytest.mark.parametrize("n,k,dtype,layout,scale", SUM_CASES)
 def test_allreduce_is_sum(sub, n, k, dtype, layout, scale):
+    """ring all-reduce: 모든 rank가 원소별 합을 받고, 그 합은 ring.send로 오간 값"""
     bufs, got = run(sub, n, k, dtype, layout, seed=10 * n + k, scale=scale)
     what = describe(n, k, dtype, layout)
     res = got["results"]
@@ -71,10 +71,19 @@ def test_allreduce_is_sum(sub, n, k, dtype, layout, scale):
     for r, arr in enumerate(res):
         if isinstance(arr, str):
             fail(f"rank {r}: expected a NumPy array, got {arr} ({what})")
+        info = got["infos"][r]
+        expect(info["type"] == "numpy.ndarray", f"rank {r}: returned a {info['type']}, expected a NumPy array ({what})")
         expect(got["dtypes"][r] == dtype, f"rank {r}: result dtype {got['dtypes'][r]}, expected the input dtype {dtype} ({what})")
+        expect(not info["aliases"], f"rank {r}: the result shares memory with the caller's buffer(s) {info['aliases']}; "
+                                    f"return new arrays ({what})")
         assert_close(arr, want, atol=tol, rtol=0.0, what=f"rank {r}'s result (the elementwise sum)",
                      inputs={"case": what})
     expect(got["untouched"], f"ring_all_reduce modified the caller's input buffers; copy them first ({what})")
+    # the sums must have travelled through the ring: a function that adds the buffers itself is no ring
+    total = sum(got["bytes_sent"])
+    expect(n == 1 or total == 2 * (n - 1) * k * ITEMSIZE[dtype],
+           f"the ranks sent {total} bytes through the ring, not the 2(N-1)K elements of a ring all-reduce; "
+           f"every partial sum must reach the other ranks with ring.send ({what})")
 
 
 TRAFFIC_CASES = [
@@ -89,6 +98,7 @@ TRAFFIC_CASES = [
 
 @pytest.mark.parametrize("n,k,dtype", TRAFFIC_CASES)
 def test_traffic_law(sub, n, k, dtype):
+    """ring all-reduce의 통신량: 전체 2(N-1)K 원소, rank마다 청크 2(N-1)개"""
     _, got = run(sub, n, k, dtype, seed=100 + n + k)
     what = describe(n, k, dtype, "contiguous")
     sent = got["bytes_sent"]
@@ -104,10 +114,19 @@ def test_traffic_law(sub, n, k, dtype):
                               f"floor/ceil(K/N) elements) ({what}; bytes per rank {sent})")
 
 
-def test_single_rank_sends_nothing(sub):
-    bufs, got = run(sub, 1, 7, "float64", seed=3)
-    expect(got["bytes_sent"] == [0], f"with N=1 nothing needs to be sent, but rank 0 sent {got['bytes_sent'][0]} bytes")
-    res = got["results"]
-    expect(isinstance(res, list) and len(res) == 1 and not isinstance(res[0], str),
-           "with N=1, ring_all_reduce must return a list with one array")
-    assert_close(res[0], bufs[0], atol=0.0, what="rank 0's result with N=1")
+def test_one_rank_sends_nothing_two_ranks_send_once(sub):
+    """rank 1개는 보내지 않고, rank 2개는 각각 K 원소를 보냄"""
+    # N = 1 sends nothing and returns its own values (copied); one check with N = 2, so that a
+    # function that is no ring (it adds the buffers itself) gains nothing from the N = 1 edge
+    for n, k in ((1, 7), (2, 5)):
+        bufs, got = run(sub, n, k, "float64", seed=3 + n)
+        what = describe(n, k, "float64", "contiguous")
+        res = got["results"]
+        expect(isinstance(res, list) and len(res) == n and not any(isinstance(r, str) for r in res),
+               f"ring_all_reduce must return a list with one NumPy array per rank ({what})")
+        for r, arr in enumerate(res):
+            assert_close(arr, bufs.sum(axis=0), atol=tolerance("float64", bufs), rtol=0.0,
+                         what=f"rank {r}'s result", inputs={"case": what})
+            expect(not got["infos"][r]["aliases"], f"rank {r}: the result is the caller's buffer; return a copy ({what})")
+        want = [8 * k * (n - 1)] * n      # 2(N-1) chunks of K/N elements per rank: K for N = 2, 0 for N = 1
+        expect(got["bytes_sent"] == want, f"bytes sent per rank {got['bytes_sent']}, expected {want} ({what})")

@@ -31,8 +31,8 @@ CASES = [
 IDS = ["2d-2dev", "3d-2dev-transposed", "2d-3dev-strided"]
 
 
-def data(shape, seed):
-    rng = np.random.default_rng(seed)
+def data(sub, shape, seed):
+    rng = np.random.default_rng([sub.seed, seed])     # per submission: an answer table is for other inputs
     x = rng.standard_normal(shape)
     W = rng.standard_normal((D_IN, D_OUT))
     b = rng.standard_normal(D_OUT)
@@ -50,9 +50,12 @@ def blocks(a, n, axis):
     return np.array_split(a, n, axis=axis)
 
 
-def check_list(got, want, name, what):
+def check_list(got, want, name, what, infos=None):
     if isinstance(got, str):
         fail(f"{name}: expected a list with one array per device, got {got} ({what})")
+    for i, info in enumerate(infos or []):
+        expect(info["type"] == "numpy.ndarray" and info["dtype"] == "float64",
+               f"{name}[{i}]: returned {info['type']} of dtype {info['dtype']}, expected a float64 NumPy array ({what})")
     expect(len(got) == len(want), f"{name}: {len(got)} arrays for {len(want)} devices ({what})")
     for i, (g, w) in enumerate(zip(got, want)):
         if isinstance(g, str):
@@ -62,14 +65,17 @@ def check_list(got, want, name, what):
 
 @pytest.mark.parametrize("shape,n_dev,layout", CASES, ids=IDS)
 def test_column_forward(sub, shape, n_dev, layout):
-    x, W, b, G = data(shape, 1)
+    """column-parallel forward: 각 장치가 출력의 열 블록"""
+    x, W, b, G = data(sub, shape, 1)
     got = sub.probe("tp_column", x, W, b, G, n_dev, layout)
-    check_list(got["Y"], blocks(x @ W + b, n_dev, -1), "column_parallel_forward(...)", describe(shape, n_dev, layout))
+    check_list(got["Y"], blocks(x @ W + b, n_dev, -1), "column_parallel_forward(...)", describe(shape, n_dev, layout),
+               got["Y_info"])
 
 
 @pytest.mark.parametrize("shape,n_dev,layout", CASES, ids=IDS)
 def test_column_backward(sub, shape, n_dev, layout):
-    x, W, b, G = data(shape, 2)
+    """column-parallel backward: all-reduce된 dx, 장치별 dW, db"""
+    x, W, b, G = data(sub, shape, 2)
     what = describe(shape, n_dev, layout) + ", random upstream gradient"
     got = sub.probe("tp_column", x, W, b, G, n_dev, layout, True)
     if "error" in got:
@@ -82,14 +88,17 @@ def test_column_backward(sub, shape, n_dev, layout):
 
 @pytest.mark.parametrize("shape,n_dev,layout", CASES, ids=IDS)
 def test_row_forward(sub, shape, n_dev, layout):
-    x, W, b, G = data(shape, 3)
+    """row-parallel forward: 부분합을 all-reduce하고 bias는 한 번"""
+    x, W, b, G = data(sub, shape, 3)
     got = sub.probe("tp_row", x, W, b, G, n_dev, layout)
-    check_list(got["y"], [x @ W + b] * n_dev, "row_parallel_forward(...)", describe(shape, n_dev, layout))
+    check_list(got["y"], [x @ W + b] * n_dev, "row_parallel_forward(...)", describe(shape, n_dev, layout),
+               got["y_info"])
 
 
 @pytest.mark.parametrize("shape,n_dev,layout", CASES, ids=IDS)
 def test_row_backward(sub, shape, n_dev, layout):
-    x, W, b, G = data(shape, 4)
+    """row-parallel backward: 장치별 dx, dW와 db"""
+    x, W, b, G = data(sub, shape, 4)
     what = describe(shape, n_dev, layout) + ", random upstream gradient"
     got = sub.probe("tp_row", x, W, b, G, n_dev, layout, True)
     if "error" in got:
@@ -100,3 +109,35 @@ def test_row_backward(sub, shape, n_dev, layout):
     if isinstance(got["db"], str):
         fail(f"db: expected a NumPy array, got {got['db']} ({what})")
     assert_close(got["db"], G2.sum(axis=0), **TOL, what="db", inputs={"case": what})
+
+
+# The four functions together, as Megatron uses them: an MLP block column-parallel W1, tanh,
+# row-parallel W2, forward and backward, equal to the dense block. Any wrong piece breaks it, so it
+# weighs as much as the four pieces.
+@pytest.mark.part("tensor_parallel", weight=4)
+@pytest.mark.parametrize("n_dev", [2, 3])
+def test_megatron_mlp_equals_dense(sub, n_dev):
+    """Megatron MLP (column -> tanh -> row)의 forward와 backward가 dense와 같음"""
+    rng = np.random.default_rng([sub.seed, 50 + n_dev])
+    d_hidden = 10
+    x = rng.standard_normal((2, 3, D_IN))
+    W1, b1 = rng.standard_normal((D_IN, d_hidden)) / 3, rng.standard_normal(d_hidden)
+    W2, b2 = rng.standard_normal((d_hidden, D_OUT)) / 3, rng.standard_normal(D_OUT)
+    G = rng.standard_normal((2, 3, D_OUT))
+    what = f"MLP x (2, 3, {D_IN}) -> column-parallel W1 ({D_IN}, {d_hidden}) -> tanh -> row-parallel W2 on {n_dev} devices"
+    got = sub.probe("tp_mlp", x, W1, b1, W2, b2, G, n_dev)
+    if got["error"]:
+        fail(f"{what}: {got['error']}")
+    H = np.tanh(x @ W1 + b1)
+    y = H @ W2 + b2
+    dH = G @ W2.T
+    dY = dH * (1 - H * H)
+    x2, H2, G2, dY2 = x.reshape(-1, D_IN), H.reshape(-1, d_hidden), G.reshape(-1, D_OUT), dY.reshape(-1, d_hidden)
+    check_list(got["y"], [y] * n_dev, "y (row_parallel_forward after column_parallel_forward)", what)
+    check_list(got["dx"], [dY @ W1.T] * n_dev, "dx (column_parallel_backward, all-reduced)", what)
+    check_list(got["dW1"], blocks(x2.T @ dY2, n_dev, 1), "dW1 shards", what)
+    check_list(got["db1"], blocks(dY2.sum(axis=0), n_dev, 0), "db1 shards", what)
+    check_list(got["dW2"], blocks(H2.T @ G2, n_dev, 0), "dW2 shards", what)
+    if isinstance(got["db2"], str):
+        fail(f"db2: expected a NumPy array, got {got['db2']} ({what})")
+    assert_close(got["db2"], G2.sum(axis=0), **TOL, what="db2", inputs={"case": what})

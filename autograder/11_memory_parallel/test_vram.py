@@ -10,6 +10,7 @@ and real model scales (GPT-3 175B) where an int32 or float rounding would show.
 """
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from course.judge.check import expect, fail
@@ -27,6 +28,15 @@ CONFIGS = [
     dict(vocab_size=7, max_seq_len=5, d_model=3, n_layers=1, n_heads=1, d_ff=5),                    # tiny, odd
     dict(vocab_size=50257, max_seq_len=2048, d_model=12288, n_layers=96, n_heads=96, d_ff=49152),   # GPT-3 175B
 ]
+
+
+def random_config(sub, case):
+    """One more config per submission (odd sizes, d_model a multiple of n_heads)."""
+    rng = np.random.default_rng([sub.seed, case])
+    heads = int(rng.integers(1, 17))
+    return dict(vocab_size=int(rng.integers(5, 200_000)), max_seq_len=int(rng.integers(3, 9000)),
+                d_model=heads * int(rng.integers(1, 300)), n_layers=int(rng.integers(1, 100)), n_heads=heads,
+                d_ff=int(rng.integers(3, 50_000)))
 
 
 def ref_params(c):
@@ -62,9 +72,11 @@ def check_int(got, want, what):
 
 
 def test_count_params(sub):
-    got = sub.probe("vram_count_params", CONFIGS)
-    expect(isinstance(got, list) and len(got) == len(CONFIGS), "count_params: wrong number of results")
-    for c, g in zip(CONFIGS, got):
+    """count_params: 임베딩, 블록, 마지막 LayerNorm (LM head는 공유)"""
+    configs = CONFIGS + [random_config(sub, 1)]
+    got = sub.probe("vram_count_params", configs)
+    expect(isinstance(got, list) and len(got) == len(configs), "count_params: wrong number of results")
+    for c, g in zip(configs, got):
         check_int(g, ref_params(c), f"count_params({describe(c)})")
 
 
@@ -75,7 +87,10 @@ STATE_CASES = [(7_500_000_000, 64), (1_000_003, 8), (124_439_808, 5), (174_591_1
 @pytest.mark.part("vram_calculator", weight=0.5)
 @pytest.mark.parametrize("stage", [0, 1, 2, 3])
 def test_model_state_bytes(sub, stage):
-    cases = [[n, N, stage] for n, N in STATE_CASES]
+    """model_state_bytes: 혼합 정밀도 Adam과 ZeRO 단계별 분할"""
+    rng = np.random.default_rng([sub.seed, 2])
+    extra = [(int(rng.integers(1, 10**12)), int(rng.integers(2, 1025)))]
+    cases = [[n, N, stage] for n, N in STATE_CASES + extra]
     got = sub.probe("vram_model_states", cases)
     expect(isinstance(got, list) and len(got) == len(cases), "model_state_bytes: wrong number of results")
     for (n, N, _), g in zip(cases, got):
@@ -99,9 +114,28 @@ ACT_CASES = [
 @pytest.mark.part("vram_calculator", weight=0.5)
 @pytest.mark.parametrize("ckpt", [False, True])
 def test_activation_bytes(sub, ckpt):
-    cases = [[c, b, s, ckpt] for c, b, s in ACT_CASES]
+    """activation_bytes: 블록당 활성값 (checkpointing 포함)"""
+    rng = np.random.default_rng([sub.seed, 3])
+    extra = [(random_config(sub, 4), int(rng.integers(1, 65)), int(rng.integers(1, 9000)))]
+    cases = [[c, b, s, ckpt] for c, b, s in ACT_CASES + extra]
     got = sub.probe("vram_activations", cases)
     expect(isinstance(got, list) and len(got) == len(cases), "activation_bytes: wrong number of results")
     for (c, b, s, _), g in zip(cases, got):
         check_int(g, ref_activations(c, b, s, ckpt),
                   f"activation_bytes({describe(c)}, batch_size={b}, seq_len={s}, checkpointing={ckpt})")
+
+
+# The calculator end to end (the notebook's table: bytes one GPU holds), the student's three
+# functions chained: any wrong piece makes the total wrong, so it weighs as much as the pieces.
+@pytest.mark.part("vram_calculator", weight=2)
+def test_vram_total_per_gpu(sub):
+    """VRAM 계산기 전체: 모델 상태 + 활성값 (GPU 하나)"""
+    cases = [[CONFIGS[0], 1, 0, 8, 1024, False], [CONFIGS[0], 4, 1, 8, 1024, True], [CONFIGS[1], 3, 2, 3, 77, False],
+             [CONFIGS[3], 64, 3, 1, 2048, True], [random_config(sub, 5), 7, 2, 2, 333, False],
+             [random_config(sub, 6), 5, 3, 3, 129, True], [CONFIGS[2], 8, 1, 5, 3, False]]
+    got = sub.probe("vram_total", cases)
+    expect(isinstance(got, list) and len(got) == len(cases), "vram total: wrong number of results")
+    for (c, N, stage, b, s, ck), g in zip(cases, got):
+        want = sum(ref_states(ref_params(c), N, stage).values()) + ref_activations(c, b, s, ck)
+        check_int(g, want, f"sum(model_state_bytes(count_params(cfg), n_gpus={N}, zero_stage={stage}).values()) + "
+                           f"activation_bytes(cfg, {b}, {s}, checkpointing={ck}) for cfg = {describe(c)}")

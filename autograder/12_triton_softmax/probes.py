@@ -18,13 +18,17 @@ one restart for its own part, so the judge's restart budget is never spent for t
 On a GPU a CUDA fault poisons the process's context for every later launch, so the probe ends the
 sandbox at once and the next part gets a fresh one.
 
-The wrappers softmax(x) and softmax_dropout(x, p, seed) are tested with a reference "kernel"
-swapped in for the student's one (torch code with Triton's launch syntax, see _RefKernel): the
-wrapper tests see only what the wrapper passes (tensors, strides, n_cols, p, seed, BLOCK_SIZE,
-grid), and a broken kernel never costs points there, nor can it crash the sandbox.
+The wrappers softmax(x) and softmax_dropout(x, p, seed) are tested with a STAND-IN "kernel"
+swapped in for the student's one (torch code with Triton's launch syntax, see _StandInKernel). It is
+deliberately not a softmax: it writes 0.5 * tanh(x) + 0.5 through the strides it was given (and
+for dropout keeps an element where a torch generator seeded with `seed` draws u >= p, scaled by
+1 / (1 - p)); the judge computes the same. The wrapper tests see only what the wrapper passes
+(tensors, strides, n_cols, p, seed, BLOCK_SIZE, grid), and a broken kernel never costs points
+there, nor can it crash the sandbox.
 
-Probes only run the student's code and report what it produced; every expected value is computed
-by the hidden tests in the judge process.
+This file is public (a notebook can read anything that enters the sandbox): it holds no solution
+and no expected value. Probes run the student's code and report what it produced, its type,
+dtype, shape and device recorded before any conversion.
 """
 import inspect
 
@@ -159,14 +163,14 @@ def _dropout_signature(output_ptr, input_ptr, input_row_stride, output_row_strid
     pass
 
 
-class _RefKernel:
+class _StandInKernel:
     """Stands in for softmax_kernel / softmax_dropout_kernel while a wrapper is tested.
 
     kernel[grid](...) binds the arguments by the names the notebook specifies, checks what a Triton
     launch would need (tensors, a power-of-2 BLOCK_SIZE covering the row), then computes the rows
     with torch through the strides it was given, so wrong strides give wrong values (or an
-    out-of-bounds error from torch), never a stray memory access. The dropout mask comes from a
-    torch generator seeded with `seed`: the same seed gives the same mask."""
+    out-of-bounds error from torch), never a stray memory access. It computes 0.5 tanh(x) + 0.5,
+    not a softmax; the dropout mask comes from a torch generator seeded with `seed`."""
 
     def __init__(self, dropout):
         self.dropout = dropout
@@ -196,7 +200,7 @@ class _RefKernel:
                                "seed": int(a["seed"]) if self.dropout else None})
             rows_in = torch.as_strided(x, (n_rows, n_cols), (int(a["input_row_stride"]), 1))
             rows_out = torch.as_strided(out, (n_rows, n_cols), (int(a["output_row_stride"]), 1))
-            s = torch.softmax(rows_in.double(), dim=1)
+            s = 0.5 * torch.tanh(rows_in.double()) + 0.5
             if self.dropout:
                 p, seed = float(a["p"]), int(a["seed"])
                 gen = torch.Generator(device="cpu").manual_seed(seed)
@@ -207,7 +211,7 @@ class _RefKernel:
 
 
 class _Swap:
-    """Put a reference kernel under `name` in the namespace the student's wrapper reads its globals from."""
+    """Put the stand-in kernel under `name` in the namespace the student's wrapper reads its globals from."""
 
     def __init__(self, wrapper, name, replacement):
         fn = getattr(student, wrapper)
@@ -234,21 +238,30 @@ class _Swap:
         return False
 
 
-def _describe(y):
+def _describe(y, x=None):
+    """type, dtype, shape, device, requires_grad and whether it shares x's memory, recorded as
+    returned; then the values as float64."""
     if not isinstance(y, torch.Tensor):
         return {"type": type_name(y)}
+    aliases_x = False
+    if isinstance(x, torch.Tensor):
+        try:
+            aliases_x = y.untyped_storage().data_ptr() == x.untyped_storage().data_ptr()
+        except Exception:
+            aliases_x = False
     return {"type": type_name(y), "dtype": str(y.dtype).replace("torch.", ""), "shape": list(y.shape),
-            "device": y.device.type, "value": y.detach().cpu().numpy().astype(np.float64)}
+            "device": y.device.type, "requires_grad": bool(y.requires_grad), "aliases_x": aliases_x,
+            "value": y.detach().cpu().numpy().astype(np.float64)}
 
 
 def softmax_wrapper(xw, col0, n_cols):
-    """student.softmax(x) for x = xw[:, col0:col0+n_cols], with the reference kernel swapped in."""
-    ref = _RefKernel(dropout=False)
+    """student.softmax(x) for x = xw[:, col0:col0+n_cols], with the stand-in kernel swapped in."""
+    ref = _StandInKernel(dropout=False)
     in_buf, x = _input(xw, col0, n_cols, 64)
     before = in_buf.detach().cpu().numpy().copy()
     with _Swap("softmax", "softmax_kernel", ref):
         y = student.softmax(x)
-    report = _describe(y)
+    report = _describe(y, x)
     for call in ref.calls:                         # was x itself passed (not a contiguous copy of it)?
         call["input_is_x"] = call.pop("input_ptr") == x.data_ptr()
     report.update(calls=ref.calls, x_device=x.device.type,
@@ -257,14 +270,14 @@ def softmax_wrapper(xw, col0, n_cols):
 
 
 def dropout_wrapper(xw, col0, n_cols, calls):
-    """student.softmax_dropout(x, p, seed) for each [p, seed] of `calls`, reference kernel swapped in."""
-    ref = _RefKernel(dropout=True)
+    """student.softmax_dropout(x, p, seed) for each [p, seed] of `calls`, stand-in kernel swapped in."""
+    ref = _StandInKernel(dropout=True)
     in_buf, x = _input(xw, col0, n_cols, 64)
     before = in_buf.detach().cpu().numpy().copy()
     outputs = []
     with _Swap("softmax_dropout", "softmax_dropout_kernel", ref):
         for p, seed in calls:
-            outputs.append(_describe(student.softmax_dropout(x, float(p), int(seed))))
+            outputs.append(_describe(student.softmax_dropout(x, float(p), int(seed)), x))
     for call in ref.calls:
         call["input_is_x"] = call.pop("input_ptr") == x.data_ptr()
     return {"outputs": outputs, "calls": ref.calls, "x_device": x.device.type,

@@ -14,6 +14,7 @@ import weakref
 
 import numpy as np
 import pytest
+import torch
 
 from course.judge import SandboxError
 from course.judge.check import Failure, assert_close, expect, fail
@@ -30,8 +31,7 @@ ATOL, RTOL = 1e-6, 1e-4
 # Drop rate of the kernel: 2223 Bernoulli(0.3) draws; the standard deviation of the observed rate
 # is sqrt(0.21 / 2223) ~ 0.01, so a correct kernel is within 0.05 of p (5 sigma) whatever its offset
 # scheme, while keeping with probability p instead of 1 - p is off by |1 - 2p| = 0.4. In the wrapper
-# test the mask comes from the reference kernel (a fixed torch generator), so its rate is fixed
-# (0.27 for seed 5, p = 0.3) and only a wrapper that passes a wrong p moves it.
+# test the mask comes from the stand-in kernel (a seeded torch generator) and is compared exactly.
 RATE_TOL = 0.05
 # Two different seeds: a correct kernel changes each mask bit with probability 2p(1-p) = 0.5 at
 # p = 0.5 (448 elements: 0.5 +- 0.024); requiring >= 20% changed is 12 sigma from 0.5.
@@ -49,7 +49,12 @@ def _softmax(x) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def _rows(seed: int, n_rows: int, width: int, kind: str = "normal") -> np.ndarray:
+def _stand_in(x) -> np.ndarray:
+    """What the wrapper tests' stand-in kernel writes (probes._StandInKernel): 0.5 tanh(x) + 0.5."""
+    return 0.5 * np.tanh(np.asarray(x, dtype=np.float64)) + 0.5
+
+
+def _rows(seed, n_rows: int, width: int, kind: str = "normal") -> np.ndarray:
     """Seeded float32 inputs: 'normal' (std 3), 'negative' (all values near -1000), 'large' (std 300),
     'late' (maxima in the last columns: ramps and a late spike), 'mixed' (a bit of each)."""
     rng = np.random.default_rng(seed)
@@ -112,15 +117,15 @@ BATCH_TIMEOUT = 45
 _batches = weakref.WeakKeyDictionary()             # sub -> {kernel: results or the Failure raised}
 
 
-def _inputs(kernel, case):
+def _inputs(sub, kernel, case):
     seed, n_rows, width, kind = CASES[kernel][case][:4]
-    return _rows(seed, n_rows, width, kind)
+    return _rows([sub.seed, seed], n_rows, width, kind)   # per submission: an answer table is for other inputs
 
 
 def _batch(sub, kernel):
     cache = _batches.setdefault(sub, {})
     if kernel not in cache:
-        cases = [[_inputs(kernel, name), *spec[4:]] for name, spec in CASES[kernel].items()]
+        cases = [[_inputs(sub, kernel, name), *spec[4:]] for name, spec in CASES[kernel].items()]
         try:
             replies = sub.probe("launch_many", kernel, cases, timeout=BATCH_TIMEOUT)
             cache[kernel] = dict(zip(CASES[kernel], replies))
@@ -140,7 +145,7 @@ def _launch(sub, kernel, case):
     """The student's kernel on case `case` of CASES; fails on an error, stray writes or a changed input.
     Returns (outputs, one per launch, as float64 arrays; x; a description of the launch)."""
     _, n_rows, width, _, col0, n_cols, out_stride, block, extras = CASES[kernel][case]
-    xw = _inputs(kernel, case)
+    xw = _inputs(sub, kernel, case)
     where = (f"{kernel}[({n_rows},)] with n_cols={n_cols}, BLOCK_SIZE={block}, "
              f"input_row_stride={width}, output_row_stride={out_stride}")
     reply = _batch(sub, kernel)[case]
@@ -167,31 +172,28 @@ def _check_softmax(sub, kernel, case, what):
 # =============================================================================================
 # Part 1: softmax_kernel and softmax(x): one block per row
 # =============================================================================================
-@pytest.mark.part("softmax")
-@pytest.mark.parametrize("case", ["random_1", "random_37", "random_300"])
-def test_softmax_kernel_random_rows(sub, case):
-    _check_softmax(sub, "softmax_kernel", case, "random rows, std 3")
+# One check per kernel: every case must pass (a softmax kernel that fails on large values or on a
+# column slice is a wrong kernel); the wrapper is the part's other check.
+def _slice_what(kernel, case):
+    _, _, width, _, col0, n_cols, _, _, _ = CASES[kernel][case]
+    return (f"x = x_wide[:, {col0}:{col0 + n_cols}] of a {width}-column tensor: rows start every "
+            "input_row_stride elements, not every n_cols")
+
+
+SOFTMAX_KERNEL_WHAT = {
+    "random_1": "random rows, std 3", "random_37": "random rows, std 3", "random_300": "random rows, std 3",
+    "negative": ("every value near -1000: the padding lanes must not win the max (other=-inf), and "
+                 "exp(x) underflows to 0 unless the row max is subtracted"),
+    "large": "values of size ~300: exp overflows unless the row max is subtracted",
+    "slice_37": _slice_what("softmax_kernel", "slice_37"), "slice_300": _slice_what("softmax_kernel", "slice_300"),
+}
 
 
 @pytest.mark.part("softmax")
-def test_softmax_kernel_all_negative_rows(sub):
-    _check_softmax(sub, "softmax_kernel", "negative",
-                   "every value near -1000: the padding lanes must not win the max (other=-inf), and "
-                   "exp(x) underflows to 0 unless the row max is subtracted")
-
-
-@pytest.mark.part("softmax")
-def test_softmax_kernel_large_magnitudes(sub):
-    _check_softmax(sub, "softmax_kernel", "large", "values of size ~300: exp overflows unless the row max is subtracted")
-
-
-@pytest.mark.part("softmax")
-@pytest.mark.parametrize("case", ["slice_37", "slice_300"])
-def test_softmax_kernel_column_slice(sub, case):
-    _, _, width, _, col0, n_cols, _, _, _ = CASES["softmax_kernel"][case]
-    _check_softmax(sub, "softmax_kernel", case,
-                   f"x = x_wide[:, {col0}:{col0 + n_cols}] of a {width}-column tensor: rows start every "
-                   "input_row_stride elements, not every n_cols")
+@pytest.mark.parametrize("case", list(SOFTMAX_KERNEL_WHAT))
+def test_softmax_kernel(sub, case):
+    """softmax_kernel: 모든 입력에서 행 softmax (mask, -inf 채움, 최댓값 빼기, row stride)"""
+    _check_softmax(sub, "softmax_kernel", case, SOFTMAX_KERNEL_WHAT[case])
 
 
 def _check_wrapper_output(rep, x, fn):
@@ -204,7 +206,8 @@ def _check_wrapper_output(rep, x, fn):
 @pytest.mark.part("softmax")
 @pytest.mark.parametrize("n_rows,width,col0,n_cols", [(11, 50, 3, 37), (7, 1, 0, 1), (5, 300, 0, 300)])
 def test_softmax_wrapper(sub, n_rows, width, col0, n_cols):
-    xw = _rows(400 + n_cols, n_rows, width)
+    """softmax(x): 행마다 프로그램 하나, x.stride(0), 2의 거듭제곱 BLOCK_SIZE, 새 출력"""
+    xw = _rows([sub.seed, 400 + n_cols], n_rows, width)
     x = xw[:, col0:col0 + n_cols]
     desc = f"softmax(x) for x of shape {x.shape} with x.stride(0) = {width}"
     rep = sub.probe("softmax_wrapper", xw, col0, n_cols)
@@ -217,43 +220,35 @@ def test_softmax_wrapper(sub, n_rows, width, col0, n_cols):
     _check_wrapper_output(rep, x, "softmax")
     expect(rep["device"] == rep["x_device"], f"{desc}: the result is on {rep['device']}, x on {rep['x_device']}")
     expect(not rep["input_changed"], f"{desc}: softmax changed its input x")
-    assert_close(rep["value"], _softmax(x), atol=ATOL, rtol=RTOL, what=desc)
+    expect(not rep["aliases_x"], f"{desc}: softmax returned x's own memory; allocate the output (torch.empty_like)")
+    assert_close(rep["value"], _stand_in(x), atol=ATOL, rtol=RTOL,
+                 what=desc + " (with the judge's stand-in kernel, 0.5 tanh(x) + 0.5, in place of softmax_kernel)")
 
 
 # =============================================================================================
 # Part 2: softmax_online_kernel: rows longer than one block
 # =============================================================================================
-@pytest.mark.part("online_softmax")
-@pytest.mark.parametrize("case", ["random_45", "random_97", "random_10", "random_64", "random_1"])
-def test_online_random_rows(sub, case):
+def _tiles(case):
     n_cols, block = CASES["softmax_online_kernel"][case][5], CASES["softmax_online_kernel"][case][7]
-    _check_softmax(sub, "softmax_online_kernel", case, f"random rows in {-(-n_cols // block)} tile(s)")
+    return f"random rows in {-(-n_cols // block)} tile(s)"
+
+
+ONLINE_WHAT = {
+    **{case: _tiles(case) for case in ("random_45", "random_97", "random_10", "random_64", "random_1")},
+    **{case: ("rows whose maximum is in a later tile: the running sum must be rescaled by "
+              "exp(m_old - m_new) when the max grows") for case in ("late_70", "late_33")},
+    "negative": ("every value near -1000, last tile partly masked: padding must be -inf, and the "
+                 "running max must be subtracted"),
+    "large": "values of size ~300",
+    "slice": "x = x_wide[:, 3:53] of a 57-column tensor: use input_row_stride / output_row_stride",
+}
 
 
 @pytest.mark.part("online_softmax")
-@pytest.mark.parametrize("case", ["late_70", "late_33"])
-def test_online_late_maximum(sub, case):
-    _check_softmax(sub, "softmax_online_kernel", case,
-                   "rows whose maximum is in a later tile: the running sum must be rescaled by "
-                   "exp(m_old - m_new) when the max grows")
-
-
-@pytest.mark.part("online_softmax")
-def test_online_all_negative_rows(sub):
-    _check_softmax(sub, "softmax_online_kernel", "negative",
-                   "every value near -1000, last tile partly masked: padding must be -inf, and the "
-                   "running max must be subtracted")
-
-
-@pytest.mark.part("online_softmax")
-def test_online_large_magnitudes(sub):
-    _check_softmax(sub, "softmax_online_kernel", "large", "values of size ~300")
-
-
-@pytest.mark.part("online_softmax")
-def test_online_column_slice(sub):
-    _check_softmax(sub, "softmax_online_kernel", "slice",
-                   "x = x_wide[:, 3:53] of a 57-column tensor: use input_row_stride / output_row_stride")
+@pytest.mark.parametrize("case", list(ONLINE_WHAT))
+def test_online_kernel(sub, case):
+    """softmax_online_kernel: 여러 tile에 걸친 행의 online max / sum"""
+    _check_softmax(sub, "softmax_online_kernel", case, ONLINE_WHAT[case])
 
 
 # =============================================================================================
@@ -279,16 +274,14 @@ def _rate(kept, p, where):
            "an element is dropped with probability p (kept when rand >= p)")
 
 
-@pytest.mark.part("softmax_dropout")
-def test_dropout_kernel_p0_is_softmax(sub):
+def _dropout_p0_is_softmax(sub):
     (got,), x, where = _launch(sub, "softmax_dropout_kernel", "p0")
     assert_close(got, _softmax(x), atol=ATOL, rtol=RTOL,
                  what=f"{where} with p=0 (nothing dropped: plain softmax; rows near -1000 and of size ~300, "
                       "x = x_wide[:, 3:40])", inputs={"x": (9, 37)})
 
 
-@pytest.mark.part("softmax_dropout")
-def test_dropout_kernel_scaling_and_rate(sub):
+def _dropout_scaling_and_rate(sub):
     (got,), x, where = _launch(sub, "softmax_dropout_kernel", "rate")
     kept = _dropout_parts(got, _softmax(x), 0.3, f"{where}, p=0.3, seed=2024")
     _rate(kept, 0.3, f"{where}, p=0.3, seed=2024")
@@ -300,8 +293,7 @@ def _seed_runs(sub):
     return [_dropout_parts(y, s, 0.5, f"{where}, p=0.5, seed={seed}") for y, seed in ((a, 11), (b, 11), (c, 12))], where
 
 
-@pytest.mark.part("softmax_dropout")
-def test_dropout_kernel_same_seed_same_mask(sub):
+def _dropout_same_seed_same_mask(sub):
     (m1, m2, m3), where = _seed_runs(sub)
     differ = int((m1 != m2).sum())
     expect(differ == 0, f"{where}: two launches with seed=11 dropped different elements ({differ} of {m1.size}); "
@@ -311,8 +303,7 @@ def test_dropout_kernel_same_seed_same_mask(sub):
                                    "of the elements; the mask must come from tl.rand(seed, ...)")
 
 
-@pytest.mark.part("softmax_dropout")
-def test_dropout_kernel_rows_get_their_own_masks(sub):
+def _dropout_rows_get_their_own_masks(sub):
     (m1, _, _), where = _seed_runs(sub)
     distinct = len({row.tobytes() for row in m1})
     expect(distinct == m1.shape[0], f"{where}: only {distinct} different mask rows among {m1.shape[0]} rows; "
@@ -321,13 +312,28 @@ def test_dropout_kernel_rows_get_their_own_masks(sub):
     expect(mixed == 1.0, f"{where}: some rows are dropped or kept as a whole; draw one random number per element")
 
 
+# One check for the kernel (all its properties must hold), one for the wrapper.
+DROPOUT_KERNEL_PROPERTIES = {"p0_is_softmax": _dropout_p0_is_softmax, "scaling_and_rate": _dropout_scaling_and_rate,
+                             "same_seed_same_mask": _dropout_same_seed_same_mask,
+                             "rows_get_their_own_masks": _dropout_rows_get_their_own_masks}
+
+
+@pytest.mark.part("softmax_dropout")
+@pytest.mark.parametrize("prop", list(DROPOUT_KERNEL_PROPERTIES))
+def test_dropout_kernel(sub, prop):
+    """softmax_dropout_kernel: 1/(1-p) 스케일, seed로 정해지는 원소별 mask"""
+    DROPOUT_KERNEL_PROPERTIES[prop](sub)
+
+
 @pytest.mark.part("softmax_dropout")
 def test_dropout_wrapper(sub):
-    xw = _rows(804, 11, 50)
+    """softmax_dropout(x, p, seed): 받은 p와 seed를 그대로 커널에 전달"""
+    xw = _rows([sub.seed, 804], 11, 50)
     x = xw[:, 3:40]
-    s = _softmax(x)
+    s = _stand_in(x)
     runs = [[0.3, 5], [0.3, 5], [0.3, 6], [0.0, 5]]
-    desc = f"softmax_dropout(x, p, seed) for x of shape {x.shape} with x.stride(0) = 50 (reference kernel)"
+    desc = (f"softmax_dropout(x, p, seed) for x of shape {x.shape} with x.stride(0) = 50 (the judge's stand-in "
+            "kernel, 0.5 tanh(x) + 0.5 with a seeded mask, in place of softmax_dropout_kernel)")
     rep = sub.probe("dropout_wrapper", xw, 3, 37, runs)
     expect(len(rep["calls"]) >= len(runs), f"{desc}: softmax_dropout must launch softmax_dropout_kernel "
                                            f"(launched {len(rep['calls'])} time(s) in {len(runs)} calls)")
@@ -345,4 +351,8 @@ def test_dropout_wrapper(sub):
            f"{desc}: two calls with seed=5 gave different masks; pass the caller's seed to the kernel "
            "(never draw a new one)")
     expect(not np.array_equal(masks[0], masks[2]), f"{desc}: seeds 5 and 6 gave the same mask")
-    _rate(masks[0], 0.3, f"{desc}, p=0.3")
+    # the stand-in's mask: a torch generator seeded with the seed the wrapper passed
+    for mask, (p, seed) in zip(masks, runs[:3]):
+        u = torch.rand(mask.shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64).numpy()
+        expect(np.array_equal(mask, u >= p), f"{desc}, p={p}, seed={seed}: the mask is not the one the stand-in kernel "
+                                            "draws for this seed and p; pass the caller's p and seed to the kernel unchanged")

@@ -185,7 +185,7 @@ def spec_trials(p, q, drafts, seed, layout="transposed"):
     drafts = np.asarray(drafts, dtype=np.int64)
     n_trials, gamma = drafts.shape
     V = pv.shape[-1]
-    rng = np.random.default_rng(int(seed))
+    rng = np.random.default_rng([int(s) for s in seed] if isinstance(seed, (list, tuple)) else int(seed))
     tokens = np.full((n_trials, gamma + 1), -1, dtype=np.int64)
     lens = np.zeros(n_trials, dtype=np.int64)
     bad = None

@@ -156,37 +156,37 @@ class Script:
         return self
 
 
-def scenario_prefill_decode():
+def scenario_prefill_decode(seed):
     # no fork at all: ceil(n / B) blocks, appends across block boundaries, reuse of freed blocks
-    sc = Script(1, head_dim=5)
+    sc = Script([seed, 1], head_dim=5)
     sc.allocate(0, 7).append(0, 3).allocate(1, 6).append(1).free(0).allocate(2, 4).append(2, 2).free(1).free(2)
     return dict(num_blocks=9, block_size=3, head_dim=5, layout="strided", script=sc)
 
 
-def scenario_fork_partial_block():
+def scenario_fork_partial_block(seed):
     # the shared last block is half full: the first writer copies it, the other then writes in place
-    sc = Script(2, head_dim=3)
+    sc = Script([seed, 2], head_dim=3)
     sc.allocate(0, 6).fork(0, 1).append(0).append(1, 3).append(0, 2).free(0).append(1).free(1)
     return dict(num_blocks=11, block_size=4, head_dim=3, layout="contiguous", script=sc)
 
 
-def scenario_fork_full_block():
+def scenario_fork_full_block(seed):
     # the shared last block is full: appends take new blocks, nothing is copied, the prefix stays shared
-    sc = Script(3, head_dim=4)
+    sc = Script([seed, 3], head_dim=4)
     sc.allocate(0, 10).fork(0, 1).append(0).append(1).append(0, 4).free(1).append(0).free(0)
     return dict(num_blocks=9, block_size=5, head_dim=4, layout="transposed", script=sc)
 
 
-def scenario_fork_chain():
+def scenario_fork_chain(seed):
     # ref count 3, frees in the middle of the chain, copy-on-write of a block shared by three
-    sc = Script(4, head_dim=3)
+    sc = Script([seed, 4], head_dim=3)
     sc.allocate(0, 5).fork(0, 1).fork(1, 2).append(1).free(0).append(2).append(2).free(2).append(1).free(1)
     return dict(num_blocks=7, block_size=3, head_dim=3, layout="contiguous", script=sc)
 
 
-def scenario_beam_search():
+def scenario_beam_search(seed):
     # one prompt, four beams; beams die and branch like in beam search
-    sc = Script(5, head_dim=2)
+    sc = Script([seed, 5], head_dim=2)
     sc.allocate(0, 8)
     for child in (1, 2, 3):
         sc.fork(0, child)
@@ -195,10 +195,10 @@ def scenario_beam_search():
     return dict(num_blocks=13, block_size=3, head_dim=2, layout="strided", script=sc)
 
 
-def scenario_out_of_blocks():
+def scenario_out_of_blocks(seed):
     # a pool of 5 blocks of 2 slots: an allocation that does not fit (nothing may change), a copy-on-write
     # with an empty pool, appends that need a block when none is free, then room again after a free
-    sc = Script(6, head_dim=3)
+    sc = Script([seed, 6], head_dim=3)
     sc.allocate(0, 5).allocate(1, 6, may_raise=True).fork(0, 1).allocate(2, 3).append(0, may_raise=True)
     sc.free(2).append(0).append(1, 2).append(0, may_raise=True).allocate(3, 1, may_raise=True).free(0)
     sc.allocate(3, 1).free(1).free(3)
@@ -313,7 +313,8 @@ def compare(step, got, want, got_prev, want_prev, num_blocks, block_size):
 
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_paged_cache_script(sub, name):
-    cfg = SCENARIOS[name]()
+    """PagedKVCache: 연산마다 시퀀스 길이, 블록 공유, CoW, 참조 카운트, 풀, 블록 테이블로 읽은 K/V가 맞다"""
+    cfg = SCENARIOS[name](sub.seed)
     sc = cfg["script"]
     nb, bs, d = cfg["num_blocks"], cfg["block_size"], cfg["head_dim"]
     want = run_reference(nb, bs, d, sc.ops)

@@ -81,11 +81,12 @@ def _acceptance_case(seed, shape, V):
     return p, q
 
 
-@pytest.mark.part("expected_tokens")
+@pytest.mark.part("expected_tokens", weight=2)   # acceptance_rate is one of the part's two functions: half
 @pytest.mark.parametrize("shape,V,layout", [((), 7, "contiguous"), ((5,), 11, "transposed"), ((2, 3), 9, "strided")],
                          ids=["one_row_V7", "batch5_V11_transposed", "batch2x3_V9_strided"])
 def test_acceptance_rate(sub, shape, V, layout):
-    p, q = _acceptance_case(100 + V, shape, V)
+    """acceptance_rate: 마지막 축에 대한 sum min(p, q) (배치, 비연속 배열 포함)"""
+    p, q = _acceptance_case([sub.seed, 100 + V], shape, V)
     if shape:                          # some rows with p == q (alpha = 1) and with disjoint supports (alpha = 0)
         p.reshape(-1, V)[0] = q.reshape(-1, V)[0]
         disjoint_p, disjoint_q = np.zeros(V), np.zeros(V)
@@ -103,8 +104,9 @@ def test_acceptance_rate(sub, shape, V, layout):
 TOKEN_CASES = [(0.0, 3), (0.3, 0), (0.3, 1), (0.55, 4), (0.8, 7), (0.9, 16), (0.99, 50), (1.0, 0), (1.0, 4), (1.0, 9)]
 
 
-@pytest.mark.part("expected_tokens", weight=2)
+@pytest.mark.part("expected_tokens")
 def test_expected_tokens_scalars(sub):
+    """expected_tokens_per_step: (1 - a^(g+1)) / (1 - a), alpha = 1이면 gamma + 1"""
     got = sub.probe("tokens_expected", [[a, g] for a, g in TOKEN_CASES])
     for (a, g), value in zip(TOKEN_CASES, got):
         what = f"expected_tokens_per_step(alpha={a}, gamma={g})"
@@ -117,6 +119,7 @@ def test_expected_tokens_scalars(sub):
 
 @pytest.mark.part("expected_tokens")
 def test_expected_tokens_array(sub):
+    """expected_tokens_per_step: 배열 alpha에 원소별로 (1.0 포함)"""
     alpha = np.array([[0.0, 0.25, 0.5], [0.75, 0.9, 1.0], [0.1, 1.0, 0.6]])
     gamma = 5
     got = sub.probe("tokens_expected_array", alpha, gamma)
@@ -132,7 +135,8 @@ def test_expected_tokens_array(sub):
 @pytest.mark.parametrize("shape,V,layout", [((), 7, "contiguous"), ((4, 3), 9, "transposed")],
                          ids=["one_row", "batch4x3_transposed"])
 def test_residual_distribution(sub, shape, V, layout):
-    rng = np.random.default_rng(7 + V)
+    """residual_distribution: norm(max(0, p - q)), p == q인 행은 p (읽기 전용 입력)"""
+    rng = np.random.default_rng([sub.seed, 7 + V])
     p = rng.dirichlet(np.ones(V), size=shape)
     q = rng.dirichlet(np.ones(V), size=shape)
     if shape:
@@ -173,7 +177,8 @@ def _draw_drafts(rng, q, n):
 def test_draft_with_p_at_least_q_is_accepted(sub):
     # gamma = 3; every draft token has p(x) >= q(x), so min(1, p/q) = 1: every step must emit all three
     # drafts and then a bonus token, whatever the random numbers.
-    rng = np.random.default_rng(21)
+    """p(x) >= q(x)인 드래프트는 언제나 수용되고 보너스 토큰이 붙는다"""
+    rng = np.random.default_rng([sub.seed, 21])
     V, gamma, n = 6, 3, 150
     q = mixed_rows(rng, gamma, V, 1.0, 0.3)
     p = mixed_rows(rng, gamma + 1, V, 1.0, 0.3)
@@ -182,7 +187,7 @@ def test_draft_with_p_at_least_q_is_accepted(sub):
         ok = np.flatnonzero(p[i] >= q[i])
         drafts[:, i] = rng.choice(ok, size=n)
     what = f"speculative_step with gamma={gamma}, V={V}, drafts where p(x) >= q(x) ({n} steps)"
-    tokens, lens = _trials(sub, p, q, drafts, 5, what)
+    tokens, lens = _trials(sub, p, q, drafts, [sub.seed, 5], what)
     bad = np.flatnonzero(lens != gamma + 1)
     if bad.size:
         i = int(bad[0])
@@ -197,7 +202,8 @@ def test_draft_with_p_at_least_q_is_accepted(sub):
 def test_draft_the_target_never_picks_is_rejected(sub):
     # position 0's draft always has p(x) = 0: it must be rejected and replaced by a token from the
     # residual distribution (p > q there), and the step ends there.
-    rng = np.random.default_rng(22)
+    """p(x) = 0인 드래프트는 거절되고 잔여 분포에서 다시 뽑은 뒤 멈춘다"""
+    rng = np.random.default_rng([sub.seed, 22])
     V, gamma, n = 7, 2, 150
     q = mixed_rows(rng, gamma, V, 1.0, 0.3)
     p = mixed_rows(rng, gamma + 1, V, 1.0, 0.3)
@@ -206,7 +212,7 @@ def test_draft_the_target_never_picks_is_rejected(sub):
     drafts = _draw_drafts(rng, q, n)
     drafts[:, 0] = rng.integers(0, 3, size=n)
     what = f"speculative_step with gamma={gamma}, V={V}, position 0's draft has p(x) = 0 ({n} steps)"
-    tokens, lens = _trials(sub, p, q, drafts, 6, what)
+    tokens, lens = _trials(sub, p, q, drafts, [sub.seed, 6], what)
     bad = np.flatnonzero(lens != 1)
     if bad.size:
         i = int(bad[0])
@@ -222,12 +228,13 @@ def test_draft_the_target_never_picks_is_rejected(sub):
 
 
 STAT_V, STAT_GAMMA, STAT_TRIALS = 7, 4, 4000
+REPEAT = 300          # steps run a second time with the same seed (determinism)
 
 
-def stat_setup():
+def stat_setup(seed):
     # 7 tokens (chi-square with 6 degrees of freedom); target and draft rows differ clearly
     # (acceptance rates ~0.5-0.8), so the draft's own distribution is rejected by a huge margin.
-    rng = np.random.default_rng(2024)
+    rng = np.random.default_rng([seed, 2024])
     p = mixed_rows(rng, STAT_GAMMA + 1, STAT_V, 1.5, 0.15)
     q = mixed_rows(rng, STAT_GAMMA, STAT_V, 1.5, 0.15)
     drafts = _draw_drafts(rng, q, STAT_TRIALS)
@@ -236,13 +243,21 @@ def stat_setup():
 
 @pytest.fixture(scope="module")
 def stat_run(sub):
-    p, q, drafts = stat_setup()
+    p, q, drafts = stat_setup(sub.seed)
     what = (f"{STAT_TRIALS} seeded calls of speculative_step with gamma={STAT_GAMMA}, V={STAT_V} "
             f"(p, q read-only and non-contiguous)")
     try:
-        tokens, lens = _trials(sub, p, q, drafts, 11, what)
+        tokens, lens = _trials(sub, p, q, drafts, [sub.seed, 11], what)
+        # The same Generator seed again, on the first steps: speculative_step draws only from rng, so
+        # the tokens must repeat exactly. The statistics below are about seeded, reproducible runs.
+        again, again_lens = _trials(sub, p, q, drafts[:REPEAT], [sub.seed, 11], what)
     except AssertionError as exc:
         return {"error": str(exc)}
+    if not (np.array_equal(again, tokens[:REPEAT]) and np.array_equal(again_lens, lens[:REPEAT])):
+        step = int(np.argmax(np.any(again != tokens[:REPEAT], axis=1) | (again_lens != lens[:REPEAT])))
+        return {"error": f"{what}: two runs with the same seeded Generator differ (first at step {step}): "
+                         "speculative_step must draw every random number from its rng argument "
+                         "(rng.random(), rng.choice(...)), never from np.random or another generator"}
     return {"p": p, "q": q, "drafts": drafts, "tokens": tokens, "lens": lens, "what": what}
 
 
@@ -254,6 +269,7 @@ def _stat(stat_run):
 
 @pytest.mark.part("speculative_step", weight=2)
 def test_emitted_tokens_follow_target(sub, stat_run):
+    """위치마다 나온 토큰이 타깃 분포 p를 따른다 (카이제곱, 같은 seed면 같은 토큰)"""
     r = _stat(stat_run)
     p, q, tokens, lens = r["p"], r["q"], r["tokens"], r["lens"]
     for j in range(STAT_GAMMA + 1):
@@ -276,6 +292,7 @@ def test_emitted_tokens_follow_target(sub, stat_run):
 
 @pytest.mark.part("speculative_step")
 def test_prefix_is_accepted_drafts(sub, stat_run):
+    """나온 토큰의 앞부분은 수용된 드래프트 그대로다"""
     r = _stat(stat_run)
     p, q, drafts, tokens, lens = r["p"], r["q"], r["drafts"], r["tokens"], r["lens"]
     for n in range(STAT_TRIALS):
@@ -298,6 +315,7 @@ def test_prefix_is_accepted_drafts(sub, stat_run):
 
 @pytest.mark.part("speculative_step")
 def test_resampled_tokens_follow_residual(sub, stat_run):
+    """거절 뒤 다시 뽑은 토큰이 잔여 분포를 따른다"""
     r = _stat(stat_run)
     p, q, tokens, lens = r["p"], r["q"], r["tokens"], r["lens"]
     for j in range(2):                               # positions 0 and 1 see enough rejections (~2000, ~800)
@@ -316,8 +334,9 @@ def test_resampled_tokens_follow_residual(sub, stat_run):
                f"norm(max(0, p - q)): chi-square {stat:.1f} with {df} degrees of freedom, p-value {pv:.2g}")
 
 
-@pytest.mark.part("speculative_step")
+@pytest.mark.part("speculative_step", weight=2)   # the speed-up itself: as heavy as the distribution check
 def test_mean_tokens_per_step(sub, stat_run):
+    """스텝당 평균 토큰 수가 수용률로 계산한 기댓값과 맞는다"""
     r = _stat(stat_run)
     p, q, lens = r["p"], r["q"], r["lens"]
     alphas = np.minimum(p[:STAT_GAMMA], q).sum(axis=-1)
@@ -338,13 +357,14 @@ def test_mean_tokens_per_step(sub, stat_run):
 def test_bonus_token_when_all_accepted(sub):
     # p == q at every draft position: every draft is accepted, and the bonus token must follow p[gamma],
     # a row unlike every other one.
-    rng = np.random.default_rng(31)
+    """모두 수용되면 p[gamma]에서 보너스 토큰을 뽑는다"""
+    rng = np.random.default_rng([sub.seed, 31])
     V, gamma, n = 5, 2, 1500
     q = mixed_rows(rng, gamma, V, 2.0, 0.2)
     p = np.vstack([q, [0.05, 0.05, 0.1, 0.2, 0.6]])
     drafts = _draw_drafts(rng, q, n)
     what = f"speculative_step with p[i] == q[i] for every draft position, gamma={gamma}, V={V} ({n} steps)"
-    tokens, lens = _trials(sub, p, q, drafts, 12, what)
+    tokens, lens = _trials(sub, p, q, drafts, [sub.seed, 12], what)
     short = np.flatnonzero(lens != gamma + 1)
     if short.size:
         fail(f"{what}: step {int(short[0])} emitted {int(lens[short[0]])} tokens; with p == q every draft is "

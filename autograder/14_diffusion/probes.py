@@ -12,9 +12,10 @@ Nothing here knows the expected values; the hidden tests compute them in the jud
 The small noise predictors handed to the student's ddpm_loss / ddim_sample / guided_eps are
 rebuilt here from the judge's parameter arrays; the tests evaluate the same formula in float64.
 
-Part isolation: ddpm_loss is probed with a reference q_sample swapped into the notebook's
-namespace for the duration of the call, so a mistake in part forward_process never costs points
-in part ddpm_loss (the notebook tells students so). ddim_sample uses the student's ddim_step and
+Part isolation: ddpm_loss is probed with a stand-in under the name q_sample for the duration of
+the call: NOT q_sample, but a random per-step linear map a[t] x0 + b[t] noise whose coefficients
+the judge drew for that test, so a mistake in part forward_process never costs points in part
+ddpm_loss (the notebook tells students so) and nothing here computes a graded answer. ddim_sample uses the student's ddim_step and
 guided_eps the student's cfg_combine: those pairs belong to one part each.
 """
 import numpy as np
@@ -55,18 +56,18 @@ def _tensor(spec, requires_grad=False):
     return t
 
 
-def _describe(obj):
-    """kind / dtype / shape / float64 values / requires_grad of a returned object."""
-    info = {"kind": "torch" if isinstance(obj, torch.Tensor) else type_name(obj),
-            "dtype": None, "shape": None, "value": None, "requires_grad": False}
+def _describe(obj, inputs=None):
+    """kind / dtype / shape / requires_grad / aliases (input names it shares memory with) of a
+    returned object, read by the sandbox's describe() BEFORE any conversion; then its values as float64."""
+    d = describe(obj, inputs)
+    info = {"kind": "torch" if isinstance(obj, torch.Tensor) else d["type"], "dtype": None, "shape": None,
+            "value": None, "requires_grad": False, "aliases": d.get("aliases") or []}
     if isinstance(obj, torch.Tensor):
-        info["dtype"] = str(obj.dtype).replace("torch.", "")
-        info["shape"] = [int(s) for s in obj.shape]
-        info["requires_grad"] = bool(obj.requires_grad)
-        value = obj.detach().cpu()
-        if value.is_complex() or value.dtype == torch.bool:
+        info["dtype"], info["shape"], info["requires_grad"] = d["dtype"], d["shape"], bool(d["requires_grad"])
+        value = d.get("value")
+        if value is None or obj.dtype == torch.bool:
             return info
-        v = value.to(torch.float64).numpy().copy()
+        v = np.asarray(value, dtype=np.float64)
         info["value"] = float(v) if v.ndim == 0 else v
     elif isinstance(obj, (float, int, np.floating, np.integer)) and not isinstance(obj, bool):
         info["value"] = float(obj)
@@ -148,19 +149,30 @@ def q_sample(x0, t, noise, betas):
     inputs = [tx0, tt, tn, tb]
     before = _snapshot(inputs)
     out = student.q_sample(tx0, tt, tn, tb)
-    return {"out": _describe(out), "inputs_unchanged": _unchanged(inputs, before)}
+    return {"out": _describe(out, {"x0": tx0, "noise": tn}), "inputs_unchanged": _unchanged(inputs, before)}
 
 
 # --------------------------------------------------------------------------- part ddpm_loss
-def _ref_q_sample(x0, t, noise, betas):
-    """Reference q_sample, swapped in while ddpm_loss is probed."""
-    alpha_bar = torch.cumprod(1.0 - betas.to(torch.float64), dim=0)
-    ab = alpha_bar[t].reshape(-1, *([1] * (x0.dim() - 1)))
-    return (ab.sqrt() * x0 + (1.0 - ab).sqrt() * noise).to(x0.dtype)
+class _StandInQSample:
+    """Not q_sample: x_t = a[t] * x0 + b[t] * noise with coefficients the judge drew at random for
+    this test only (unrelated to betas). Swapped in under the notebook's name `q_sample` while
+    ddpm_loss is probed, so a mistake in part forward_process never costs points in part ddpm_loss;
+    the judge computes what the loss must be with the same coefficients. Records its calls."""
+
+    def __init__(self, a, b):
+        self.a = torch.tensor(np.asarray(a), dtype=torch.float64)
+        self.b = torch.tensor(np.asarray(b), dtype=torch.float64)
+        self.calls = 0
+
+    def __call__(self, x0, t, noise, betas):
+        self.calls += 1
+        idx = torch.as_tensor(t).long().reshape(-1)
+        shape = (-1,) + (1,) * (x0.dim() - 1)
+        return (self.a[idx].reshape(shape) * x0 + self.b[idx].reshape(shape) * noise).to(x0.dtype)
 
 
 class _Swap:
-    """Put a reference function under a notebook name for the duration of one call, then restore it."""
+    """Put a stand-in under a notebook name for the duration of one call, then restore it."""
 
     def __init__(self, name, fn):
         self.name, self.fn = name, fn
@@ -178,16 +190,18 @@ class _Swap:
         return False
 
 
-def ddpm_loss(params, x0, t, noise, betas, t_scale, g):
-    """student.ddpm_loss with a toy model; backpropagates g * loss and reports the parameter grads."""
+def ddpm_loss(params, x0, t, noise, betas, t_scale, g, standin):
+    """student.ddpm_loss with a toy model and the stand-in q_sample (coefficients standin["a"],
+    standin["b"]); backpropagates g * loss and reports the parameter grads."""
     tx0, tt, tn, tb = _tensor(x0), _tensor(t), _tensor(noise), _tensor(betas)
     inputs = [tx0, tt, tn, tb]
     before = _snapshot(inputs)
     model = _ToyEps(params, t_scale, requires_grad=True)
-    with _Swap("q_sample", _ref_q_sample):
+    fake = _StandInQSample(standin["a"], standin["b"])
+    with _Swap("q_sample", fake):
         loss = student.ddpm_loss(model, tx0, tt, tn, tb)
     report = {"out": _describe(loss), "inputs_unchanged": _unchanged(inputs, before),
-              "model_calls": len(model.steps), "grads": None, "grad_error": None}
+              "model_calls": len(model.steps), "q_sample_calls": fake.calls, "grads": None, "grad_error": None}
     if not isinstance(loss, torch.Tensor):
         report["grad_error"] = f"the loss is a {type_name(loss)}, not a torch.Tensor, so no gradient can flow back"
     elif loss.numel() != 1:
@@ -216,18 +230,27 @@ def ddim_step(x_t, eps, ab_t, ab_prev, eta=None, noise=None, as_tensor=False):
         out = student.ddim_step(tx, te, a_t, a_prev)
     else:
         out = student.ddim_step(tx, te, a_t, a_prev, eta=float(eta), noise=tn)
-    return {"out": _describe(out), "inputs_unchanged": _unchanged(inputs, before)}
+    return {"out": _describe(out, {"x_t": tx, "eps": te}), "inputs_unchanged": _unchanged(inputs, before)}
 
 
-def ddim_sample(params, x_T, timesteps, alpha_bar, t_scale):
-    """student.ddim_sample at eta = 0 (the default) with a toy model; reports the steps the model saw."""
+def ddim_sample(params, x_T, timesteps, alpha_bar, t_scale, eta=None, gen_seed=None, global_seed=None):
+    """student.ddim_sample with a toy model; reports the steps the model saw.
+
+    eta None: called with the defaults (eta = 0, no generator). Otherwise eta and a
+    torch.Generator seeded with gen_seed are passed, after torch.manual_seed(global_seed): the judge
+    compares runs with the same generator seed and different global seeds (and vice versa)."""
     tx = _tensor(x_T)
     steps = torch.tensor(np.asarray(timesteps), dtype=torch.int64)
     ab = torch.tensor(np.asarray(alpha_bar), dtype=torch.float64)
     inputs = [tx, steps, ab]
     before = _snapshot(inputs)
     model = _ToyEps(params, t_scale)
-    out = student.ddim_sample(model, tx, steps, ab)
+    if eta is None:
+        out = student.ddim_sample(model, tx, steps, ab)
+    else:
+        torch.manual_seed(int(global_seed))
+        generator = torch.Generator().manual_seed(int(gen_seed))
+        out = student.ddim_sample(model, tx, steps, ab, eta=float(eta), generator=generator)
     return {"out": _describe(out), "inputs_unchanged": _unchanged(inputs, before), "steps_seen": model.steps}
 
 

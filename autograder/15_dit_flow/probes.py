@@ -59,18 +59,18 @@ def _tensor(spec, requires_grad=False):
     return leaf, view
 
 
-def _describe(obj):
-    """kind / dtype / shape / float64 values of a returned object (value None if unreadable)."""
-    info = {"kind": "torch" if isinstance(obj, torch.Tensor) else type_name(obj),
-            "dtype": None, "shape": None, "value": None, "requires_grad": False}
+def _describe(obj, inputs=None):
+    """kind / dtype / shape / requires_grad / aliases of a returned object, read by the sandbox's
+    describe() BEFORE any conversion; then its values as float64 (value None if unreadable)."""
+    d = describe(obj, inputs)
+    info = {"kind": "torch" if isinstance(obj, torch.Tensor) else d["type"], "dtype": None, "shape": None,
+            "value": None, "requires_grad": False, "aliases": d.get("aliases") or []}
     if isinstance(obj, torch.Tensor):
-        info["dtype"] = str(obj.dtype).replace("torch.", "")
-        info["shape"] = [int(s) for s in obj.shape]
-        info["requires_grad"] = bool(obj.requires_grad)
-        value = obj.detach().cpu()
-        if value.is_complex() or value.dtype == torch.bool:
+        info["dtype"], info["shape"], info["requires_grad"] = d["dtype"], d["shape"], bool(d["requires_grad"])
+        value = d.get("value")
+        if value is None or obj.dtype == torch.bool:
             return info
-        info["value"] = value.to(torch.float64).numpy().copy()
+        info["value"] = np.asarray(value, dtype=np.float64)
     return info
 
 
@@ -218,8 +218,8 @@ class _ProbeModel(torch.nn.Module):
         self.calls = []
 
     def forward(self, x, t):
+        self.calls.append({"x": _describe(x), "t": _describe(t)})    # what the student passed, before any cast
         t = torch.as_tensor(t, dtype=x.dtype)
-        self.calls.append({"x": _describe(x), "t": _describe(t)})
         tb = t.reshape(-1, *[1] * (x.dim() - 1)) if t.dim() else t
         return self.a * x + self.b * tb + self.w * torch.tanh(x)
 
@@ -276,10 +276,15 @@ def euler(field, args, x0, num_steps, return_path=False):
     def velocity_fn(x, t):
         if not isinstance(x, torch.Tensor):
             raise TypeError(f"velocity_fn got x of type {type_name(x)}; pass the current torch tensor")
+        # Record t as the student passed it (type, dtype, shape) BEFORE converting it for the field:
+        # a float32 t for float64 x, or a Python float, must show.
+        raw = t
         tt = torch.as_tensor(t, dtype=x.dtype)
         calls.append({"t": tt.detach().to(torch.float64).reshape(-1).numpy().copy(),
-                      "t_shape": [int(s) for s in tt.shape], "x_shape": [int(s) for s in x.shape],
-                      "t_dtype": str(tt.dtype).replace("torch.", "")})
+                      "t_kind": "torch" if isinstance(raw, torch.Tensor) else type_name(raw),
+                      "t_shape": [int(s) for s in raw.shape] if isinstance(raw, torch.Tensor) else None,
+                      "x_shape": [int(s) for s in x.shape],
+                      "t_dtype": str(raw.dtype).replace("torch.", "") if isinstance(raw, torch.Tensor) else None})
         return base(x, tt.expand(x.shape[0]) if tt.dim() == 0 else tt)
 
     _, tx0 = _tensor(x0)

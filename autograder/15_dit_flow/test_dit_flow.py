@@ -195,16 +195,17 @@ PATCH_CASES = {
 }
 
 
-def patch_input(case):
+def patch_input(seed, case):
     shape, p, dtype, layout = PATCH_CASES[case]
-    rng = np.random.default_rng(1500 + sum(shape) * 7 + sum(p))
+    rng = np.random.default_rng([seed, 1500 + sum(shape) * 7 + sum(p)])
     return spec(randn(rng, shape, dtype), dtype, layout), p
 
 
 @pytest.mark.part("patchify")
 @pytest.mark.parametrize("case", list(PATCH_CASES))
 def test_patchify_matches_reference(sub, case):
-    x, p = patch_input(case)
+    """patchify: 토큰 순서 (t, h, w)와 토큰 안의 특성 순서 (C, pt, ph, pw)"""
+    x, p = patch_input(sub.seed, case)
     what = f"patchify(x, patch_size={p}) [{case}]"
     report = probe(sub, "patchify", x, p, what=what)
     expected = ref_patchify(x["value"], p)
@@ -221,8 +222,9 @@ def test_patchify_matches_reference(sub, case):
 @pytest.mark.part("patchify")
 @pytest.mark.parametrize("case", ["grid3x5x7_C3_p222", "grid1x3x5_C3_p521_channels_last"])
 def test_patchify_gradient(sub, case):
-    x, p = patch_input(case)
-    rng = np.random.default_rng(1601)
+    """patchify: gradient가 입력으로 흐른다 (무작위 upstream gradient)"""
+    x, p = patch_input(sub.seed, case)
+    rng = np.random.default_rng([sub.seed, 1601])
     g = rng.standard_normal(ref_patchify(x["value"], p).shape)        # random upstream gradient dL/dtokens
     what = f"gradient of patchify(x, patch_size={p}) [{case}]"
     report = probe(sub, "patchify", x, p, g, what=what)
@@ -245,16 +247,17 @@ UNPATCH_CASES = {
 }
 
 
-def unpatch_input(case):
+def unpatch_input(seed, case):
     shape, p, size, dtype, layout = UNPATCH_CASES[case]
-    rng = np.random.default_rng(1700 + sum(shape) + sum(size))
+    rng = np.random.default_rng([seed, 1700 + sum(shape) + sum(size)])
     return spec(randn(rng, shape, dtype), dtype, layout), p, size
 
 
 @pytest.mark.part("patchify")
 @pytest.mark.parametrize("case", list(UNPATCH_CASES))
 def test_unpatchify_matches_reference(sub, case):
-    tokens, p, size = unpatch_input(case)
+    """unpatchify: patchify의 역함수 (같은 순서 약속)"""
+    tokens, p, size = unpatch_input(sub.seed, case)
     what = f"unpatchify(tokens, patch_size={p}, size={size}) [{case}]"
     report = probe(sub, "unpatchify", tokens, p, size, what=what)
     expected = ref_unpatchify(tokens["value"], p, size)
@@ -268,8 +271,9 @@ def test_unpatchify_matches_reference(sub, case):
 
 @pytest.mark.part("patchify")
 def test_unpatchify_gradient(sub):
-    tokens, p, size = unpatch_input("grid3x5x7_C3_p222")
-    rng = np.random.default_rng(1801)
+    """unpatchify: gradient가 토큰으로 흐른다"""
+    tokens, p, size = unpatch_input(sub.seed, "grid3x5x7_C3_p222")
+    rng = np.random.default_rng([sub.seed, 1801])
     g = rng.standard_normal((2, 3) + size)                             # random upstream gradient dL/dvideo
     what = f"gradient of unpatchify(tokens, patch_size={p}, size={size})"
     report = probe(sub, "unpatchify", tokens, p, size, g, what=what)
@@ -292,8 +296,9 @@ ROUNDTRIP_CASES = {
 @pytest.mark.part("patchify")
 @pytest.mark.parametrize("case", list(ROUNDTRIP_CASES))
 def test_roundtrip(sub, case):
+    """unpatchify(patchify(x)) == x, patchify(unpatchify(tokens)) == tokens"""
     shape, p, layout = ROUNDTRIP_CASES[case]
-    x = spec(randn(np.random.default_rng(1900 + sum(shape)), shape), layout=layout)
+    x = spec(randn(np.random.default_rng([sub.seed, 1900 + sum(shape)]), shape), layout=layout)
     what = f"unpatchify(patchify(x, {p}), {p}, {shape[2:]}) [{case}]"
     report = probe(sub, "roundtrip", x, p, what=what)
     if report["error"]:
@@ -320,8 +325,9 @@ MODULATE_CASES = {"B2_N5_D7": ((2, 5, 7), "float64"), "B3_N3_D4_B_equals_N": ((3
 @pytest.mark.part("adaln_zero")
 @pytest.mark.parametrize("case", list(MODULATE_CASES))
 def test_modulate(sub, case):
+    """modulate: x * (1 + scale) + shift, 샘플마다 하나의 shift/scale"""
     (B, N, D), dtype = MODULATE_CASES[case]
-    rng = np.random.default_rng(2000 + B * 100 + N * 10 + D)
+    rng = np.random.default_rng([sub.seed, 2000 + B * 100 + N * 10 + D])
     x, shift, scale = randn(rng, (B, N, D), dtype), randn(rng, (B, D), dtype), randn(rng, (B, D), dtype)
     what = f"modulate(x, shift, scale) [{case}]"
     info = probe(sub, "modulate", spec(x, dtype), spec(shift, dtype), spec(scale, dtype), what=what)
@@ -397,7 +403,7 @@ INIT_CASES = {"D12_c5_h3_B2_N7": (12, 5, 3, 4.0, 2, 7), "D10_c7_h2_r2_B3_N3": (1
 
 def init_report(sub, case, what):
     dim, cond, heads, ratio, B, N = INIT_CASES[case]
-    rng = np.random.default_rng(2100 + dim + cond)
+    rng = np.random.default_rng([sub.seed, 2100 + dim + cond])
     x, c = rng.standard_normal((B, N, dim)), rng.standard_normal((B, cond))
     g = rng.standard_normal((B, N, dim))                               # random upstream gradient dL/dout
     report = probe(sub, "adaln_init", dim, cond, heads, ratio, 15 + dim, x, c, g, what=what)
@@ -419,6 +425,7 @@ def check_state_names(report, what):
 @pytest.mark.part("adaln_zero", weight=3)
 @pytest.mark.parametrize("case", list(INIT_CASES))
 def test_adaln_zero_identity_at_init(sub, case):
+    """AdaLNZeroBlock: 초기화 직후 항등 함수 (gate와 modulation이 0)"""
     what = f"AdaLNZeroBlock right after __init__ [{case}]"
     report, x, c, g, heads = init_report(sub, case, what)
     check_state_names(report, what)
@@ -443,6 +450,7 @@ def test_adaln_zero_identity_at_init(sub, case):
 @pytest.mark.part("adaln_zero")
 @pytest.mark.parametrize("case", list(INIT_CASES))
 def test_adaln_zero_gradients_at_init(sub, case):
+    """AdaLNZeroBlock: 초기화 직후의 gradient가 맞다"""
     what = f"gradients of a fresh AdaLNZeroBlock [{case}]"
     report, x, c, g, heads = init_report(sub, case, what)
     check_state_names(report, what)
@@ -471,9 +479,9 @@ FORWARD_CASES = {
 }
 
 
-def forward_inputs(case):
+def forward_inputs(seed, case):
     dim, cond, heads, ratio, B, N, dtype, offset, scale = FORWARD_CASES[case]
-    rng = np.random.default_rng(2200 + dim * 10 + cond)
+    rng = np.random.default_rng([seed, 2200 + dim * 10 + cond])
     state = {k: as_dtype(v, dtype) for k, v in block_state(rng, dim, cond, ratio).items()}
     x = randn(rng, (B, N, dim), dtype, scale=scale, offset=offset)
     c = randn(rng, (B, cond), dtype)
@@ -484,7 +492,8 @@ def forward_inputs(case):
 @pytest.mark.part("adaln_zero")
 @pytest.mark.parametrize("case", list(FORWARD_CASES))
 def test_adaln_block_with_weights(sub, case):
-    dim, cond, heads, ratio, dtype, state, x, c, g = forward_inputs(case)
+    """AdaLNZeroBlock: 0이 아닌 가중치로 출력과 gradient가 맞다"""
+    dim, cond, heads, ratio, dtype, state, x, c, g = forward_inputs(sub.seed, case)
     what = f"AdaLNZeroBlock.forward with non-zero modulation weights [{case}]"
     report = probe(sub, "adaln_forward", dim, cond, heads, ratio, state, x, c, g, dtype, what=what)
     if report.get("error"):
@@ -523,9 +532,9 @@ INTERP_CASES = {
 }
 
 
-def interp_inputs(case):
+def interp_inputs(seed, case):
     shape, dtype, l0, l1, lt = INTERP_CASES[case]
-    rng = np.random.default_rng(3000 + sum(shape))
+    rng = np.random.default_rng([seed, 3000 + sum(shape)])
     x0, x1 = randn(rng, shape, dtype), randn(rng, shape, dtype, scale=2.0, offset=1.0)
     t = as_dtype(np.resize(np.concatenate([[0.0, 1.0], rng.uniform(0, 1, 8)]), shape[0]), dtype)
     if shape[0] == 1:
@@ -536,7 +545,8 @@ def interp_inputs(case):
 @pytest.mark.part("rectified_flow")
 @pytest.mark.parametrize("case", list(INTERP_CASES))
 def test_rf_interpolate(sub, case):
-    x0, x1, t = interp_inputs(case)
+    """rf_interpolate: (1 - t) x0 + t x1, 입력은 그대로"""
+    x0, x1, t = interp_inputs(sub.seed, case)
     what = f"rf_interpolate(x0, x1, t) [{case}]"
     report = probe(sub, "interpolate", x0, x1, t, what=what)
     inputs = {"x0": describe(x0), "x1": describe(x1), "t": describe(t)}
@@ -554,7 +564,8 @@ def test_rf_interpolate(sub, case):
 @pytest.mark.part("rectified_flow")
 @pytest.mark.parametrize("case", ["B5_d2", "B3_video_2x3x5x7"])
 def test_velocity_target(sub, case):
-    x0, x1, _ = interp_inputs(case)
+    """velocity_target: x1 - x0"""
+    x0, x1, _ = interp_inputs(sub.seed, case)
     what = f"velocity_target(x0, x1) [{case}]"
     report = probe(sub, "target", x0, x1, what=what)
     expected = x1["value"] - x0["value"]
@@ -584,11 +595,12 @@ def ref_fm(x0, x1, t, params):
     return float(loss.detach()), xt.detach().numpy(), {k: q.grad.numpy() for k, q in p.items()}
 
 
-@pytest.mark.part("rectified_flow")
+@pytest.mark.part("rectified_flow", weight=2)   # the loss is the part's point: as heavy as the two pieces it uses
 @pytest.mark.parametrize("case", list(FM_CASES))
 def test_flow_matching_loss(sub, case):
+    """flow_matching_loss: 모델에 x_t와 t를 한 번 넘기고, 평균 제곱 오차와 gradient가 맞다"""
     shape, dtype, layout = FM_CASES[case]
-    rng = np.random.default_rng(3100 + sum(shape))
+    rng = np.random.default_rng([sub.seed, 3100 + sum(shape)])
     x0, x1 = randn(rng, shape, dtype), randn(rng, shape, dtype, scale=1.5, offset=-0.5)
     t = as_dtype(rng.uniform(0, 1, shape[0]), dtype)
     params = {k: as_dtype(rng.standard_normal(shape[1:]) * s, dtype) for k, s in (("a", 0.5), ("b", 1.0), ("w", 0.5))}
@@ -659,16 +671,16 @@ def ring(k=6, radius=3.0):
     return radius * np.stack([np.cos(a), np.sin(a)], axis=-1)
 
 
-def euler_case(name):
+def euler_case(seed, name):
     """(field name, args for the probe, numpy field, x0 spec)."""
     if name.startswith("gmm"):
-        rng = np.random.default_rng(4000 + len(name))
+        rng = np.random.default_rng([seed, 4000 + len(name)])
         means, sigma = ring(), 0.3
         if name == "gmm_5_clusters_B9_sigma0.2":
             means, sigma = ring(5, 2.5) + np.array([0.5, -0.25]), 0.2
         x0 = spec(rng.standard_normal((9, 2)))
         return "gmm", {"means": means, "sigma": sigma}, (lambda x, t: gmm_field(x, t, means, sigma)), x0
-    rng = np.random.default_rng(4100 + len(name))
+    rng = np.random.default_rng([seed, 4100 + len(name)])
     A = rng.standard_normal((5, 5)) / math.sqrt(5)
     b = rng.standard_normal(5)
     dtype = "float32" if "float32" in name else "float64"
@@ -682,7 +694,7 @@ EULER_CASES = [("gmm_6_clusters_B9", 1), ("gmm_6_clusters_B9", 7), ("gmm_5_clust
 
 
 def run_euler(sub, name, n, return_path=False):
-    field, args, np_field, x0 = euler_case(name)
+    field, args, np_field, x0 = euler_case(sub.seed, name)
     what = f"euler_sample(velocity_fn, x0, num_steps={n}" + (", return_path=True)" if return_path else ")") + f" [{name}]"
     report = probe(sub, "euler", field, args, x0, n, return_path, what=what)
     path = ref_euler(np_field, x0["value"], n)
@@ -704,13 +716,14 @@ def check_times(report, n, what, B):
 @pytest.mark.part("euler_sampler")
 @pytest.mark.parametrize("name,n", EULER_CASES, ids=[f"{a}_steps{b}" for a, b in EULER_CASES])
 def test_euler_sample(sub, name, n):
+    """euler_sample: t_k = k / N에서 N번, x + dt * v, x0는 그대로, dtype 유지"""
     report, path, what, x0 = run_euler(sub, name, n)
     B = x0["value"].shape[0]
     check_times(report, n, what, B)
     inputs = {"x0": describe(x0), "velocity_fn": "an analytic velocity field"}
     got = readable_tensor(report["out"], what)
     if got.shape == path[-1].shape and not np.allclose(got, path[-1], **euler_tol(x0["dtype"])):
-        backwards = ref_euler(lambda x, t: -euler_case(name)[2](x, t), x0["value"], n)[-1]
+        backwards = ref_euler(lambda x, t: -euler_case(sub.seed, name)[2](x, t), x0["value"], n)[-1]
         expect(not np.allclose(got, backwards, **euler_tol(x0["dtype"])),
                f"{what}: the steps go against the velocity (x - dt * v); from noise at t = 0 to data at t = 1 "
                "each step is x + dt * v(x, t)")
@@ -722,16 +735,20 @@ def test_euler_sample(sub, name, n):
 @pytest.mark.part("euler_sampler")
 @pytest.mark.parametrize("name,n", [("gmm_6_clusters_B9", 7), ("linear_B4_3x5", 4)])
 def test_euler_return_path(sub, name, n):
+    """euler_sample(return_path=True): [x_0, ..., x_N]"""
     report, path, what, x0 = run_euler(sub, name, n, return_path=True)
     check_value(report["out"], path, what + ": the path [x_0, x_1, ..., x_N]", euler_tol(x0["dtype"]),
                 {"x0": describe(x0), "velocity_fn": "an analytic velocity field"})
 
 
-@pytest.mark.part("euler_sampler")
+@pytest.mark.part("euler_sampler", weight=2)   # how velocity_fn is called is half of the sampler's contract
 def test_euler_time_argument(sub):
+    """velocity_fn에 넘기는 t: x와 같은 dtype의 (B,) 텐서"""
     report, _, what, x0 = run_euler(sub, "linear_B4_3x5", 3)
     B = x0["value"].shape[0]
     for k, cl in enumerate(report["calls"]):
+        expect(cl["t_kind"] == "torch", f"{what}: step {k} passed t as a {cl['t_kind']}; velocity_fn(x, t) takes a "
+                                        f"(B,) torch tensor of times, here ({B},)")
         expect(cl["t_shape"] == [B], f"{what}: step {k} passed t of shape {tuple(cl['t_shape'])}; velocity_fn(x, t) "
                                      f"takes a (B,) tensor of times, here ({B},)")
         expect(cl["t_dtype"] == "float64", f"{what}: t has dtype {cl['t_dtype']}; use x's dtype (float64 here)")

@@ -4,10 +4,11 @@ Parts reward_model, sequence_logprobs and dpo_loss call one student function on 
 from the judge's arrays (torch tensors, float64 unless a test asks for float32, some of them
 non-contiguous views) and report values and gradients.
 
-Part dpo_training runs the student's LoRALinear, make_policy and dpo_train. During those probes the
-notebook's `sequence_logprobs`, `dpo_loss` and `response_logps` are swapped for the reference
-versions below (the student's dpo_train finds them as globals of the notebook), so a mistake in
-parts 2 and 3 never costs points in part 4. The tiny GPT and the preference data are rebuilt here
+Part dpo_training runs the student's LoRALinear, make_policy and dpo_train. During the graded run the
+notebook's `sequence_logprobs`, `dpo_loss` and `response_logps` are swapped for STAND-INS (below):
+functions that train a policy but are not the ones parts 2 and 3 ask for (random weights and
+scales the judge chose for this run), so a mistake in parts 2 and 3 never costs points in part 4
+and nothing here answers parts 2 and 3. The tiny GPT and the preference data are rebuilt here
 (copies of the notebook's given code) so the graded run does not depend on anything the student
 could have redefined. Expected values are computed by the tests in the judge process; probes
 only report what the student's code did.
@@ -25,15 +26,17 @@ _MISSING = object()
 
 
 # --------------------------------------------------------------------------- reporting helpers
-def _describe(x):
-    """A returned value as {type, dtype, shape, value (float64 array or float), requires_grad}."""
-    info = {"type": type_name(x), "dtype": None, "shape": None, "value": None, "requires_grad": False}
+def _describe(x, inputs=None):
+    """A returned value as {type, dtype, shape, value (float64 array or float), requires_grad, aliases},
+    everything but the value read by the sandbox's describe() BEFORE any conversion."""
+    d = describe(x, inputs)
+    info = {"type": d["type"], "dtype": None, "shape": None, "value": None, "requires_grad": False,
+            "aliases": d.get("aliases") or []}
     if isinstance(x, torch.Tensor):
-        info["dtype"] = str(x.dtype).replace("torch.", "")
-        info["shape"] = [int(s) for s in x.shape]
-        info["requires_grad"] = bool(x.requires_grad)
-        v = x.detach().to(torch.float64).cpu().numpy().copy()
-        info["value"] = float(v) if v.ndim == 0 else v
+        info["dtype"], info["shape"], info["requires_grad"] = d["dtype"], d["shape"], bool(d["requires_grad"])
+        if d.get("value") is not None:
+            v = np.asarray(d["value"], dtype=np.float64)
+            info["value"] = float(v) if v.ndim == 0 else v
         return info
     if isinstance(x, (bool, int, float, np.generic, np.ndarray)):
         v = np.array(x, dtype=np.float64)
@@ -218,34 +221,66 @@ class TinyGPT(nn.Module):
         return self.head(self.ln_f(x))
 
 
-def _ref_sequence_logprobs(logits, input_ids, attention_mask, prompt_len):
-    logp = torch.log_softmax(logits[:, :-1], dim=-1)
-    token_logp = logp.gather(-1, input_ids[:, 1:].unsqueeze(-1)).squeeze(-1)
-    positions = torch.arange(1, input_ids.shape[1], device=input_ids.device)
-    counted = (positions[None, :] >= prompt_len[:, None]) & (attention_mask[:, 1:] != 0)
-    return (token_logp * counted).sum(dim=-1)
+class _StandIns:
+    """What the notebook's sequence_logprobs, dpo_loss and response_logps are during the graded run.
 
+    They are NOT those functions, so there is nothing here to copy for parts 2 and 3:
+      sequence_logprobs  scores only rows the judge listed (the training batch's), each as a sum of
+                         w * log_softmax(logits[row, position])[token] over (position, token, w)
+                         triples the judge chose; the random weights w make it a weighted
+                         log-likelihood, not log pi(y | x). Any other row raises.
+      dpo_loss           c * mean(softplus(-k * (chosen - rejected))) with chosen = k * beta * (policy -
+                         reference) returned detached: a DPO-like loss with random scales k, c.
+    Both train a policy; the judge knows k, c and the weights and checks the run against them. The
+    stand-ins log what the student's dpo_train handed them (beta, whether the reference's
+    log-probabilities carried a graph).
+    """
 
-def _ref_dpo_loss(policy_chosen_logps, policy_rejected_logps, ref_chosen_logps, ref_rejected_logps, beta):
-    chosen = beta * (policy_chosen_logps - ref_chosen_logps)
-    rejected = beta * (policy_rejected_logps - ref_rejected_logps)
-    return -F.logsigmoid(chosen - rejected).mean(), chosen.detach(), rejected.detach()
+    def __init__(self, rows, k, c):
+        self.rows = {tuple(int(t) for t in key): (np.asarray(pos, dtype=np.int64), np.asarray(tok, dtype=np.int64),
+                                                    torch.tensor(np.asarray(w), dtype=torch.float32))
+                     for key, pos, tok, w in rows}
+        self.k, self.c = float(k), float(c)
+        self.betas, self.ref_requires_grad = [], []
 
+    def sequence_logprobs(self, logits, input_ids, attention_mask, prompt_len):
+        ids = torch.as_tensor(input_ids).detach().cpu().numpy()
+        logp = torch.log_softmax(logits, dim=-1)
+        out = []
+        for b in range(ids.shape[0]):
+            row = [int(t) for t in ids[b]]
+            while row and row[-1] == PAD:
+                row.pop()
+            if tuple(row) not in self.rows:
+                raise LookupError("during the graded DPO run sequence_logprobs scores only the rows of the "
+                                  "training batch it was given (pass the batch's ids as they are)")
+            pos, tok, w = self.rows[tuple(row)]
+            out.append((logp[b, pos, tok] * w.to(logp.dtype)).sum())
+        return torch.stack(out)
 
-def _ref_response_logps(model, batch, which):
-    ids, mask = batch[f"{which}_ids"], batch[f"{which}_mask"]
-    return _ref_sequence_logprobs(model(ids), ids, mask, batch["prompt_len"])
+    def response_logps(self, model, batch, which):
+        ids, mask = batch[f"{which}_ids"], batch[f"{which}_mask"]
+        return self.sequence_logprobs(model(ids), ids, mask, batch["prompt_len"])
+
+    def dpo_loss(self, policy_chosen_logps, policy_rejected_logps, ref_chosen_logps, ref_rejected_logps, beta):
+        self.betas.append(float(beta))
+        self.ref_requires_grad.append(bool(getattr(ref_chosen_logps, "requires_grad", False)
+                                           or getattr(ref_rejected_logps, "requires_grad", False)))
+        chosen = self.k * beta * (policy_chosen_logps - ref_chosen_logps)
+        rejected = self.k * beta * (policy_rejected_logps - ref_rejected_logps)
+        return self.c * F.softplus(rejected - chosen).mean(), chosen.detach(), rejected.detach()
 
 
 class _Swap:
-    """Reference sequence_logprobs / dpo_loss / response_logps in the notebook's globals."""
+    """The stand-ins under the notebook's names sequence_logprobs / dpo_loss / response_logps."""
 
-    NAMES = {"sequence_logprobs": _ref_sequence_logprobs, "dpo_loss": _ref_dpo_loss,
-             "response_logps": _ref_response_logps}
+    def __init__(self, standins):
+        self.names = {"sequence_logprobs": standins.sequence_logprobs, "dpo_loss": standins.dpo_loss,
+                      "response_logps": standins.response_logps}
 
     def __enter__(self):
-        self.saved = {n: (getattr(student, n) if n in student else _MISSING) for n in self.NAMES}
-        for name, fn in self.NAMES.items():
+        self.saved = {n: (getattr(student, n) if n in student else _MISSING) for n in self.names}
+        for name, fn in self.names.items():
             setattr(student, name, fn)
         return self
 
@@ -256,6 +291,14 @@ class _Swap:
             else:
                 setattr(student, name, value)
         return False
+
+
+def _refuse(*args, **kwargs):
+    raise LookupError("make_policy must not compute log-probabilities or losses")
+
+
+class _Refusing:
+    sequence_logprobs = dpo_loss = response_logps = staticmethod(_refuse)
 
 
 def _snapshot(model, lora=None):
@@ -341,7 +384,7 @@ def make_policy(seed, r, alpha, n_pairs=7):
     torch.manual_seed(seed)
     reference = TinyGPT(_Config())
     before = _snapshot(reference)
-    with _Swap():
+    with _Swap(_Refusing()):
         policy = student.make_policy(reference, int(r), float(alpha))
     report = {"is_module": isinstance(policy, nn.Module), "same_object": policy is reference}
     same, bits, diff, changed = _compare(before, reference)
@@ -358,42 +401,57 @@ def make_policy(seed, r, alpha, n_pairs=7):
     return report
 
 
-def dpo_run(seed, n_train, n_heldout, steps, beta, lr, r, alpha):
-    """The graded DPO run: student's make_policy + dpo_train, reference log-prob and loss code.
+def dpo_run(seed, n_train, n_heldout, steps, beta, lr, r, alpha, rows, k, c):
+    """The graded DPO run: the student's make_policy + dpo_train, with the stand-ins above
+    (rows, k, c: the judge's) under the notebook's log-prob and loss names.
 
-    Returns the loss / reward-accuracy history, the held-out reward accuracy after training
-    (computed here with the reference functions), and how the reference, the policy's base
+    Returns the loss / reward-accuracy history, what the stand-ins were handed, the float64
+    logits of the policy and the reference on the held-out pairs after training (the judge
+    computes the held-out reward accuracy from them), and how the reference, the policy's base
     weights and its LoRA weights changed (bit-for-bit and max |after - before|)."""
     torch.manual_seed(seed)
     reference = TinyGPT(_Config())
     ref_before = _snapshot(reference)
     train = _collate(_make_preference_pairs(n_train, seed + 100))
     heldout = _collate(_make_preference_pairs(n_heldout, seed + 200))
+    standins = _StandIns(rows, k, c)
     report = {}
-    with _Swap():
+    with _Swap(standins):
         torch.manual_seed(seed + 1)
         policy = student.make_policy(reference, int(r), float(alpha))
         base_before = _snapshot(policy, lora=False)
         lora_before = _snapshot(policy, lora=True)
         report["n_trainable"] = sum(p.numel() for p in policy.parameters() if p.requires_grad)
         torch.manual_seed(seed + 2)
-        history = student.dpo_train(policy, reference, train, beta=float(beta), lr=float(lr), steps=int(steps))
+        with _OptimizerLog() as optimizers:
+            history = student.dpo_train(policy, reference, train, beta=float(beta), lr=float(lr), steps=int(steps))
+    report["betas_seen"] = standins.betas
+    report["ref_logps_had_graph"] = any(standins.ref_requires_grad)
+    report["optimizers"] = [type_name(o) for o in optimizers.made]
+    held = {id(p) for o in optimizers.made for group in o.param_groups for p in group["params"]}
+    names = {id(p): f"policy.{n}" for n, p in policy.named_parameters()}
+    names.update({id(p): f"reference.{n}" for n, p in reference.named_parameters()})
+    report["optimizer_params"] = sorted(names.get(i, "<a tensor of neither model>") for i in held)
+    report["policy_trainable"] = sorted(f"policy.{n}" for n, p in policy.named_parameters() if p.requires_grad)
 
     if not isinstance(history, dict):
         report["history_error"] = f"dpo_train returned a {type_name(history)}, not a dict"
     else:
         for key in ("loss", "reward_accuracy"):
             try:
-                report[key] = np.array([float(v) for v in history[key]], dtype=np.float64)
+                values = history[key]
+                report[f"{key}_types"] = sorted({type_name(v) for v in values})
+                report[key] = np.array([float(v) for v in values], dtype=np.float64)
             except KeyError:
                 report["history_error"] = f"the dict returned by dpo_train has no key {key!r}"
             except (TypeError, ValueError) as exc:
                 report["history_error"] = f"history[{key!r}] is not a list of numbers ({type(exc).__name__})"
 
     with torch.no_grad():
-        rw = beta * (_ref_response_logps(policy, heldout, "chosen") - _ref_response_logps(reference, heldout, "chosen"))
-        rl = beta * (_ref_response_logps(policy, heldout, "rejected") - _ref_response_logps(reference, heldout, "rejected"))
-    report["heldout_accuracy"] = float((rw > rl).double().mean())
+        for which in ("chosen", "rejected"):
+            ids = heldout[f"{which}_ids"]
+            report[f"heldout_{which}_policy"] = policy(ids).to(torch.float64).numpy().copy()
+            report[f"heldout_{which}_reference"] = reference(ids).to(torch.float64).numpy().copy()
 
     same, bits, diff, changed = _compare(ref_before, reference)
     report["ref_structure_same"], report["ref_unchanged"] = same, bits
@@ -406,6 +464,26 @@ def dpo_run(seed, n_train, n_heldout, steps, beta, lr, r, alpha):
     report["lora_max_change"] = max(moved) if moved else 0.0
     report["n_lora"] = len(lora_before)
     return report
+
+
+class _OptimizerLog:
+    """Records every torch.optim optimizer built while the student's dpo_train runs (how many, and
+    which parameters they hold), by wrapping Optimizer.__init__ for the duration."""
+
+    def __enter__(self):
+        self.made = []
+        self.original = torch.optim.Optimizer.__init__
+        log, original = self.made, self.original
+
+        def init(opt, *args, **kwargs):
+            original(opt, *args, **kwargs)
+            log.append(opt)
+        torch.optim.Optimizer.__init__ = init
+        return self
+
+    def __exit__(self, *exc):
+        torch.optim.Optimizer.__init__ = self.original
+        return False
 
 
 class _SubModel:

@@ -81,8 +81,9 @@ BT_CASES = {
 @pytest.mark.part("reward_model")
 @pytest.mark.parametrize("case", list(BT_CASES))
 def test_bradley_terry_loss(sub, case):
+    """bradley_terry_loss: -mean(log sigmoid(r_w - r_l)), 큰 값에서도 유한, gradient가 맞다"""
     B, scale, dtype, strided = BT_CASES[case]
-    rng = np.random.default_rng(100 + B)
+    rng = np.random.default_rng([sub.seed, 100 + B])
     rc, rr = scale * rng.standard_normal(B), scale * rng.standard_normal(B)
     if dtype == "float32":
         rc, rr = rc.astype(np.float32).astype(np.float64), rr.astype(np.float32).astype(np.float64)
@@ -105,7 +106,8 @@ def test_bradley_terry_loss(sub, case):
 @pytest.mark.part("reward_model")
 @pytest.mark.parametrize("B", [9, 1])
 def test_preference_accuracy(sub, B):
-    rng = np.random.default_rng(200 + B)
+    """preference_accuracy: 엄격한 부등호 (동점은 실패), Python float"""
+    rng = np.random.default_rng([sub.seed, 200 + B])
     rc = np.round(rng.standard_normal(B), 1)
     rr = np.round(rng.standard_normal(B), 1)
     rr[::3] = rc[::3]                            # ties: not wins
@@ -114,6 +116,7 @@ def test_preference_accuracy(sub, B):
     info = _probe(sub, "bt_accuracy", rc, rr, what=f"preference_accuracy on {B} pairs")
     if info["value"] is None or info["shape"] not in ([], [1]):
         fail(f"preference_accuracy must return one number (a Python float), got {info['type']}")
+    expect(info["type"] == "builtins.float", f"preference_accuracy must return a Python float (.item()), got {info['type']}")
     want = float(np.mean(rc > rr))
     # A float32 mean (e.g. .float().mean()) rounds k/B by ~6e-8; two different counts differ by
     # 1/B >= 0.11 here, so 1e-6 accepts float32 and rejects every wrong count.
@@ -161,8 +164,9 @@ LOGPS_CASES = {
 @pytest.mark.part("sequence_logprobs")
 @pytest.mark.parametrize("case", list(LOGPS_CASES))
 def test_sequence_logprobs(sub, case):
+    """sequence_logprobs: 응답 토큰만, label shift, padding 제외, 합, gradient가 맞다"""
     B, T, V, plens, lens, scale, strided = LOGPS_CASES[case]
-    rng = np.random.default_rng(300 + B * 10 + T)
+    rng = np.random.default_rng([sub.seed, 300 + B * 10 + T])
     ids, mask, plen = _batch(rng, B, T, V, plens, lens)
     logits = scale * rng.standard_normal((B, T, V))
     G = rng.standard_normal(B)                   # random upstream dL/d logps
@@ -192,8 +196,9 @@ def test_sequence_logprobs(sub, case):
 def test_sequence_logprobs_prompt_and_padding_ignored(sub):
     # Changing the tokens/logits that must not count (prompt targets, padding) must not change the
     # result; changing a response token must. Caught separately so the message can say which.
+    """sequence_logprobs: 프롬프트와 padding 위치는 결과에 영향이 없다"""
     B, T, V = 3, 10, 6
-    rng = np.random.default_rng(401)
+    rng = np.random.default_rng([sub.seed, 401])
     ids, mask, plen = _batch(rng, B, T, V, [4, 2, 5], [10, 7, 8])
     logits = rng.standard_normal((B, T, V))
     G = np.ones(B)
@@ -239,8 +244,9 @@ DPO_CASES = {
 @pytest.mark.part("dpo_loss")
 @pytest.mark.parametrize("case", list(DPO_CASES))
 def test_dpo_loss(sub, case):
+    """dpo_loss: loss, 보상 (beta 곱, detach), gradient가 맞다"""
     B, beta, scale, spread = DPO_CASES[case]
-    rng = np.random.default_rng(500 + B)
+    rng = np.random.default_rng([sub.seed, 500 + B])
     rc, rr = -scale * rng.uniform(0.2, 1.0, B), -scale * rng.uniform(0.2, 1.0, B)
     pc, pr = rc + spread * rng.standard_normal(B), rr + spread * rng.standard_normal(B)
     g = float(rng.uniform(0.5, 2.0))             # random upstream dL/dloss
@@ -256,6 +262,10 @@ def test_dpo_loss(sub, case):
                  what=f"{what}: rejected_rewards = beta * (policy - reference)", inputs=inputs)
     assert_close(_value(rep["loss"], f"{what}: the loss", ()), loss, atol=ATOL64, rtol=RTOL64,
                  what=f"{what}: the loss", inputs=inputs)
+    # The notebook's convention: the rewards are for logging, returned detached (the loss carries the graph).
+    for key in ("chosen", "rejected"):
+        expect(not rep[key]["requires_grad"], f"{what}: {key}_rewards requires grad; return the rewards detached "
+                                             "(.detach()): they are logged, only the loss carries the graph")
     _grads_present(rep, what)
     for key, want, name in (("grad_chosen", gc, "policy_chosen_logps"), ("grad_rejected", gr, "policy_rejected_logps")):
         if rep[key] is None:
@@ -267,7 +277,8 @@ def test_dpo_loss(sub, case):
 @pytest.mark.part("dpo_loss")
 def test_dpo_loss_at_reference_is_ln2(sub):
     # policy == reference: every reward is 0 and the loss is ln 2, whatever beta.
-    rng = np.random.default_rng(601)
+    """dpo_loss: 정책 == reference이면 ln 2"""
+    rng = np.random.default_rng([sub.seed, 601])
     rc, rr = -10 * rng.uniform(0.2, 1, 6), -10 * rng.uniform(0.2, 1, 6)
     rep = _probe(sub, "dpo", rc, rr, rc, rr, 0.3, 1.0, what="dpo_loss with policy == reference")
     if "bad_return" in rep:

@@ -1,16 +1,16 @@
 """Probes for 17_efficient_attention. They run INSIDE the sandbox, next to the student's notebook.
 
-Every graded part is probed in isolation: the given helpers and the pieces that belong to OTHER
-parts are swapped for the reference versions below for the duration of one probe, so a mistake
-in one part never costs points in another (the notebook tells students so):
+Every graded part is probed in isolation: the GIVEN helpers (read-only cells, not graded) are
+swapped for copies of themselves for the duration of one probe, so an edited given cell changes
+nothing, and no part's probe calls another part's function. Nothing here answers a graded part:
 
-  mla_forward      the student's MultiHeadLatentAttention.forward; reference causal_mask,
-                   causal_attention and absorbed_attention.
-  mla_absorbed     the student's absorbed_attention on a reference object that carries the
-                   judge's weights under the notebook's names (no student class involved);
-                   k_up / v_up hold a weight and cannot be called; reference causal_mask.
+  mla_forward      the student's MultiHeadLatentAttention.forward; given causal_mask and
+                   causal_attention (the forward must not need absorbed_attention).
+  mla_absorbed     the student's absorbed_attention on a plain object that carries the judge's
+                   weights under the notebook's names (no student class involved); k_up / v_up
+                   hold a weight and cannot be called; given causal_mask.
   mla_cache_bytes  the student's kv_cache_bytes.
-  linear_attention the student's linear_attention_parallel / _recurrent; reference elu_feature_map.
+  linear_attention the student's linear_attention_parallel / _recurrent; given elu_feature_map.
   gla_recurrent    the student's gla_recurrent.
   gla_parallel     the student's gla_parallel.
 
@@ -28,40 +28,30 @@ import torch.nn.functional as F
 _MISSING = object()
 
 
-# --------------------------------------------------------------------------- reference pieces
-def _ref_causal_mask(T, S, device=None):
+# --------------------------------------------------------------------------- given helpers
+# Copies of the notebook's GIVEN (read-only, ungraded) helpers, swapped in so that a student who
+# edited a given cell grades the same as one who did not. None of them answers a graded part.
+def _given_causal_mask(T, S, device=None):
     query_pos = torch.arange(S - T, S, device=device).unsqueeze(1)
     key_pos = torch.arange(S, device=device).unsqueeze(0)
     return key_pos <= query_pos
 
 
-def _ref_causal_attention(q, k, v):
+def _given_causal_attention(q, k, v):
     T, S = q.shape[-2], k.shape[-2]
     if S < T:
         raise ValueError(f"{T} queries but only {S} keys")
     scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
-    scores = scores.masked_fill(~_ref_causal_mask(T, S, q.device), float("-inf"))
+    scores = scores.masked_fill(~_given_causal_mask(T, S, q.device), float("-inf"))
     return torch.softmax(scores, dim=-1) @ v
 
 
-def _ref_absorbed_attention(mla, x, c_kv):
-    # up-projects on purpose: only used if a student's forward calls absorbed_attention
-    B, T, _ = x.shape
-    S = c_kv.shape[1]
-    H, dh = mla.n_heads, mla.d_head
-    q = mla.q_proj(x).view(B, T, H, dh).transpose(1, 2)
-    k = (c_kv @ mla.k_up.weight.T).view(B, S, H, dh).transpose(1, 2)
-    v = (c_kv @ mla.v_up.weight.T).view(B, S, H, dh).transpose(1, 2)
-    y = _ref_causal_attention(q, k, v)
-    return mla.o_proj(y.transpose(1, 2).reshape(B, T, H * dh))
-
-
-def _ref_elu_feature_map(x):
+def _given_elu_feature_map(x):
     return F.elu(x) + 1.0
 
 
 class _Swap:
-    """Temporarily replace notebook globals by reference ones."""
+    """Temporarily put copies of the given helpers under their notebook names."""
 
     def __init__(self, globals_=()):
         self.globals = list(globals_)
@@ -80,8 +70,7 @@ class _Swap:
         return False
 
 
-_MLA_REFS = [("causal_mask", _ref_causal_mask), ("causal_attention", _ref_causal_attention),
-             ("absorbed_attention", _ref_absorbed_attention)]
+_MLA_GIVEN = [("causal_mask", _given_causal_mask), ("causal_attention", _given_causal_attention)]
 
 
 class _WeightOnly:
@@ -101,13 +90,18 @@ def _t(a):
 
 
 def _arr(x):
-    """A tensor as a float64 array (0-d as a float), or a string saying what it was."""
+    """A float64 tensor's values (0-d as a float), or a string saying what came back instead. The
+    type and dtype are read by the sandbox's describe() BEFORE any conversion: every input here is
+    float64, and a result in another dtype is reported as such, not converted."""
     if x is None:
         return "None"
-    if isinstance(x, torch.Tensor):
-        a = x.detach().cpu().double().numpy()
-        return float(a) if a.ndim == 0 else a
-    return f"<{type(x).__module__}.{type(x).__qualname__}>"
+    d = describe(x)
+    if d["type"] != "torch.Tensor":
+        return f"<{d['type']}>"
+    if d["dtype"] != "float64":
+        return f"a torch.Tensor of dtype {d['dtype']} (the inputs are float64: keep their dtype)"
+    a = np.asarray(d["value"], dtype=np.float64)
+    return float(a) if a.ndim == 0 else a
 
 
 def _btc(x_tbc):
@@ -139,7 +133,7 @@ def mla(cfg, weights, x_tbc, steps):
     given sizes: the first call gets past_latent=None, every later one the cache the previous
     call returned. Reports each call's output and returned cache."""
     report = {"outs": [], "caches": [], "error": None}
-    with _Swap(_MLA_REFS), torch.no_grad():
+    with _Swap(_MLA_GIVEN), torch.no_grad():
         layer = _load_mla(cfg, weights)
         x = _btc(x_tbc)
         start, past = 0, None
@@ -157,7 +151,7 @@ def mla(cfg, weights, x_tbc, steps):
 
 def mla_with_past(cfg, weights, x_tbc, past_pbc):
     """Student's MLA given a judge-made latent cache (P, B, d_latent) -> non-contiguous (B, P, d_latent)."""
-    with _Swap(_MLA_REFS), torch.no_grad():
+    with _Swap(_MLA_GIVEN), torch.no_grad():
         layer = _load_mla(cfg, weights)
         past = _btc(past_pbc)
         before = past.clone()
@@ -170,7 +164,7 @@ def mla_with_past(cfg, weights, x_tbc, past_pbc):
 
 # --------------------------------------------------------------------------- mla_absorbed
 def absorbed(cfg, weights, x_tbc, c_sbc):
-    """Student's absorbed_attention on a reference weight object (no student class) for x
+    """Student's absorbed_attention on a plain weight object (no student class) for x
     (B, T, C) and the latent cache c_kv (B, S, d_latent), both non-contiguous."""
     H, dh, dc, C = int(cfg["n_heads"]), int(cfg["d_head"]), int(cfg["d_latent"]), int(cfg["d_model"])
     obj = nn.Module()
@@ -186,7 +180,7 @@ def absorbed(cfg, weights, x_tbc, c_sbc):
     x = _btc(x_tbc)
     c_kv = _btc(c_sbc)
     before = c_kv.clone()
-    with _Swap([("causal_mask", _ref_causal_mask)]), torch.no_grad():
+    with _Swap([("causal_mask", _given_causal_mask)]), torch.no_grad():
         out = student.absorbed_attention(obj, x, c_kv)
     return {"type": type_name(out), "value": _arr(out), "cache_unchanged": bool(torch.equal(before, c_kv))}
 
@@ -210,7 +204,7 @@ def linear_attention(form, q, k, v):
     """Student's linear_attention_<form> on (B, H, T, d) views of (T, B, H, d) arrays."""
     fn = {"parallel": "linear_attention_parallel", "recurrent": "linear_attention_recurrent"}[form]
     qt, kt, vt = _bhtd(q), _bhtd(k), _bhtd(v)
-    with _Swap([("elu_feature_map", _ref_elu_feature_map)]), torch.no_grad():
+    with _Swap([("elu_feature_map", _given_elu_feature_map)]), torch.no_grad():
         out = getattr(student, fn)(qt, kt, vt)
     return {"type": type_name(out), "value": _arr(out)}
 
@@ -241,8 +235,24 @@ def gla_recurrent(q, k, v, log_alpha, chunks, state=None):
     return report
 
 
-def gla_parallel(q, k, v, log_alpha):
-    qt, kt, vt, lt = _bhtd(q), _bhtd(k), _bhtd(v), _bhtd(log_alpha)
-    with torch.no_grad():
-        out = student.gla_parallel(qt, kt, vt, lt)
-    return {"type": type_name(out), "value": _arr(out)}
+def gla_parallel(q, k, v, log_alpha, upstream=None):
+    """Student's gla_parallel on (B, H, T, d) views. With `upstream` (a (T, B, H, d_v) array G), also
+    backpropagates sum(G * o) and reports the gradients of q, k, v and log_alpha, time-major."""
+    if upstream is None:
+        qt, kt, vt, lt = _bhtd(q), _bhtd(k), _bhtd(v), _bhtd(log_alpha)
+        with torch.no_grad():
+            out = student.gla_parallel(qt, kt, vt, lt)
+        return {"type": type_name(out), "value": _arr(out)}
+    leaves = [_t(a).requires_grad_(True) for a in (q, k, v, log_alpha)]
+    out = student.gla_parallel(*(leaf.permute(1, 2, 0, 3) for leaf in leaves))
+    report = {"type": type_name(out), "value": _arr(out), "grads": None, "grad_error": None}
+    if not isinstance(out, torch.Tensor) or not out.requires_grad:
+        report["grad_error"] = "the result does not require grad: no gradient can flow back to q, k, v, log_alpha"
+        return report
+    g = _bhtd(upstream)
+    if tuple(out.shape) != tuple(g.shape):
+        report["grad_error"] = f"the result has shape {tuple(out.shape)}, so the gradient check could not run"
+        return report
+    (out * g).sum().backward()
+    report["grads"] = [None if leaf.grad is None else leaf.grad.detach().numpy().copy() for leaf in leaves]
+    return report

@@ -47,7 +47,7 @@ def call(sub, name, *args, what, **kwargs):
 
 def tensor_value(value, what):
     if isinstance(value, str):
-        fail(f"{what}: expected a torch.Tensor, got {value}")
+        fail(f"{what}: expected a float64 torch.Tensor, got {value}")
     return value
 
 
@@ -142,7 +142,8 @@ MLA_CASES = [  # (B, T, C, H, d_head, d_latent)
 @pytest.mark.part("mla_forward")
 @pytest.mark.parametrize("B,T,C,H,dh,dc", MLA_CASES, ids=[f"C{c}H{h}dh{d}dc{l}" for _, _, c, h, d, l in MLA_CASES])
 def test_mla_prefill(sub, B, T, C, H, dh, dc):
-    rng = np.random.default_rng(1000 + C + dc)
+    """MLA forward: 압축하지 않은 MHA와 같은 출력, 캐시는 잠재 벡터"""
+    rng = np.random.default_rng([sub.seed, 1000 + C + dc])
     cfg = mla_cfg(C, H, dh, dc)
     w = mla_weights(rng, C, H, dh, dc)
     x = rng.standard_normal((T, B, C))
@@ -154,7 +155,8 @@ def test_mla_prefill(sub, B, T, C, H, dh, dc):
 @pytest.mark.part("mla_forward", weight=2)
 def test_mla_chunked_decoding(sub):
     # prefill 5 tokens, then 1 + 3 + 1 tokens, each call given the cache the previous one returned
-    rng = np.random.default_rng(1101)
+    """MLA forward: 캐시를 이어받아 나눠 디코딩해도 한 번에 한 것과 같다"""
+    rng = np.random.default_rng([sub.seed, 1101])
     B, C, H, dh, dc = 2, 21, 3, 5, 4
     cfg = mla_cfg(C, H, dh, dc)
     w = mla_weights(rng, C, H, dh, dc)
@@ -171,7 +173,8 @@ def test_mla_chunked_decoding(sub):
 @pytest.mark.part("mla_forward")
 def test_mla_given_past(sub):
     # latents from elsewhere (large magnitudes): up-project them as they are, past first
-    rng = np.random.default_rng(1201)
+    """MLA forward: 주어진 past_latent 뒤에 이어 붙이고 past는 그대로"""
+    rng = np.random.default_rng([sub.seed, 1201])
     B, T, P, C, H, dh, dc = 2, 3, 6, 18, 2, 7, 6
     cfg = mla_cfg(C, H, dh, dc)
     w = mla_weights(rng, C, H, dh, dc)
@@ -202,7 +205,8 @@ ABSORB_CASES = [  # (B, T, S, C, H, d_head, d_latent, latent scale)
 @pytest.mark.parametrize("B,T,S,C,H,dh,dc,scale", ABSORB_CASES,
                          ids=[f"T{t}S{s}dh{d}dc{l}" for _, t, s, _, _, d, l, _ in ABSORB_CASES])
 def test_absorbed_attention(sub, B, T, S, C, H, dh, dc, scale):
-    rng = np.random.default_rng(2000 + S * 10 + dc)
+    """absorbed_attention: K/V를 복원하지 않고 up-projection 경로와 같은 출력"""
+    rng = np.random.default_rng([sub.seed, 2000 + S * 10 + dc])
     cfg = mla_cfg(C, H, dh, dc)
     w = mla_weights(rng, C, H, dh, dc)
     x = rng.standard_normal((T, B, C))
@@ -261,11 +265,13 @@ def _check_cache_cases(sub, cases):
 
 @pytest.mark.part("mla_cache_bytes")
 def test_cache_bytes_kv_heads(sub):
+    """kv_cache_bytes: MHA / GQA / MQA의 K/V 캐시 바이트"""
     _check_cache_cases(sub, KV_CASES)
 
 
 @pytest.mark.part("mla_cache_bytes", weight=2)
 def test_cache_bytes_mla(sub):
+    """kv_cache_bytes: MLA는 d_latent + d_rope"""
     _check_cache_cases(sub, MLA_CACHE_CASES)
 
 
@@ -297,7 +303,8 @@ LIN_CASES = [  # (B, H, T, d_k, d_v, scale, shift)
 @pytest.mark.parametrize("form", ["parallel", "recurrent"])
 @pytest.mark.parametrize("B,H,T,dk,dv,scale,shift", LIN_CASES, ids=["T13", "T1", "large_negative"])
 def test_linear_attention(sub, form, B, H, T, dk, dv, scale, shift):
-    rng = np.random.default_rng(3000 + T * 10 + dk)
+    """linear attention: parallel과 recurrent 형태가 기준값과 같다 (float64 유지)"""
+    rng = np.random.default_rng([sub.seed, 3000 + T * 10 + dk])
     q = scale * rng.standard_normal((T, B, H, dk)) + shift
     k = scale * rng.standard_normal((T, B, H, dk)) + shift
     v = 5.0 * rng.standard_normal((T, B, H, dv))
@@ -319,6 +326,20 @@ def ref_gla(q, k, v, log_alpha, state=None):
         S = np.exp(log_alpha[..., t, :])[..., :, None] * S + k[..., t, :, None] * v[..., t, None, :]
         outs.append(np.einsum("...i,...ij->...j", q[..., t, :], S))
     return np.stack(outs, axis=-2), S
+
+
+def ref_gla_grads(q, k, v, la, G):
+    """Gradients of sum(G * o) for the recurrence, in torch float64 autograd, time-major like the inputs."""
+    leaves = [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in (q, k, v, la)]
+    tq, tk, tv, tl = (leaf.permute(1, 2, 0, 3) for leaf in leaves)
+    S = torch.zeros(tq.shape[:-2] + (tq.shape[-1], tv.shape[-1]), dtype=torch.float64)
+    outs = []
+    for t in range(tq.shape[-2]):
+        S = tl[..., t, :, None].exp() * S + tk[..., t, :, None] * tv[..., t, None, :]
+        outs.append((tq[..., t, :, None] * S).sum(-2))
+    o = torch.stack(outs, dim=-2)
+    (o * torch.tensor(G, dtype=torch.float64).permute(1, 2, 0, 3)).sum().backward()
+    return [leaf.grad.numpy() for leaf in leaves]
 
 
 def gla_inputs(rng, B, H, T, dk, dv, gate="moderate", scale=1.0):
@@ -353,7 +374,8 @@ GLA_CASES = [  # (B, H, T, d_k, d_v, gate)
 @pytest.mark.part("gla_recurrent")
 @pytest.mark.parametrize("B,H,T,dk,dv,gate", GLA_CASES, ids=["T13", "mixed", "T1"])
 def test_gla_recurrent(sub, B, H, T, dk, dv, gate):
-    rng = np.random.default_rng(4000 + T * 10 + dk)
+    """gla_recurrent: 먼저 감쇠하고 k^T v를 더한다"""
+    rng = np.random.default_rng([sub.seed, 4000 + T * 10 + dk])
     q, k, v, la = gla_inputs(rng, B, H, T, dk, dv, gate)
     what = gla_name("gla_recurrent", B, H, T, dk, dv, gate)
     got = call(sub, "gla_recurrent", q, k, v, la, [T], what=what)
@@ -369,7 +391,8 @@ def test_gla_recurrent(sub, B, H, T, dk, dv, gate):
 @pytest.mark.part("gla_recurrent", weight=2)
 def test_gla_recurrent_chunks_with_state(sub):
     # a nonzero initial state, then chunks of 5, 1 and 7 tokens, each given the state returned before
-    rng = np.random.default_rng(4101)
+    """gla_recurrent: 상태를 이어받아 나눠 돌려도 같고, 받은 상태는 그대로"""
+    rng = np.random.default_rng([sub.seed, 4101])
     B, H, T, dk, dv = 2, 3, 13, 5, 4
     q, k, v, la = gla_inputs(rng, B, H, T, dk, dv, "long", scale=2.0)
     S0 = 4.0 * rng.standard_normal((B, H, dk, dv))
@@ -402,7 +425,8 @@ GLA_PAR_CASES = [  # (B, H, T, d_k, d_v, gate, scale)
 @pytest.mark.part("gla_parallel")
 @pytest.mark.parametrize("B,H,T,dk,dv,gate,scale", GLA_PAR_CASES, ids=["T13", "T1", "dk1_long"])
 def test_gla_parallel(sub, B, H, T, dk, dv, gate, scale):
-    rng = np.random.default_rng(5000 + T * 10 + dk)
+    """gla_parallel: recurrent 형태와 같은 출력"""
+    rng = np.random.default_rng([sub.seed, 5000 + T * 10 + dk])
     q, k, v, la = gla_inputs(rng, B, H, T, dk, dv, gate, scale)
     what = gla_name("gla_parallel", B, H, T, dk, dv, gate)
     got = call(sub, "gla_parallel", q, k, v, la, what=what)
@@ -415,11 +439,26 @@ def test_gla_parallel(sub, B, H, T, dk, dv, gate, scale):
 @pytest.mark.parametrize("gate", ["strong", "mixed"])
 def test_gla_parallel_extreme_gates(sub, gate):
     # cumulative log-gates far below -745: exp(Lam) underflows to 0 and 1 / exp(Lam) overflows
-    rng = np.random.default_rng(5101 if gate == "strong" else 5102)
+    """gla_parallel: 아주 강한 감쇠에서도 유한한 출력과 gradient (exp 전에 mask)"""
+    rng = np.random.default_rng([sub.seed, 5101 if gate == "strong" else 5102])
     B, H, T, dk, dv = 2, 2, 31, 3, 5
     q, k, v, la = gla_inputs(rng, B, H, T, dk, dv, gate)
     what = gla_name("gla_parallel", B, H, T, dk, dv, gate + " (log alpha down to -60)")
-    got = call(sub, "gla_parallel", q, k, v, la, what=what)
+    G = rng.standard_normal((T, B, H, dv))                 # a random upstream gradient, time-major
+    got = call(sub, "gla_parallel", q, k, v, la, G, what=what)
     o, _ = ref_gla(bhtd(q), bhtd(k), bhtd(v), bhtd(la))
     assert_close(tensor_value(got["value"], what), o, atol=LA_ATOL, rtol=LA_RTOL,
                  what=what + " (compute Lam_t - Lam_s first and mask s > t BEFORE exp)")
+    # The backward pass too: masking AFTER exp (masked_fill / torch.where on exp(Lam_t - Lam_s)) gives
+    # the right forward values, but exp overflows above the diagonal and 0 * inf makes the gradient NaN.
+    if got["grad_error"]:
+        fail(f"{what}: {got['grad_error']}")
+    want = ref_gla_grads(q, k, v, la, G)
+    for name, have, w in zip(("q", "k", "v", "log_alpha"), got["grads"], want):
+        if have is None:
+            fail(f"{what}: no gradient reached {name}")
+        expect(np.all(np.isfinite(have)), f"{what}: the gradient of {name} has NaN/inf: exp overflowed above the "
+                                          "diagonal before the mask; mask (to -inf) BEFORE exp")
+        # float64 on both sides; the parallel and recurrent forms differ in the order of the sums
+        # (~1e-13 relative); 1e-7 is far below any wrong decay (O(1) changes).
+        assert_close(have, w, atol=1e-7, rtol=1e-7, what=f"{what}: d(sum G * o)/d {name} with a random G")

@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from course.paths import Course, CourseError, ensure_scripts_on_path
+from course.paths import Course, CourseError, course_id, ensure_scripts_on_path
 
 
 def _jobs_default() -> int:
@@ -78,10 +78,33 @@ def _grade(args, course: Course, assignment: str, server, zygote) -> int:
                        settle=args.settle, server=server, zygote=zygote)
     if args.json:
         job, summary = rows[0]
+        if job.out is None:  # a refused student id: nothing was graded or written
+            raise CourseError(summary["note"])
         print((job.out / "results.json").read_text(), end="")
     else:
         print(batch.table(rows))
     return 1 if any(summary["status"] == "error" for _, summary in rows) else 0
+
+
+def gradebook_option(text: str) -> str:
+    """--db: a SQLAlchemy URL (sqlite:///..., postgresql://...) or a path, taken as a SQLite file."""
+    if "://" not in text:
+        path = Path(text).expanduser().resolve()
+        if path.is_dir():
+            raise argparse.ArgumentTypeError(f"{text} is a folder; give the gradebook file, e.g. {text.rstrip('/')}/gradebook.db")
+        if not path.parent.is_dir():
+            raise argparse.ArgumentTypeError(f"{text}: the folder {path.parent} does not exist")
+        return f"sqlite:///{path}"
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        make_url(text).get_dialect()  # an unknown scheme fails here, not deep inside nbgrader
+    except (ArgumentError, NoSuchModuleError, ValueError):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a database URL; give one such as sqlite:////srv/course/gradebook.db or "
+            "postgresql://grader@dbhost/course, or a path to a .db file") from None
+    return text
 
 
 def cmd_record(args) -> int:
@@ -96,11 +119,36 @@ def cmd_record(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    from course import export
+
+    course = Course.find()
+    chosen = course.resolve(args.assignments) if args.assignments else None
+    target = Path(args.to)
+    count = export.write(args.db or course.gradebook_url, course_id(course.root), target, chosen)
+    print(f"{count} row(s) (student, assignment, part) in {target}")
+    return 0
+
+
+def cmd_stats(args) -> int:
+    from course import stats
+
+    course = Course.find()
+    (assignment,) = course.resolve([args.assignment])
+    out = Path(args.out) if args.out else course.root / "autograded"
+    page = Path(args.to or f"{assignment}-stats.html")
+    summary = stats.write(out, assignment, page)
+    if not summary["submissions"]:
+        raise CourseError(f"no results.json of {assignment} under {out}: grade first")
+    print(f"{assignment}: {summary['graded']} graded, {summary['errors']} errors; page in {page}")
+    return 0
+
+
 def cmd_validate(args) -> int:
     from course import validate
 
     course = Course.find()
-    ok = validate.validate(course, course.resolve(args.assignments), parallel=args.jobs)
+    ok = validate.validate(course, course.resolve(args.assignments), parallel=args.jobs, report=args.report)
     return 0 if ok else 1
 
 
@@ -129,7 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--out", help="results folder (default: autograded/ in the course)")
     grade.add_argument("--student", help="student id for a single loose notebook")
     grade.add_argument("--json", action="store_true", help="print the one results.json to stdout")
-    grade.add_argument("--db", help="gradebook URL (default: sqlite:///<course>/gradebook.db)")
+    grade.add_argument("--db", type=gradebook_option,
+                       help="gradebook: a database URL or a path to a .db file (default: <course>/gradebook.db)")
     grade.add_argument("--no-gradebook", action="store_true", help="do not record scores in the gradebook")
     grade.add_argument("--force", action="store_true", help="regrade submissions whose results are up to date")
     grade.add_argument("--settle", type=float, default=10.0,
@@ -140,13 +189,29 @@ def build_parser() -> argparse.ArgumentParser:
     record = commands.add_parser("record", help="record results.json files (e.g. from --shard runs) in the gradebook")
     record.add_argument("assignment")
     record.add_argument("--out", help="results folder (default: autograded/ in the course)")
-    record.add_argument("--db", help="gradebook URL (default: sqlite:///<course>/gradebook.db)")
+    record.add_argument("--db", type=gradebook_option,
+                       help="gradebook: a database URL or a path to a .db file (default: <course>/gradebook.db)")
     record.set_defaults(func=cmd_record)
 
     validate = commands.add_parser("validate", help="solutions score full, releases 0, mutants lose their parts")
     validate.add_argument("assignments", nargs="*")
     validate.add_argument("-j", "--jobs", type=int, default=_jobs_default())
+    validate.add_argument("--report", action="store_true",
+                          help="also print a table per assignment: mutants caught, median loss, alternatives, collateral")
     validate.set_defaults(func=cmd_validate)
+
+    export = commands.add_parser("export", help="the gradebook as CSV: per student, assignment and part, with lateness")
+    export.add_argument("assignments", nargs="*", help="only these (default: all)")
+    export.add_argument("--to", default="grades.csv", help="CSV file to write (default: grades.csv)")
+    export.add_argument("--db", type=gradebook_option,
+                        help="gradebook: a database URL or a path to a .db file (default: <course>/gradebook.db)")
+    export.set_defaults(func=cmd_export)
+
+    stats = commands.add_parser("stats", help="an HTML page of an assignment's score distributions, failing checks, lateness")
+    stats.add_argument("assignment")
+    stats.add_argument("--out", help="results folder (default: autograded/ in the course)")
+    stats.add_argument("--to", help="HTML file to write (default: NN_slug-stats.html)")
+    stats.set_defaults(func=cmd_stats)
 
     demo = commands.add_parser("demo", help="release the course and grade a generated demo class")
     demo.add_argument("--out", default="demo")

@@ -13,7 +13,9 @@ import shutil
 import sys
 from pathlib import Path
 
+from course.atomic_dir import replace_dir
 from course.batch import find_notebook
+from course.faults import crash_point
 from course.paths import CourseError
 
 
@@ -33,11 +35,16 @@ def stage(course_dir: Path, assignment: str, autograded: Path | None = None) -> 
             continue
         notebook_id = find_notebook(submission, assignment).stem
         dest = course_dir / "feedback" / student / assignment
-        dest.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(page, dest / f"{notebook_id}.html")
-        shutil.copyfile(secret, dest / "submission_secret.txt")
-        shutil.copyfile(timestamp, dest / "timestamp.txt")
+        # A student's folder appears whole or not at all: nbgrader releases whatever it finds.
+        partial = dest.with_name(f".{assignment}.staging")
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir(parents=True)
+        shutil.copyfile(page, partial / f"{notebook_id}.html")
+        shutil.copyfile(secret, partial / "submission_secret.txt")
+        shutil.copyfile(timestamp, partial / "timestamp.txt")
+        replace_dir(dest, partial)
         staged.append(student)
+        crash_point("feedback.mid_stage")
     return staged
 
 

@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from course import notebook as nb
 from course.paths import CourseError
 
 
@@ -16,12 +17,14 @@ class Plan:
     todo: list[int] = field(default_factory=list)               # job indexes to grade now
     kept: dict[int, dict] = field(default_factory=dict)         # unchanged since graded: summary
     incomplete: dict[int, dict] = field(default_factory=dict)   # still being written: summary
+    refused: dict[int, dict] = field(default_factory=dict)      # not a student's folder: summary
 
 
-def sha256_of(path: Path) -> str | None:
+def sha256_of(path: Path, below: Path | None = None) -> str | None:
+    """The hash of a submitted file, read safely; None when it cannot be read as a notebook file."""
     try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    except OSError:
+        return hashlib.sha256(nb.read_submission(Path(path), below)).hexdigest()
+    except nb.NotebookError:
         return None
 
 
@@ -34,6 +37,9 @@ def suite_hash(course, assignment: str) -> str:
     files = [p for p in sorted((course.autograder / assignment).rglob("*"))
              if p.is_file() and "__pycache__" not in p.parts]
     files += [course.source_notebook(assignment), course.release_notebook(assignment)]
+    from course import schedule  # due dates, late policy and extensions decide the penalty
+
+    digest.update(repr(schedule.load(course.root).of(assignment)).encode())
     for path in files:
         digest.update(str(path.relative_to(course.root)).encode() + b"\0")
         digest.update(path.read_bytes() if path.exists() else b"<missing>")
@@ -52,19 +58,22 @@ def _graded_hash(results_path: Path) -> tuple[str | None, dict | None]:
     return extra.get("notebook_sha256"), document
 
 
-def _still_written(notebook: Path, settle: float) -> bool:
-    """A notebook that does not parse yet and changed in the last `settle` seconds is mid-copy."""
-    if settle <= 0:
+def _still_written(notebook: Path, raw: bytes | None, settle: float) -> bool:
+    """A notebook that does not parse yet and changed in the last `settle` seconds is mid-copy.
+    A modification time in the future counts as settled (nbgrader's copies keep the student's
+    mtimes: a future one would otherwise keep a broken notebook waiting forever)."""
+    if settle <= 0 or raw is None:
         return False
     try:
-        age = time.time() - notebook.stat().st_mtime
-        if age >= settle:
-            return False
-        json.loads(notebook.read_bytes())
+        age = time.time() - notebook.lstat().st_mtime
+    except OSError:
         return False
-    except FileNotFoundError:
+    if age < 0 or age >= settle:
         return False
-    except (OSError, ValueError):
+    try:
+        json.loads(raw)
+        return False
+    except (ValueError, RecursionError, MemoryError):
         return True
 
 
@@ -77,16 +86,23 @@ def _clean_leftovers(out: Path) -> None:
 def plan(jobs, *, force: bool, settle: float, suite: str | None = None) -> Plan:
     result = Plan()
     for index, job in enumerate(jobs):
+        if getattr(job, "refused", None):
+            result.refused[index] = {"status": "refused", "note": job.refused}
+            continue
         if job.out.is_dir():
             _clean_leftovers(job.out)
-        if _still_written(job.notebook, settle):
+        try:
+            raw = nb.read_submission(job.notebook, getattr(job, "below", None))
+        except nb.NotebookError:
+            raw = None  # the batch reports why, as this student's verdict
+        if _still_written(job.notebook, raw, settle):
             result.incomplete[index] = {"status": "incomplete",
-                                        "note": f"{job.notebook} is still being written; run again to grade it"}
+                                        "note": f"{nb.printable(job.notebook)} is still being written; run again to grade it"}
             continue
         if not force:
             graded, document = _graded_hash(job.out / "results.json")
             same_suite = suite is None or document and document["extra_data"].get("suite_sha256") == suite
-            if graded is not None and same_suite and graded == sha256_of(job.notebook):
+            if graded is not None and same_suite and raw is not None and graded == hashlib.sha256(raw).hexdigest():
                 result.kept[index] = {"status": document["extra_data"]["status"], "score": document["score"],
                                       "max_score": document["max_score"],
                                       "execution_time": document["execution_time"], "kept": True}

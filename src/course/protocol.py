@@ -157,6 +157,41 @@ def parse_body(body: bytes) -> dict:
     return message
 
 
+# The fields of an error reply and the most of each the judge keeps (the sandbox cuts them the same).
+ERROR_FIELDS = {"type": 200, "message": 4000, "where": 200, "trace": 8000, "origin": 16}
+_ORIGINS = ("student", "check")
+
+
+def check_reply(message: dict) -> dict:
+    """The judge's check of a reply's shape, field by field: {"ok": true, "value": plain data}
+    or {"ok": false, "error": {bounded strings}}. Raises ProtocolError for anything else, so a
+    forged or malformed reply fails its test instead of reaching the judge's code."""
+    if not isinstance(message, dict):
+        raise ProtocolError("reply is not a JSON object")
+    ok = message.get("ok")
+    if type(ok) is not bool:
+        raise ProtocolError("reply field 'ok' is not true or false")
+    if ok:
+        if set(message) != {"ok", "value"}:
+            raise ProtocolError(f"a successful reply has the fields ok and value, not {_names(message)}")
+        return message
+    if set(message) != {"ok", "error"}:
+        raise ProtocolError(f"a failed reply has the fields ok and error, not {_names(message)}")
+    error = message["error"]
+    if not isinstance(error, dict) or not set(error) <= set(ERROR_FIELDS):
+        raise ProtocolError("reply field 'error' is not an error description")
+    for key, value in error.items():
+        if type(value) is not str or len(value) > ERROR_FIELDS[key]:
+            raise ProtocolError(f"error field {key!r} is not a string of at most {ERROR_FIELDS[key]} characters")
+    if "origin" in error and error["origin"] not in _ORIGINS:
+        raise ProtocolError("error field 'origin' is neither 'student' nor 'check'")
+    return message
+
+
+def _names(message: dict) -> str:
+    return ", ".join(sorted(str(k)[:40] for k in message)[:8]) or "none"
+
+
 def receive(fd: int) -> dict:
     """Blocking read of one frame (used inside the sandbox, where the judge is trusted)."""
     return parse_body(read_exact(fd, parse_header(read_exact(fd, _HEADER.size))))

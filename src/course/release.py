@@ -16,6 +16,8 @@ from pathlib import Path
 import nbformat
 
 from course import notebook as nb
+from course.atomic_dir import replace_dir
+from course.faults import crash_point
 from course.paths import Course, CourseError, course_id, ensure_scripts_on_path
 
 # Cell metadata that nbgrader and Jupyter need; anything else (collapsed, scrolled, execution
@@ -82,14 +84,11 @@ def generate(course: Course, assignment: str, workspace: Path) -> tuple[Path, Pa
 
 
 def _replace(target: Path, new: Path) -> None:
+    """Put the tree `new` at `target`: staged beside it, then swapped in (old tree or new, never neither)."""
     staging = target.with_name(f".{target.name}.new")
     shutil.rmtree(staging, ignore_errors=True)
     shutil.copytree(new, staging)
-    old = target.with_name(f".{target.name}.old")
-    if target.exists():
-        target.rename(old)
-    staging.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
+    replace_dir(target, staging)
 
 
 def release(course: Course, assignment: str) -> list[Path]:
@@ -98,6 +97,7 @@ def release(course: Course, assignment: str) -> list[Path]:
         course.release.mkdir(exist_ok=True)
         course.solutions.mkdir(exist_ok=True)
         _replace(course.release / assignment, released)
+        crash_point("release.between_trees")
         _replace(course.solutions / assignment, solved)
     return [course.release / assignment, course.solutions / assignment]
 

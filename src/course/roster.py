@@ -11,6 +11,7 @@ created and leaves the recorded roster as it was.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import pwd
@@ -54,7 +55,7 @@ def parse(path: Path, reserved: set[str] = frozenset()) -> list[Member]:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise RosterError(f"{path}: cannot read the roster ({exc})") from None
-    reader = csv.DictReader(text.splitlines())
+    reader = csv.DictReader(io.StringIO(text, newline=""))  # a quoted newline stays in its field
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     missing = [c for c in COLUMNS if c not in header]
     if missing:

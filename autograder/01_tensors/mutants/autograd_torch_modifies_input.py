@@ -1,9 +1,14 @@
 # mutant: calls requires_grad_() on the caller's x: x changes and x.grad accumulates across calls
 # replaces: autograd_torch_impl
 # breaks: autograd_torch
-def value_and_grad_torch(f, x):
-    """Return (f(x), gradient of f at x) computed with torch.autograd; x is left unchanged."""
+# replace:
+    x = x.detach().clone().requires_grad_(True)
+# with:
     x.requires_grad_(True)
-    value = f(x)
+
+# replace:
+    (grad,) = torch.autograd.grad(value, x)
+    return value.detach(), grad
+# with:
     value.backward()
     return value.detach(), x.grad.clone()

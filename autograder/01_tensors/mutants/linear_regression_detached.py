@@ -1,16 +1,17 @@
 # mutant: detached grad: the prediction uses w.detach(), so only b ever learns (w stays 0)
 # replaces: linear_regression_impl
 # breaks: linear_regression
-def fit_linear_regression(X, y, lr, steps):
-    """Full-batch gradient descent on mean((X @ w + b - y)**2) from w = 0, b = 0; returns (w, b)."""
-    w = torch.zeros(X.shape[1], dtype=X.dtype, requires_grad=True)
-    b = torch.zeros((), dtype=X.dtype, requires_grad=True)
-    for _ in range(steps):
+# replace:
+        loss = ((X @ w + b - y) ** 2).mean()
+# with:
         loss = ((X @ w.detach() + b - y) ** 2).mean()
-        loss.backward()
-        with torch.no_grad():
+
+# replace:
+            w -= lr * w.grad
+# with:
             if w.grad is not None:
                 w -= lr * w.grad
-            b -= lr * b.grad
-        b.grad.zero_()
-    return w.detach(), b.detach()
+
+# replace:
+        w.grad.zero_()
+# with:

@@ -1,7 +1,7 @@
 # mutant: reshape without permute: right shape, channels and pixels interleaved wrongly
 # replaces: reshape_permute_torch_impl
 # breaks: reshape_permute
-def image_to_tokens_torch(x):
-    """(B, C, H, W) torch.Tensor -> (B, H*W, C): out[b, h*W + w, c] = x[b, c, h, w]."""
-    B, C, H, W = x.shape
+# replace:
+    return x.permute(0, 2, 3, 1).reshape(B, H * W, C)
+# with:
     return x.reshape(B, H * W, C)

@@ -1,16 +1,7 @@
 # mutant: relu masks with the sign of the upstream gradient instead of the input
 # replaces: relu_impl
 # breaks: ops_relu
-def relu(x):
-    """max(x, 0) elementwise.   d relu(x)/dx = 1 where x > 0, else 0 (0 at x = 0, as in PyTorch)."""
-    x = as_tensor(x)
-    out = make_result(np.maximum(x.data, 0.0), (x,), "relu")
-
-    def _backward():
+# replace:
+        x._accumulate_grad(out.grad * (x.data > 0))
+# with:
         x._accumulate_grad(out.grad * (out.grad > 0))
-
-    out._backward = _backward
-    return out
-
-
-Tensor.relu = relu

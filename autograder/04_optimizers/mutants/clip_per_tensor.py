@@ -1,12 +1,16 @@
 # mutant: clipping each gradient by its own norm instead of the global norm
 # replaces: clip_impl
 # breaks: clip_grad_norm
-def clip_grad_norm_(params, max_norm):
-    """Scale the gradients of params IN PLACE so that their global L2 norm is at most max_norm."""
-    grads = [p.grad for p in params if p.grad is not None]
-    total = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
+# replace:
+    if not grads:
+        return torch.tensor(0.0)
+# with:
+
+# replace:
+    coef = max_norm / (total + 1e-6)
+    if coef < 1:
+        for g in grads:
+# with:
     for g in grads:
         coef = max_norm / (torch.linalg.vector_norm(g) + 1e-6)   # BUG: per tensor
         if coef < 1:
-            g.mul_(coef)
-    return total

@@ -1,11 +1,7 @@
 # mutant: cosine progress divided by total_steps instead of the cosine length total_steps - warmup_steps
 # replaces: schedule_impl
 # breaks: lr_schedule
-def warmup_cosine_lr(step, base_lr, warmup_steps, total_steps, min_lr=0.0):
-    """Learning rate for optimizer step `step` (0 for the first update), as a Python float."""
-    if step < warmup_steps:
-        return base_lr * step / warmup_steps
-    if step >= total_steps:
-        return float(min_lr)
+# replace:
+    progress = (step - warmup_steps) / (total_steps - warmup_steps)
+# with:
     progress = (step - warmup_steps) / total_steps                # BUG: never reaches 1 before T
-    return min_lr + (base_lr - min_lr) * 0.5 * (1.0 + math.cos(math.pi * progress))

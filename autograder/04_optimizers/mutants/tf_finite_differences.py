@@ -1,8 +1,17 @@
 # mutant: gradients by central finite differences instead of tf.GradientTape (the loss still falls)
 # replaces: tf_impl
 # breaks: tf_training_loop
-def train_step_tf(model_fn, variables, x, y, optimizer):
-    """One step on the mean squared error mean((model_fn(x) - y)**2)."""
+# replace:
+    """One step on the mean squared error mean((model_fn(x) - y)**2):
+    record model_fn on a tf.GradientTape, take the gradient of the loss w.r.t. variables,
+    apply it with optimizer.apply_gradients(zip(grads, variables)).
+    Returns the loss computed BEFORE the update, as a Python float.
+    """
+    ### BEGIN SOLUTION
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(tf.square(model_fn(x) - y))
+    grads = tape.gradient(loss, variables)
+# with:
     def loss_now():
         return float(tf.reduce_mean(tf.square(model_fn(x) - y)))
 
@@ -23,15 +32,8 @@ def train_step_tf(model_fn, variables, x, y, optimizer):
             g[idx] = (plus - minus) / (2 * eps)
         v.assign(base)
         grads.append(tf.constant(g))
-    optimizer.apply_gradients(zip(grads, variables))
+
+# replace:
+    return float(loss)
+# with:
     return loss
-
-
-def fit_tf(model_fn, variables, x, y, optimizer, steps, lr_fn=None):
-    """Run train_step_tf `steps` times on the full batch (x, y)."""
-    losses = []
-    for step in range(steps):
-        if lr_fn is not None:
-            optimizer.learning_rate = lr_fn(step)
-        losses.append(train_step_tf(model_fn, variables, x, y, optimizer))
-    return losses

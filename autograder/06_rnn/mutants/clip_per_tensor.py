@@ -1,9 +1,10 @@
 # mutant: clips every tensor by its own norm instead of the global norm (changes the direction)
 # replaces: clip_impl
 # breaks: bptt
-def clip_grad_norm(grads, max_norm):
-    """Clip a list of gradient tensors (wrongly: one tensor at a time)."""
-    total_norm = math.sqrt(sum(float((g.double() ** 2).sum()) for g in grads))
+# replace:
+    scale = min(1.0, max_norm / total_norm) if total_norm > 0 else 1.0
+    return [g * scale for g in grads], total_norm
+# with:
     clipped = []
     for g in grads:
         norm = float(g.double().norm())

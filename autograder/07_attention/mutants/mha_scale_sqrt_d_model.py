@@ -1,22 +1,22 @@
 # mutant: multi-head scores scaled by sqrt(d_model) instead of sqrt(d_head) (attention written inline)
 # replaces: multihead_impl
 # breaks: multihead
-def split_heads(x, num_heads):
-    """(B, T, d_model) -> (B, num_heads, T, d_head) with d_head = d_model // num_heads."""
-    B, T, d_model = x.shape
-    if d_model % num_heads != 0:
-        raise ValueError(f"d_model={d_model} is not divisible by num_heads={num_heads}")
-    return x.reshape(B, T, num_heads, d_model // num_heads).transpose(1, 2)
+# replace:
+    """Multi-head attention without biases.
 
-
-def merge_heads(x):
-    """(B, H, T, d_head) -> (B, T, H * d_head): the inverse of split_heads (x may be non-contiguous)."""
-    B, H, T, d_head = x.shape
-    return x.transpose(1, 2).reshape(B, T, H * d_head)
-
-
-def multi_head_attention(x_q, x_kv, w_q, w_k, w_v, w_o, num_heads, mask=None):
-    """Multi-head attention without biases."""
+    x_q: (B, n_q, d_model) inputs of the queries; x_kv: (B, n_k, d_model) inputs of the keys and
+    values (x_kv is x_q for self-attention). w_q, w_k, w_v, w_o: (d_model, d_model), applied as x @ w.
+    mask: None or a bool tensor broadcastable to (B, num_heads, n_q, n_k), True = attend.
+    Returns (out, weights): out (B, n_q, d_model), weights (B, num_heads, n_q, n_k).
+    Projections -> split_heads -> scaled_dot_product_attention -> merge_heads -> @ w_o.
+    """
+    ### BEGIN SOLUTION
+    q = split_heads(x_q @ w_q, num_heads)          # (B, h, n_q, d_head)
+    k = split_heads(x_kv @ w_k, num_heads)         # (B, h, n_k, d_head)
+    v = split_heads(x_kv @ w_v, num_heads)         # (B, h, n_k, d_head)
+    out, weights = scaled_dot_product_attention(q, k, v, mask)   # scales by sqrt(d_head)
+    return merge_heads(out) @ w_o, weights
+# with:
     d_model = x_q.shape[-1]
     q = split_heads(x_q @ w_q, num_heads)
     k = split_heads(x_kv @ w_k, num_heads)

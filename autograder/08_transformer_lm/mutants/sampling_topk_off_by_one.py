@@ -1,17 +1,7 @@
 # mutant: top-k keeps k + 1 tokens (threshold at the (k+1)-th largest logit)
 # replaces: sampling_impl
 # breaks: sampling
-def sample_next(logits, temperature=1.0, top_k=None, generator=None):
-    """One token id per row of logits (B, V) -> long tensor (B,).
-
-    temperature == 0: greedy argmax. Otherwise sample from softmax(logits / temperature),
-    restricted to the top_k largest logits of each row when top_k is given.
-    """
-    if temperature == 0:
-        return torch.argmax(logits, dim=-1)
-    z = logits / temperature
-    if top_k is not None:
+# replace:
+        kth = torch.topk(z, top_k, dim=-1).values[..., -1:]
+# with:
         kth = torch.topk(z, top_k + 1, dim=-1).values[..., -1:]   # BUG: k + 1 kept
-        z = z.masked_fill(z < kth, float("-inf"))
-    probs = torch.softmax(z, dim=-1)
-    return torch.multinomial(probs, 1, generator=generator).squeeze(-1)

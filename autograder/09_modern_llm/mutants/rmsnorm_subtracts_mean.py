@@ -1,14 +1,8 @@
 # mutant: RMSNorm subtracts the mean first (LayerNorm without beta)
 # replaces: rmsnorm_impl
 # breaks: rmsnorm
-class RMSNorm(nn.Module):
-    def __init__(self, dim, eps=1e-6):
-        super().__init__()
-        self.eps = eps
-        self.weight = nn.Parameter(torch.ones(dim))     # g in the formula
-
-    def forward(self, x):
-        """x / sqrt(mean(x^2 over the last axis) + eps) * weight. Same shape and dtype as x."""
+# replace:
+        ### BEGIN SOLUTION
+# with:
+        ### BEGIN SOLUTION
         x = x - x.mean(dim=-1, keepdim=True)          # BUG: RMSNorm does not re-center
-        mean_square = x.pow(2).mean(dim=-1, keepdim=True)
-        return x * torch.rsqrt(mean_square + self.eps) * self.weight

@@ -1,16 +1,12 @@
 # mutant: mean absolute error instead of the maximum
 # replaces: error_impl
 # breaks: error_bound
-def roundtrip_error(x, mode, dim=None):
-    """Quantize x with its own qparams (compute_qparams(x, mode, dim)), dequantize, and return
-    (max_error, bound): max |x - x_hat| over the whole tensor (dim=None, 0-d) or per channel along
-    `dim` (shaped like scale), and the rounding bound scale / 2 (shaped like scale)."""
-    scale, zero_point = compute_qparams(x, mode, dim)
-    x_hat = dequantize(quantize(x, scale, zero_point, mode), scale, zero_point)
-    err = (x - x_hat).abs()
-    if dim is None:
+# replace:
+        max_error = err.amax()
+# with:
         max_error = err.mean()                    # BUG: mean, not max
-    else:
-        channel = dim % x.dim()
+
+# replace:
+        max_error = err.amax(dim=tuple(d for d in range(x.dim()) if d != channel), keepdim=True)
+# with:
         max_error = err.mean(dim=tuple(d for d in range(x.dim()) if d != channel), keepdim=True)  # BUG
-    return max_error, scale / 2

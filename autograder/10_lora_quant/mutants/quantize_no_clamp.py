@@ -1,16 +1,8 @@
 # mutant: no clamp before the integer cast (out-of-range codes wrap around)
 # replaces: quantize_impl
 # breaks: quantize
-def quantize(x, scale, zero_point, mode):
-    """clamp(round(x / scale) + zero_point, q_min, q_max) as torch.int8 ("symmetric", [-128, 127])
-    or torch.uint8 ("asymmetric", [0, 255]). scale / zero_point broadcast against x."""
-    if mode not in ("symmetric", "asymmetric"):
-        raise ValueError(f"mode must be 'symmetric' or 'asymmetric', got {mode!r}")
-    q_min, q_max, dtype = (-128, 127, torch.int8) if mode == "symmetric" else (0, 255, torch.uint8)
-    q = torch.round(x / scale) + zero_point
+# loses: 0.25 quantize is one of the four functions checked in the quantize part (qparams, quantize, dequantize, round trip); the round trip never clamps
+# replace:
+    return q.clamp(q_min, q_max).to(dtype)
+# with:
     return q.to(dtype)                          # BUG: no clamp, the cast wraps
-
-
-def dequantize(q, scale, zero_point):
-    """scale * (q - zero_point), computed in scale's (float) dtype, never in q's integer dtype."""
-    return (q.to(scale.dtype) - zero_point.to(scale.dtype)) * scale

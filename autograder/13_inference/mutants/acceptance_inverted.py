@@ -1,30 +1,9 @@
 # mutant: draft token accepted with probability min(1, q/p) instead of min(1, p/q)
 # replaces: step_impl
 # breaks: speculative_step
-def residual_distribution(p, q):
-    """norm(max(0, p - q)) over the last axis; rows where p - q has no positive part return p."""
-    p = np.asarray(p, dtype=np.float64)
-    q = np.asarray(q, dtype=np.float64)
-    r = np.maximum(p - q, 0.0)
-    z = r.sum(axis=-1, keepdims=True)
-    return np.where(z > 0, r / np.where(z > 0, z, 1.0), p)
-
-
-def speculative_step(draft_tokens, q, p, rng):
-    """One verify step of speculative decoding; returns the emitted tokens (1 to gamma + 1 of them).
-
-    draft_tokens: (gamma,) ints drawn from the rows of q; q: (gamma, V) draft distributions;
-    p: (gamma + 1, V) target distributions; rng: np.random.Generator, the only source of randomness."""
-    gamma, V = len(draft_tokens), p.shape[-1]
-    out = []
-    for i in range(gamma):
-        x = int(draft_tokens[i])
+# replace:
+        if rng.random() < min(1.0, p[i, x] / q[i, x]):
+# with:
         with np.errstate(divide="ignore"):
             accept = min(1.0, q[i, x] / p[i, x])
         if rng.random() < accept:
-            out.append(x)
-        else:
-            out.append(int(rng.choice(V, p=residual_distribution(p[i], q[i]))))
-            return out
-    out.append(int(rng.choice(V, p=p[gamma])))
-    return out

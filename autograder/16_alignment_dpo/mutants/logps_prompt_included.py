@@ -1,21 +1,7 @@
 # mutant: counts the prompt tokens too (the DPO loss is unchanged, the rewards move)
 # replaces: sequence_logprobs_impl
 # breaks: sequence_logprobs
-def sequence_logprobs(logits, input_ids, attention_mask, prompt_len):
-    """Sum of log pi(token_t | tokens_<t) over the RESPONSE tokens of each row.
-
-    logits         : (B, T, V) float, the model's output for input_ids; logits[:, t] predicts token t+1
-    input_ids      : (B, T) long, prompt + response, right-padded
-    attention_mask : (B, T), 1 for real tokens and 0 for padding
-    prompt_len     : (B,) long, the number of prompt tokens at the start of each row
-    returns        : (B,) float tensor (gradients flow back to logits):
-                     sum over t >= prompt_len[b] with attention_mask[b, t] == 1 of
-                     log_softmax(logits[b, t - 1])[input_ids[b, t]]
-    Vectorised over the batch (no Python loop over rows); inputs may be non-contiguous.
-    """
-    logp = torch.log_softmax(logits[:, :-1], dim=-1)                        # (B, T-1, V)
-    labels = input_ids[:, 1:]                                               # token t+1 for logits t
-    token_logp = logp.gather(-1, labels.unsqueeze(-1)).squeeze(-1)          # (B, T-1)
-    positions = torch.arange(1, input_ids.shape[1], device=input_ids.device)  # positions of labels
+# replace:
+    counted = (positions[None, :] >= prompt_len[:, None]) & (attention_mask[:, 1:] != 0)
+# with:
     counted = attention_mask[:, 1:] != 0                                   # prompt tokens counted too
-    return (token_logp * counted).sum(dim=-1)

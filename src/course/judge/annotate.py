@@ -10,6 +10,7 @@ from pathlib import Path
 import nbformat
 
 from course import notebook as nb
+from course.judge import sanitize
 from course.judge.results import write_atomic
 
 
@@ -29,9 +30,10 @@ def annotated(submitted, result: dict):
 
 
 def write(notebook_path: Path, result: dict, folder: Path) -> Path | None:
-    """Write the annotated copy next to results.json; an unreadable submission has none."""
+    """Write the annotated copy next to results.json; an unreadable submission has none.
+    `notebook_path` is the snapshot the judge graded; the copy is made inert (sanitize)."""
     try:
-        submitted = nb.load(notebook_path)
+        submitted = sanitize.inert(nb.parse_submission(nb.read_submission(notebook_path), notebook_path))
     except nb.NotebookError:
         return None
     target = folder / f"{result['extra_data']['assignment']}.ipynb"  # the name formgrader looks for

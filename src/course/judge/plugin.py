@@ -12,11 +12,78 @@ from course.judge.check import Failure
 
 @dataclass
 class Outcome:
-    name: str
+    """One case: a test function, or one parametrization of it."""
+    name: str                    # pytest's name of the case: test_mask[nq3_nk7]
     part: str | None
     weight: float
     passed: bool
     message: str
+    check: str = ""              # the test function (module::name): its cases form one check
+    title: str = ""              # the first line of the function's docstring, for the student
+    not_attempted: bool = False  # failed only because the student's code raised NotImplementedError
+
+
+@dataclass
+class Check:
+    """A property the suite checks: every case of one test function. It passes only if every
+    case passes, and it carries the weight of its `part` mark once, however many cases it has."""
+    name: str                    # the test function's name
+    title: str
+    part: str | None
+    weight: float
+    cases: list[Outcome]
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.cases)
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return [c for c in self.cases if not c.passed]
+
+    @property
+    def not_attempted(self) -> bool:
+        return bool(self.cases) and all(c.not_attempted for c in self.cases)
+
+    @property
+    def message(self) -> str:
+        """What failed, case by case (one case: its message alone)."""
+        failed = self.failed
+        if len(self.cases) == 1:
+            return failed[0].message if failed else ""
+        return "\n".join(f"[{_case_id(c.name)}] {c.message}" for c in failed)
+
+
+def _case_id(name: str) -> str:
+    return name[name.index("[") + 1:-1] if name.endswith("]") and "[" in name else name
+
+
+def group_checks(outcomes) -> list[Check]:
+    """Cases grouped into checks by test function (and part), in the order pytest ran them."""
+    checks: dict[tuple, Check] = {}
+    for outcome in outcomes:
+        function = outcome.check or outcome.name
+        key = (function, outcome.part)
+        if key not in checks:
+            checks[key] = Check(function.rpartition("::")[2], outcome.title, outcome.part, outcome.weight, [])
+        check = checks[key]
+        check.weight = max(check.weight, outcome.weight)
+        check.cases.append(outcome)
+    return list(checks.values())
+
+
+def _title(item) -> str:
+    doc = getattr(getattr(item, "function", None), "__doc__", None) or ""
+    return next((line.strip() for line in doc.strip().splitlines() if line.strip()), "")
+
+
+def _not_implemented(exc) -> bool:
+    """The student's code raised NotImplementedError (as the release's stubs do), reported by the
+    sandbox as such, even when a suite put words of its own in front."""
+    try:
+        return isinstance(exc, AssertionError) and "your code raised NotImplementedError:" in str(exc)
+    except Exception:  # noqa: BLE001 - a message that cannot be read is not "not attempted"
+        return False
 
 
 def describe_failure(exc: BaseException) -> str:
@@ -71,11 +138,13 @@ class JudgePlugin:
         part = marker.args[0] if marker and marker.args else None
         weight = float(marker.kwargs.get("weight", 1.0)) if marker else 1.0
         if item.nodeid not in self.outcomes:
-            self.outcomes[item.nodeid] = Outcome(item.name, part, weight, True, "")
+            self.outcomes[item.nodeid] = Outcome(item.name, part, weight, True, "",
+                                                 check=item.nodeid.partition("[")[0], title=_title(item))
         outcome = self.outcomes[item.nodeid]
         if report.failed and outcome.passed:
             outcome.passed = False
             outcome.message = describe_failure(call.excinfo.value) if call.excinfo else "failed"
+            outcome.not_attempted = bool(call.excinfo) and _not_implemented(call.excinfo.value)
         elif report.skipped and outcome.passed:
             outcome.passed = False
             outcome.message = "skipped"

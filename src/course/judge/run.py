@@ -66,20 +66,22 @@ class AssignmentFiles:
 
 def grade_notebook(course: Course, assignment: str, path: Path, *, student: str,
                    extra_hidden: list[Path] = (), level: str | None = None, zygote: str | None = None,
-                   run_suite=None, files: AssignmentFiles | None = None) -> dict:
+                   run_suite=None, files: AssignmentFiles | None = None, shown_as: str | None = None) -> dict:
     """Grade one notebook. run_suite(suite, submission, config) -> JudgePlugin runs the hidden
     tests; by default a whole pytest run (the judge server passes its pre-collected session's,
-    and the assignment's files it loaded once)."""
+    and the assignment's files it loaded once). `path` is normally the batch's snapshot of the
+    submission; `shown_as` names the student's file in messages."""
     started = time.monotonic()
     suite = course.autograder / assignment
     files = files or AssignmentFiles.load(course, assignment)
-    meta = {"assignment": assignment, "student": student, "notebook": str(path)}
+    shown = shown_as or nb.printable(path)
+    meta = {"assignment": assignment, "student": student, "notebook": shown}
     try:
-        raw = Path(path).read_bytes()  # read once: the hash and the grade are of the same bytes
+        raw = nb.read_submission(Path(path))  # read once: the hash and the grade are of the same bytes
         meta["notebook_sha256"] = hashlib.sha256(raw).hexdigest()
-        submitted = nb.parse(raw, Path(path))
-    except (OSError, nb.NotebookError) as exc:
-        message = str(exc) if isinstance(exc, nb.NotebookError) else f"{path}: cannot read ({exc})"
+        submitted = nb.parse_submission(raw, shown)
+    except nb.NotebookError as exc:
+        message = str(exc).replace(nb.printable(path), shown, 1)
         return results.unreadable(files.parts, meta, message, time.monotonic() - started)
 
     cells, notes = nb.cells_to_run(submitted, files.reference)
@@ -94,7 +96,7 @@ def grade_notebook(course: Course, assignment: str, path: Path, *, student: str,
         submission.close()
     outcomes = list(plugin.outcomes.values())
     _check_suite(suite, plugin, outcomes, files.parts)
-    meta.update(sandbox=submission.level, sandbox_starts=submission.starts,
+    meta.update(sandbox=submission.confinement, sandbox_starts=submission.starts,
                 cell_seconds=round(submission.cell_seconds, 3))
     return results.build(files.parts, outcomes, meta, cell_errors=submission.cell_errors, notes=notes,
                          notebook_output=submission.notebook_output, elapsed=time.monotonic() - started)

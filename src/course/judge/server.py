@@ -57,6 +57,7 @@ class Warm:
 def _grade_in_child(config: dict, job: dict, warm: Warm) -> int:
     """Runs in the forked child: grade one notebook, spool the document. Returns the exit code."""
     from course.judge import annotate, feedback, results
+    from course.judge.messages import course_language
     from course.judge.run import grade_notebook
 
     spool = Path(config["spool"])
@@ -66,11 +67,11 @@ def _grade_in_child(config: dict, job: dict, warm: Warm) -> int:
         result = grade_notebook(Course(Path(config["course"])), config["assignment"], Path(job["notebook"]),
                                 student=job["student"], extra_hidden=[Path(p) for p in job.get("hide", [])],
                                 zygote=job.get("zygote"), run_suite=warm.run_suite, files=warm.files,
-                                level=warm.level)
+                                level=warm.level, shown_as=job.get("shown"))
         result["extra_data"].update(job.get("extra", {}))
         if job.get("extra", {}).get("device_note"):
             result["output"] += f"\nNote: {job['extra']['device_note']}"
-        feedback.write(result, out)
+        feedback.write(result, out, language=course_language(Path(config["course"])))
         annotate.write(Path(job["notebook"]), result, out)
     except Exception as exc:  # an instructor-side problem (broken suite): reported, never a score
         result = {"status": "error", "error": f"{type(exc).__name__}: {exc}",

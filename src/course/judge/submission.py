@@ -92,6 +92,7 @@ class Submission:
         self.notebook_output = ""
         self.cell_seconds = 0.0  # the student's own cells, first run only (benchmarks subtract it)
         self.seed = submission_seed(cells)
+        self.confinement: dict = {"level": self.level}  # what the last sandbox reported held (results.json)
         self._files = files
         self._hide = hide
         self._uid = 200000 + os.getpid() % 1_000_000 if self.level == "namespaces" else None
@@ -168,6 +169,8 @@ class Submission:
     def _ensure_sandbox(self, for_probes: bool) -> None:
         while self._sandbox is None or not self._sandbox.alive():
             if self._sandbox is not None:
+                if not for_probes:  # it died between cells: keep what its cells printed
+                    self.notebook_output += self._sandbox_output()
                 self._sandbox.close()
                 self._sandbox = None
             if self.starts >= _MAX_STARTS:
@@ -204,6 +207,7 @@ class Submission:
             sandbox.start(self._zygote, timeout=self._time_for(60.0))
         except _LauncherError as exc:
             raise JudgeError(f"the sandbox did not start ({exc}); no student code had run") from None
+        self.confinement = {k: v for k, v in sandbox.info.items() if k != "pid"}
         return sandbox
 
     def _replay(self) -> bool:

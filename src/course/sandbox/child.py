@@ -14,6 +14,7 @@ import traceback
 
 from course import protocol
 from course.sandbox import isolation
+from course.sandbox.describe import describe
 
 CELL_FILE = "<cell {index}>"
 PROBE_FILE = "<hidden>"
@@ -132,7 +133,9 @@ def describe_error(exc: BaseException) -> dict:
     except BaseException:  # a hostile __str__
         message = "<unprintable exception>"
     kind = "Timeout" if isinstance(exc, Timeout) else type(exc).__name__
-    return {"type": kind, "message": message[:2000], "where": where, "trace": trace[:4000], "origin": origin}
+    # Cut to the bounds the judge checks (protocol.ERROR_FIELDS): a longer field fails the reply.
+    return {"type": kind[:200], "message": message[:2000], "where": where[:200], "trace": trace[:4000],
+            "origin": origin}
 
 
 def _reply_error(fd: int, exc: BaseException) -> None:
@@ -166,7 +169,7 @@ def _serve(fd_in: int, fd_out: int) -> None:
                 elif op == "load_probes":
                     _probes.clear()
                     _probes.update(__name__="probes", student=StudentNamespace(_namespace),
-                                   type_name=type_name, to_numpy=to_numpy)
+                                   type_name=type_name, to_numpy=to_numpy, describe=describe)
                     exec(compile(request["source"], PROBE_FILE, "exec"), _probes)
                     value = None
                 elif op == "probe":
@@ -190,7 +193,7 @@ def _serve(fd_in: int, fd_out: int) -> None:
 def refuse(fd_out: int, message: str) -> None:
     """Tell the judge this sandbox cannot confine itself, and exit without running anything."""
     try:
-        protocol.send(fd_out, {"ok": False, "error": {"type": "IsolationError", "message": message,
+        protocol.send(fd_out, {"ok": False, "error": {"type": "IsolationError", "message": message[:4000],
                                                       "where": "", "trace": ""}})
     finally:
         os._exit(3)
@@ -200,7 +203,7 @@ def run(spec: dict) -> None:
     """Confine this process as the spec says, then serve the judge's requests; never returns."""
     fd_in, fd_out = spec["fd_in"], spec["fd_out"]
     try:
-        isolation.confine(spec)
+        info = isolation.confine(spec)
         threads = int(os.environ.get("OMP_NUM_THREADS", "1"))
         torch = sys.modules.get("torch")
         if torch is not None:  # preloaded by the zygote before the limit was known
@@ -212,7 +215,7 @@ def run(spec: dict) -> None:
     # and exit instead of answering when an error brings them back to the request loop.
     os.register_at_fork(after_in_child=lambda: _forget_channel(fd_in, fd_out))
     _serve.server_pid = os.getpid()
-    protocol.send(fd_out, {"ok": True, "value": {"uid": os.getuid(), "pid": os.getpid()}})
+    protocol.send(fd_out, {"ok": True, "value": {**info, "uid": os.getuid(), "pid": os.getpid()}})
     try:
         _serve(fd_in, fd_out)
         sys.stdout.flush()

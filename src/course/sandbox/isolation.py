@@ -2,52 +2,41 @@
 
 Three levels, chosen by `detect_level()` in the judge and recorded in every results.json:
 
-- "namespaces": the judge runs as root and `unshare` works. The sandbox gets new pid, mount and
-  network namespaces, masks the course and home directories with empty tmpfs (only the Python
-  environment and the platform package stay visible), joins a pids cgroup when one is writable,
-  then drops to an unprivileged per-sandbox uid (so RLIMIT_NPROC applies and nothing owned by
-  the grader is writable).
-- "userns": not root but unprivileged user namespaces are allowed. Same namespaces and masks,
-  then every capability is dropped so the masks cannot be undone.
+- "namespaces": the judge runs as root and `unshare` works. The sandbox gets new pid, mount,
+  network, IPC and UTS namespaces, joins its memory and pids cgroups (`cgroups.py`), pivots
+  into an allow-list root (`rootfs.py`: only the Python environment, the platform package,
+  /usr and a minimal /etc and /dev, read-only; a size-capped tmpfs scratch), then drops to an
+  unprivileged per-sandbox uid (so RLIMIT_NPROC applies and nothing owned by the grader is
+  writable) and re-arms its parent-death signal (the uid change clears it).
+- "userns": not root but unprivileged user namespaces are allowed. Same namespaces and root,
+  no cgroups, then every capability is dropped so the root cannot be undone.
 - "rlimits": neither. Only resource limits, a new session and the scratch directory hold; the
   network and the file system are not fenced. The README says so.
 
 Resource limits (address space, CPU time, processes, file size, open files, no core dumps)
-apply at every level.
+and the system-call filter (`seccomp.py`) apply at every level. `confine` returns what held,
+and the judge records it in results.json (`extra_data.sandbox`).
 """
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 
-from course.paths import CourseError
+from course.sandbox import rootfs, seccomp
+from course.sandbox.rootfs import IsolationError, _libc, mount as _mount  # noqa: F401 - re-exported
 
-MS_RDONLY = 0x1
-MS_NOSUID = 0x2
-MS_NODEV = 0x4
-MS_BIND = 0x1000
 MS_REC = 0x4000
 MS_PRIVATE = 1 << 18
-MNT_DETACH = 2
+PR_SET_PDEATHSIG = 1
 PR_SET_NO_NEW_PRIVS = 38
 PR_CAPBSET_DROP = 24
 _LAST_CAP = 40
-
-# Private tmpfs mounted over /mnt inside the sandbox's mount namespace, to hold bind sources
-# while a mask goes up; nothing is written to the host.
-_STAGING = "/mnt"
-
-_libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
-
-
-class IsolationError(CourseError):
-    """The sandbox could not confine itself; it refuses to run student code."""
 
 
 LEVELS = ("namespaces", "userns", "rlimits")
@@ -86,42 +75,6 @@ def unshare_prefix(level: str) -> list[str]:
     return ["unshare", *flags]
 
 
-def _mount(source: str, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
-    result = _libc.mount(
-        source.encode() if source else None,
-        target.encode(),
-        fstype.encode() if fstype else None,
-        ctypes.c_ulong(flags),
-        data.encode() if data else None,
-    )
-    if result != 0:
-        errno = ctypes.get_errno()
-        raise IsolationError(f"mount {fstype or 'bind'} on {target} failed: {os.strerror(errno)}")
-
-
-def _is_under(path: str, root: str) -> bool:
-    return path == root or path.startswith(root.rstrip("/") + "/")
-
-
-def mask(hidden_root: str, keep: list[str]) -> None:
-    """Cover `hidden_root` with an empty tmpfs, then bind the `keep` paths below it back in place."""
-    if not os.path.isdir(hidden_root):
-        return
-    kept = sorted({k for k in keep if _is_under(k, hidden_root) and os.path.exists(k)})
-    # Drop keeps nested in other keeps: binding the outer one brings them along.
-    kept = [k for k in kept if not any(o != k and _is_under(k, o) for o in kept)]
-    staging = []
-    for path in kept:
-        holder = tempfile.mkdtemp(prefix="keep-", dir=_STAGING)
-        _mount(path, holder, None, MS_BIND | MS_REC)
-        staging.append((path, holder))
-    _mount("tmpfs", hidden_root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
-    for path, holder in staging:
-        os.makedirs(path, exist_ok=True)
-        _mount(holder, path, None, MS_BIND | MS_REC)
-        _libc.umount2(holder.encode(), MNT_DETACH)  # the bind above is independent of its holder
-
-
 def drop_capabilities() -> None:
     """Clear the bounding set and every capability set (userns level)."""
     for cap in range(_LAST_CAP + 1):
@@ -147,10 +100,11 @@ def drop_to_uid(uid: int) -> None:
         raise IsolationError("could not drop to the sandbox uid")
 
 
-def join_cgroup(path: str | None) -> None:
-    if path:
-        with open(os.path.join(path, "cgroup.procs"), "w") as procs:
-            procs.write("0")  # "0" moves the writing process itself
+def arm_parent_death_signal() -> None:
+    """SIGKILL when the parent (A) dies. A uid change clears it, so it is armed after the drop;
+    the seccomp filter then keeps student code from clearing it."""
+    if _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        raise IsolationError(f"prctl(PR_SET_PDEATHSIG) failed: {os.strerror(ctypes.get_errno())}")
 
 
 def apply_rlimits(limits: dict) -> None:
@@ -162,29 +116,59 @@ def apply_rlimits(limits: dict) -> None:
         resource.RLIMIT_FSIZE: limits["file_size_mb"] * mib,
         resource.RLIMIT_NOFILE: 512,
         resource.RLIMIT_CORE: 0,
+        resource.RLIMIT_MSGQUEUE: 0,
     }
     for which, value in wanted.items():
         resource.setrlimit(which, (value, value))
 
 
-def confine(spec: dict) -> None:
-    """Apply the spec the judge computed. Raises IsolationError rather than run unconfined."""
+def _wait_for_cgroups(fd: int) -> None:
+    """A writes b"1" once this process is in its cgroups (zygote._join_cgroups)."""
+    chunks = []
+    while chunk := os.read(fd, 512):
+        chunks.append(chunk)
+    os.close(fd)
+    answer = b"".join(chunks)
+    if answer != b"1":
+        raise IsolationError(f"could not join the sandbox's cgroups: {answer[1:].decode(errors='replace') or 'no answer'}")
+
+
+def confine(spec: dict) -> dict:
+    """Apply the spec the judge computed; return what held. Raises IsolationError rather than
+    run unconfined. Runs in B, as root of its fresh namespaces, before any student code."""
     level = spec["level"]
-    scratch = spec["scratch"]
+    info = {"level": level}
     if level in ("namespaces", "userns"):
         _mount("none", "/", None, MS_REC | MS_PRIVATE)  # nothing we mount leaks to the host
-        _mount("tmpfs", _STAGING, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0700")
-        keep = [os.path.realpath(p) for p in spec["keep"]] + [scratch]
-        for hidden in spec["hide"]:
-            mask(os.path.realpath(hidden), keep)
-        _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "size=256m,mode=1777")
-    if level == "namespaces":
-        join_cgroup(spec.get("cgroup"))
-        if spec.get("uid") is not None:
-            drop_to_uid(spec["uid"])
+        _libc.sethostname(b"sandbox", 7)
+        keep = rootfs.keep_paths(spec)
+        try:
+            if spec.get("root") == "deny-list":
+                raise rootfs.PivotImpossible("asked for by the judge")
+            rootfs.build_root(spec, keep)
+            info["root"] = "allow-list (pivot_root)"
+        except rootfs.PivotImpossible as exc:
+            rootfs.deny_list_root(spec, keep)
+            info["root"] = f"deny-list masks ({exc})"
+        info["namespaces"] = ["mount", "pid", "net", "ipc", "uts"] + (["user"] if level == "userns" else [])
+    else:
+        info["root"] = "host (not fenced)"
+        info["namespaces"] = []
+    if spec.get("cgroups_joined_fd") is not None:
+        _wait_for_cgroups(spec["cgroups_joined_fd"])
+    if level == "namespaces" and spec.get("uid") is not None:
+        drop_to_uid(spec["uid"])
     elif level == "userns":
         drop_capabilities()
+    if level != "rlimits":
+        arm_parent_death_signal()
     _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
     apply_rlimits(spec["limits"])
-    os.chdir(scratch)
+    try:
+        info["seccomp"] = seccomp.install()
+    except seccomp.SeccompError as exc:
+        raise IsolationError(f"the system-call filter could not be installed: {exc}") from None
+    os.chdir(spec["scratch"])
     sys.path[:] = [p for p in sys.path if p not in ("", ".")]
+    tempfile.tempdir = None  # the zygote's imports cached its own TMPDIR: use the sandbox's
+    return info

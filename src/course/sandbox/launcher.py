@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from course import protocol
-from course.sandbox import isolation
+from course.sandbox import cgroups
+from course.sandbox.cgroups import SandboxCgroups
 
-_CGROUP_PIDS = Path("/sys/fs/cgroup/pids")
 _GRACE_SECONDS = 3.0  # the sandbox's own alarm fires first; this covers code that ignores it
 
 
@@ -37,6 +37,8 @@ class Limits:
     max_processes: int = 256
     file_size_mb: int = 64
     output_bytes: int = 64 * 1024
+    scratch_mb: int = 512   # the sandbox's tmpfs working folder (charged to its memory cgroup)
+    shm_mb: int = 256       # its private /dev/shm
 
 
 @dataclass
@@ -48,6 +50,7 @@ class SandboxSpec:
     limits: Limits
     env: dict[str, str] = field(default_factory=dict)
     uid: int | None = None
+    root: str = "allow-list"  # "deny-list": the fallback for kernels that refuse pivot_root (tests force it)
 
 
 def _signal_name(number: int) -> str:
@@ -67,12 +70,30 @@ class _OutputSink:
         self.dropped = 0
         self._lock = threading.Lock()
 
-    def drain(self, stream) -> None:
-        for chunk in iter(lambda: stream.read1(65536), b""):
-            with self._lock:
-                room = self.cap - len(self.kept) if self.capturing else 0
-                self.kept += chunk[: max(room, 0)]
-                self.dropped += len(chunk) - max(min(room, len(chunk)), 0)
+    def drain(self, fd: int) -> None:
+        """Runs in its own thread until every writer is gone; the descriptor is this thread's to
+        close (closing it from another thread while this one reads was a deadlock). It waits
+        for data outside the lock and reads it under the lock, so `settle` (empty pipe, then the
+        lock) knows that whatever was written is kept."""
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        try:
+            while True:
+                poller.poll()
+                with self._lock:
+                    try:
+                        chunk = os.read(fd, 65536)
+                    except InterruptedError:
+                        continue
+                    except OSError:
+                        break
+                    if not chunk:
+                        break
+                    room = self.cap - len(self.kept) if self.capturing else 0
+                    self.kept += chunk[: max(room, 0)]
+                    self.dropped += len(chunk) - max(min(room, len(chunk)), 0)
+        finally:
+            os.close(fd)
 
     def text(self) -> str:
         with self._lock:
@@ -89,7 +110,8 @@ class Sandbox:
         self._process: ForkedSandbox | None = None
         self._to_child = self._from_child = -1
         self._received = bytearray()  # read from the sandbox, not yet consumed
-        self._cgroup: Path | None = None
+        self.cgroups: SandboxCgroups | None = None
+        self._drains: list[tuple[threading.Thread, int]] = []
         self.info: dict = {}
 
     # -- life cycle -------------------------------------------------------------------------
@@ -100,57 +122,77 @@ class Sandbox:
         os.set_blocking(self._to_child, False)  # a full pipe must not block past the deadline
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
-        self._cgroup = self._make_cgroup()
+        if self.spec.level == "namespaces":
+            self.cgroups = SandboxCgroups.create(self.spec.limits.memory_mb, self.spec.limits.max_processes,
+                                                 tag=zygote_tag(zygote.address))
         spec = {
             "level": self.spec.level,
             "scratch": str(self.spec.scratch),
             "hide": self.spec.hide,
             "keep": self.spec.keep,
             "uid": self.spec.uid,
-            "cgroup": str(self._cgroup) if self._cgroup else None,
+            "root": self.spec.root,
+            "cgroups": self.cgroups.procs_files() if self.cgroups else [],
             "limits": self.spec.limits.__dict__,
             "env": self.spec.env,
         }
         deadline = time.monotonic() + timeout
         try:
             self._process = zygote.fork(spec, [child_in, child_out, out_w, err_w], deadline)
+        except BaseException:
+            for fd in (out_r, err_r):
+                os.close(fd)
+            self.close()
+            raise
         finally:
             for fd in (child_in, child_out, out_w, err_w):
                 os.close(fd)
-        self._process.stdout, self._process.stderr = os.fdopen(out_r, "rb"), os.fdopen(err_r, "rb")
-        self._drains = []
-        for stream in (self._process.stdout, self._process.stderr):
-            thread = threading.Thread(target=self.output.drain, args=(stream,), daemon=True)
+        for fd in (out_r, err_r):
+            thread = threading.Thread(target=self.output.drain, args=(fd,), daemon=True)
             thread.start()
-            self._drains.append((thread, stream))
+            self._drains.append((thread, fd))
         reply = self._read_reply(deadline)
-        if not reply.get("ok"):
-            error = reply.get("error", {})
+        if not reply["ok"]:
             self.close()
-            raise SandboxError(f"sandbox refused to start: {error.get('message', '?')}")
-        self.info = reply.get("value") or {}
+            raise SandboxError(f"sandbox refused to start: {reply['error'].get('message', '?')}")
+        try:
+            info = _check_info(reply["value"])
+        except SandboxError:
+            self.close()
+            raise
+        self.info = {**info, **(self.cgroups.describe() if self.cgroups else {"cgroup": "none"})}
 
     def settle(self, timeout: float = 1.0) -> None:
         """Wait until output written before the last reply has been drained from the pipes."""
         deadline = time.monotonic() + timeout
-        for thread, stream in getattr(self, "_drains", []):
+        for thread, fd in self._drains:
             while thread.is_alive() and time.monotonic() < deadline:
                 try:
-                    pending, _, _ = select.select([stream], [], [], 0)
+                    pending, _, _ = select.select([fd], [], [], 0)
                 except (ValueError, OSError):  # closed meanwhile
                     break
                 if not pending:
                     break
                 time.sleep(0.005)
+        with self.output._lock:  # a chunk read just before the pipe looked empty is kept by now
+            pass
 
     def alive(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
     def close(self) -> None:
+        """End every process of the sandbox, then let go of its pipes and groups. The order
+        matters: kill first (A ends B's pid namespace; the cgroups catch anything else), then
+        the drain threads see end-of-file and close their own pipes (joined with a timeout,
+        never closed under a thread reading them), then the request pipes, then the groups."""
         if self._process is not None:
             self._process.kill()
-            for stream in (self._process.stdout, self._process.stderr):
-                stream.close() if stream else None
+        if self.cgroups is not None:
+            self.cgroups.remove()
+        deadline = time.monotonic() + 2.0
+        for thread, _ in self._drains:
+            thread.join(max(deadline - time.monotonic(), 0))
+        self._drains = [(t, fd) for t, fd in self._drains if t.is_alive()]  # left to end on their own
         for fd in (self._to_child, self._from_child):
             if fd >= 0:
                 try:
@@ -158,7 +200,6 @@ class Sandbox:
                 except OSError:
                     pass
         self._to_child = self._from_child = -1
-        self._remove_cgroup()
 
     # -- requests ---------------------------------------------------------------------------
     def request(self, message: dict, timeout: float) -> dict:
@@ -205,7 +246,7 @@ class Sandbox:
     def _read_reply(self, deadline: float) -> dict:
         try:
             size = protocol.parse_header(self._read(4, deadline))
-            return protocol.parse_body(self._read(size, deadline))
+            return protocol.check_reply(protocol.parse_body(self._read(size, deadline)))
         except protocol.ProtocolError as exc:
             self.close()
             raise SandboxError(f"the sandbox sent a malformed reply ({exc}); it was restarted") from None
@@ -233,39 +274,27 @@ class Sandbox:
             return f"the sandbox process was killed by {name}{hint}"
         return f"the sandbox process exited with status {code} (os._exit, sys.exit or a crash)"
 
-    # -- pids cgroup (namespaces level only) ------------------------------------------------
-    def _make_cgroup(self) -> Path | None:
-        if self.spec.level != "namespaces" or not os.access(_CGROUP_PIDS, os.W_OK):
-            return None
-        path = _CGROUP_PIDS / f"course-sandbox-{os.getpid()}-{time.monotonic_ns()}"
-        try:
-            path.mkdir()
-            (path / "pids.max").write_text(str(self.spec.limits.max_processes))
-        except OSError:
-            return None
-        return path
 
-    def _remove_cgroup(self) -> None:
-        if self._cgroup is None:
-            return
-        for _ in range(50):
-            try:
-                self._cgroup.rmdir()
-                break
-            except FileNotFoundError:
-                break
-            except OSError:
-                time.sleep(0.05)  # the last processes are still exiting
-        self._cgroup = None
+_INFO_FIELDS = {"level": str, "root": str, "seccomp": str, "namespaces": list, "uid": int, "pid": int}
+
+
+def _check_info(value) -> dict:
+    """The sandbox's first reply (sent by our code, before any student code ran), checked anyway."""
+    if not isinstance(value, dict) or set(value) != set(_INFO_FIELDS):
+        raise SandboxError("the sandbox's start reply is malformed")
+    for key, kind in _INFO_FIELDS.items():
+        if type(value[key]) is not kind or (kind is str and len(value[key]) > 500):
+            raise SandboxError(f"the sandbox's start reply has a malformed {key!r}")
+    return value
 
 
 class ForkedSandbox:
     """A sandbox forked by the zygote: its pid (a session leader), its fate from the zygote."""
 
-    def __init__(self, pid: int, conn: socket.socket):
+    def __init__(self, pid: int, conn: socket.socket, level: str = "namespaces"):
         self.pid = pid
+        self.level = level
         self.returncode: int | None = None
-        self.stdout = self.stderr = None
         self._conn = conn
 
     def poll(self) -> int | None:
@@ -281,17 +310,37 @@ class ForkedSandbox:
                 except OSError:
                     message = b""
                 # No message at all: the zygote died, and its sandboxes with it (parent-death signal).
-                self.returncode = json.loads(message).get("exit", 137) if message else 137
+                self.returncode = _exit_status(message) if message else 137
                 self._conn.close()
         return self.returncode
 
     def kill(self) -> None:
-        if self.returncode is None:
-            try:
-                os.killpg(self.pid, signal.SIGKILL)  # A and B share A's process group
-            except ProcessLookupError:
-                pass
-            self.wait(10)  # the zygote reports the exit once the kernel has reaped it
+        """SIGTERM to A, which SIGKILLs B and so B's whole pid namespace, then reports. At the
+        rlimits level (no A), or if A does not report in time, SIGKILL to A's process group."""
+        if self.returncode is not None:
+            return
+        if self.level != "rlimits":
+            _signal(os.kill, self.pid, signal.SIGTERM)
+            if self.wait(5) is not None:
+                return
+        _signal(os.killpg, self.pid, signal.SIGKILL)
+        self.wait(10)  # the zygote reports the exit once the kernel has reaped it
+
+
+def _signal(how, pid: int, number: int) -> None:
+    try:
+        how(pid, number)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _exit_status(message: bytes) -> int:
+    """The zygote's {"exit": N}; anything else (it should never be) counts as a hard kill."""
+    try:
+        code = json.loads(message).get("exit")
+    except (ValueError, AttributeError, RecursionError):
+        return 137
+    return code if type(code) is int and 0 <= code <= 255 else 137
 
 
 class Zygote:
@@ -358,6 +407,9 @@ class Zygote:
             self._process.wait()
             self._process = None
         if self._folder:
+            # Its sandboxes' A processes got SIGTERM (parent-death signal) and end them; groups
+            # that a killed judge left behind are emptied and removed here.
+            cgroups.remove_tagged(zygote_tag(self.address))
             shutil.rmtree(self._folder, ignore_errors=True)
             self._folder = None
 
@@ -375,6 +427,11 @@ class ZygoteAddress:
         pass
 
 
+def zygote_tag(address: str | None) -> str:
+    """The random part of the zygote's folder (course-zygote-XXXX/socket): names its sandboxes' cgroups."""
+    return os.path.basename(os.path.dirname(address or "")).removeprefix("course-zygote-")
+
+
 def fork_from(address: str, spec: dict, fds: list[int], deadline: float) -> ForkedSandbox:
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     try:
@@ -384,10 +441,12 @@ def fork_from(address: str, spec: dict, fds: list[int], deadline: float) -> Fork
         reply = conn.recv(4096)
         conn.settimeout(None)
         pid = json.loads(reply)["pid"]
-    except (OSError, ValueError, KeyError) as exc:
+        if type(pid) is not int or pid <= 1:
+            raise ValueError(f"not a process id: {pid!r}")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
         conn.close()
         raise SandboxError(f"the sandbox zygote did not fork a sandbox ({exc or type(exc).__name__})") from None
-    return ForkedSandbox(pid, conn)
+    return ForkedSandbox(pid, conn, spec.get("level", "namespaces"))
 
 
 def prepare_scratch(base: Path, files_from: list[Path], uid: int | None) -> Path:

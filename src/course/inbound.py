@@ -1,0 +1,130 @@
+"""The exchange's inbound entries that may be collected, by `course hub grade` and by formgrader.
+
+nbgrader names a submission `inbound/<student>+<assignment>+<timestamp>+<random>` and only warns
+when its owner is not that student, so a classmate (or a sandbox that reached the exchange) could
+forge one that a collect with update puts in place of the victim's. Its collect also follows
+links (shutil.copytree), as root or as the grader account: a link in an entry would have it copy
+whatever it points to (solutions/, the gradebook, another home), a FIFO would hang it, and an
+entry name whose timestamp does not parse stops the whole collect. So every entry of the
+assignment is screened first: kept only when it is a real folder owned by the system user of
+the student it names, holding only folders and regular files of theirs.
+
+Standard library only: `course hub` copies this file next to formgrader's configuration, whose
+Python may not reach the platform's package (a repository under /root).
+"""
+from __future__ import annotations
+
+import datetime
+import os
+import pwd
+import re
+import shutil
+import stat
+from pathlib import Path
+
+# nbgrader's timestamps ("2026-11-20 10:00:00.123456 UTC"), in entry names and timestamp.txt
+NBGRADER_TIMESTAMP = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?( ?([A-Za-z]{1,6}|[+-]\d{2}:?\d{2}))?$")
+_FILES = 10_000  # an entry with more files than this is not a submission
+
+
+def is_timestamp(text: str) -> bool:
+    """A plain nbgrader timestamp of a real date (no month 13)."""
+    if not NBGRADER_TIMESTAMP.match(text):
+        return False
+    try:
+        datetime.datetime.fromisoformat(text[:10] + " " + text[11:19])
+    except ValueError:
+        return False
+    return True
+
+
+def _shown(text: str) -> str:
+    """A name a student chose, with control characters escaped (course.notebook.printable)."""
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in str(text))[:300]
+
+
+def _student_id_rule():
+    from course.roster import ID
+
+    return ID
+
+
+def problem(entry: Path, assignment: str, id_rule=None) -> str | None:
+    """Why this inbound entry must not be collected, or None. Names are split as nbgrader does."""
+    id_rule = id_rule or _student_id_rule()
+    fields = entry.name.rsplit("+", 3)
+    if len(fields) != 4 or fields[1] != assignment:
+        return "not named <student>+<assignment>+<timestamp>+<random>"
+    student, timestamp = fields[0], fields[2]
+    if not id_rule.match(student):
+        return f"{_shown(repr(student))} is not a student id"
+    if not is_timestamp(timestamp):
+        return f"{_shown(repr(timestamp))} is not an nbgrader timestamp"
+    try:
+        uid = pwd.getpwnam(student).pw_uid
+    except KeyError:
+        return f"no system user {student}"
+    info = os.lstat(entry)
+    if not stat.S_ISDIR(info.st_mode):
+        return "not a folder"
+    if info.st_uid != uid:
+        return f"owned by uid {info.st_uid}, not by {student} (uid {uid})"
+    count = 0
+    for root, dirs, files in os.walk(entry):
+        for name in dirs + files:
+            count += 1
+            path = os.path.join(root, name)
+            inner = os.lstat(path)
+            shown = _shown(os.path.relpath(path, entry))
+            if not (stat.S_ISDIR(inner.st_mode) or stat.S_ISREG(inner.st_mode)):
+                return f"{shown} is not a regular file (a link, a pipe or a device)"
+            if inner.st_uid != uid:
+                return f"{shown} is owned by uid {inner.st_uid}, not by {student}"
+        if count > _FILES:
+            return f"more than {_FILES} files"
+    return None
+
+
+def _candidates(inbound: Path, assignment: str) -> list[Path]:
+    """The entries nbgrader's collect considers (its glob `*+<assignment>+*`)."""
+    if not inbound.is_dir():
+        return []
+    return sorted(p for p in inbound.iterdir() if f"+{assignment}+" in p.name)
+
+
+def screen_inbound(inbound: Path, assignment: str, quarantine: Path, id_rule=None) -> list[str]:
+    """Move every entry of `assignment` that its student did not submit to `quarantine`
+    (private); returns one line per entry moved, names escaped."""
+    refused = []
+    for entry in _candidates(inbound, assignment):
+        why = problem(entry, assignment, id_rule)
+        if why is None:
+            continue
+        quarantine.mkdir(mode=0o700, parents=True, exist_ok=True)
+        shutil.move(str(entry), str(quarantine / entry.name))
+        refused.append(f"{_shown(entry.name)}: {why}; moved to {quarantine}")
+    return refused
+
+
+def screened_collect(id_pattern: str):
+    """nbgrader's ExchangeCollect that skips (and logs) every entry `problem` refuses: what
+    formgrader's Collect button runs (`c.ExchangeFactory.collect`). The grader account cannot
+    move entries, so they stay in inbound/, never collected."""
+    from nbgrader.exchange.default.collect import ExchangeCollect
+
+    id_rule = re.compile(id_pattern)
+
+    class ScreenedCollect(ExchangeCollect):
+        def _path_to_record(self, path):
+            why = problem(Path(path), self.coursedir.assignment_id, id_rule)
+            if why is not None:
+                self.log.warning("not collected: %s: %s", _shown(os.path.basename(path)), why)
+                return {"username": None, "filename": os.path.basename(path), "timestamp": datetime.datetime.min}
+            return super()._path_to_record(path)
+
+        def init_src(self):
+            super().init_src()
+            self.src_records = [r for r in self.src_records if r["username"] is not None]
+
+    return ScreenedCollect
