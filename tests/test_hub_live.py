@@ -134,6 +134,19 @@ def test_student_submits_instructor_grades_student_fetches_feedback(hub):
     students = instructor.get(f"{hub.url}/services/{hub.course_id}/formgrader/api/submissions/{ASSIGNMENT}",
                               timeout=60).json()
     assert {s["student"]: s["score"] for s in students}[ann] == 3.0   # the gradebook, as formgrader sees it
+    # one student again: kept as it is, then regraded with --force; a bad id is refused
+    again = hub.course_cmd("hub", "grade", ASSIGNMENT, "--no-collect", "--no-feedback", "--student", ann)
+    assert "kept" in again.stdout or "up to date" in again.stdout, again.stdout + again.stderr
+    forced = hub.course_cmd("hub", "grade", ASSIGNMENT, "--no-collect", "--no-feedback", "--student", ann, "--force")
+    assert "3 / 3" in forced.stdout and "kept" not in forced.stdout, forced.stdout
+    refused = hub.course_cmd("hub", "grade", ASSIGNMENT, "--no-collect", "--student", "../x", check=False)
+    assert refused.returncode == 2 and "not a roster id" in refused.stderr
+    # the instructor's exports: CSV per part, and the statistics page
+    csv_path, stats_path = hub.root / "grades.csv", hub.root / "stats.html"
+    hub.course_cmd("hub", "export", "--to", str(csv_path))
+    assert {line.split(",")[2] for line in csv_path.read_text().splitlines()[1:] if line.startswith(ann)} == {"add", "norm"}
+    hub.course_cmd("hub", "stats", ASSIGNMENT, "--to", str(stats_path))
+    assert "1 submissions, 1 graded" in stats_path.read_text()
     # formgrader's page of the submission renders (nbconvert + soupsieve on the service's Python)
     notebooks = instructor.get(f"{hub.url}/services/{hub.course_id}/formgrader/api/submitted_notebooks/"
                                f"{ASSIGNMENT}/{ASSIGNMENT}", timeout=60).json()
@@ -153,7 +166,7 @@ def test_student_submits_instructor_grades_student_fetches_feedback(hub):
     pages = list((home / ASSIGNMENT / "feedback").glob("*/*.html"))
     assert len(pages) == 1
     page = pages[0].read_text()
-    assert f"<b>{ann}</b>: score <b>3 / 3</b>" in page and "assert_close(" not in page   # no hidden test source
+    assert f"<b>{ann}</b>: Score <b>3 / 3</b>" in page and "assert_close(" not in page   # no hidden test source
 
     # a second student can read neither the first's work, submission nor feedback
     inbound = hub.state / "exchange" / hub.course_id / "inbound"

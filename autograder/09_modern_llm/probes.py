@@ -224,18 +224,21 @@ def _attention(cfg, weights):
                                                float(cfg.get("rope_base", 10000.0))), weights)
 
 
-def gqa(cfg, weights, x_tbc, steps, rope_table):
+def gqa(cfg, weights, x_tbc, steps, rope_table, upstream=None):
     """Student's GroupedQueryAttention (stand-in RoPE from rope_table, the given causal_attention)
     on a non-contiguous (B, T_total, C) input, fed in consecutive chunks: steps = [[n_tokens,
     positions], ...]. The first chunk gets past_kv=None, every later one the (k, v) the previous
-    call returned. positions is (n,) or (B, n). Reports each chunk's output and returned cache."""
+    call returned. positions is (n,) or (B, n). Reports each chunk's output and returned cache.
+    With `upstream` (shaped like the first call's output), the first call runs with autograd and
+    the gradients of (out * upstream).sum() w.r.t. x and k_proj.weight come back."""
     with _Swap(globals_=_gqa_stand_ins(rope_table)):
         attn = _attention(cfg, weights)
-        x = _btc(x_tbc)
-        report = {"outs": [], "ks": [], "vs": [], "infos": [], "error": None}
+        base = _t(x_tbc).requires_grad_(upstream is not None)
+        x = base.permute(1, 0, 2)
+        report = {"outs": [], "ks": [], "vs": [], "infos": [], "error": None, "x_grad": "None", "k_proj_grad": "None"}
         start, past = 0, None
-        with torch.no_grad():
-            for n, positions in steps:
+        for i, (n, positions) in enumerate(steps):
+            with torch.set_grad_enabled(upstream is not None and i == 0):
                 chunk = x[:, start:start + int(n)]
                 result = attn(chunk, torch.tensor(np.asarray(positions), dtype=torch.long), past)
                 unpacked, error = _unpack(result, "GroupedQueryAttention.forward")
@@ -244,10 +247,35 @@ def gqa(cfg, weights, x_tbc, steps, rope_table):
                     break
                 out, past = unpacked
                 report["infos"].append({"out": _info(out), "k": _info(past[0]), "v": _info(past[1])})
+                if i == 0 and upstream is not None and isinstance(out, torch.Tensor) and out.requires_grad:
+                    (out * _t(upstream)).sum().backward()
+                    report["x_grad"] = _arr(base.grad.permute(1, 0, 2)) if base.grad is not None else "None"
+                    report["k_proj_grad"] = _grad(attn.k_proj.weight)
                 report["outs"].append(_arr(out))
                 report["ks"].append(_arr(past[0]))
                 report["vs"].append(_arr(past[1]))
                 start += int(n)
+    return report
+
+
+def gqa_gradients(cfg, weights, x_tbc, positions, rope_table, upstream):
+    """One call without a cache, then backward of (out * upstream).sum(): the gradients of x and of
+    the four projection weights come back (the layer is trained through this forward)."""
+    with _Swap(globals_=_gqa_stand_ins(rope_table)):
+        attn = _attention(cfg, weights)
+        base = _t(x_tbc).requires_grad_(True)
+        result = attn(base.permute(1, 0, 2), torch.tensor(np.asarray(positions), dtype=torch.long))
+        unpacked, error = _unpack(result, "GroupedQueryAttention.forward")
+        if error:
+            return {"error": error}
+        out, _ = unpacked
+        report = {"error": None, "x": "None", **{name: "None" for name in ("q_proj", "k_proj", "v_proj", "o_proj")}}
+        if isinstance(out, torch.Tensor) and out.requires_grad:
+            (out * _t(upstream)).sum().backward()
+            if base.grad is not None:
+                report["x"] = _arr(base.grad.permute(1, 0, 2))
+            for name in ("q_proj", "k_proj", "v_proj", "o_proj"):
+                report[name] = _grad(getattr(attn, name).weight)
     return report
 
 

@@ -49,6 +49,11 @@ def _t(a):
     return torch.as_tensor(np.asarray(a), dtype=torch.float64)
 
 
+def _tw(a):
+    """A weight as a float64 tensor (kept as is when it already is one, e.g. requiring grad)."""
+    return a if isinstance(a, torch.Tensor) else _t(a)
+
+
 def call(sub, name, *args, what, timeout=None, **kwargs):
     """sub.probe, with the student's exception prefixed by what was being called."""
     try:
@@ -122,9 +127,9 @@ def ref_gqa(x, w, cfg, positions, table, past=None):
     B, T, C = x.shape
     H, G = cfg["n_heads"], cfg["n_kv_heads"]
     hd = C // H
-    q = F.linear(x, _t(w["q_proj.weight"])).reshape(B, T, H, hd).transpose(1, 2)
-    k = F.linear(x, _t(w["k_proj.weight"])).reshape(B, T, G, hd).transpose(1, 2)
-    v = F.linear(x, _t(w["v_proj.weight"])).reshape(B, T, G, hd).transpose(1, 2)
+    q = F.linear(x, _tw(w["q_proj.weight"])).reshape(B, T, H, hd).transpose(1, 2)
+    k = F.linear(x, _tw(w["k_proj.weight"])).reshape(B, T, G, hd).transpose(1, 2)
+    v = F.linear(x, _tw(w["v_proj.weight"])).reshape(B, T, G, hd).transpose(1, 2)
     base = cfg.get("rope_base", 10000.0)
     q, k = stand_in_rope(table, q, positions, base), stand_in_rope(table, k, positions, base)
     if past is not None:
@@ -135,7 +140,7 @@ def ref_gqa(x, w, cfg, positions, table, past=None):
     scores = q @ kr.transpose(-2, -1) / math.sqrt(hd)
     allowed = torch.arange(S)[None, :] <= torch.arange(S - T, S)[:, None]
     y = torch.softmax(scores.masked_fill(~allowed, float("-inf")), dim=-1) @ vr
-    out = F.linear(y.transpose(1, 2).reshape(B, T, H * hd), _t(w["o_proj.weight"]))
+    out = F.linear(y.transpose(1, 2).reshape(B, T, H * hd), _tw(w["o_proj.weight"]))
     return out, k, v
 
 
@@ -174,6 +179,7 @@ NORM_CASES = [  # (B, T, C, scale, shift, eps)
 @pytest.mark.part("rmsnorm")
 @pytest.mark.parametrize("B,T,C,scale,shift,eps", NORM_CASES, ids=["shifted", "large_negative", "tiny_eps"])
 def test_rmsnorm_forward(sub, B, T, C, scale, shift, eps):
+    """RMSNorm 출력: 평균을 빼지 않고 eps는 제곱근 안, 입력의 dtype 유지, 입력은 그대로"""
     rng = np.random.default_rng([sub.seed, 100 + C])
     w = 1.0 + 0.5 * rng.standard_normal(C)
     x = tbc(rng, B, T, C, scale, shift)
@@ -187,6 +193,7 @@ def test_rmsnorm_forward(sub, B, T, C, scale, shift, eps):
 
 @pytest.mark.part("rmsnorm")
 def test_rmsnorm_float32_and_grad(sub):
+    """RMSNorm: float32 입력은 float32로, gradient가 x와 weight까지 흐름"""
     rng = np.random.default_rng([sub.seed, 131])
     B, T, C, eps = 2, 5, 13, 1e-5
     w = 1.0 + 0.5 * rng.standard_normal(C)
@@ -241,12 +248,14 @@ def _rope_case(sub, rng, B, H, T, d, positions, base=None, scale=1.0, what=""):
 
 @pytest.mark.part("rope")
 def test_rope_offset_positions(sub):
+    """RoPE: 0에서 시작하지 않는 위치 (캐시 뒤의 토큰), gradient 포함"""
     # a chunk that does not start at 0 (the tokens after a cached prefix)
     _rope_case(sub, np.random.default_rng([sub.seed, 201]), 2, 3, 7, 10, np.arange(5, 12), scale=30.0)
 
 
 @pytest.mark.part("rope")
 def test_rope_single_decode_token(sub):
+    """RoPE: 아주 먼 위치의 디코딩 토큰 하나 (float64 각도)"""
     # one new token far into the sequence: float64 angles needed, and arange(1) = [0] is wrong
     _rope_case(sub, np.random.default_rng([sub.seed, 202]), 1, 5, 1, 14, [4093],
                what="apply_rope on one decode token (1, 5, 1, 14) in float64 (angles in x's dtype)")
@@ -254,6 +263,7 @@ def test_rope_single_decode_token(sub):
 
 @pytest.mark.part("rope")
 def test_rope_per_row_positions_with_gaps(sub):
+    """RoPE: 행마다 다른 (B, T) 위치, 건너뛰는 위치 포함"""
     # (B, T) positions: left padding gives each row its own offsets; gaps too
     pos = np.array([[0, 1, 2, 3, 4, 5], [3, 4, 5, 9, 10, 17], [100, 101, 102, 103, 250, 251]])
     _rope_case(sub, np.random.default_rng([sub.seed, 203]), 3, 2, 6, 6, pos, scale=-7.0)
@@ -261,12 +271,14 @@ def test_rope_per_row_positions_with_gaps(sub):
 
 @pytest.mark.part("rope")
 def test_rope_base_and_odd_sizes(sub):
+    """RoPE: base 500000, 2의 거듭제곱이 아닌 head 크기"""
     # Llama-3's base 500000, a head size that is not a power of two, positions starting at 0
     _rope_case(sub, np.random.default_rng([sub.seed, 204]), 2, 1, 9, 18, np.arange(9), base=500000.0)
 
 
 @pytest.mark.part("rope")
 def test_rope_float32_keeps_dtype(sub):
+    """RoPE: float32 입력은 float32로"""
     rng = np.random.default_rng([sub.seed, 205])
     x = rng.standard_normal((2, 5, 3, 8))
     pos = np.arange(30, 35)
@@ -279,6 +291,7 @@ def test_rope_float32_keeps_dtype(sub):
 
 @pytest.mark.part("rope")
 def test_rope_gradient_flows_to_x(sub):
+    """RoPE: gradient가 x까지 흐름"""
     # queries and keys are trained through RoPE: the gradient must reach x (a rotation: dL/dx is
     # the upstream rotated back), with no in-place write on a tensor autograd needs
     rng = np.random.default_rng([sub.seed, 206])
@@ -299,6 +312,7 @@ def test_rope_gradient_flows_to_x(sub):
 @pytest.mark.part("swiglu")
 @pytest.mark.parametrize("B,T,C,Hd,scale", [(2, 7, 30, 53, 1.0), (1, 3, 9, 13, 8.0)], ids=["C30H53", "C9H13_large"])
 def test_swiglu(sub, B, T, C, Hd, scale):
+    """SwiGLU 출력: w_down(silu(w_gate(x)) * w_up(x))"""
     rng = np.random.default_rng([sub.seed, 300 + C])
     w = {"w_gate.weight": linear_w(rng, Hd, C, 1.5), "w_up.weight": linear_w(rng, Hd, C, 1.5),
          "w_down.weight": linear_w(rng, C, Hd)}
@@ -312,6 +326,7 @@ def test_swiglu(sub, B, T, C, Hd, scale):
 
 @pytest.mark.part("swiglu")
 def test_swiglu_gradients(sub):
+    """SwiGLU: gradient가 x와 w_gate까지 흐름"""
     # the FFN is trained: gradients reach x and the gate weight (Swish on the gate side only)
     rng = np.random.default_rng([sub.seed, 310])
     B, T, C, Hd = 2, 3, 7, 11
@@ -341,9 +356,33 @@ def gqa_cfg(C, H, G, base=10000.0):
     return {"d_model": C, "n_heads": H, "n_kv_heads": G, "rope_base": base}
 
 
-def _check_gqa_steps(got, x, w, cfg, steps, table, what):
+def gqa_call(sub, cfg, w, x, steps, table, rng, what):
+    """The gqa probe with a random upstream gradient for the first call (checked by _check_gqa_steps)."""
+    n0 = steps[0][0]
+    up = rng.standard_normal((x.shape[1], n0, cfg["d_model"]))
+    return call(sub, "gqa", cfg, w, x, steps, table, up, what=what), up
+
+
+def _check_gqa_grads(got, up, x, w, cfg, steps, table, what):
+    """dL/dx and dL/dk_proj of the first call: gradients flow through attention to x and the keys."""
+    n0, positions = steps[0]
+    xt = _t(x).permute(1, 0, 2)[:, :n0].detach().requires_grad_(True)
+    kw = _t(w["k_proj.weight"]).requires_grad_(True)
+    out, _, _ = ref_gqa(xt, {**w, "k_proj.weight": kw}, cfg, positions, table)
+    (out * _t(up)).sum().backward()
+    if isinstance(got["x_grad"], str) or isinstance(got["k_proj_grad"], str):
+        fail(f"{what}, call 1: no gradient reaches x or k_proj.weight (are keys, values or the output detached?)")
+    want_x = np.zeros(_t(x).permute(1, 0, 2).shape)
+    want_x[:, :n0] = xt.grad.numpy()
+    assert_close(got["x_grad"], want_x, atol=ATOL, rtol=RTOL, what=f"{what}, call 1: dL/dx (random upstream)")
+    assert_close(got["k_proj_grad"], kw.grad.numpy(), atol=ATOL, rtol=RTOL, what=f"{what}, call 1: dL/dk_proj.weight")
+
+
+def _check_gqa_steps(got, x, w, cfg, steps, table, what, up=None):
     if got["error"]:
         fail(f"{what}: {got['error']}")
+    if up is not None:
+        _check_gqa_grads(got, up, x, w, cfg, steps, table, what)
     xt = _t(x).permute(1, 0, 2)
     past, start = None, 0
     B = xt.shape[0]
@@ -376,6 +415,7 @@ GQA_CASES = [  # (B, T, C, H, G, first position)
 @pytest.mark.part("gqa")
 @pytest.mark.parametrize("B,T,C,H,G,p0", GQA_CASES, ids=[f"C{c}H{h}G{g}p{p}" for _, _, c, h, g, p in GQA_CASES])
 def test_gqa_forward(sub, B, T, C, H, G, p0):
+    """GQA 출력과 반환하는 캐시 (H_kv개 head, 회전된 key)"""
     rng = np.random.default_rng([sub.seed, 400 + C + G])
     cfg = gqa_cfg(C, H, G)
     w = gqa_weights(rng, C, H, G)
@@ -383,12 +423,13 @@ def test_gqa_forward(sub, B, T, C, H, G, p0):
     steps = [[T, np.arange(p0, p0 + T)]]
     table = rope_table(rng, p0 + T, C // H)
     what = f"GroupedQueryAttention(d_model={C}, n_heads={H}, n_kv_heads={G}) on x of shape ({B}, {T}, {C})"
-    got = call(sub, "gqa", cfg, w, x, steps, table, what=what)
-    _check_gqa_steps(got, x, w, cfg, steps, table, what)
+    got, up = gqa_call(sub, cfg, w, x, steps, table, rng, what)
+    _check_gqa_steps(got, x, w, cfg, steps, table, what, up)
 
 
 @pytest.mark.part("gqa", weight=2)
 def test_gqa_cached_decoding(sub):
+    """GQA 캐시 디코딩: 나눠 넣은 결과가 한 번에 넣은 결과와 같음"""
     # prefill 5 tokens, then 1 + 2 + 1 tokens with the returned cache; rope base of Llama-3
     rng = np.random.default_rng([sub.seed, 451])
     B, C, H, G = 2, 42, 3, 1
@@ -398,8 +439,8 @@ def test_gqa_cached_decoding(sub):
     steps = [[5, np.arange(5)], [1, np.array([5])], [2, np.array([6, 7])], [1, np.array([8])]]
     table = rope_table(rng, 9, C // H)
     what = f"cached decoding with GroupedQueryAttention(d_model={C}, n_heads={H}, n_kv_heads={G}, rope_base=5e5)"
-    got = call(sub, "gqa", cfg, w, x, steps, table, what=what)
-    _check_gqa_steps(got, x, w, cfg, steps, table, what)
+    got, up = gqa_call(sub, cfg, w, x, steps, table, rng, what)
+    _check_gqa_steps(got, x, w, cfg, steps, table, what, up)
     # and the cached outputs equal one full pass
     full = ref_gqa(_t(x).permute(1, 0, 2), w, cfg, np.arange(9), table)[0].numpy()
     assert_close(np.concatenate(got["outs"], axis=1), full, atol=ATOL, rtol=RTOL,
@@ -408,6 +449,7 @@ def test_gqa_cached_decoding(sub):
 
 @pytest.mark.part("gqa")
 def test_gqa_per_row_positions(sub):
+    """GQA: 행마다 다른 (B, T) 위치를 RoPE에 그대로 전달"""
     # (B, T) positions with gaps, passed through to RoPE
     rng = np.random.default_rng([sub.seed, 461])
     B, T, C, H, G = 2, 5, 48, 6, 2
@@ -417,12 +459,40 @@ def test_gqa_per_row_positions(sub):
     steps = [[T, np.array([[0, 1, 2, 3, 4], [2, 3, 7, 8, 20]])]]
     table = rope_table(rng, 21, C // H)
     what = f"GroupedQueryAttention(d_model={C}, n_heads={H}, n_kv_heads={G}) with (B, T) positions"
-    got = call(sub, "gqa", cfg, w, x, steps, table, what=what)
-    _check_gqa_steps(got, x, w, cfg, steps, table, what)
+    got, up = gqa_call(sub, cfg, w, x, steps, table, rng, what)
+    _check_gqa_steps(got, x, w, cfg, steps, table, what, up)
+
+
+@pytest.mark.part("gqa")
+def test_gqa_gradients(sub):
+    """GQA: gradient가 x와 네 projection 모두에 흐름 (detach 없음)
+
+    Gradients flow through GQA to x and to all four projections (nothing detached)"""
+    rng = np.random.default_rng([sub.seed, 465])
+    B, T, C, H, G = 2, 5, 24, 6, 2
+    cfg = gqa_cfg(C, H, G)
+    w = gqa_weights(rng, C, H, G)
+    x = tbc(rng, B, T, C)
+    positions = np.arange(3, 3 + T)
+    table = rope_table(rng, 3 + T, C // H)
+    up = rng.standard_normal((B, T, C))
+    what = f"gradients of GroupedQueryAttention(d_model={C}, n_heads={H}, n_kv_heads={G}) (random upstream gradient)"
+    got = call(sub, "gqa_gradients", cfg, w, x, positions, table, up, what=what)
+    if got["error"]:
+        fail(f"{what}: {got['error']}")
+    xt = _t(x).permute(1, 0, 2).detach().requires_grad_(True)
+    wt = {name: _t(value).requires_grad_(True) for name, value in w.items()}
+    out, _, _ = ref_gqa(xt, wt, cfg, positions, table)
+    (out * _t(up)).sum().backward()
+    for name, want in (("x", xt.grad), *[(p, wt[p + ".weight"].grad) for p in ("q_proj", "k_proj", "v_proj", "o_proj")]):
+        if isinstance(got[name], str):
+            fail(f"{what}: no gradient reaches {name} (is something detached?)")
+        assert_close(got[name], want.numpy(), atol=ATOL, rtol=RTOL, what=f"{what}: dL/d{name}")
 
 
 @pytest.mark.part("gqa")
 def test_gqa_given_past(sub):
+    """GQA: 주어진 past_kv를 앞에 이어 붙이고 다시 회전하지 않음, past_kv는 그대로"""
     # the cache comes from elsewhere (already rotated keys at positions 0..P-1): concatenate, do not re-rotate
     rng = np.random.default_rng([sub.seed, 471])
     B, T, P, C, H, G = 2, 3, 6, 36, 6, 3
@@ -447,6 +517,7 @@ def test_gqa_given_past(sub):
 
 @pytest.mark.part("gqa")
 def test_repeat_kv(sub):
+    """repeat_kv: query head h는 kv head h // n_rep을 봄"""
     rng = np.random.default_rng([sub.seed, 481])
     for shape, n_rep in (((2, 3, 5, 4), 2), ((1, 2, 3, 6), 3), ((2, 4, 3, 2), 1)):
         x = rng.standard_normal(shape)
@@ -467,6 +538,7 @@ KV_CONFIGS = [  # (layers, kv heads, d_head, batch, seq_len, bytes)
 
 @pytest.mark.part("gqa", weight=2)
 def test_kv_cache_bytes(sub):
+    """kv_cache_bytes: 2 L H_kv d_head B S bytes, Python int"""
     rng = np.random.default_rng([sub.seed, 490])
     configs = KV_CONFIGS + [tuple(int(v) for v in (rng.integers(1, 97), rng.integers(1, 17), rng.integers(3, 257),
                                                    rng.integers(1, 9), rng.integers(1, 200_000), rng.choice([1, 2, 4])))]
@@ -488,6 +560,7 @@ def router_logits(rng, n, N, scale=3.0):
 @pytest.mark.part("moe")
 @pytest.mark.parametrize("n,N,k", [(11, 5, 2), (6, 7, 3), (4, 3, 1)], ids=["N5k2", "N7k3", "N3k1"])
 def test_route(sub, n, N, k):
+    """route: 전체 softmax, 확률 큰 순서의 top-k, 합이 1인 gate (큰 logits 포함)"""
     rng = np.random.default_rng([sub.seed, 500 + N * 10 + k])
     z = router_logits(rng, n, N)
     what = f"route(router_logits of shape ({n}, {N}) with |logits| up to ~800, k={k})"
@@ -514,6 +587,7 @@ def test_route(sub, n, N, k):
 @pytest.mark.parametrize("n,N,k,alpha", [(13, 5, 2, 0.01), (9, 8, 3, 0.3), (7, 4, 1, 1.0)],
                          ids=["N5k2", "N8k3", "N4k1"])
 def test_load_balancing_loss(sub, n, N, k, alpha):
+    """load_balancing_loss: alpha N sum f_i P_i, 0차원 텐서, router까지 gradient"""
     rng = np.random.default_rng([sub.seed, 600 + N * 10 + k])
     z = 2.0 * rng.standard_normal((n, N))
     experts = np.stack([rng.permutation(N)[:k] for _ in range(n)])      # any k distinct experts per token
@@ -537,6 +611,7 @@ def test_load_balancing_loss(sub, n, N, k, alpha):
 
 @pytest.mark.part("moe")
 def test_load_balancing_loss_float32(sub):
+    """load_balancing_loss: float32 probs는 float32 손실로"""
     # float32 router probabilities (a model trained in float32): the loss keeps probs' dtype and
     # the counts, however they are made, match within float32 rounding
     rng = np.random.default_rng([sub.seed, 650])
@@ -576,6 +651,7 @@ MOE_CASES = [  # (B, T, C, hidden, N, k, alpha)
 @pytest.mark.part("moe", weight=2)
 @pytest.mark.parametrize("B,T,C,Hd,N,k,alpha", MOE_CASES, ids=["N5k2", "N7k3_sparse"])
 def test_moe_layer(sub, B, T, C, Hd, N, k, alpha):
+    """MoE 층: shared + top-k gate 가중합, aux loss, router weight의 gradient"""
     rng = np.random.default_rng([sub.seed, 700 + N])
     cfg = {"d_model": C, "d_hidden": Hd, "n_experts": N, "top_k": k, "alpha": alpha}
     w = moe_weights(rng, cfg)

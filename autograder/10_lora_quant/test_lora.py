@@ -165,7 +165,9 @@ INIT_CASES = ["float32_37to23_r3_alpha5_3d_x", "float64_11to7_r1_alpha3_no_bias"
 
 @pytest.mark.parametrize("case", INIT_CASES)
 def test_lora_init(sub, case):
-    """Shapes, dtypes, B = 0, A random, scaling = alpha / r, merged = False, output = base(x)."""
+    """LoRA 초기화: B = 0, A ~ N(0, 1/d_in), scaling = alpha / r, merged = False
+
+    Shapes, dtypes, B = 0, A random, scaling = alpha / r, merged = False, output = base(x)."""
     cfg, x, _ = seeded(sub)[case]
     what = describe(case)
     rep = probe(sub, "lora_init", cfg, x, what=what)
@@ -202,7 +204,9 @@ def test_lora_init(sub, case):
 
 # =========================================================================== frozen base
 def test_lora_frozen_base(sub):
-    """base.weight / base.bias frozen, only lora_A and lora_B trainable, no grads reach the base."""
+    """LoRA: base 층은 얼어 있고 lora_A, lora_B만 학습됨
+
+    base.weight / base.bias frozen, only lora_A and lora_B trainable, no grads reach the base."""
     case = "float32_37to23_r3_alpha5_3d_x"
     cfg, x, g = seeded(sub)[case]
     what = describe(case)
@@ -223,6 +227,7 @@ def test_lora_frozen_base(sub):
 # =========================================================================== forward with B != 0
 @pytest.mark.parametrize("case", list(CASES))
 def test_lora_forward(sub, case):
+    """LoRA forward (B가 0이 아닐 때): W0 x + b + (alpha/r) B A x"""
     cfg, x, g = seeded(sub)[case]
     what = describe(case) + ", A and B set to non-zero values"
     rep = probe(sub, "lora_forward", cfg, x, g, what=what)
@@ -238,7 +243,9 @@ def test_lora_forward(sub, case):
 # =========================================================================== gradients
 @pytest.mark.parametrize("case", ["float64_11to7_r1_alpha3_no_bias", "float64_strided_x"])
 def test_lora_gradients(sub, case):
-    """dL/dA, dL/dB and dL/dx for L = sum(G * y) with a random upstream gradient G."""
+    """LoRA: A, B, x의 gradient (무작위 upstream gradient)
+
+    dL/dA, dL/dB and dL/dx for L = sum(G * y) with a random upstream gradient G."""
     cfg, x, g = seeded(sub)[case]
     what = describe(case) + ", A and B non-zero, random upstream gradient"
     rep = probe(sub, "lora_forward", cfg, x, g, what=what)
@@ -263,7 +270,9 @@ MERGE_CASES = ["float32_37to23_r3_alpha5_3d_x", "float64_strided_x", "float32_tr
 @pytest.mark.part("lora", weight=2)
 @pytest.mark.parametrize("case", MERGE_CASES)
 def test_lora_merge(sub, case):
-    """merge() with B != 0: W0 + (alpha/r) B A in base.weight, same output, still frozen, idempotent."""
+    """merge(): base.weight = W0 + (alpha/r) BA, 출력 그대로, 두 번째 merge는 아무것도 안 함
+
+    merge() with B != 0: W0 + (alpha/r) B A in base.weight, same output, still frozen, idempotent."""
     cfg, x, _ = seeded(sub)[case]
     what = describe(case) + ", B non-zero"
     rep = probe(sub, "lora_merge", cfg, x, what=what)
@@ -285,7 +294,9 @@ def test_lora_merge(sub, case):
 @pytest.mark.part("lora", weight=2)
 @pytest.mark.parametrize("case", MERGE_CASES[:2])
 def test_lora_unmerge(sub, case):
-    """merge(); merge(); unmerge() gives W0 back and the unmerged output."""
+    """merge() 두 번 뒤 unmerge(): W0와 원래 출력으로 돌아옴
+
+    merge(); merge(); unmerge() gives W0 back and the unmerged output."""
     cfg, x, _ = seeded(sub)[case]
     what = describe(case) + ", B non-zero, merge() twice then unmerge()"
     rep = probe(sub, "lora_merge", cfg, x, what=what)
@@ -311,7 +322,9 @@ def test_lora_unmerge(sub, case):
 @pytest.mark.part("lora", weight=2)
 @pytest.mark.parametrize("case", MERGE_CASES[:2])
 def test_lora_unmerge_when_not_merged(sub, case):
-    """The docstring's branch: unmerge() on a layer that was never merged does nothing."""
+    """merge하지 않은 층의 unmerge()는 아무것도 하지 않음
+
+    The docstring's branch: unmerge() on a layer that was never merged does nothing."""
     cfg, x, _ = seeded(sub)[case]
     what = describe(case) + ", B non-zero, unmerge() without merge()"
     rep = probe(sub, "lora_unmerge_unmerged", cfg, x, what=what)

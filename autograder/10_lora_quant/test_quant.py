@@ -210,6 +210,7 @@ QPARAMS = _qparams_cases()
 @pytest.mark.part("quantize")
 @pytest.mark.parametrize("case", list(QPARAMS))
 def test_compute_qparams(sub, case):
+    """compute_qparams: scale과 zero-point (symmetric / asymmetric, per-tensor / per-channel)"""
     x, mode, dim = seeded(_qparams_cases, sub)[case]
     inputs = f"{describe(x)}, mode={mode!r}, dim={dim}"
     what = f"compute_qparams [{case}]"
@@ -265,6 +266,7 @@ QUANTIZE = _quantize_cases()
 @pytest.mark.part("quantize")
 @pytest.mark.parametrize("case", list(QUANTIZE))
 def test_quantize(sub, case):
+    """quantize: round 후 zero-point를 더하고 범위로 clamp한 뒤 int8 / uint8"""
     x, s, z, mode, dim = seeded(_quantize_cases, sub)[case]
     s, z = np.asarray(s, dtype=np.float64), np.asarray(z, dtype=np.float64)
     inputs = f"{describe(x)}, mode={mode!r}, scale {s.shape}, zero_point {z.shape}"
@@ -310,6 +312,7 @@ DEQUANTIZE = _dequantize_cases()
 @pytest.mark.part("quantize")
 @pytest.mark.parametrize("case", list(DEQUANTIZE))
 def test_dequantize(sub, case):
+    """dequantize: scale * (q - z)를 scale의 dtype으로"""
     q, s, z = seeded(_dequantize_cases, sub)[case]
     inputs = f"q: {q['dtype']} {tuple(q['shape'])}{LAYOUT_WORDS[q['layout']]}, scale {s['dtype']} " \
              f"{tuple(s['shape'])}, zero_point int32 {tuple(z['shape'])}"
@@ -337,7 +340,9 @@ ROUNDTRIP = [name for name in ("symmetric_dim0_outlier_and_zero_rows",
 @pytest.mark.part("quantize")
 @pytest.mark.parametrize("case", ROUNDTRIP)
 def test_roundtrip(sub, case):
-    """compute_qparams -> quantize -> dequantize, all three the student's."""
+    """왕복: dequantize(quantize(x))가 올바른 격자 위에 있고 x의 dtype 유지
+
+    compute_qparams -> quantize -> dequantize, all three the student's."""
     x, mode, dim = seeded(_qparams_cases, sub)[case]
     inputs = f"{describe(x)}, mode={mode!r}, dim={dim}"
     what = f"dequantize(quantize(x, *compute_qparams(x))) [{case}]"
@@ -399,6 +404,7 @@ def stand_in_roundtrip_error(x, mode, dim, s, z, dtype):
 @pytest.mark.part("error_bound")
 @pytest.mark.parametrize("case", ERROR)
 def test_roundtrip_error(sub, case):
+    """roundtrip_error: 최대 오차와 상한 scale / 2 (채점기의 대역 양자화기로)"""
     x, mode, dim = seeded(_error_cases, sub)[case]
     inputs = f"{describe(x)}, mode={mode!r}, dim={dim}"
     what = f"roundtrip_error [{case}] (with the judge's stand-in quantizer)"

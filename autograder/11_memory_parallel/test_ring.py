@@ -59,6 +59,7 @@ SUM_CASES = [
 
 @pytest.mark.parametrize("n,k,dtype,layout,scale", SUM_CASES)
 def test_allreduce_is_sum(sub, n, k, dtype, layout, scale):
+    """ring all-reduce: 모든 rank가 원소별 합을 받고, 그 합은 ring.send로 오간 값"""
     bufs, got = run(sub, n, k, dtype, layout, seed=10 * n + k, scale=scale)
     what = describe(n, k, dtype, layout)
     res = got["results"]
@@ -97,6 +98,7 @@ TRAFFIC_CASES = [
 
 @pytest.mark.parametrize("n,k,dtype", TRAFFIC_CASES)
 def test_traffic_law(sub, n, k, dtype):
+    """ring all-reduce의 통신량: 전체 2(N-1)K 원소, rank마다 청크 2(N-1)개"""
     _, got = run(sub, n, k, dtype, seed=100 + n + k)
     what = describe(n, k, dtype, "contiguous")
     sent = got["bytes_sent"]
@@ -113,6 +115,7 @@ def test_traffic_law(sub, n, k, dtype):
 
 
 def test_one_rank_sends_nothing_two_ranks_send_once(sub):
+    """rank 1개는 보내지 않고, rank 2개는 각각 K 원소를 보냄"""
     # N = 1 sends nothing and returns its own values (copied); one check with N = 2, so that a
     # function that is no ring (it adds the buffers itself) gains nothing from the N = 1 edge
     for n, k in ((1, 7), (2, 5)):

@@ -65,6 +65,7 @@ def check_list(got, want, name, what, infos=None):
 
 @pytest.mark.parametrize("shape,n_dev,layout", CASES, ids=IDS)
 def test_column_forward(sub, shape, n_dev, layout):
+    """column-parallel forward: 각 장치가 출력의 열 블록"""
     x, W, b, G = data(sub, shape, 1)
     got = sub.probe("tp_column", x, W, b, G, n_dev, layout)
     check_list(got["Y"], blocks(x @ W + b, n_dev, -1), "column_parallel_forward(...)", describe(shape, n_dev, layout),
@@ -73,6 +74,7 @@ def test_column_forward(sub, shape, n_dev, layout):
 
 @pytest.mark.parametrize("shape,n_dev,layout", CASES, ids=IDS)
 def test_column_backward(sub, shape, n_dev, layout):
+    """column-parallel backward: all-reduce된 dx, 장치별 dW, db"""
     x, W, b, G = data(sub, shape, 2)
     what = describe(shape, n_dev, layout) + ", random upstream gradient"
     got = sub.probe("tp_column", x, W, b, G, n_dev, layout, True)
@@ -86,6 +88,7 @@ def test_column_backward(sub, shape, n_dev, layout):
 
 @pytest.mark.parametrize("shape,n_dev,layout", CASES, ids=IDS)
 def test_row_forward(sub, shape, n_dev, layout):
+    """row-parallel forward: 부분합을 all-reduce하고 bias는 한 번"""
     x, W, b, G = data(sub, shape, 3)
     got = sub.probe("tp_row", x, W, b, G, n_dev, layout)
     check_list(got["y"], [x @ W + b] * n_dev, "row_parallel_forward(...)", describe(shape, n_dev, layout),
@@ -94,6 +97,7 @@ def test_row_forward(sub, shape, n_dev, layout):
 
 @pytest.mark.parametrize("shape,n_dev,layout", CASES, ids=IDS)
 def test_row_backward(sub, shape, n_dev, layout):
+    """row-parallel backward: 장치별 dx, dW와 db"""
     x, W, b, G = data(sub, shape, 4)
     what = describe(shape, n_dev, layout) + ", random upstream gradient"
     got = sub.probe("tp_row", x, W, b, G, n_dev, layout, True)
@@ -113,6 +117,7 @@ def test_row_backward(sub, shape, n_dev, layout):
 @pytest.mark.part("tensor_parallel", weight=4)
 @pytest.mark.parametrize("n_dev", [2, 3])
 def test_megatron_mlp_equals_dense(sub, n_dev):
+    """Megatron MLP (column -> tanh -> row)의 forward와 backward가 dense와 같음"""
     rng = np.random.default_rng([sub.seed, 50 + n_dev])
     d_hidden = 10
     x = rng.standard_normal((2, 3, D_IN))

@@ -72,6 +72,7 @@ def check_int(got, want, what):
 
 
 def test_count_params(sub):
+    """count_params: 임베딩, 블록, 마지막 LayerNorm (LM head는 공유)"""
     configs = CONFIGS + [random_config(sub, 1)]
     got = sub.probe("vram_count_params", configs)
     expect(isinstance(got, list) and len(got) == len(configs), "count_params: wrong number of results")
@@ -86,6 +87,7 @@ STATE_CASES = [(7_500_000_000, 64), (1_000_003, 8), (124_439_808, 5), (174_591_1
 @pytest.mark.part("vram_calculator", weight=0.5)
 @pytest.mark.parametrize("stage", [0, 1, 2, 3])
 def test_model_state_bytes(sub, stage):
+    """model_state_bytes: 혼합 정밀도 Adam과 ZeRO 단계별 분할"""
     rng = np.random.default_rng([sub.seed, 2])
     extra = [(int(rng.integers(1, 10**12)), int(rng.integers(2, 1025)))]
     cases = [[n, N, stage] for n, N in STATE_CASES + extra]
@@ -112,6 +114,7 @@ ACT_CASES = [
 @pytest.mark.part("vram_calculator", weight=0.5)
 @pytest.mark.parametrize("ckpt", [False, True])
 def test_activation_bytes(sub, ckpt):
+    """activation_bytes: 블록당 활성값 (checkpointing 포함)"""
     rng = np.random.default_rng([sub.seed, 3])
     extra = [(random_config(sub, 4), int(rng.integers(1, 65)), int(rng.integers(1, 9000)))]
     cases = [[c, b, s, ckpt] for c, b, s in ACT_CASES + extra]
@@ -126,6 +129,7 @@ def test_activation_bytes(sub, ckpt):
 # functions chained: any wrong piece makes the total wrong, so it weighs as much as the pieces.
 @pytest.mark.part("vram_calculator", weight=2)
 def test_vram_total_per_gpu(sub):
+    """VRAM 계산기 전체: 모델 상태 + 활성값 (GPU 하나)"""
     cases = [[CONFIGS[0], 1, 0, 8, 1024, False], [CONFIGS[0], 4, 1, 8, 1024, True], [CONFIGS[1], 3, 2, 3, 77, False],
              [CONFIGS[3], 64, 3, 1, 2048, True], [random_config(sub, 5), 7, 2, 2, 333, False],
              [random_config(sub, 6), 5, 3, 3, 129, True], [CONFIGS[2], 8, 1, 5, 3, False]]

@@ -192,6 +192,7 @@ SOFTMAX_KERNEL_WHAT = {
 @pytest.mark.part("softmax")
 @pytest.mark.parametrize("case", list(SOFTMAX_KERNEL_WHAT))
 def test_softmax_kernel(sub, case):
+    """softmax_kernel: 모든 입력에서 행 softmax (mask, -inf 채움, 최댓값 빼기, row stride)"""
     _check_softmax(sub, "softmax_kernel", case, SOFTMAX_KERNEL_WHAT[case])
 
 
@@ -205,6 +206,7 @@ def _check_wrapper_output(rep, x, fn):
 @pytest.mark.part("softmax")
 @pytest.mark.parametrize("n_rows,width,col0,n_cols", [(11, 50, 3, 37), (7, 1, 0, 1), (5, 300, 0, 300)])
 def test_softmax_wrapper(sub, n_rows, width, col0, n_cols):
+    """softmax(x): 행마다 프로그램 하나, x.stride(0), 2의 거듭제곱 BLOCK_SIZE, 새 출력"""
     xw = _rows([sub.seed, 400 + n_cols], n_rows, width)
     x = xw[:, col0:col0 + n_cols]
     desc = f"softmax(x) for x of shape {x.shape} with x.stride(0) = {width}"
@@ -245,6 +247,7 @@ ONLINE_WHAT = {
 @pytest.mark.part("online_softmax")
 @pytest.mark.parametrize("case", list(ONLINE_WHAT))
 def test_online_kernel(sub, case):
+    """softmax_online_kernel: 여러 tile에 걸친 행의 online max / sum"""
     _check_softmax(sub, "softmax_online_kernel", case, ONLINE_WHAT[case])
 
 
@@ -318,11 +321,13 @@ DROPOUT_KERNEL_PROPERTIES = {"p0_is_softmax": _dropout_p0_is_softmax, "scaling_a
 @pytest.mark.part("softmax_dropout")
 @pytest.mark.parametrize("prop", list(DROPOUT_KERNEL_PROPERTIES))
 def test_dropout_kernel(sub, prop):
+    """softmax_dropout_kernel: 1/(1-p) 스케일, seed로 정해지는 원소별 mask"""
     DROPOUT_KERNEL_PROPERTIES[prop](sub)
 
 
 @pytest.mark.part("softmax_dropout")
 def test_dropout_wrapper(sub):
+    """softmax_dropout(x, p, seed): 받은 p와 seed를 그대로 커널에 전달"""
     xw = _rows([sub.seed, 804], 11, 50)
     x = xw[:, 3:40]
     s = _stand_in(x)

@@ -22,6 +22,7 @@ through the `formgrade-<course_id>` group's role (access:services), not as hub a
 from __future__ import annotations
 
 import contextlib
+import datetime
 import json
 import os
 import pwd
@@ -538,27 +539,44 @@ def _lent_to_caller(top: Path):
                 os.chmod(path, stat.S_IMODE(was.st_mode))  # chown may clear the setgid bit
 
 
-def release_assignments(settings: Settings, course: Course) -> list[str]:
-    """Every assignment of the course into the exchange's outbound (what students fetch)."""
+def scheduled(course: Course, now: datetime.datetime | None = None) -> tuple[list[str], dict]:
+    """The assignments open at `now` by course.toml (all of them without one), and the schedule."""
+    from course import schedule
+
+    plan = schedule.load(course.root, course.assignments())
+    return plan.open_now(course.assignments(), now), plan
+
+
+def release_assignments(settings: Settings, course: Course, now: datetime.datetime | None = None) -> list[str]:
+    """The assignments open by course.toml into the exchange's outbound (what students fetch),
+    each with its due date in the gradebook. One not open yet is not released; one released
+    before stays released (the schedule only ever adds)."""
     from nbgrader.api import Gradebook
 
     from course import gradebook, notebook as nb
 
     db_url = f"sqlite:///{settings.course_dir / 'gradebook.db'}"
+    opened, plan = scheduled(course, now)
     released = []
-    for assignment in course.assignments():
+    for assignment in opened:
         release = settings.course_dir / "release" / assignment
         if not release.is_dir():
             continue
         # formgrader lists the assignments of the gradebook: mirror each one from its source
         with Gradebook(db_url, course_id=settings.course_id) as gb:
-            gradebook.ensure_assignment(gb, assignment, nb.load(course.source_notebook(assignment)))
+            gradebook.ensure_assignment(gb, assignment, nb.load(course.source_notebook(assignment)),
+                                        plan.of(assignment).due)
         outbound = settings.exchange / settings.course_id / "outbound" / assignment
         if not _same_tree(release, outbound):
             exchange("ReleaseAssignment", settings.course_dir, settings.course_id, settings.exchange,
                      assignment, force=True)
         released.append(assignment)
     return released
+
+
+def released_names(settings: Settings) -> set[str]:
+    outbound = settings.exchange / settings.course_id / "outbound"
+    return {p.name for p in outbound.iterdir() if p.is_dir()} if outbound.is_dir() else set()
 
 
 def _same_tree(a: Path, b: Path) -> bool:
@@ -777,10 +795,17 @@ def launch(settings: Settings, log=None) -> subprocess.Popen:
                             preexec_fn=_default_signals)
 
 
+HUB_NICENESS = -5   # the hub and its proxy before students' kernels (servers go back to 0)
+
+
 def _default_signals() -> None:
     # a shell's background job starts with SIGINT ignored, and children inherit that
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # 40 students importing torch must not starve the hub's event loop (logins, API, proxy
+    # routes); hub_fence.py puts each student's server back at 0
+    with contextlib.suppress(OSError):
+        os.setpriority(os.PRIO_PROCESS, 0, HUB_NICENESS)
 
 
 def wait_ready(settings: Settings, process: subprocess.Popen, timeout: float = 120) -> float:
@@ -814,17 +839,28 @@ def become_subreaper() -> None:
         pass
 
 
-def wait_reaping(process: subprocess.Popen) -> int:
+def wait_reaping(process: subprocess.Popen, tick=None, every: float = 60.0) -> int:
     """Wait for jupyterhub while reaping every process adopted as subreaper (kernels whose
-    server died, a service's children): without this each one stays <defunct>."""
+    server died, a service's children): without this each one stays <defunct>. `tick` runs
+    every `every` seconds meanwhile (the schedule's releases); its errors are printed, never fatal."""
+    next_tick = time.monotonic() + every
     while True:
         try:
-            pid, status = os.waitpid(-1, 0)
+            pid, status = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
             return process.poll() or 0
         if pid == process.pid:
             process.returncode = os.waitstatus_to_exitcode(status)
             return process.returncode
+        if pid:
+            continue
+        if tick and time.monotonic() >= next_tick:
+            next_tick = time.monotonic() + every
+            try:
+                tick()
+            except Exception as exc:  # noqa: BLE001 - a failed release must not stop the hub
+                print(f"course hub: scheduled release failed: {exc}", file=sys.stderr, flush=True)
+        time.sleep(0.2)
 
 
 def reap_all() -> int:
@@ -936,7 +972,15 @@ def start(course: Course, state: Path, *, home_base: Path, ip: str, port: int,
               f"  grading: `.venv/bin/course hub grade NN_slug` collects, grades and releases feedback\n"
               f"  limits per server: {_limits_line(settings)}\n"
               f"Ctrl-C stops the hub, every server and the proxy.\n", flush=True)
-        return wait_reaping(process)
+        def release_what_opened():
+            before = released_names(settings)
+            release_assignments(settings, course)
+            _chown_tree(settings.course_dir, settings.grader)   # the gradebook rows root just wrote
+            own_exchange(settings)
+            for name in sorted(released_names(settings) - before):
+                print(f"course hub: {name} opened and was released", flush=True)
+
+        return wait_reaping(process, tick=release_what_opened, every=float(os.environ.get("COURSE_HUB_TICK", "60")))
     except KeyboardInterrupt:
         signal.signal(signal.SIGINT, signal.SIG_IGN)    # a second Ctrl-C must not cut the cleanup short
         print("\nstopping the hub...", flush=True)
@@ -970,13 +1014,22 @@ def collect(settings: Settings, assignment: str) -> None:
     _chown_tree(settings.course_dir, settings.grader)
 
 
-def grade(settings: Settings, assignment: str, jobs: int) -> int:
-    """`course grade` over the hub's submitted/, into its autograded/ and gradebook."""
+def grade(settings: Settings, assignment: str, jobs: int, student: str | None = None, force: bool = False) -> int:
+    """`course grade` over the hub's submitted/ (or one student's folder), into its autograded/
+    and gradebook; `force` regrades what is up to date."""
     cdir = settings.course_dir
     if not (cdir / "submitted").is_dir():
         raise CourseError(f"nothing collected yet in {cdir / 'submitted'}")
-    cmd = [str(Path(sys.executable).parent / "course"), "grade", assignment, str(cdir / "submitted"),
-           "-j", str(jobs), "--out", str(cdir / "autograded"), "--db", f"sqlite:///{cdir / 'gradebook.db'}"]
+    target = cdir / "submitted"
+    if student is not None:
+        if not roster_mod.ID.match(student):
+            raise CourseError(f"--student {student!r} is not a roster id")
+        target = target / student
+        if not (target / assignment).is_dir():
+            raise CourseError(f"{student} has no collected submission of {assignment} in {cdir / 'submitted'}")
+    cmd = [str(Path(sys.executable).parent / "course"), "grade", assignment, str(target),
+           "-j", str(jobs), "--out", str(cdir / "autograded"), "--db", f"sqlite:///{cdir / 'gradebook.db'}",
+           *(["--force"] if force else [])]
     done = subprocess.run(cmd, cwd=settings.course_root,
                           env=dict(os.environ, COURSE_ROOT=settings.course_root))
     _chown_tree(cdir, settings.grader)

@@ -134,13 +134,38 @@ def cmd_hub_grade(args) -> int:
     (assignment,) = course.resolve([args.assignment])
     if not args.no_collect:
         hub.collect(settings, assignment)
-    status = hub.grade(settings, assignment, args.jobs)
+    status = hub.grade(settings, assignment, args.jobs, student=args.student, force=args.force)
     if not args.no_feedback:
         released = feedback_release.release(settings.course_dir, assignment, settings.course_id, settings.exchange)
         hub._chown_tree(settings.course_dir, settings.grader)
         hub.own_exchange(settings)
         print(f"feedback released to {len(released)} student(s)")
     return status
+
+
+def cmd_hub_export(args) -> int:
+    from course import export, hub
+
+    course = Course.find()
+    settings = hub.Settings.load(_state(args, course))
+    chosen = course.resolve(args.assignments) if args.assignments else None
+    count = export.write(f"sqlite:///{settings.course_dir / 'gradebook.db'}", settings.course_id, Path(args.to), chosen)
+    print(f"{count} row(s) (student, assignment, part) in {args.to}")
+    return 0
+
+
+def cmd_hub_stats(args) -> int:
+    from course import hub, stats
+
+    course = Course.find()
+    settings = hub.Settings.load(_state(args, course))
+    (assignment,) = course.resolve([args.assignment])
+    page = Path(args.to or f"{assignment}-stats.html")
+    summary = stats.write(settings.course_dir / "autograded", assignment, page)
+    if not summary["submissions"]:
+        raise CourseError(f"no graded submission of {assignment} on the hub yet: `course hub grade {assignment}` first")
+    print(f"{assignment}: {summary['graded']} graded, {summary['errors']} errors; page in {page}")
+    return 0
 
 
 def cmd_feedback(args) -> int:
@@ -208,7 +233,19 @@ def add_commands(commands, jobs_default) -> None:
     grade.add_argument("-j", "--jobs", type=int, default=jobs_default())
     grade.add_argument("--no-collect", action="store_true")
     grade.add_argument("--no-feedback", action="store_true")
+    grade.add_argument("--student", help="grade this student only (a roster id)")
+    grade.add_argument("--force", action="store_true", help="regrade even when the submission and suite are unchanged")
     grade.set_defaults(func=cmd_hub_grade)
+    export = hub_cmds.add_parser("export", help="the hub's gradebook as CSV (per student, assignment, part, lateness)")
+    export.add_argument("assignments", nargs="*")
+    export.add_argument("--state", help=state_help)
+    export.add_argument("--to", default="grades.csv")
+    export.set_defaults(func=cmd_hub_export)
+    stats = hub_cmds.add_parser("stats", help="an HTML page: score distributions, most failing checks, lateness")
+    stats.add_argument("assignment")
+    stats.add_argument("--state", help=state_help)
+    stats.add_argument("--to", help="HTML file to write (default: NN_slug-stats.html)")
+    stats.set_defaults(func=cmd_hub_stats)
 
     feedback = commands.add_parser("feedback", help="release graded feedback through nbgrader's exchange")
     feedback.add_argument("assignment")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -194,6 +195,10 @@ def parse_submission(raw: bytes, path) -> nbformat.NotebookNode:
         if kind == "code":
             clean.update(outputs=[], execution_count=None)
         cells.append(clean)
+    ids = [c.get("id") for c in cells]
+    if not all(isinstance(i, str) and _CELL_ID.match(i) for i in ids) or len(set(ids)) != len(ids):
+        for cell in cells:  # nbformat 4.5 wants a unique, well-formed id on every cell, 4.4 none
+            cell.pop("id", None)
     document = {"cells": cells, "metadata": _notebook_metadata(data.get("metadata")),
                 "nbformat": 4, "nbformat_minor": 5 if all("id" in c for c in cells) else 4}
     try:
@@ -203,6 +208,7 @@ def parse_submission(raw: bytes, path) -> nbformat.NotebookNode:
 
 
 _SCALARS = (str, int, float, bool, type(None))
+_CELL_ID = re.compile(r"^[a-zA-Z0-9-_]{1,64}$")  # nbformat 4.5's rule
 
 
 def _cell_metadata(meta) -> dict:
