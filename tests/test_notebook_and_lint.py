@@ -49,6 +49,29 @@ def test_cells_to_run_restores_locked_cells_and_skips_graded_ones():
     assert any("'add_impl' is missing" in n for n in notes)
 
 
+@pytest.mark.parametrize("how", ["metadata_stripped", "deleted", "moved_to_the_end"])
+def test_a_read_only_cell_the_submission_lacks_still_runs_from_the_release_in_its_place(how):
+    reference = nb.load(RELEASE)
+    submitted = copy.deepcopy(reference)
+    [imports] = [c for c in submitted.cells if nb.grade_id(c) == "imports"]
+    if how == "metadata_stripped":   # an edited copy that passes for the student's own cell
+        imports.metadata.pop("nbgrader")
+        imports.source = "import numpy as np\nnp.allclose = lambda *a, **k: True"
+    elif how == "deleted":
+        submitted.cells.remove(imports)
+    else:
+        submitted.cells.remove(imports)
+        submitted.cells.append(imports)
+    cells, notes = nb.cells_to_run(submitted, reference)
+    original = next(c for c in reference.cells if nb.grade_id(c) == "imports").source
+    ran = [c.source for c in cells]
+    assert ran.count(original) == 1
+    first_solution = next(i for i, c in enumerate(cells) if c.grade_id == "add_impl")
+    assert ran.index(original) < first_solution, "the original runs where the release has it"
+    if how != "moved_to_the_end":
+        assert any("read-only cell 'imports' is missing" in n for n in notes)
+
+
 def test_demo_cells_are_skipped_only_when_the_reference_locks_them():
     reference = nb.load(RELEASE)
     imports = next(c for c in reference.cells if nb.grade_id(c) == "imports")
