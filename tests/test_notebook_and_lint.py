@@ -139,3 +139,12 @@ def test_lint_accepts_a_plot_in_a_demo_cell(tmp_path):
     notebook.cells[1].source = "import matplotlib.pyplot as plt\nplt.plot([1, 2])"
     notebook.cells[1].metadata["tags"] = ["demo"]
     assert lint.lint_notebook(_write(tmp_path, notebook), "nb.ipynb") == []
+
+
+def test_a_notebook_of_millions_of_tiny_json_values_is_refused_before_parsing():
+    # Under the 32 MiB limit, but 10 million empty objects would take a gigabyte to parse.
+    bomb = b'{"cells": [], "nbformat": 4, "metadata": {"x": [' + b"{}," * 3_000_000 + b"{}]}}"
+    with pytest.raises(nb.NotebookError, match=r"x.ipynb: not a notebook \(about \d+ JSON values"):
+        nb.parse_submission(bomb, "x.ipynb")
+    fine = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = [" + "1, " * 10_000 + "]")] * 50)
+    assert len(nb.parse_submission(nbformat.writes(fine).encode(), "y.ipynb").cells) == 50
