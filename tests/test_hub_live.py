@@ -132,6 +132,7 @@ def test_student_submits_instructor_grades_student_fetches_feedback(hub):
             response.headers.get("Content-Security-Policy")
     denied = student.get(f"{hub.url}/services/{hub.course_id}/formgrader/api/assignments", timeout=60)
     assert denied.status_code == 403 or "formgrader" not in denied.url
+    assert ASSIGNMENT not in denied.text, "a student got formgrader's list of assignments"  # whatever the redirect
 
     # collect (formgrader, as the grader account), grade with the judge, release feedback
     xsrf = instructor.cookies.get("_xsrf", path=f"/services/{hub.course_id}/") or ""
