@@ -18,11 +18,17 @@ namespace for the duration of the call. The stand-in is deliberately not an RNN 
 give, so a mistake in the rnn_cell part never costs points in the bptt part, and calling the
 stand-in scores nothing. bptt_hidden_grads, per_step_norms and clip_grad_norm receive their
 inputs from the judge (the hidden states too) and call nothing else of the student's.
+
+Built-in cells: while the student's cells and rnn_forward run, every torch recurrent function
+(torch.rnn_tanh_cell / lstm_cell / gru_cell, nn.RNNCell / LSTMCell / GRUCell / RNN / LSTM / GRU,
+torch._VF.*, torch.ops.aten.*) raises an error that says so (see _NoBuiltinCells).
 """
 import math
+import re
 
 import numpy as np
 import torch
+from torch.overrides import TorchFunctionMode
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 _MISSING = object()
@@ -105,6 +111,51 @@ def _unchanged(views, before):
     return all(a.shape == b.shape and bool(torch.equal(a.detach(), b)) for a, b in zip(views, before))
 
 
+# --------------------------------------------------------------------------- no built-in cells
+# Every torch-level name of a recurrent kernel contains one of these: rnn_tanh(_cell), rnn_relu(_cell),
+# lstm(_cell), gru(_cell), _thnn_fused_lstm_cell, quantized_gru_cell, _cudnn_rnn, mkldnn_rnn_layer, ...
+_RECURRENT = re.compile(r"rnn|lstm|gru", re.IGNORECASE)
+
+
+class _BuiltinCell(RuntimeError):
+    pass
+
+
+def _op_name(func):
+    packet = getattr(func, "overloadpacket", None)           # an OpOverload (aten.lstm_cell.default)
+    name = getattr(packet if packet is not None else func, "__name__", "")
+    return name if isinstance(name, str) else ""
+
+
+class _NoBuiltinCells(TorchFunctionMode):
+    """While the student's code runs, torch's own recurrent cells raise. A torch-function mode sees
+    the call whatever path reached it (torch.lstm_cell, torch._VF.lstm_cell, torch.ops.aten.lstm_cell,
+    nn.LSTMCell's forward, a reference saved in a notebook cell): module attributes are not touched.
+    On entry a canary call must be refused, so a guard disarmed in advance fails the check instead
+    of letting the built-ins through."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        name = _op_name(func)
+        if _RECURRENT.search(name):
+            raise _BuiltinCell(f"torch's {name} may not be used in this exercise: "
+                               "write the cell from its equations (matrix products, sigmoid, tanh)")
+        return func(*args, **(kwargs or {}))
+
+    def __enter__(self):
+        result = super().__enter__()
+        one = torch.zeros(1, 1)
+        for canary in (lambda: torch.rnn_tanh_cell(one, one, one, one, one[0], one[0]),
+                       lambda: torch.ops.aten.gru_cell.default(one, one, one.repeat(3, 1), one.repeat(3, 1))):
+            try:
+                canary()
+            except _BuiltinCell:
+                continue
+            super().__exit__(None, None, None)
+            raise RuntimeError("the checks could not block torch's built-in cells in this notebook "
+                               "(was torch patched?); this part cannot be graded")
+        return result
+
+
 # --------------------------------------------------------------------------- cells
 _CELLS = {"rnn": "rnn_cell", "lstm": "lstm_cell", "gru": "gru_cell"}
 
@@ -122,15 +173,17 @@ def cell(kind, x, h, c, w_ih, w_hh, b_ih, b_hh, grads=None):
     before = [v.detach().clone() for v in views.values()]
     fn = getattr(student, _CELLS[kind])
     if kind == "lstm":
-        result = fn(views["x"], (views["h"], views["c"]), views["weight_ih"], views["weight_hh"],
-                    views["bias_ih"], views["bias_hh"])
+        with _NoBuiltinCells():
+                result = fn(views["x"], (views["h"], views["c"]), views["weight_ih"], views["weight_hh"],
+                        views["bias_ih"], views["bias_hh"])
         if not isinstance(result, (tuple, list)) or len(result) != 2:
             size = f" of length {len(result)}" if isinstance(result, (tuple, list)) else ""
             return {"error": f"lstm_cell must return a tuple (h_new, c_new), got {type_name(result)}{size}"}
         h_new, c_new = result
     else:
-        h_new = fn(views["x"], views["h"], views["weight_ih"], views["weight_hh"],
-                   views["bias_ih"], views["bias_hh"])
+        with _NoBuiltinCells():
+            h_new = fn(views["x"], views["h"], views["weight_ih"], views["weight_hh"],
+                       views["bias_ih"], views["bias_hh"])
         c_new = None
     given = list(views.values())
     report = {"error": None, "h": _describe(h_new, given), "c": None if c_new is None else _describe(c_new, given),
@@ -202,7 +255,7 @@ def _forward(xs, h0, w_ih, w_hh, b_ih, b_hh, grad_hs=None):
     views = [_tensor(s, requires_grad=want_grad)[1] for s in (xs, h0, w_ih, w_hh, b_ih, b_hh)]
     before = [v.detach().clone() for v in views]
     swap = _SwapCell()
-    with swap:
+    with swap, _NoBuiltinCells():
         hs = student.rnn_forward(*views)
     report = {"hs": _describe(hs, views), "inputs_unchanged": _unchanged(views, before),
               "stand_in_calls": swap.stand_in.calls, "grad_error": None, "grads": None}
