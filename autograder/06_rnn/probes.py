@@ -297,7 +297,7 @@ def pipeline(hs, w_hh, grad_hs):
 def chain(xs, h0, w_ih, w_hh, b_ih, b_hh, grad_hs):
     """The demo's chain, every step the student's: rnn_forward (stand-in cell) and a backward of
     sum(grad_hs * hs); bptt_hidden_grads(hs, W_hh, grad_hs); per_step_norms of its deltas;
-    clip_grad_norm(list(deltas), max_norm = total / 4)."""
+    clip_grad_norm(list(deltas), max_norm = total / 4), then again with max_norm = 4 * total."""
     report, states, views = _forward(xs, h0, w_ih, w_hh, b_ih, b_hh, np.asarray(grad_hs["value"]))
     report["error"] = None
     if not isinstance(states, torch.Tensor):
@@ -323,6 +323,17 @@ def chain(xs, h0, w_ih, w_hh, b_ih, b_hh, grad_hs):
                        and not isinstance(got_total, bool) else None)
     report["clipped"] = [_describe(t, pieces) for t in clipped] if isinstance(clipped, (list, tuple)) else []
     report["inputs_unchanged"] = _unchanged(pieces, before)
+    # the same gradients with max_norm = 4 * total: below the limit, clipping must change nothing
+    # (a scale of max_norm / total without the min(1, .) would blow them up 4 times)
+    pieces = [d.detach().clone() for d in deltas]
+    result = student.clip_grad_norm(pieces, total * 4.0)
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        report["error"] = f"clip_grad_norm must return a tuple (clipped, total_norm), got {type_name(result)}"
+        return report
+    kept, kept_total = result
+    report["kept_total"] = (float(kept_total) if isinstance(kept_total, (int, float, np.floating, np.integer))
+                            and not isinstance(kept_total, bool) else None)
+    report["kept"] = [_describe(t, pieces) for t in kept] if isinstance(kept, (list, tuple)) else []
     return report
 
 

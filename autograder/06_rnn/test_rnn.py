@@ -505,6 +505,8 @@ CLIP_CASES = {
 }
 
 
+# A clip that also scales gradients UP (max_norm / total without the min) or returns the norm after
+# clipping fails this check AND the pipeline's (weight 5, which clips above and below the limit): half the part.
 @pytest.mark.part("bptt")
 @pytest.mark.parametrize("case", list(CLIP_CASES))
 def test_clip_grad_norm(sub, case):
@@ -582,6 +584,18 @@ def test_bptt_pipeline(sub):
     assert_close(clipped, deltas * min(1.0, (total / 4.0) / total), atol=1e-6 * total / 4.0, rtol=1e-5,
                  what=f"{what}: clip_grad_norm(list of the {T} per-step gradients, max_norm = total / 4)")
     expect(report["inputs_unchanged"], f"{what}: clip_grad_norm changed the gradients it was given in place")
+    # the same gradients below the limit (max_norm = 4 * total): returned as they are, with the same norm
+    below = f"{what}: clip_grad_norm(the same gradients, max_norm = 4 * total), below the limit"
+    if report["kept_total"] is None:
+        fail(f"{below}: total_norm must be a Python float")
+    assert_close(np.array(report["kept_total"]), np.array(total), atol=0.0, rtol=1e-5, what=f"{below}: total norm")
+    kept = np.stack([np.asarray(c["value"]) if c["value"] is not None else np.full(deltas.shape[1:], np.nan)
+                     for c in report["kept"]]) if report["kept"] else np.zeros(0)
+    if kept.shape != deltas.shape:
+        fail(f"{below}: {len(report['kept'])} tensors for {T} gradients")
+    # min(1, 4) = 1: nothing is scaled; 1e-5 as above (a 1e-6 in the divisor)
+    assert_close(kept, deltas, atol=1e-6 * total, rtol=1e-5,
+                 what=f"{below}: the clipped gradients (min(1, max_norm / total) = 1: unchanged)")
 
 
 def check_clip(sub, case, specs, max_norm, values, total, dtype):
