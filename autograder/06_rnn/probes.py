@@ -25,6 +25,7 @@ torch._VF.*, torch.ops.aten.*) raises an error that says so (see _NoBuiltinCells
 """
 import math
 import re
+import warnings
 
 import numpy as np
 import torch
@@ -131,8 +132,8 @@ class _NoBuiltinCells(TorchFunctionMode):
     """While the student's code runs, torch's own recurrent cells raise. A torch-function mode sees
     the call whatever path reached it (torch.lstm_cell, torch._VF.lstm_cell, torch.ops.aten.lstm_cell,
     nn.LSTMCell's forward, a reference saved in a notebook cell): module attributes are not touched.
-    On entry a canary call must be refused, so a guard disarmed in advance fails the check instead
-    of letting the built-ins through."""
+    Under it, the kernels themselves raise too (see __enter__). On entry canary calls must be
+    refused, so a guard disarmed in advance fails the check instead of letting the built-ins through."""
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         name = _op_name(func)
@@ -143,17 +144,57 @@ class _NoBuiltinCells(TorchFunctionMode):
 
     def __enter__(self):
         result = super().__enter__()
+        # Below torch-function handling (torch._C.DisableTorchFunction() switches it off): a Python
+        # kernel that raises over the CPU and Autograd kernels of every recurrent aten overload,
+        # removed on exit. (The cells are CompositeImplicitAutograd: a TorchDispatchMode would only
+        # see their addmm / sigmoid / tanh.)
+        self.lib = torch.library.Library("aten", "IMPL")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")          # "Overriding a previously registered kernel"
+            for name in _KERNELS:
+                for key in ("CPU", "Autograd"):
+                    try:
+                        self.lib.impl(name, _refuse(name), key)
+                    except Exception:   # noqa: BLE001 - an overload that takes no kernel at this key
+                        pass
         one = torch.zeros(1, 1)
         for canary in (lambda: torch.rnn_tanh_cell(one, one, one, one, one[0], one[0]),
-                       lambda: torch.ops.aten.gru_cell.default(one, one, one.repeat(3, 1), one.repeat(3, 1))):
+                       lambda: torch.ops.aten.gru_cell.default(one, one, one.repeat(3, 1), one.repeat(3, 1)),
+                       lambda: _without_torch_function(torch.lstm_cell, one, (one, one), one.repeat(4, 1),
+                                                       one.repeat(4, 1))):
             try:
                 canary()
             except _BuiltinCell:
                 continue
-            super().__exit__(None, None, None)
+            self.__exit__(None, None, None)
             raise RuntimeError("the checks could not block torch's built-in cells in this notebook "
                                "(was torch patched?); this part cannot be graded")
         return result
+
+    def __exit__(self, *exc):
+        self.lib._destroy()
+        return super().__exit__(*exc)
+
+
+def _without_torch_function(fn, *args):
+    with torch._C.DisableTorchFunction():
+        return fn(*args)
+
+
+def _recurrent_kernels():
+    """Every aten operator overload whose name is a recurrent kernel: ['gru_cell', 'lstm.input', ...]."""
+    return sorted(full[len("aten::"):] for full in torch._C._dispatch_get_all_op_names()
+                  if full.startswith("aten::") and _RECURRENT.search(full[len("aten::"):].split(".")[0]))
+
+
+_KERNELS = _recurrent_kernels()
+
+
+def _refuse(name):
+    def kernel(*args, **kwargs):
+        raise _BuiltinCell(f"torch's {name.split('.')[0]} may not be used in this exercise: "
+                           "write the cell from its equations (matrix products, sigmoid, tanh)")
+    return kernel
 
 
 # --------------------------------------------------------------------------- cells
