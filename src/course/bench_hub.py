@@ -118,7 +118,8 @@ class Student:
             server = (model.get("servers") or {}).get("")
             if server and server.get("ready"):
                 break
-            if not server and not model.get("pending"):   # the hub gave up (start_timeout)
+            gone = not server and not model.get("pending")
+            if gone and time.monotonic() - (deadline - timeout) > 10:   # the hub gave up (start_timeout)
                 raise RuntimeError(f"{self.uid}'s server failed to start (the hub stopped waiting)")
             await asyncio.sleep(POLL)
         else:
