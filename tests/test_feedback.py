@@ -201,7 +201,11 @@ def test_not_attempted_is_recognised_when_a_suite_rewords_the_students_error():
 
     assert _not_implemented(StudentError("your code raised NotImplementedError:  (cell 5, line 9)"))
     assert _not_implemented(check.Failure("split_heads [B2]: your code raised NotImplementedError:  (cell 18, line 10)"))
+    assert _not_implemented(check.Failure("conv_output_size(224, 7) raised NotImplementedError:  (cell 7, line 8)"))
+    assert _not_implemented(check.Failure("softmax_kernel[(7,)]: your code raised InterpreterError: "
+                                          "NotImplementedError() (cell 8, line 3)"))
     assert not _not_implemented(StudentError("your code raised ValueError: NotImplementedError (cell 5, line 9)"))
+    assert not _not_implemented(check.Failure("f(x): 2 of 5 value(s) out of tolerance"))
     assert not _not_implemented(KeyError("your code raised NotImplementedError:"))
 
 

@@ -2,8 +2,6 @@
 the weighted share of its passing checks (course.judge.plugin / results)."""
 from __future__ import annotations
 
-import pytest
-
 from conftest import ASSIGNMENT
 from course import mutants, notebook as nb
 from course.judge import results
@@ -35,6 +33,13 @@ def test_every_case_of_a_test_function_must_pass_for_its_check_to_pass():
     assert (test_a["name"], test_a["status"], test_a["cases"], test_a["max_score"]) == ("add: test_a", "failed", 9, 1.0)
     assert test_a["failed_cases"] == [{"case": "test_a[n4]", "message": "bad n4", "not_attempted": False}]
     assert test_a["output"] == "[n4] bad n4"     # feedback still says which case failed
+
+
+def test_the_summary_text_rounds_to_two_decimals_and_the_numbers_keep_four():
+    outcomes = [case("test_a", "", True), case("test_b", "", False), case("test_c", "", False),
+                case("test_norm", "", True, part="norm")]
+    document = build(outcomes)
+    assert document["score"] == 1.6667 and document["output"].startswith("Score 1.67 / 3\n  add: 0.67 / 2\n")
 
 
 def test_a_checks_weight_counts_once_however_many_cases_it_has():

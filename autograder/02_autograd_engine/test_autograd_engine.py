@@ -91,7 +91,7 @@ def _upstreams(calls, shapes):
     return [np.ones(shapes[root]) if G is None else G for root, G in calls]
 
 
-@references.cached  # computed once per batch, in the judge server (see prime() at the end)
+@references.cached  # memoized per judge (inputs come from sub.seed, so nothing is primed per batch)
 def expected(program, leaves, consts, calls, fd=True):
     """(forward values, torch grads, finite-difference grads or None) of every leaf."""
     np_env = _run(program, {**leaves, **consts}, _np_step)

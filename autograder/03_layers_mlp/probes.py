@@ -131,10 +131,12 @@ def _grads(layer):
 
 
 # --------------------------------------------------------------------------- layers
-def layer_run(kind, init, params, x, G, axes=None, mode="train"):
+def layer_run(kind, init, params, x, G, axes=None, mode="train", G_first=None):
     """Build student.<kind>(**init), overwrite its params, run forward(x) and backward(G).
 
     axes: when given, x is passed as np.transpose(x, axes), a non-contiguous view.
+    G_first: when given, forward(x) and backward(G_first) run first on the same layer (grads must
+    then hold the second call's values only).
     Reports the output, dL/dx, the grads, and whether forward left the caller's x untouched.
     """
     cls = getattr(student, kind)
@@ -147,6 +149,9 @@ def layer_run(kind, init, params, x, G, axes=None, mode="train"):
     if axes is not None:
         x = np.transpose(x, axes)
     before = x.copy()
+    if G_first is not None:               # an earlier forward/backward on the same layer: grads are per call
+        layer.forward(x)
+        layer.backward(np.array(G_first, dtype=np.float64))
     out = layer.forward(x)
     untouched = bool(np.array_equal(x, before))
     out_info, out_arr = _info(out), _arr(out)

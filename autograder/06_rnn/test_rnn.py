@@ -249,12 +249,14 @@ RNN_CASES = cell_cases("rnn", 600)
 @pytest.mark.part("rnn_cell")
 @pytest.mark.parametrize("case", list(RNN_CASES))
 def test_rnn_cell_values(sub, case):
+    """rnn_cell: tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) in the inputs' dtype, inputs untouched."""
     inputs, large = cell_cases("rnn", 600, sub.seed)[case]
     run_cell(sub, "rnn", case, inputs, large)
 
 
 @pytest.mark.part("rnn_cell")
 def test_rnn_cell_gradients(sub):
+    """rnn_cell: gradients reach x, h and every weight and bias."""
     check_cell_gradients(sub, "rnn", 610)
 
 
@@ -265,12 +267,14 @@ LSTM_CASES = cell_cases("lstm", 620)
 @pytest.mark.part("lstm_cell")
 @pytest.mark.parametrize("case", list(LSTM_CASES))
 def test_lstm_cell_values(sub, case):
+    """lstm_cell: gates i, f, g, o in PyTorch's order, c' = f*c + i*g, h' = o*tanh(c')."""
     inputs, large = cell_cases("lstm", 620, sub.seed)[case]
     run_cell(sub, "lstm", case, inputs, large)
 
 
 @pytest.mark.part("lstm_cell")
 def test_lstm_cell_gradients(sub):
+    """lstm_cell: gradients reach x, h, c and every weight and bias."""
     check_cell_gradients(sub, "lstm", 630)
 
 
@@ -281,12 +285,14 @@ GRU_CASES = cell_cases("gru", 640)
 @pytest.mark.part("gru_cell")
 @pytest.mark.parametrize("case", list(GRU_CASES))
 def test_gru_cell_values(sub, case):
+    """gru_cell: gates r, z, n in PyTorch's order, the reset gate on (W_hn h + b_hn), h' = (1-z)*n + z*h."""
     inputs, large = cell_cases("gru", 640, sub.seed)[case]
     run_cell(sub, "gru", case, inputs, large)
 
 
 @pytest.mark.part("gru_cell")
 def test_gru_cell_gradients(sub):
+    """gru_cell: gradients reach x, h and every weight and bias."""
     check_cell_gradients(sub, "gru", 650)
 
 

@@ -256,9 +256,10 @@ def test_rope_offset_positions(sub):
 @pytest.mark.part("rope")
 def test_rope_single_decode_token(sub):
     """RoPE: 아주 먼 위치의 디코딩 토큰 하나 (float64 각도)"""
-    # one new token far into the sequence: float64 angles needed, and arange(1) = [0] is wrong
-    _rope_case(sub, np.random.default_rng([sub.seed, 202]), 1, 5, 1, 14, [4093],
-               what="apply_rope on one decode token (1, 5, 1, 14) in float64 (angles in x's dtype)")
+    # one new token far into the sequence: float64 angles needed, and arange(1) = [0] is wrong.
+    # Batched decoding: each row is at its own position, so positions is (B, 1)
+    _rope_case(sub, np.random.default_rng([sub.seed, 202]), 3, 5, 1, 14, [[4093], [517], [2048]],
+               what="apply_rope on one decode token per row (3, 5, 1, 14) in float64 (angles in x's dtype)")
 
 
 @pytest.mark.part("rope")
@@ -297,7 +298,7 @@ def test_rope_gradient_flows_to_x(sub):
     rng = np.random.default_rng([sub.seed, 206])
     B, T, H, d = 2, 4, 3, 6
     x = rng.standard_normal((B, T, H, d))
-    pos = np.array([3, 4, 9, 10])
+    pos = np.array([[3, 4, 9, 10], [0, 1, 2, 40]])          # (B, T): one row of positions per sequence
     G = rng.standard_normal((B, H, T, d))
     what = f"gradient of apply_rope on x of shape ({B}, {H}, {T}, {d}) (float64, random upstream gradient)"
     got = call(sub, "rope", x, pos, None, upstream=G, what=what)
@@ -648,7 +649,7 @@ MOE_CASES = [  # (B, T, C, hidden, N, k, alpha)
 ]
 
 
-@pytest.mark.part("moe", weight=2)
+@pytest.mark.part("moe", weight=3)  # the layer is what the part builds: routing, gating and the loss together
 @pytest.mark.parametrize("B,T,C,Hd,N,k,alpha", MOE_CASES, ids=["N5k2", "N7k3_sparse"])
 def test_moe_layer(sub, B, T, C, Hd, N, k, alpha):
     """MoE 층: shared + top-k gate 가중합, aux loss, router weight의 gradient"""

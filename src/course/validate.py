@@ -65,6 +65,11 @@ def _parts_of(job: batch.Job) -> dict[str, tuple[float, float]]:
     return {p["grade_id"]: (p["score"], p["max_score"]) for p in data["extra_data"].get("parts", [])}
 
 
+def _attempted_in_release(job: batch.Job) -> list[str]:
+    data = json.loads((job.out / "results.json").read_text())
+    return [p["grade_id"] for p in data["extra_data"].get("parts", []) if not p.get("not_attempted")]
+
+
 def _describe(parts: dict[str, tuple[float, float]]) -> str:
     return ", ".join(f"{k} {s:g}/{m:g}" for k, (s, m) in parts.items())
 
@@ -147,6 +152,11 @@ def validate_assignment(course: Course, assignment: str, parallel: int, workspac
                 rigour.alternatives.append((mutant.name, full))
         elif expectation == "zero":
             problem = "" if summary["score"] == 0 else "the release must score 0"
+            attempted = _attempted_in_release(job)
+            if attempted:  # the feedback of an untouched notebook lists every case instead of one line
+                checks.append(Check("release: every part 'not attempted'", False, warning=True,
+                                    detail=f"{', '.join(attempted)}: some case failed for another reason than "
+                                           f"the stub's NotImplementedError"))
         else:
             result = judge_mutant(mutant, got)
             rigour.mutants.append(result)

@@ -134,8 +134,9 @@ def _document(score, max_score, tests, part_rows, meta, elapsed, *, cell_errors,
     cell_errors, more = _capped_errors(cell_errors)
     notes = _capped_notes(notes) + more
     notebook_output = cut(notebook_output, NOTEBOOK_OUTPUT_CHARS) if notebook_output else notebook_output
-    lines = [f"Score {score:g} / {max_score:g}"]
-    lines += [f"  {row['grade_id']}: {row['score']:g} / {row['max_score']:g}" for row in part_rows]
+    # The text a person reads shows 2 decimals (9.57, not 9.5714); the numbers keep 4.
+    lines = [f"Score {round(score, 2):g} / {round(max_score, 2):g}"]
+    lines += [f"  {row['grade_id']}: {round(row['score'], 2):g} / {round(row['max_score'], 2):g}" for row in part_rows]
     lines += [f"Note: {note}" for note in notes]
     lines += [f"Cell {e.get('cell', '?')}: {e.get('type')}: {e.get('message')}" for e in cell_errors]
     return fit({
