@@ -382,9 +382,6 @@ async def bench(levels: list[int], cycle_students: int, cycle_each: int, burst_s
         burst = await login_burst(hub, names[:burst_size], PASSWORD)
         figures["login_burst"] = burst
         print(f"{burst_size} logins: API p95 {burst['api_p95_ms']:.0f} ms, max {burst['api_max_ms']:.0f} ms", flush=True)
-        # the cycles first: their zero-zombie figure matters most if the ramp runs out of time
-        figures["cycles"] = await cycles(hub, names[:cycle_students], cycle_each, PASSWORD)
-        print(f"cycles: {figures['cycles']}", flush=True)
         figures["ramp"] = []
         for n in levels:
             level = await ramp_level(hub, names[:n], PASSWORD)
@@ -395,6 +392,9 @@ async def bench(levels: list[int], cycle_students: int, cycle_each: int, burst_s
                   f"{level['kernel_first_import_p95']}, {level['student_pss_mb']:.0f} MB each, "
                   f"{level['failures']} failures", flush=True)
         figures["tensorflow"] = await tensorflow_cost(hub, names[0], PASSWORD)
+        print(f"tensorflow: {figures['tensorflow']}", flush=True)
+        figures["cycles"] = await cycles(hub, names[:cycle_students], cycle_each, PASSWORD)
+        print(f"cycles: {figures['cycles']}", flush=True)
         biggest = figures["ramp"][-1]
         figures["capacity"] = capacity(available, biggest["student_pss_mb"], figures["tensorflow"]["tf_extra_pss_mb"])
         figures["load_after"] = os.getloadavg()

@@ -507,6 +507,11 @@ def exchange(action: str, course_dir: Path, course_id: str, exchange_root: Path,
     cfg.CourseDirectory.assignment_id = assignment
     cfg.Exchange.root = str(exchange_root)
     cls = getattr(steps, f"Exchange{action}")
+    if action == "Collect":  # the same screening and trusted timestamps as formgrader's Collect button
+        from course.inbound import screened_collect
+        from course.roster import ID
+
+        cls = screened_collect(ID.pattern)
     for key, value in options.items():
         cfg[cls.__name__][key] = value
     coursedir = CourseDirectory(config=cfg)

@@ -53,6 +53,8 @@ def _graded_hash(results_path: Path) -> tuple[str | None, dict | None]:
         extra = document["extra_data"]
     except (OSError, ValueError, KeyError, TypeError):
         return None, None
+    if not isinstance(extra, dict):
+        return None, None  # a damaged results.json ("extra_data": null) regrades, never stops the batch
     if extra.get("status") == "error":
         return None, None  # a judge failure is never final: grade it again
     return extra.get("notebook_sha256"), document
