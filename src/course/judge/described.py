@@ -47,12 +47,23 @@ def expect_described(got: dict, *, what: str, type: str | None = None, dtype: st
                       f"{', '.join(aliases) or 'none'} (return a new tensor, or a view where asked)")
 
 
-def expect_unchanged(after: dict, sent, *, what: str, name: str) -> None:
-    """The input `name` as the probe read it after the call (`describe(x)`) holds exactly what the
-    judge sent (same shape, same values, NaNs in the same places): compared here, in the judge."""
+def unchanged(after, sent) -> bool:
+    """An input as a probe read it after the call (a `describe(x)` or its "value") holds exactly
+    what the judge sent, in the dtype the student was given (same shape, same values, NaNs in the
+    same places). Compared here, in the judge: in the sandbox numpy/torch may be patched."""
+    if isinstance(after, dict):
+        after = after.get("value")
+    if isinstance(after, (list, tuple, int, float)):
+        after = np.asarray(after)
+    if not isinstance(after, np.ndarray):
+        return False
     sent = np.asarray(sent)
-    value = after.get("value") if isinstance(after, dict) else None
-    if not isinstance(value, np.ndarray) or value.shape != sent.shape or not np.array_equal(
-            value, sent, equal_nan=value.dtype.kind in "fc" and sent.dtype.kind in "fc"):
+    return after.shape == sent.shape and bool(
+        np.array_equal(after, sent.astype(after.dtype, copy=False), equal_nan=after.dtype.kind in "fc"))
+
+
+def expect_unchanged(after, sent, *, what: str, name: str) -> None:
+    """Failure unless `unchanged(after, sent)`."""
+    if not unchanged(after, sent):
         raise Failure(f"{what} changed its input {name}; leave the inputs as they are "
                       f"(compute into a new tensor/array instead of in place)")
