@@ -12,6 +12,7 @@ import torch.nn.functional as F
 
 from course.judge import StudentError
 from course.judge.check import assert_close, expect, fail
+from course.judge.described import unchanged
 
 # Student and reference compute the same formulas in float64; they differ only in summation order
 # (matmul, means over <= 11 values), ~1e-15 relative. The inputs below are O(1) to O(100) and the
@@ -32,9 +33,17 @@ def _t(a, grad=False):
 
 def _run(sub, what, *args, **kwargs):
     try:
-        return sub.probe(*args, **kwargs)
+        got = sub.probe(*args, **kwargs)
     except StudentError as exc:
         fail(f"{what}: {exc}")
+    # "x untouched" is decided here: the probe sends x back after forward, we compare with what
+    # was sent (as the probe passed it: transposed when axes are given). Never in the sandbox.
+    x_at, axes_at = {"layer_run": (4, 6), "dropout_run": (3, 7)}.get(args[0], (None, None))
+    if x_at is not None:
+        axes = args[axes_at] if len(args) > axes_at else None
+        sent = np.asarray(args[x_at]) if axes is None else np.transpose(np.asarray(args[x_at]), axes)
+        got["x_untouched"] = unchanged(got.get("x_after"), sent)
+    return got
 
 
 def _check_grads(got, expected, what, inputs):

@@ -150,7 +150,10 @@ def _forget_channel(*fds: int) -> None:
             pass
 
 
-def _serve(fd_in: int, fd_out: int) -> None:
+def _serve(fd_in: int, fd_out: int, _given=(type_name, to_numpy, describe)) -> None:
+    # What probes are given is bound here, before any cell runs: a cell that rebinds this
+    # module's `describe` (or the default above, read once at the call) changes nothing.
+    given = dict(zip(("type_name", "to_numpy", "describe"), _given))
     while True:
         if os.getpid() != getattr(_serve, "server_pid", os.getpid()):
             os._exit(1)  # a forked child got back here: it has no business serving
@@ -169,7 +172,7 @@ def _serve(fd_in: int, fd_out: int) -> None:
                 elif op == "load_probes":
                     _probes.clear()
                     _probes.update(__name__="probes", student=StudentNamespace(_namespace),
-                                   type_name=type_name, to_numpy=to_numpy, describe=describe)
+                                   **given)
                     exec(compile(request["source"], PROBE_FILE, "exec"), _probes)
                     value = None
                 elif op == "probe":
