@@ -29,10 +29,8 @@ KILLED = -signal.SIGKILL
 
 
 @pytest.fixture
-def course(tmp_path_factory) -> Course:
-    root = tmp_path_factory.mktemp("course")
-    shutil.copytree(FIXTURE_COURSE, root, dirs_exist_ok=True)
-    return Course(root)
+def course(own_course) -> Course:
+    return own_course
 
 
 def _run(course, tmp_path, *args, crash=None):
