@@ -14,7 +14,7 @@ import traceback
 
 from course import protocol
 from course.sandbox import isolation
-from course.sandbox.describe import describe
+from course.sandbox.describe import describe, real_type_name
 
 CELL_FILE = "<cell {index}>"
 PROBE_FILE = "<hidden>"
@@ -60,12 +60,10 @@ class StudentNamespace:
         return name in self._namespace
 
 
-def type_name(value) -> str:
-    kind = type(value)
-    module = kind.__module__
-    if module.startswith("tensorflow"):
-        module = "tensorflow"
-    return f"{module}.{kind.__qualname__}"
+def type_name(value, _real=real_type_name) -> str:
+    """"module.Qualname" of value's real type (tensorflow.* shortened to tensorflow); a class that
+    names itself after a genuine type ("torch.Tensor", "builtins.float") gets " (look-alike)"."""
+    return _real(value)
 
 
 def to_numpy(value):
