@@ -152,6 +152,7 @@ def _serve(fd_in: int, fd_out: int, _given=(type_name, to_numpy, describe)) -> N
     # What probes are given is bound here, before any cell runs: a cell that rebinds this
     # module's `describe` (or the default above, read once at the call) changes nothing.
     given = dict(zip(("type_name", "to_numpy", "describe"), _given))
+    encode, send = protocol.encode, protocol.send   # likewise: rebinding course.protocol.* later changes nothing here
     while True:
         if os.getpid() != getattr(_serve, "server_pid", os.getpid()):
             os._exit(1)  # a forked child got back here: it has no business serving
@@ -177,7 +178,7 @@ def _serve(fd_in: int, fd_out: int, _given=(type_name, to_numpy, describe)) -> N
                     function = _probes.get(request["name"])
                     if not callable(function):
                         raise LookupError(f"unknown probe {request['name']!r}")
-                    value = protocol.encode(function(*request.get("args", []), **request.get("kwargs", {})))
+                    value = encode(function(*request.get("args", []), **request.get("kwargs", {})))
                 else:
                     raise LookupError(f"unknown request {op!r}")
         except BaseException as exc:  # noqa: BLE001 - everything the student can raise is reported
@@ -188,7 +189,7 @@ def _serve(fd_in: int, fd_out: int, _given=(type_name, to_numpy, describe)) -> N
             continue
         sys.stdout.flush()
         sys.stderr.flush()
-        protocol.send(fd_out, {"ok": True, "value": value})
+        send(fd_out, {"ok": True, "value": value})
 
 
 def refuse(fd_out: int, message: str) -> None:
