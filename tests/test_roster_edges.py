@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import pwd
+import secrets
+import shutil
 from pathlib import Path
 
 import pytest
@@ -152,9 +154,10 @@ def test_created_users_are_added_and_taken_away_as_sets(tmp_path):
 
 def test_only_root_may_change_the_roster(tmp_path, monkeypatch):
     monkeypatch.setattr(roster.os, "geteuid", lambda: 1000)
-    for call in (lambda: roster.add(tmp_path, tmp_path / "r.csv", tmp_path),
-                 lambda: roster.remove(tmp_path, ["ann"], delete_homes=False)):
-        with pytest.raises(CourseError, match="run it as root"):
+    for what, call in (("course roster add", lambda: roster.add(tmp_path, tmp_path / "r.csv", tmp_path)),
+                       ("course roster remove", lambda: roster.remove(tmp_path, ["ann"], delete_homes=False))):
+        with pytest.raises(CourseError, match=f"^{what} creates system users and runs servers as them: run it "
+                                              f"as root \\(for example `sudo make hub`\\)$"):
             call()
 
 
@@ -214,3 +217,19 @@ def test_remove_of_an_unknown_id_changes_nothing(tmp_path, monkeypatch):
     with pytest.raises(roster.RosterError, match=r"not on the roster in .*roster.json: bob, cy$"):
         roster.remove(tmp_path, ["ann", "bob", "cy"], delete_homes=True)
     assert roster.roster_file(tmp_path).read_text() == before
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("useradd") is None, reason="creates a system user: run as root")
+def test_a_system_user_gets_a_private_home_bash_and_a_comment_that_cannot_break_passwd(tmp_path):
+    name = "r" + secrets.token_hex(4)
+    comment = "Kim: " + "x" * 80  # a ':' would add a field to /etc/passwd; 60 characters at most are kept
+    try:
+        roster.create_system_user(name, tmp_path, comment)
+        entry = pwd.getpwnam(name)
+        assert entry.pw_gecos == ("Kim  " + "x" * 80)[:60] and entry.pw_shell == "/bin/bash"
+        assert entry.pw_dir == str(tmp_path / name) and os.stat(tmp_path / name).st_mode & 0o777 == 0o700
+        with pytest.raises(roster.RosterError, match=f"^useradd {name} failed: .*{name}.*exists"):
+            roster.create_system_user(name, tmp_path)
+    finally:
+        roster.remove_system_user(name)
+    assert not roster.user_exists(name)

@@ -4,6 +4,9 @@ mutmut copies the project to mutants/, mutates the modules listed under [tool.mu
 pyproject.toml one change at a time, and runs the fast tests that cover each change. A mutant
 the tests still pass is a survivor: a bug the test suite would not notice. This prints the
 killed share per module and overall, then every survivor (`mutmut show NAME` shows its diff).
+A mutant that made a test hang until mutmut's timeout (an endless loop) counts as killed: the
+tests noticed it, as mutmut's own score does. `--report` prints the last run's figures again
+without running anything.
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 MUTMUT = [sys.executable, "-m", "mutmut"]
 TARGET = 0.80  # the share of mutants the fast tests must kill
+DETECTED = ("killed", "timeout")
 
 
 def _results() -> dict[str, str]:
@@ -35,10 +39,11 @@ def _module(mutant: str) -> str:
 
 
 def main() -> int:
-    run = subprocess.run([*MUTMUT, "run"], cwd=ROOT)
-    if run.returncode not in (0, 1):
-        print(f"mutmut run failed with status {run.returncode}", file=sys.stderr)
-        return run.returncode
+    if "--report" not in sys.argv[1:]:
+        run = subprocess.run([*MUTMUT, "run"], cwd=ROOT)
+        if run.returncode not in (0, 1):
+            print(f"mutmut run failed with status {run.returncode}", file=sys.stderr)
+            return run.returncode
     results = _results()
     if not results:
         print("mutmut produced no mutants (see [tool.mutmut] in pyproject.toml)", file=sys.stderr)
@@ -53,12 +58,14 @@ def main() -> int:
         counts = per_module[module]
         total.update(counts)
         n = sum(counts.values())
+        killed = sum(counts[k] for k in DETECTED)
         other = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()) if k != "killed")
-        print(f"{module:<{width}}  {n:>7}  {counts['killed']:>6}  {counts['killed'] / n:>6.0%}  {other}")
+        print(f"{module:<{width}}  {n:>7}  {killed:>6}  {killed / n:>6.0%}  {other}")
     n = sum(total.values())
-    score = total["killed"] / n
-    print(f"{'all':<{width}}  {n:>7}  {total['killed']:>6}  {score:>6.0%}  (target {TARGET:.0%})")
-    survivors = sorted(name for name, status in results.items() if status != "killed")
+    killed = sum(total[k] for k in DETECTED)
+    score = killed / n
+    print(f"{'all':<{width}}  {n:>7}  {killed:>6}  {score:>6.0%}  (target {TARGET:.0%})")
+    survivors = sorted(name for name, status in results.items() if status not in DETECTED)
     print(f"\n{len(survivors)} not killed (mutmut show NAME for the change):")
     for name in survivors:
         print(f"  {name}: {results[name]}")

@@ -115,8 +115,12 @@ class Student:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             _, model = await self.hub_api("GET", f"/users/{self.uid}")
-            if (model.get("servers") or {}).get("", {}).get("ready"):
+            server = (model.get("servers") or {}).get("")
+            if server and server.get("ready"):
                 break
+            gone = not server and not model.get("pending")
+            if gone and time.monotonic() - (deadline - timeout) > 10:   # the hub gave up (start_timeout)
+                raise RuntimeError(f"{self.uid}'s server failed to start (the hub stopped waiting)")
             await asyncio.sleep(POLL)
         else:
             raise RuntimeError(f"{self.uid}'s server not ready in {timeout:.0f} s")
@@ -216,8 +220,9 @@ async def ramp_level(hub, names: list[str], password: str) -> dict:
     results = await asyncio.gather(*(one_student(hub, n, password) for n in names))
     wall = time.monotonic() - t0
     await asyncio.sleep(2)   # let the kernels settle after the import
-    memory = [memory_of(hub.users[n]) for n in names]
     ok = [r for r in results if "error" not in r]
+    # memory of the students who got to work (a failed spawn has no server to measure)
+    memory = [memory_of(hub.users[r["student"]]) for r in ok] or [{"server": 0.0, "kernels": 0.0, "total": 0.0}]
     ready = [r["login_to_ready"] for r in ok]
     kernel = [r["kernel_first_import"] for r in ok]
     level = {
@@ -395,7 +400,8 @@ async def bench(levels: list[int], cycle_students: int, cycle_each: int, burst_s
         print(f"tensorflow: {figures['tensorflow']}", flush=True)
         figures["cycles"] = await cycles(hub, names[:cycle_students], cycle_each, PASSWORD)
         print(f"cycles: {figures['cycles']}", flush=True)
-        biggest = figures["ramp"][-1]
+        working = [lv for lv in figures["ramp"] if lv["failures"] < lv["students"]]
+        biggest = max(working, key=lambda lv: lv["students"] - lv["failures"])
         figures["capacity"] = capacity(available, biggest["student_pss_mb"], figures["tensorflow"]["tf_extra_pss_mb"])
         figures["load_after"] = os.getloadavg()
     finally:

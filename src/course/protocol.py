@@ -16,6 +16,11 @@ import struct
 import numpy as np
 
 MAX_FRAME = 64 * 2**20  # a reply larger than this fails the test instead of filling the judge's memory
+# JSON values a reply may hold outside its arrays (which travel as one base64 string each). Bytes
+# are not the judge's cost: 64 MiB of `{},{},...` parse into 22 million dicts (2 GB, 100 s).
+# A probe's plain data is small (records, shapes, a few lists); an upper bound on the count, the
+# commas, braces and brackets of the body, is checked before parsing.
+MAX_VALUES = 1_000_000
 _HEADER = struct.Struct(">I")
 _ARRAY_KEY = "__ndarray__"
 _ARRAY_FIELDS = {_ARRAY_KEY, "dtype", "shape"}
@@ -157,6 +162,10 @@ def parse_header(header: bytes) -> int:
 
 
 def parse_body(body: bytes) -> dict:
+    values = body.count(b",") + body.count(b"{") + body.count(b"[")
+    if values > MAX_VALUES:
+        raise ProtocolError(f"reply holds about {values} JSON values, over the {MAX_VALUES} a reply may have "
+                            "(send arrays, not lists)")
     try:
         # Arrays are rebuilt by the parser's object hook, in C's walk over the document (a
         # Python walk over every list of a reply was a twentieth of a judge).
