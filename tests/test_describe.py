@@ -206,6 +206,10 @@ _np.may_share_memory = lambda *a, **k: False
 _t.equal = lambda *a, **k: True
 _t.Tensor.dtype = property(lambda self: _t.float32)          # every tensor claims float32
 _t.Tensor.data_ptr = lambda self: 0
+import json as _json, base64 as _b64
+_real_dumps = _json.dumps
+_np.ascontiguousarray = lambda a, *k, **kw: _np.zeros_like(a)   # what travels to the judge
+_b64.b64encode = lambda data, *a: b"AAAA"
 
 class F32(_t.Tensor):
     """A float64 tensor that reports float32 (and backward still works)."""
@@ -224,6 +228,11 @@ def array_in_place(a):
     a *= 2
     return a
 def shared_tensor(a):      return _t.as_tensor(a)
+
+class FakeFloat:
+    pass
+FakeFloat.__module__, FakeFloat.__qualname__ = "builtins", "float"
+def fake_float(x):         return FakeFloat()
 '''
 
 LIAR_PROBES = PROBES + '''
@@ -231,6 +240,9 @@ def in_place(name, value):
     x = torch.tensor(np.asarray(value))
     out = getattr(student, name)(x)
     return {"out": describe(out, inputs={"x": x}), "x_after": describe(x)}
+
+def named(name, value):
+    return type_name(getattr(student, name)(torch.tensor(np.asarray(value))))
 
 def array_after(name, value):
     a = np.array(value)
@@ -303,3 +315,9 @@ def test_the_types_the_facts_are_read_from_cannot_be_patched_from_python():
                  torch._C.StorageBase, torch.device, torch.dtype, torch.Size):
         with pytest.raises(TypeError):
             setattr(kind, "dtype", None)
+
+
+def test_a_class_named_after_a_genuine_type_is_told_apart(liar):
+    assert liar.probe("tensor", "fake_float", X)["type"] == "builtins.float (look-alike)"
+    assert liar.probe("named", "fake_float", X) == "builtins.float (look-alike)"   # the probes' type_name
+    assert liar.probe("named", "python_float", X) == "builtins.float"

@@ -38,12 +38,6 @@ from course.sandbox.facts import capture
 _MAX_ITEMS = 64   # a tuple/list/dict described item by item up to this many
 
 
-def type_name(value) -> str:
-    from course.sandbox.child import type_name as name  # the probes' own (child imports this module)
-
-    return name(value)
-
-
 def _build():
     facts = capture()
     is_tensor, is_ndarray, exact = facts["is_tensor"], facts["is_ndarray"], facts["exact"]

@@ -74,7 +74,7 @@ def capture():
             TB, SB = C.TensorBase, C.StorageBase
             tb = TB.__dict__
             torch_refs.update(
-                Tensor=torch.Tensor, TensorBase=TB,
+                Tensor=torch.Tensor, Parameter=torch.nn.Parameter, TensorBase=TB,
                 dtype=tb["dtype"].__get__, shape=tb["shape"].__get__, requires_grad=tb["requires_grad"].__get__,
                 grad_fn=tb["grad_fn"].__get__, device=tb["device"].__get__, base=tb["_base"].__get__,
                 is_sparse=tb["is_sparse"].__get__, layout=tb["layout"].__get__,
@@ -97,10 +97,11 @@ def capture():
         return _derives(_type(x), ndarray)
 
     def exact(x) -> bool:
-        """x is exactly a torch.Tensor / np.ndarray / NumPy scalar of a builtin type (no subclass)."""
+        """x is exactly a torch.Tensor (or torch's own nn.Parameter) / np.ndarray / NumPy scalar of a
+        builtin type: no student-made subclass."""
         t = _torch()
         kind = _type(x)
-        return kind is ndarray or (bool(t) and kind is t["Tensor"]) or _numpy_scalar(kind)
+        return kind is ndarray or (bool(t) and (kind is t["Tensor"] or kind is t["Parameter"])) or _numpy_scalar(kind)
 
     def ndarray_facts(x) -> dict:
         """dtype, shape, is_view of any ndarray (subclasses too: read from the C type's descriptors)."""
