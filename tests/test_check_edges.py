@@ -87,6 +87,9 @@ def test_the_inputs_shown_are_small_arrays_in_full_and_big_ones_by_shape():
     assert text("y" * 198).endswith("y" * 198 + "'")
     assert text(np.array([[1.0, 2.0], [3.0, 4.0]])).endswith(" for input [[1., 2.], [3., 4.]]")
     assert text(np.array([1.23456789])).endswith("[1.2346]")
+    wide = text(np.full(12, -1.23456789))  # numpy would wrap this line: the message stays one line
+    assert "\n" not in wide and wide.endswith("[-1.2346, -1.2346, -1.2346, -1.2346, -1.2346, -1.2346, "
+                                               "-1.2346, -1.2346, -1.2346, -1.2346, -1.2346, -1.2346]")
     assert "for input" not in text(None)
 
 
@@ -95,6 +98,7 @@ def test_assert_equal_accepts_numbers_of_either_kind_but_not_other_types():
     assert_equal(2.0, 2, what="n")
     assert_equal("ab", "ab", what="s")
     assert_equal(np.array([1, 2]), np.array([1, 2]), what="a")
+    assert_equal(np.array([1, 2]), [1, 2], what="a")  # an array equal to the expected list
     assert message_of(lambda: assert_equal([1, 2], (1, 2), what="seq")) == "seq: got [1, 2]"
     assert message_of(lambda: assert_equal([1, 2], np.array([1, 2]), what="arr")) == "arr: got [1, 2]"
     assert message_of(lambda: assert_equal(np.array([1, 2]), np.array([1, 3]), what="arr")) == "arr: got [1, 2]"
