@@ -199,7 +199,7 @@ def test_frames_written_and_read_in_pieces_arrive_whole():
     writer.join()
     os.close(write_fd)
     assert got["big"] == message["big"] and got["arr"].tolist() == list(range(10))
-    with pytest.raises(EOFError, match="peer closed the channel"):
+    with pytest.raises(EOFError, match="^peer closed the channel$"):
         protocol.read_exact(read_fd, 1)
     os.close(read_fd)
 
@@ -211,4 +211,21 @@ def test_read_exact_reads_exactly_and_leaves_the_rest():
     assert protocol.read_exact(read_fd, 0) == b""
     assert protocol.read_exact(read_fd, 2) == b"ef"
     os.close(write_fd)
+    os.close(read_fd)
+
+
+def test_short_writes_are_continued_until_the_whole_frame_is_sent(monkeypatch):
+    # POSIX lets write() take fewer bytes than asked (a signal, a non-blocking peer): simulate it
+    real_write = os.write
+    sizes = []
+
+    def short_write(fd, data):
+        sizes.append(real_write(fd, bytes(data[:1000])))
+        return sizes[-1]
+
+    read_fd, write_fd = os.pipe()
+    monkeypatch.setattr(protocol.os, "write", short_write)
+    protocol.send(write_fd, {"v": "x" * 5000})
+    os.close(write_fd)
+    assert len(sizes) > 5 and protocol.receive(read_fd) == {"v": "x" * 5000}
     os.close(read_fd)
