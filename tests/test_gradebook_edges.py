@@ -4,7 +4,9 @@ already recorded, and a failed submission leaving no row at all."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -24,10 +26,16 @@ def _source():
 
 
 @pytest.fixture(scope="module")
-def empty_gradebook(tmp_path_factory) -> Path:
-    # nbgrader creates a new database's schema through an alembic subprocess (seconds): once here
-    path = tmp_path_factory.mktemp("gradebook") / "empty.db"
-    Gradebook(f"sqlite:///{path}", course_id=COURSE_ID).close()
+def empty_gradebook() -> Path:
+    # nbgrader creates a new database's schema through an alembic subprocess (seconds): once per
+    # nbgrader version and user, kept in the temporary directory (mutation runs start many sessions)
+    import nbgrader
+
+    path = Path(tempfile.gettempdir()) / f"course-test-empty-gradebook-{nbgrader.__version__}-{os.getuid()}.db"
+    if not path.exists():
+        fresh = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        Gradebook(f"sqlite:///{fresh}", course_id=COURSE_ID).close()
+        os.replace(fresh, path)
     return path
 
 
