@@ -182,3 +182,16 @@ def test_record_missing_writes_only_absent_or_stale_rows(db):
 def test_naive_utc_converts_any_offset():
     moment = dt.datetime(2027, 1, 1, 0, 30, tzinfo=dt.timezone(dt.timedelta(hours=-5)))
     assert gradebook._naive_utc(moment) == dt.datetime(2027, 1, 1, 5, 30)
+
+
+def test_naive_utc_does_not_depend_on_the_servers_time_zone(monkeypatch):
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Seoul")
+    time.tzset()
+    try:
+        moment = dt.datetime(2027, 1, 1, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=9)))
+        assert gradebook._naive_utc(moment) == dt.datetime(2027, 1, 1, 0, 0)
+    finally:
+        monkeypatch.undo()
+        time.tzset()

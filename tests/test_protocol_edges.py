@@ -116,6 +116,27 @@ def test_each_malformed_array_field_is_named(fields, words):
     assert words in str(info.value)
 
 
+@pytest.mark.parametrize("fields, message", [
+    ({"__ndarray__": 5, "dtype": "<f8", "shape": [0]}, "payload and dtype must be strings"),
+    ({"__ndarray__": "", "dtype": "<f8", "shape": [-1]}, "shape must be a list of non-negative ints"),
+])
+def test_the_whole_message_of_a_malformed_array(fields, message):
+    with pytest.raises(protocol.ProtocolError) as info:
+        protocol.parse_body(_body({"v": fields}))
+    assert str(info.value) == f"malformed array in reply: {message}"
+
+
+def test_a_payload_with_characters_outside_base64_is_refused_not_skipped():
+    # "AAA!A" without the "!" would be three valid bytes
+    with pytest.raises(protocol.ProtocolError, match="malformed array"):
+        protocol.parse_body(_body({"v": {"__ndarray__": "AAA!A", "dtype": "|u1", "shape": [3]}}))
+
+
+def test_an_array_that_is_not_plain_data_is_named_by_its_dtype():
+    with pytest.raises(protocol.UnsupportedValue, match="^numpy arrays of dtype object are not plain data$"):
+        protocol.encode(np.array([object()]))
+
+
 def test_zero_and_zero_sized_dimensions_are_arrays_of_no_bytes():
     got = protocol.parse_body(_array("<i4", [0, 5], b""))["v"]
     assert got.shape == (0, 5) and got.dtype == np.int32
