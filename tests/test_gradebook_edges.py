@@ -195,3 +195,13 @@ def test_naive_utc_does_not_depend_on_the_servers_time_zone(monkeypatch):
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_a_plain_cell_before_the_graded_ones_does_not_hide_them(db):
+    import nbformat
+
+    source = _source()
+    source.cells.insert(0, nbformat.v4.new_markdown_cell("an author's note, no nbgrader metadata"))
+    gradebook.Writer(db, COURSE_ID, ASSIGNMENT, source, DUE).close()
+    with Gradebook(db, course_id=COURSE_ID) as gb:
+        assert {c.name for c in gb.find_notebook(ASSIGNMENT, ASSIGNMENT).grade_cells} == {"add", "norm"}
