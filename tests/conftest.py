@@ -32,6 +32,14 @@ def course(tmp_path_factory) -> Course:
     return Course(root)
 
 
+@pytest.fixture
+def own_course(tmp_path_factory) -> Course:
+    """A course of its own per test, for tests that grade whole classes into it."""
+    root = tmp_path_factory.mktemp("course")
+    shutil.copytree(FIXTURE_COURSE, root, dirs_exist_ok=True)
+    return Course(root)
+
+
 def build_notebook(course: Course, *, replace: dict[str, str] | None = None,
                    insert_after: dict[str, str] | None = None, edit=None):
     """The source (solved) notebook with cells replaced / inserted / edited by a callback."""

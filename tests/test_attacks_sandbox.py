@@ -29,6 +29,7 @@ from conftest import ASSIGNMENT, FIXTURE_COURSE, build_notebook, submit
 from course import batch, protocol
 from course.paths import Course
 from course.sandbox import cgroups
+from course.sandbox.cgroups import SandboxCgroups
 from course.sandbox.isolation import detect_level
 from course.sandbox.launcher import ForkedSandbox, Limits, Sandbox, SandboxError, SandboxSpec, Zygote, prepare_scratch
 
@@ -169,6 +170,15 @@ def _cases(course: Course) -> dict[str, dict]:
             "         'init_module': (175, 0, 0, b''), 'open_by_handle_at': (304, -100, buf, 0)}\n"
             "print('ERRNOS', json.dumps({name: call(*args)[1] for name, args in calls.items()}))\n"
             "print('CLONE3', call(435, buf, 88)[1])\n"
+            "import mmap\n"  # an i386 system call (int 0x80: getpid) from executable memory, in a child
+            "code = mmap.mmap(-1, 4096, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)\n"
+            "code.write(b'\\xb8\\x14\\x00\\x00\\x00\\xcd\\x80\\xc3')\n"
+            "address = ctypes.addressof(ctypes.c_char.from_buffer(code))\n"
+            "pid = os.fork()\n"
+            "if pid == 0:\n"
+            "    ctypes.CFUNCTYPE(ctypes.c_int)(address)()\n"
+            "    os._exit(0)\n"
+            "print('INT80', os.waitpid(pid, 0)[1])\n"
             "pid = os.fork()\n"  # ordinary forks and threads still work (glibc falls back from clone3)
             "os._exit(0) if pid == 0 else os.waitpid(pid, 0)\n"
             "import threading\n"
@@ -408,6 +418,7 @@ def test_forbidden_system_calls_fail_with_eperm(graded):
     errnos = json.loads(marked(text, "ERRNOS"))
     assert errnos == {name: 1 for name in errnos}, errnos  # EPERM, every one
     assert marked(text, "CLONE3") == "38"  # ENOSYS: glibc falls back to clone, whose flags are checked
+    assert marked(text, "INT80") == "31"  # SIGSYS: another architecture's system calls kill the process
     assert "THREADS_OK" in text
 
 
@@ -427,11 +438,12 @@ def zygote():
     started.close()
 
 
-def _sandbox(zygote, base: Path, limits: Limits | None = None, root: str = "allow-list", hide=()) -> Sandbox:
+def _sandbox(zygote, base: Path, limits: Limits | None = None, root: str = "allow-list", hide=(),
+             level: str = LEVEL) -> Sandbox:
     process, env = zygote
-    uid = 200000 + secrets.randbelow(900_000) if ROOT_LEVEL else None
+    uid = 200000 + secrets.randbelow(900_000) if level == "namespaces" else None
     scratch = prepare_scratch(base, [], uid)
-    spec = SandboxSpec(level=LEVEL, scratch=scratch, hide=list(hide), keep=[], limits=limits or Limits(memory_mb=1024),
+    spec = SandboxSpec(level=level, scratch=scratch, hide=list(hide), keep=[], limits=limits or Limits(memory_mb=1024),
                        env={**env, "HOME": str(scratch), "TMPDIR": str(scratch)}, uid=uid, root=root)
     sandbox = Sandbox(spec)
     sandbox.start(process)
@@ -542,6 +554,55 @@ def test_closing_the_zygote_ends_sandboxes_whose_judge_died(tmp_path):
         time.sleep(0.02)
     assert not _processes_named(name)
     assert not [g for g in groups if g.exists()]
+
+
+@needs_root_level
+def test_the_userns_level_builds_the_same_root(zygote, tmp_path):
+    """The non-root level's path (a user namespace, capabilities dropped), run here as root: its
+    "root" inside maps to the judge's uid, so the root's read-only mounts are what hold."""
+    os.chmod(tmp_path, 0o711)
+    sandbox = _sandbox(zygote, tmp_path, level="userns")
+    try:
+        assert sandbox.info["root"] == "allow-list (pivot_root)" and "user" in sandbox.info["namespaces"]
+        text = _run(sandbox, TRY + "status = open('/proc/self/status').read()\n"
+                                   "print('CAPS', status.split('CapEff:')[1].split()[0])\n"
+                                   "_try('/', lambda: os.mkdir('/evil'))\n"
+                                   "_try('/usr', lambda: open('/usr/evil', 'w'))\n"
+                                   "_try('/run', lambda: os.listdir('/run'))\n"
+                                   "_try('remount', lambda: 1 / (ctypes.CDLL(None).mount(None, b'/', None, 0x21, None) + 1))\n"
+                                   "open('note', 'w').write('the scratch is writable')\n")
+    finally:
+        sandbox.close()
+    assert int(marked(text, "CAPS"), 16) == 0
+    assert "LEAKED" not in text and text.count("BLOCKED") == 4, text
+
+
+@needs_root_level
+def test_groups_left_by_a_killed_batch_are_removed_by_the_next(tmp_path):
+    """`course grade` killed with -9: its sandboxes die with it (parent-death signals), their
+    empty groups stay; the next batch's zygote launch removes the groups of dead judges only."""
+    import subprocess
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(dead.stdout)
+    stale = SandboxCgroups.create(64, 8, tag="stale")
+    live = SandboxCgroups.create(64, 8, tag="live")  # created by this (living) process
+    if not stale.groups:
+        pytest.skip(f"no writable cgroup here: {stale.reason}")
+    renamed = []
+    for group in stale.groups:  # as if a judge that has exited had made them
+        target = group.with_name(group.name.replace(f"-{os.getpid()}-", f"-{dead_pid}-"))
+        group.rename(target)
+        renamed.append(target)
+    try:
+        cgroups.remove_stale()
+        assert not [g for g in renamed if g.exists()]
+        assert all(g.exists() for g in live.groups)
+    finally:
+        live.remove()
+        for group in renamed:
+            if group.exists():
+                group.rmdir()
 
 
 def test_a_forged_exit_from_the_zygote_reads_as_a_kill():

@@ -343,7 +343,7 @@ def test_what_is_recorded_is_capped(graded):
     size = len((out / "erroring-cells" / ASSIGNMENT / "results.json").read_bytes())
     page = len((out / "erroring-cells" / ASSIGNMENT / "feedback.html").read_bytes())
     print(f"erroring cells x300: results.json {size} bytes, feedback.html {page} bytes")
-    assert size <= results.MAX_BYTES and page <= feedback.MAX_CHARS * 3
+    assert size <= results.MAX_BYTES and page <= feedback.MAX_CHARS
     errors = document["extra_data"]["cell_errors"]
     assert len(errors) == results.CELL_ERRORS_KEPT
     assert "250 more cell(s) raised; only the first 50 are shown" in document["extra_data"]["notes"]
@@ -641,3 +641,16 @@ def test_a_students_link_never_decides_what_the_sandboxes_hide(tmp_path):
     jobs = [j for j in batch.discover(ASSIGNMENT, [root], tmp_path / "out") if not j.refused]
     assert {j.student for j in jobs} == {"mallory", "eve"}
     assert batch.hidden_roots(jobs, ASSIGNMENT) == [str(tmp_path / "out"), str(root)]
+
+
+def test_feedback_is_cut_to_two_mebibytes_and_says_so(tmp_path):
+    # 200 checks whose messages are 4,000 '<' each: 0.8 MB of results, 3.2 MB once escaped
+    tests = [{"name": f"add: t{i}", "score": 0.0, "max_score": 0.01, "status": "failed", "output": "<" * 4000,
+              "visibility": "visible", "tags": ["add"]} for i in range(200)]
+    document = results._document(0.0, 2.0, tests, [{"grade_id": "add", "score": 0.0, "max_score": 2.0,
+                                                     "passed": 0, "total": 200}],
+                                 {"assignment": ASSIGNMENT, "student": "amy"}, 0.1,
+                                 cell_errors=[], notes=[], notebook_output="")
+    assert len(feedback.render(document)) > feedback.MAX_CHARS
+    page = feedback.write(document, tmp_path).read_text()
+    assert len(page) <= feedback.MAX_CHARS and "this page was cut to fit" in page

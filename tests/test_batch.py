@@ -24,13 +24,8 @@ COURSE_CMD = [sys.executable, "-m", "course.cli"]
 
 
 @pytest.fixture
-def course(tmp_path_factory) -> Course:
-    """A course of its own per test: these tests grade whole classes into it."""
-    import shutil
-
-    root = tmp_path_factory.mktemp("course")
-    shutil.copytree(FIXTURE_COURSE, root, dirs_exist_ok=True)
-    return Course(root)
+def course(own_course) -> Course:
+    return own_course  # these tests grade whole classes into it
 
 
 def _class(course: Course, size: int) -> dict[str, str]:

@@ -111,6 +111,15 @@ def test_validate_passes_the_fixture_and_catches_a_useless_mutant(course, capsys
                          report)
     finally:
         useless.unlink()
+    # an assignment must show at least two correct alternatives
+    spare = course.autograder / ASSIGNMENT / "alternatives" / "norm_with_linalg.py"
+    kept = spare.read_text()
+    spare.unlink()
+    try:
+        assert not validate.validate(course, [ASSIGNMENT], parallel=2)
+        assert re.search(r"FAIL  at least 2 alternatives +1 in ", capsys.readouterr().out)
+    finally:
+        spare.write_text(kept)
 
 
 def test_lint_command_exits_nonzero_on_a_broken_source(course):

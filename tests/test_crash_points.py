@@ -29,10 +29,8 @@ KILLED = -signal.SIGKILL
 
 
 @pytest.fixture
-def course(tmp_path_factory) -> Course:
-    root = tmp_path_factory.mktemp("course")
-    shutil.copytree(FIXTURE_COURSE, root, dirs_exist_ok=True)
-    return Course(root)
+def course(own_course) -> Course:
+    return own_course
 
 
 def _run(course, tmp_path, *args, crash=None):
@@ -163,3 +161,23 @@ def test_killed_mid_feedback_staging_leaves_whole_folders_only(tmp_path):
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0 and "['ann', 'bob']" in run.stdout, run.stdout + run.stderr
     assert (feedback / "bob" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text() == "<p>feedback for bob</p>"
+
+
+def test_feedback_staging_never_follows_a_link(tmp_path):
+    from course import feedback_release
+
+    course_dir = tmp_path / "grader"
+    secret_elsewhere = tmp_path / "someone-elses-secret.txt"
+    secret_elsewhere.write_text("not yours")
+    for student in ("ann", "bob"):
+        submitted = course_dir / "submitted" / student / ASSIGNMENT
+        submitted.mkdir(parents=True)
+        (submitted / f"{ASSIGNMENT}.ipynb").write_text("{}")
+        (submitted / "timestamp.txt").write_text("2026-12-01 10:00:00.000000 UTC")
+        graded = course_dir / "autograded" / student / ASSIGNMENT
+        graded.mkdir(parents=True)
+        (graded / "feedback.html").write_text(f"<p>{student}</p>")
+    (course_dir / "submitted" / "ann" / ASSIGNMENT / "submission_secret.txt").write_text("ann's")
+    (course_dir / "submitted" / "bob" / ASSIGNMENT / "submission_secret.txt").symlink_to(secret_elsewhere)
+    assert feedback_release.stage(course_dir, ASSIGNMENT) == ["ann"]
+    assert not (course_dir / "feedback" / "bob").exists()

@@ -109,8 +109,9 @@ def test_tuples_are_described_item_by_item_and_low_precision_keeps_its_name(sub)
 
 
 def test_describe_outside_the_sandbox_handles_plain_values():
-    assert describe(None) == {"type": "builtins.NoneType", "dtype": None, "shape": None, "value": None}
-    assert describe(np.float32(0.5)) == {"type": "numpy.float32", "dtype": "float32", "shape": [], "value": 0.5}
+    assert describe(None) == {"type": "builtins.NoneType", "exact": True, "dtype": None, "shape": None, "value": None}
+    assert describe(np.float32(0.5)) == {"type": "numpy.float32", "exact": True, "dtype": "float32", "shape": [],
+                                         "value": 0.5}
     assert describe({"a": 1})["items"]["a"]["value"] == 1
     assert describe(object())["type"] == "builtins.object"
 
@@ -191,3 +192,132 @@ def test_no_probe_of_the_course_converts_a_students_result_before_recording_it()
     problems = [p for path in sorted(root.glob("*/probes.py"))
                 for p in converts_before_recording(path.read_text(), str(path.relative_to(root.parent)))]
     assert not problems, "\n".join(problems)
+
+
+# ------------------------------------------------------------------ a notebook that lies
+# Red team (probe-lies): the probe runs in the student's process, so a cell can patch what a
+# probe would call. Everything below is patched before the probes run; the judge must still see
+# the truth: values changed in place, memory shared with the input, the real dtype and type.
+LIAR = STUDENT + '''
+import numpy as _np, torch as _t
+_np.array_equal = lambda *a, **k: True
+_np.shares_memory = lambda *a, **k: False
+_np.may_share_memory = lambda *a, **k: False
+_t.equal = lambda *a, **k: True
+_t.Tensor.dtype = property(lambda self: _t.float32)          # every tensor claims float32
+_t.Tensor.data_ptr = lambda self: 0
+import json as _json, base64 as _b64
+_real_dumps = _json.dumps
+_np.ascontiguousarray = lambda a, *k, **kw: _np.zeros_like(a)   # what travels to the judge
+_b64.b64encode = lambda data, *a: b"AAAA"
+
+class F32(_t.Tensor):
+    """A float64 tensor that reports float32 (and backward still works)."""
+    @property
+    def dtype(self):
+        return _t.float32
+F32.__module__, F32.__qualname__ = "torch", "Tensor"         # and names itself torch.Tensor
+
+class Quiet(_np.ndarray):
+    pass
+
+def lying_double(x):       return (x * 2).as_subclass(F32)
+def scaled_in_place(x):    return x.mul_(2)
+def subclass_view(a):      return a.view(Quiet)
+def array_in_place(a):
+    a *= 2
+    return a
+def shared_tensor(a):      return _t.as_tensor(a)
+
+class FakeFloat:
+    pass
+FakeFloat.__module__, FakeFloat.__qualname__ = "builtins", "float"
+def fake_float(x):         return FakeFloat()
+'''
+
+LIAR_PROBES = PROBES + '''
+def in_place(name, value):
+    x = torch.tensor(np.asarray(value))
+    out = getattr(student, name)(x)
+    return {"out": describe(out, inputs={"x": x}), "x_after": describe(x)}
+
+def named(name, value):
+    return type_name(getattr(student, name)(torch.tensor(np.asarray(value))))
+
+def array_after(name, value):
+    a = np.array(value)
+    out = getattr(student, name)(a)
+    return {"out": describe(out, inputs={"a": a}), "a_after": describe(a)}
+'''
+
+
+@pytest.fixture(scope="module")
+def liar():
+    submission = Submission(cells=[CodeCell(1, LIAR, "impl")], probes_source=LIAR_PROBES, config=JudgeConfig(),
+                            files=[], hide=[])
+    submission.run_notebook()
+    assert not submission.cell_errors, submission.cell_errors
+    yield submission
+    submission.close()
+
+
+def test_a_patched_numpy_or_torch_does_not_hide_an_in_place_change(liar):
+    from course.judge.check import Failure
+    from course.judge.described import expect_described, expect_unchanged
+
+    got = liar.probe("in_place", "scaled_in_place", X)
+    assert got["x_after"]["value"].tolist() == (2 * np.asarray(X)).tolist()
+    with pytest.raises(Failure, match="changed its input x"):
+        expect_unchanged(got["x_after"], np.asarray(X), what="scaled_in_place(x)", name="x")
+    with pytest.raises(Failure, match="shares memory with input"):
+        expect_described(got["out"], what="scaled_in_place(x)", aliases=())
+    got = liar.probe("array_after", "array_in_place", X)
+    with pytest.raises(Failure, match="changed its input a"):
+        expect_unchanged(got["a_after"], np.asarray(X), what="array_in_place(a)", name="a")
+    # and an honest function passes the same checks
+    honest = liar.probe("in_place", "doubled", X)
+    expect_unchanged(honest["x_after"], np.asarray(X), what="doubled(x)", name="x")
+    expect_described(honest["out"], what="doubled(x)", type="torch.Tensor", dtype="float64", aliases=())
+
+
+def test_a_patched_shares_memory_does_not_hide_aliasing_across_numpy_and_torch(liar):
+    got = liar.probe("array_after", "shared_tensor", X)
+    assert got["out"]["type"] == "torch.Tensor" and got["out"]["aliases"] == ["a"]
+    assert liar.probe("array", "numpy_row", X)["aliases"] == ["a"]
+    assert liar.probe("array", "numpy_copy", X)["aliases"] == []
+
+
+def test_a_tensor_subclass_reports_its_real_dtype_and_type_and_fails_type_checks(liar):
+    from course.judge.check import Failure
+    from course.judge.described import expect_described
+
+    # torch.Tensor.dtype itself is patched: the C descriptor still answers
+    assert liar.probe("tensor", "doubled", X)["dtype"] == "float64"
+    got = liar.probe("tensor", "lying_double", X)
+    assert got["dtype"] == "float64" and got["exact"] is False
+    assert got["type"] == "torch.Tensor (look-alike)" and got["value"].tolist() == (2 * np.asarray(X)).tolist()
+    with pytest.raises(Failure, match="look-alike"):
+        expect_described(got, what="lying_double(x)", type="torch.Tensor")
+    with pytest.raises(Failure, match="subclass"):
+        expect_described(got, what="lying_double(x)", dtype="float64")
+
+
+def test_an_ndarray_subclass_reports_its_real_type(liar):
+    got = liar.probe("array", "subclass_view", X)
+    assert got["type"].endswith("Quiet") and got["exact"] is False and got["aliases"] == ["a"]
+    assert type(got["value"]) is np.ndarray and got["value"].tolist() == X
+
+
+def test_the_types_the_facts_are_read_from_cannot_be_patched_from_python():
+    import torch
+
+    for kind in (np.ndarray, np.dtype, np.generic, type(np.dtype("float32")), torch._C.TensorBase,
+                 torch._C.StorageBase, torch.device, torch.dtype, torch.Size):
+        with pytest.raises(TypeError):
+            setattr(kind, "dtype", None)
+
+
+def test_a_class_named_after_a_genuine_type_is_told_apart(liar):
+    assert liar.probe("tensor", "fake_float", X)["type"] == "builtins.float (look-alike)"
+    assert liar.probe("named", "fake_float", X) == "builtins.float (look-alike)"   # the probes' type_name
+    assert liar.probe("named", "python_float", X) == "builtins.float"

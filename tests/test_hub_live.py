@@ -86,6 +86,17 @@ def test_student_submits_instructor_grades_student_fetches_feedback(hub):
     # the student's server runs as the student's own system user, in a private home
     home = hub.homes / ann
     assert oct(home.stat().st_mode & 0o777) == "0o700" and home.owner() == ann
+    import psutil
+    def serves_ann(process) -> bool:
+        try:
+            return process.environ().get("JUPYTERHUB_USER") == ann
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            return False
+
+    servers = [p for p in psutil.process_iter(["username", "cmdline"])
+               if any("singleuser" in part or "labhub" in part for part in (p.info["cmdline"] or [])) and serves_ann(p)]
+    assert servers, "no Jupyter server process serves ann"
+    assert {p.info["username"] for p in servers} == {ann}, [(p.pid, p.info["username"]) for p in servers]
 
     # the assignment list shows this course only; fetch, solve, upload, submit
     listed = hub.server(student, "ann", "GET", "/assignments", params={"course_id": hub.course_id}).json()
@@ -121,6 +132,7 @@ def test_student_submits_instructor_grades_student_fetches_feedback(hub):
             response.headers.get("Content-Security-Policy")
     denied = student.get(f"{hub.url}/services/{hub.course_id}/formgrader/api/assignments", timeout=60)
     assert denied.status_code == 403 or "formgrader" not in denied.url
+    assert ASSIGNMENT not in denied.text, "a student got formgrader's list of assignments"  # whatever the redirect
 
     # collect (formgrader, as the grader account), grade with the judge, release feedback
     xsrf = instructor.cookies.get("_xsrf", path=f"/services/{hub.course_id}/") or ""
@@ -170,11 +182,13 @@ def test_student_submits_instructor_grades_student_fetches_feedback(hub):
 
     # a second student can read neither the first's work, submission nor feedback
     inbound = hub.state / "exchange" / hub.course_id / "inbound"
-    for target in (home / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", pages[0]):
-        assert as_user(bob, "cat", str(target)).returncode != 0
-    assert as_user(bob, "ls", str(inbound)).returncode != 0
-    assert as_user(bob, "ls", str(hub.state / "exchange" / hub.course_id / "feedback")).returncode != 0
-    assert as_user(bob, "ls", str(hub.state / "course")).returncode != 0
+    # each target exists (root sees it), and bob is refused for lack of permission, not absence
+    for command, target in [("cat", home / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"), ("cat", pages[0]),
+                            ("ls", inbound), ("ls", hub.state / "exchange" / hub.course_id / "feedback"),
+                            ("ls", hub.state / "course")]:
+        assert target.exists(), target
+        denied = as_user(bob, command, str(target))
+        assert denied.returncode != 0 and "Permission denied" in denied.stderr, (target, denied.stderr)
     print(f"\nhub start {hub.start_seconds:.1f} s, first spawn {spawned:.1f} s, "
           f"whole flow {time.monotonic() - t0:.1f} s")
 

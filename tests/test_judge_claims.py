@@ -18,10 +18,8 @@ COURSE_CMD = [sys.executable, "-m", "course.cli"]
 
 
 @pytest.fixture
-def course(tmp_path_factory) -> Course:
-    root = tmp_path_factory.mktemp("course")
-    shutil.copytree(FIXTURE_COURSE, root, dirs_exist_ok=True)
-    return Course(root)
+def course(own_course) -> Course:
+    return own_course
 
 
 def _grade(course, *args, env=None):

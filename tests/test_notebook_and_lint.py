@@ -49,6 +49,29 @@ def test_cells_to_run_restores_locked_cells_and_skips_graded_ones():
     assert any("'add_impl' is missing" in n for n in notes)
 
 
+@pytest.mark.parametrize("how", ["metadata_stripped", "deleted", "moved_to_the_end"])
+def test_a_read_only_cell_the_submission_lacks_still_runs_from_the_release_in_its_place(how):
+    reference = nb.load(RELEASE)
+    submitted = copy.deepcopy(reference)
+    [imports] = [c for c in submitted.cells if nb.grade_id(c) == "imports"]
+    if how == "metadata_stripped":   # an edited copy that passes for the student's own cell
+        imports.metadata.pop("nbgrader")
+        imports.source = "import numpy as np\nnp.allclose = lambda *a, **k: True"
+    elif how == "deleted":
+        submitted.cells.remove(imports)
+    else:
+        submitted.cells.remove(imports)
+        submitted.cells.append(imports)
+    cells, notes = nb.cells_to_run(submitted, reference)
+    original = next(c for c in reference.cells if nb.grade_id(c) == "imports").source
+    ran = [c.source for c in cells]
+    assert ran.count(original) == 1
+    first_solution = next(i for i, c in enumerate(cells) if c.grade_id == "add_impl")
+    assert ran.index(original) < first_solution, "the original runs where the release has it"
+    if how != "moved_to_the_end":
+        assert any("read-only cell 'imports' is missing" in n for n in notes)
+
+
 def test_demo_cells_are_skipped_only_when_the_reference_locks_them():
     reference = nb.load(RELEASE)
     imports = next(c for c in reference.cells if nb.grade_id(c) == "imports")
@@ -116,3 +139,12 @@ def test_lint_accepts_a_plot_in_a_demo_cell(tmp_path):
     notebook.cells[1].source = "import matplotlib.pyplot as plt\nplt.plot([1, 2])"
     notebook.cells[1].metadata["tags"] = ["demo"]
     assert lint.lint_notebook(_write(tmp_path, notebook), "nb.ipynb") == []
+
+
+def test_a_notebook_of_millions_of_tiny_json_values_is_refused_before_parsing():
+    # Under the 32 MiB limit, but 10 million empty objects would take a gigabyte to parse.
+    bomb = b'{"cells": [], "nbformat": 4, "metadata": {"x": [' + b"{}," * 3_000_000 + b"{}]}}"
+    with pytest.raises(nb.NotebookError, match=r"x.ipynb: not a notebook \(about \d+ JSON values"):
+        nb.parse_submission(bomb, "x.ipynb")
+    fine = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = [" + "1, " * 10_000 + "]")] * 50)
+    assert len(nb.parse_submission(nbformat.writes(fine).encode(), "y.ipynb").cells) == 50

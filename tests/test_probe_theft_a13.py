@@ -5,17 +5,16 @@ probes.py is public by design: a student's cell can reach everything that enters
 release plus ONE extra cell that redefines every function and class the student must write as
 a thief, and is graded by the real judge. It must score 0 on every part.
 
-The thieves, each tried on every assignment:
-  call_probes    every student name becomes a wrapper that looks in the probes' globals for a
-                 callable whose name is the student's name with any prefix (`_ref_q_sample`,
-                 `reference_dpo_loss`, ...), in dicts and (name, value) lists held by the probes'
-                 globals and their classes (swap tables), and calls the first one that answers.
-  read_globals   every student name returns whatever non-callable value the probes' globals
-                 hold under a key that contains the name (expected values, answer tables).
-  stash_swaps    like call_probes, and whenever any wrapper runs it also keeps whatever the
-                 notebook's globals hold under a student name that is not its own wrapper: a
-                 probe that swaps a reference in for part isolation hands it to the thief, who
-                 uses it for that name in later tests.
+Every student name becomes a thief, which tries in turn (one grading per assignment, the
+strongest attack of the three):
+  stash_swaps    whenever any thief runs it keeps whatever the notebook's globals hold under a
+                 student name that is not a thief: a probe that swaps a reference in for part
+                 isolation hands it over, and the thief calls it for that name in later tests;
+  call_probes    any callable in the probes' globals whose name is the student's name with any
+                 prefix (`_ref_q_sample`, `reference_dpo_loss`, ...), also inside dicts and
+                 (name, value) lists held by the probes' globals and their classes (swap tables);
+  read_globals   any non-callable value stored there under such a name (expected values,
+                 answer tables).
 """
 from __future__ import annotations
 
@@ -39,7 +38,6 @@ THIEF = r'''
 import sys as _sys
 
 _TARGETS = {targets!r}
-_MODE = {mode!r}
 _child = _sys.modules["course.sandbox.child"]
 _active = set()
 _stash = {{}}
@@ -98,15 +96,14 @@ def _make(name):
             raise RuntimeError("recursion")
         _active.add(name)
         try:
-            if _MODE == "stash_swaps":
-                _grab_swapped()
-                if name in _stash:
+            _grab_swapped()                            # stash_swaps: keep what a probe swapped in
+            if name in _stash:
+                try:
                     return _stash[name](*args, **kwargs)
-            for value in _candidates(name):
-                if _MODE == "read_globals":
-                    if not callable(value):
-                        return value
-                    continue
+                except Exception:
+                    pass
+            found = _candidates(name)
+            for value in found:                        # call_probes: whatever callable matches the name
                 if callable(value):
                     try:
                         return value(*args, **kwargs)
@@ -114,6 +111,9 @@ def _make(name):
                         raise
                     except Exception:
                         continue
+            for value in found:                        # read_globals: a stored value under the name
+                if not callable(value):
+                    return value
             raise NotImplementedError(f"nothing to steal for {{name}}")
         finally:
             _active.discard(name)
@@ -140,24 +140,23 @@ def student_names(release_nb) -> list[str]:
     return names
 
 
-def thief_notebook(assignment: str, mode: str):
+def thief_notebook(assignment: str):
     release = nb.load(REPO / "release" / assignment / f"{assignment}.ipynb")
     names = student_names(release)
     assert names, f"{assignment}: no solution cells found in the release"
     stolen = copy.deepcopy(release)
-    stolen.cells.append(nbformat.v4.new_code_cell(THIEF.format(targets=names, mode=mode)))
+    stolen.cells.append(nbformat.v4.new_code_cell(THIEF.format(targets=names)))
     return stolen
 
 
-@pytest.mark.parametrize("mode", ["call_probes", "read_globals", "stash_swaps"])
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_a_thief_cell_scores_nothing(tmp_path, assignment, mode):
+def test_a_thief_cell_scores_nothing(tmp_path, assignment):
     path = tmp_path / f"{assignment}.ipynb"
-    stolen = thief_notebook(assignment, mode)
+    stolen = thief_notebook(assignment)
     nbformat.write(stolen, path)
     document = grade_notebook(Course(REPO), assignment, path, student="thief")
     last = len(stolen.cells)                           # cells are numbered from 1, as the student sees them
     thief_errors = [e for e in document.get("extra_data", {}).get("cell_errors", []) if e.get("cell") == last]
     assert not thief_errors, f"the thief cell itself failed: {thief_errors}"
     scored = {t["name"]: t["score"] for t in document["tests"] if t["score"] > 0}
-    assert document["score"] == 0, f"{assignment} [{mode}]: the thief scored {document['score']}: {sorted(scored)}"
+    assert document["score"] == 0, f"{assignment}: the thief scored {document['score']}: {sorted(scored)}"

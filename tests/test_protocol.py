@@ -170,3 +170,15 @@ def test_any_header_is_a_size_within_the_limit_or_a_protocol_error(size):
         assert protocol.parse_header(size.to_bytes(4, "big")) == size <= protocol.MAX_FRAME
     except protocol.ProtocolError:
         assert size > protocol.MAX_FRAME
+
+
+def test_a_reply_of_millions_of_small_values_is_refused_before_parsing():
+    from course.protocol import MAX_VALUES, ProtocolError, parse_body
+
+    bomb = b'{"ok": true, "value": [' + b"{}," * (MAX_VALUES + 1) + b"{}]}"
+    with pytest.raises(ProtocolError, match="about 2000006 JSON values"):  # counted (commas and braces), never parsed
+        parse_body(bomb)
+    numbers = b'{"ok": true, "value": [' + b"0.5," * (MAX_VALUES + 1) + b"0.5]}"
+    with pytest.raises(ProtocolError, match="JSON values"):
+        parse_body(numbers)
+    assert parse_body(b'{"ok": true, "value": [' + b"1," * 1000 + b"1]}")["value"] == [1] * 1001

@@ -206,3 +206,32 @@ def test_export_cells_never_start_a_formula():
     text = export.to_csv([row])
     assert "'=HYPERLINK" in text and "'+cmd" in text and "'@SUM" in text
     assert ",-1.5," in text  # a negative number stays a number
+
+
+def test_a_backdated_timestamp_is_replaced_by_when_the_exchange_received_the_entry(tmp_path):
+    import os
+
+    from course import inbound
+
+    def entry(name, claimed):
+        folder = tmp_path / "inbound" / name
+        folder.mkdir(parents=True)
+        (folder / "01_tensors.ipynb").write_text("{}")
+        (folder / "timestamp.txt").write_text(claimed)
+        os.utime(folder / "01_tensors.ipynb", (0, 0))        # mtimes are the student's to set: ignored
+        copy = tmp_path / "submitted" / name
+        copy.mkdir(parents=True)
+        (copy / "timestamp.txt").write_text(claimed)
+        return folder, copy
+
+    now = dt.datetime.now(dt.timezone.utc)
+    honest_stamp = now.strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+    folder, copy = entry("amy+01_tensors+x+1", honest_stamp)
+    assert inbound.trust_timestamp(folder, copy) is None
+    assert (copy / "timestamp.txt").read_text() == honest_stamp
+    for claimed in ("2020-01-01 00:00:00.000000 UTC", "yesterday"):
+        folder, copy = entry(f"bo+01_tensors+{len(claimed)}+1", claimed)
+        said = inbound.trust_timestamp(folder, copy)
+        assert said and "the exchange received it at" in said
+        recorded = schedule.parse_nbgrader_timestamp((copy / "timestamp.txt").read_text())
+        assert abs((recorded - now).total_seconds()) < 60   # the entry's change time, not the claim

@@ -300,6 +300,11 @@ def test_submission_seed_is_stable_for_the_same_code_and_moves_with_any_edit():
     assert submission_seed(cells) != submission_seed(edited)
     assert submission_seed(cells) != submission_seed(merged)  # cell boundaries count
     assert 0 <= submission_seed(cells) < 2**32
+    # From the file, every byte counts: a markdown cell or metadata added moves the inputs.
+    file = b'{"cells": [{"cell_type": "code", "source": "def f(x):\\n    return x"}]}'
+    with_table = file.replace(b'"cells": [', b'"cells": [{"cell_type": "markdown", "source": "f(0.31) = 0.31"}, ')
+    assert submission_seed(cells, file) == submission_seed(cells, bytes(file))
+    assert submission_seed(cells, file) != submission_seed(cells, with_table)
 
 
 def test_db_option_takes_a_path_or_a_url_and_explains_anything_else(tmp_path):

@@ -1,11 +1,12 @@
 """Probes for 01_tensors. This module runs INSIDE the sandbox, next to the student's code.
 
-Globals provided by the sandbox: `student` (the notebook's namespace), `type_name`, `to_numpy`.
+Globals provided by the sandbox: `student` (the notebook's namespace), `type_name`, `to_numpy`,
+`describe` (the platform's, hardened against patched libraries: course.sandbox.describe).
 
 Every probe receives plain NumPy data from the judge, turns it into the tensors the exercise asks
 for (torch or tensorflow, with a fixed dtype), calls the student's function and reports plain
-data: which kind of object came back, its dtype, shape and values, and whether the inputs were
-left untouched. The judge decides; nothing here compares against expected values.
+data: which kind of object came back, its dtype, shape and values, and the inputs' values after
+the call (the judge compares them with what it sent). The judge decides; nothing here compares against expected values.
 """
 import sys
 
@@ -28,18 +29,22 @@ def _tf():
     return tf
 
 
-def _kind(obj):
-    """'torch', 'tf', 'numpy', 'none' or the type's name: what kind of object the student returned."""
+def _kind(obj, described=None):
+    """'torch', 'tf', 'numpy', 'none' or the type's name: what kind of object the student returned.
+    torch and NumPy from the platform's describe() (exact types, read before the notebook could
+    patch anything); a subclass of either is reported by its own name."""
     if obj is None:
         return "none"
-    torch = sys.modules.get("torch")
-    if torch is not None and isinstance(obj, torch.Tensor):
-        return "torch"
+    if described is not None and "exact" in described:
+        if described["type"] in ("torch.Tensor", "torch.nn.parameter.Parameter"):
+            return "torch"
+        if described["type"] == "numpy.ndarray" or (described["exact"] and described["type"].startswith("numpy.")):
+            return "numpy"
+        if not described["type"].startswith("tensorflow"):
+            return described["type"]
     tf = sys.modules.get("tensorflow")
     if tf is not None and type_name(obj).startswith("tensorflow") and tf.is_tensor(obj):
         return "tf"
-    if isinstance(obj, (np.ndarray, np.generic)):
-        return "numpy"
     return type_name(obj)
 
 
@@ -54,11 +59,33 @@ def _dtype_name(obj):
 
 
 def _describe(obj):
-    """Plain description of a returned value: kind, type, dtype, shape and values (as numpy)."""
-    info = {"kind": _kind(obj), "type": type_name(obj), "dtype": _dtype_name(obj), "shape": None, "value": None,
-            "requires_grad": bool(getattr(obj, "requires_grad", False)), "device": str(getattr(obj, "device", "")),
-            "is_leaf": bool(getattr(obj, "is_leaf", True))}
-    if obj is None:
+    """Plain description of a returned value: kind, type, dtype, shape and values (as numpy).
+    torch and NumPy results through the platform's describe(): a cell that patches torch/numpy or
+    returns a subclass cannot make it report another dtype or type. TensorFlow results are read
+    through TensorFlow's own methods (not hardened)."""
+    try:
+        described = describe(obj)
+    except Exception:  # noqa: BLE001 - e.g. a symbolic TensorFlow tensor: read below, or reported
+        described = {"type": type_name(obj)}
+    if "exact" in described and not described["type"].startswith("tensorflow") and "value" in described:
+        info = {"kind": _kind(obj, described), "type": described["type"], "dtype": described["dtype"] or described["type"],
+                "shape": None, "value": None, "requires_grad": bool(described.get("requires_grad")),
+                "device": described.get("device") or "", "is_leaf": described.get("grad_fn") is None}
+        value = described["value"]
+        if not isinstance(value, np.ndarray):
+            value = None if value is None else np.asarray(value)
+        if value is None or value.dtype.kind not in "biuf":
+            info["error"] = f"the returned {described['type']} holds {described['dtype']} values, not numbers"
+            return info
+        info["shape"] = [int(s) for s in value.shape]
+        info["value"] = value
+        return info
+    info = {"kind": _kind(obj, described), "type": type_name(obj), "dtype": _dtype_name(obj), "shape": None,
+            "value": None, "requires_grad": bool(getattr(obj, "requires_grad", False)),
+            "device": str(getattr(obj, "device", "")), "is_leaf": bool(getattr(obj, "is_leaf", True))}
+    if obj is None or info["kind"] != "tf":
+        if obj is not None:
+            info["error"] = f"could not read the returned {type_name(obj)} as numbers"
         return info
     try:
         value = np.array(to_numpy(obj), copy=True)  # a snapshot: later changes to shared memory must not leak in
@@ -89,13 +116,13 @@ def _to(fw, array, dtype):
     return _to_torch(array, dtype) if fw == "torch" else _to_tf(array, dtype)
 
 
-def _snapshot(t):
+def _after(t):
+    """The input's values after the call, for the judge to compare with what it sent (torch via the
+    platform's describe(); never compared here, where numpy/torch may have been patched)."""
+    got = describe(t)
+    if "exact" in got and not got["type"].startswith("tensorflow"):
+        return got.get("value")
     return np.array(to_numpy(t), copy=True)
-
-
-def _unchanged(t, before):
-    after = np.asarray(to_numpy(t))
-    return bool(after.shape == before.shape and np.array_equal(after, before, equal_nan=True))
 
 
 def _student(name, fw):
@@ -105,10 +132,9 @@ def _student(name, fw):
 def _call(fw, name, inputs):
     """Convert `inputs` [(array, dtype), ...], call <name>_<fw>(*tensors) and describe the result."""
     tensors = [_to(fw, array, dtype) for array, dtype in inputs]
-    before = [_snapshot(t) for t in tensors]
     out = _student(name, fw)(*tensors)
     info = _describe(out)
-    info["inputs_unchanged"] = all(_unchanged(t, b) for t, b in zip(tensors, before))
+    info["inputs_after"] = [_after(t) for t in tensors]
     return info
 
 
@@ -142,15 +168,12 @@ def make_tensor(fw, data):
     except Exception:  # noqa: BLE001 - e.g. a 1-D tf tensor from tf.shape is iterable, a scalar is not
         info["shape_items_are_int"] = False
         info["shape"] = None
-    # The input must be left as it was, and the tensor must own its memory: changing the
-    # caller's array afterwards must not change t (torch.from_numpy / as_tensor would).
-    info["input_unchanged"] = bool(np.array_equal(np.array(data), original))
+    # The input must be left as it was (the judge compares what comes back with what it sent), and
+    # the tensor must own its memory: torch.from_numpy / as_tensor share the caller's array.
+    info["input_after"] = _after(data) if isinstance(data, np.ndarray) else data
     info["independent"] = None
     if isinstance(data, np.ndarray) and info["tensor"]["value"] is not None:
-        before = np.array(info["tensor"]["value"], copy=True)
-        data += 1
-        after = np.asarray(to_numpy(t))
-        info["independent"] = bool(after.shape == before.shape and np.array_equal(after, before))
+        info["independent"] = not describe(t, inputs={"data": data}).get("aliases")
     return info
 
 
@@ -209,7 +232,6 @@ def value_and_grad(fw, expr, x, A=None, c=None, calls=1):
     second result is reported (a gradient accumulated into the caller's tensor shows up there)."""
     f = _expression(fw, expr, A, c)
     x_t = _to(fw, x, "float64")
-    before = _snapshot(x_t)
     function = _student("value_and_grad", fw)
     for _ in range(calls):
         result = function(f, x_t)
@@ -217,9 +239,9 @@ def value_and_grad(fw, expr, x, A=None, c=None, calls=1):
         return {"error": f"value_and_grad_{fw} must return a tuple (value, grad), got {type_name(result)}"
                          + (f" of length {len(result)}" if isinstance(result, (tuple, list)) else "")}
     value, grad = result
-    info = {"value": _describe(value), "grad": _describe(grad), "input_unchanged": _unchanged(x_t, before)}
+    info = {"value": _describe(value), "grad": _describe(grad), "input_after": _after(x_t)}
     if fw == "torch":
-        info["input_requires_grad"] = bool(x_t.requires_grad)
+        info["input_requires_grad"] = bool(describe(x_t)["requires_grad"])
         info["input_grad_set"] = x_t.grad is not None
     return info
 
@@ -229,11 +251,10 @@ def value_and_grad(fw, expr, x, A=None, c=None, calls=1):
 def fit_linear_regression(X, y, lr, steps):
     """fit_linear_regression(X, y, lr, steps) with float64 torch tensors X (N, D), y (N,)."""
     X_t, y_t = _to_torch(X, "float64"), _to_torch(y, "float64")
-    before = [_snapshot(X_t), _snapshot(y_t)]
     result = student.fit_linear_regression(X_t, y_t, float(lr), int(steps))
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         return {"error": f"fit_linear_regression must return a tuple (w, b), got {type_name(result)}"
                          + (f" of length {len(result)}" if isinstance(result, (tuple, list)) else "")}
     w, b = result
     return {"w": _describe(w), "b": _describe(b),
-            "inputs_unchanged": _unchanged(X_t, before[0]) and _unchanged(y_t, before[1])}
+            "inputs_after": [_after(X_t), _after(y_t)]}

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from course.judge.check import assert_close, expect, fail
+from course.judge.described import unchanged
 
 TENSOR = {"torch": "torch.Tensor", "tf": "TensorFlow tensor (tf.Tensor)"}
 
@@ -115,7 +116,7 @@ def _check_values(sub, fw, case, calls=1):
 def _check_torch_keeps_input(sub):
     expr, x, extra = _grad_case(sub, "lse_l2_n13")
     info = _readable(sub.probe("value_and_grad", "torch", expr, x, **extra), "value_and_grad_torch")
-    expect(info["input_unchanged"], "value_and_grad_torch changed the values of its input x")
+    expect(unchanged(info["input_after"], x), "value_and_grad_torch changed the values of its input x")
     expect(not info["input_requires_grad"] and not info["input_grad_set"],
            "value_and_grad_torch changed the caller's x: after the call x.requires_grad is "
            f"{info['input_requires_grad']} and x.grad is {'set' if info['input_grad_set'] else 'None'}; "
@@ -234,4 +235,5 @@ class TestFitLinearRegression:
         n, d, seed, lr, steps = REGRESSION_CASES["four_steps_n11_d1"]
         X, y = _regression_data(sub, n, d, seed)
         info = _readable(sub.probe("fit_linear_regression", X, y, lr, steps), "fit_linear_regression")
-        expect(info["inputs_unchanged"], "fit_linear_regression modified X or y in place")
+        expect(len(info["inputs_after"]) == 2 and unchanged(info["inputs_after"][0], X)
+               and unchanged(info["inputs_after"][1], y), "fit_linear_regression modified X or y in place")

@@ -15,6 +15,9 @@ that are NOT solutions; the hidden tests in the judge compute what the stand-ins
   accumulate        the student's _accumulate_grad on a fresh Tensor.
 
 Probes report what came back before any conversion (type, dtype, shape, aliasing) and its values.
+Whether an input or G was changed in place is decided in the judge: the probes send back the
+arrays after the call through the platform's `describe` (read with references the notebook cannot
+replace), never a sandbox-side np.array_equal a cell could patch.
 """
 import numpy as np
 
@@ -28,8 +31,8 @@ def _desc(x):
     0-d values travel as a Python float: the wire format turns a 0-d array into shape (1,)."""
     if x is None:
         return {"type": "None", "dtype": None, "shape": None, "value": None}
-    info = {"type": type_name(x), "dtype": str(getattr(x, "dtype", None)),
-            "shape": list(np.shape(x)) if hasattr(x, "shape") else None, "value": None}
+    got = describe(x)    # the platform's: a subclass or a patched numpy cannot change type/dtype/shape
+    info = {"type": got["type"], "dtype": str(got.get("dtype")), "shape": got.get("shape"), "value": None}
     try:
         a = np.array(x if isinstance(x, np.ndarray) else to_numpy(x), dtype=np.float64)
     except Exception:  # noqa: BLE001 - reported, not raised
@@ -137,11 +140,10 @@ def run_op(op, args, kwargs, leaves, consts, G, seed):
         env[name] = T(np.array(value, dtype=np.float64), requires_grad=True)
     for name, value in (consts or {}).items():
         env[name] = T(np.array(value, dtype=np.float64), requires_grad=False)
-    before = {name: t.data.copy() for name, t in env.items()}
     contributions, ub_calls = {}, []
     vals = [env[a] if isinstance(a, str) else a for a in args]
     report = {"is_tensor": False, "prev_ok": False, "out": None, "contribs": {}, "grads": {},
-              "inputs_unchanged": True, "G_unchanged": True, "unbroadcast_calls": ub_calls}
+              "inputs_after": {}, "G_after": None, "unbroadcast_calls": ub_calls}
     with _Swap(cls_attrs={"_accumulate_grad": _recorder(contributions)},
                names={"unbroadcast": _standin_unbroadcast(seed, ub_calls)}):
         out = _student_op(op, vals, _kwargs(kwargs))
@@ -153,14 +155,13 @@ def run_op(op, args, kwargs, leaves, consts, G, seed):
         prev = tuple(getattr(out, "_prev", ()) or ())
         report["prev_ok"] = all(any(p is v for p in prev) for v in vals if isinstance(v, T))
         g = np.array(G, dtype=np.float64).reshape(np.shape(out.data))
-        g_before = g.copy()
         out.grad = g
         out._backward()
-        report["G_unchanged"] = bool(np.array_equal(g, g_before))
+        report["G_after"] = describe(g)      # the judge compares it with the G it sent
     for name, t in env.items():
         report["contribs"][name] = contributions.get(id(t), [])
         report["grads"][name] = _desc(t.grad)
-        report["inputs_unchanged"] &= bool(np.array_equal(t.data, before[name]))
+        report["inputs_after"][name] = describe(t.data)   # compared with what was sent, in the judge
     return report
 
 
@@ -210,7 +211,6 @@ def unbroadcast(grad, shape, writable=False, twice_shape=None, transposed=False)
     g = np.array(grad, dtype=np.float64)
     if transposed:
         g = np.ascontiguousarray(g.T).T
-    before = g.copy()
     if not writable:
         g.setflags(write=False)
     out = student.unbroadcast(g, tuple(shape))
@@ -218,7 +218,7 @@ def unbroadcast(grad, shape, writable=False, twice_shape=None, transposed=False)
     report["second"] = None
     if twice_shape is not None:
         report["second"] = _desc(student.unbroadcast(g, tuple(twice_shape)))
-    report["grad_unchanged"] = bool(np.array_equal(g, before))
+    report["grad_after"] = describe(g)       # the judge compares it with the grad it sent
     return report
 
 
@@ -230,7 +230,7 @@ def accumulate(g1, g2, requires_grad=True, dtype="float64"):
     a2 = np.array(g2).astype(dtype)
     t._accumulate_grad(a1)
     first = _desc(t.grad)
-    first["aliases_caller"] = isinstance(t.grad, np.ndarray) and np.shares_memory(t.grad, a1)
+    first["aliases_caller"] = bool(describe(t.grad, inputs={"a1": a1}).get("aliases"))
     a1 += 1000                                    # the caller reuses its array
     first_later = _desc(t.grad)
     t._accumulate_grad(a2)

@@ -17,6 +17,7 @@ import torch
 
 from course.judge import StudentError, references, self_check
 from course.judge.check import assert_close, expect, fail
+from course.judge.described import unchanged
 
 # Tolerances.
 # Student and reference both compute in float64 with the same formulas; they can differ only in
@@ -91,7 +92,7 @@ def _upstreams(calls, shapes):
     return [np.ones(shapes[root]) if G is None else G for root, G in calls]
 
 
-@references.cached  # computed once per batch, in the judge server (see prime() at the end)
+@references.cached  # memoized per judge (inputs come from sub.seed, so nothing is primed per batch)
 def expected(program, leaves, consts, calls, fd=True):
     """(forward values, torch grads, finite-difference grads or None) of every leaf."""
     np_env = _run(program, {**leaves, **consts}, _np_step)
@@ -210,6 +211,15 @@ def received(got, name, shape, where):
     return total
 
 
+def _g_unchanged(after, G) -> bool:
+    """out.grad after _backward holds the G the judge sent (reshaped to out's shape, as the probe did)."""
+    value = after.get("value") if isinstance(after, dict) else None
+    sent = np.asarray(np.nan if G is None else G, dtype=np.float64)
+    if not isinstance(value, np.ndarray) or value.size != sent.size:
+        return False
+    return unchanged(value, sent.reshape(value.shape))
+
+
 # --------------------------------------------------------------------------- the check
 def check_op(sub, program, leaves, consts=None, G=None, *, fd=True):
     """One student operator and its _backward, called once with out.grad = G (see probes.run_op)."""
@@ -232,8 +242,9 @@ def check_op(sub, program, leaves, consts=None, G=None, *, fd=True):
     out = got["out"]
     expect(out["dtype"] == "float64", f"{what}: the result's data must be float64, got {out['dtype']}")
     assert_close(out["value"], np_env[name], atol=ATOL, rtol=RTOL, what=f"forward value of {what}", inputs=inputs)
-    expect(got["inputs_unchanged"], f"{what} changed its inputs' data in place (ops must leave their inputs as they were)")
-    expect(got["G_unchanged"], f"{where}: _backward changed out.grad in place (it may be shared with other nodes)")
+    expect(all(unchanged(got["inputs_after"].get(k), np.asarray(v, dtype=np.float64))
+               for k, v in {**leaves, **consts}.items()), f"{what} changed its inputs' data in place (ops must leave their inputs as they were)")
+    expect(_g_unchanged(got["G_after"], G), f"{where}: _backward changed out.grad in place (it may be shared with other nodes)")
 
     for leaf in leaves:
         grad = received(got, leaf, np.shape(leaves[leaf]), where)
@@ -728,7 +739,7 @@ def test_unbroadcast_shared_grad(sub, gshape, s1, s2):
     rng = rng_for(sub, 131 + len(gshape) * 5 + len(s1))
     grad = rng.standard_normal(gshape)
     got = _unbroadcast(sub, grad, s1, writable=True, twice_shape=list(s2))
-    expect(got["grad_unchanged"], f"unbroadcast(grad of shape {gshape}, {s1}) changed grad in place "
+    expect(unchanged(got["grad_after"], grad), f"unbroadcast(grad of shape {gshape}, {s1}) changed grad in place "
                                   "(it is shared: the other input of add receives it next)")
     _check_unbroadcast(got, grad, s1, f"unbroadcast(grad of shape {gshape}, shape={s1})")
     _check_unbroadcast(got["second"], grad, s2, f"unbroadcast(the same grad, shape={s2}) after one to {s1}")

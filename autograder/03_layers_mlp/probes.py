@@ -118,9 +118,10 @@ def _arr(x):
 
 
 def _info(x):
-    """What the student returned, before any conversion."""
-    return {"type": type_name(x), "dtype": str(getattr(x, "dtype", None)),
-            "shape": list(np.shape(x)) if hasattr(x, "shape") else None}
+    """What the student returned, before any conversion: through the platform's describe(), so a
+    patched numpy or an ndarray subclass with a lying `dtype` cannot change what is reported."""
+    got = describe(x)
+    return {"type": got["type"], "dtype": str(got.get("dtype")), "shape": got.get("shape")}
 
 
 def _grads(layer):
@@ -131,10 +132,12 @@ def _grads(layer):
 
 
 # --------------------------------------------------------------------------- layers
-def layer_run(kind, init, params, x, G, axes=None, mode="train"):
+def layer_run(kind, init, params, x, G, axes=None, mode="train", G_first=None):
     """Build student.<kind>(**init), overwrite its params, run forward(x) and backward(G).
 
     axes: when given, x is passed as np.transpose(x, axes), a non-contiguous view.
+    G_first: when given, forward(x) and backward(G_first) run first on the same layer (grads must
+    then hold the second call's values only).
     Reports the output, dL/dx, the grads, and whether forward left the caller's x untouched.
     """
     cls = getattr(student, kind)
@@ -146,15 +149,16 @@ def layer_run(kind, init, params, x, G, axes=None, mode="train"):
     x = np.array(x)
     if axes is not None:
         x = np.transpose(x, axes)
-    before = x.copy()
+    if G_first is not None:               # an earlier forward/backward on the same layer: grads are per call
+        layer.forward(x)
+        layer.backward(np.array(G_first, dtype=np.float64))
     out = layer.forward(x)
-    untouched = bool(np.array_equal(x, before))
+    x_after = describe(x)                 # compared with what was sent in the judge, never here
     out_info, out_arr = _info(out), _arr(out)
     G = np.array(G, dtype=np.float64)
-    G_before = G.copy()
     dx = layer.backward(G)
     return {"out": out_arr, "out_info": out_info, "dx": _arr(dx), "dx_info": _info(dx), "grads": _grads(layer),
-            "x_untouched": untouched, "G_untouched": bool(np.array_equal(G, G_before)),
+            "x_after": x_after, "G_after": describe(G),
             "param_names": sorted(str(k) for k in layer.params)}
 
 
@@ -175,40 +179,37 @@ def dropout_run(p, seed, x, G, mode="train", calls=1, axes=None):
     x = np.array(x, dtype=np.float64)
     if axes is not None:
         x = np.transpose(x, axes)
-    before = x.copy()
     raw = [layer.forward(x) for _ in range(calls)]
     infos = [_info(o) for o in raw]
     outs = [_arr(o) for o in raw]
-    untouched = bool(np.array_equal(x, before))
+    x_after = describe(x)
     G = np.array(G, dtype=np.float64)
     if axes is not None:
         G = np.transpose(G, axes)
     dx = layer.backward(G)
-    return {"outs": outs, "infos": infos, "dx": _arr(dx), "dx_info": _info(dx), "x_untouched": untouched}
+    return {"outs": outs, "infos": infos, "dx": _arr(dx), "dx_info": _info(dx), "x_after": x_after}
 
 
 # --------------------------------------------------------------------------- softmax / CE
 def call_fn(name, x):
     """student.<name>(x) for softmax, softmax_jacobian, log_softmax_jacobian; x left untouched?"""
     x = np.array(x, dtype=np.float64)
-    before = x.copy()
     with np.errstate(all="ignore"):
         out = getattr(student, name)(x)
-    return {"type": type_name(out), "info": _info(out), "value": _arr(out), "x_untouched": bool(np.array_equal(x, before))}
+    return {"type": type_name(out), "info": _info(out), "value": _arr(out), "x_after": describe(x)}
 
 
 def ce_run(logits, targets, softmax_table):
     """student.cross_entropy with the stand-in softmax for these logits (the judge sends its table)."""
     logits = np.array(logits, dtype=np.float64)
     targets = np.array(targets, dtype=np.int64)
-    before = logits.copy()
     with _Swap(softmax=_table_softmax(logits, softmax_table)), np.errstate(all="ignore"):
         result = student.cross_entropy(logits, targets)
     if not isinstance(result, tuple) or len(result) != 2:
         return {"ok": False, "type": type_name(result)}
     loss, grad = result
     return {"ok": True, "loss": _arr(loss), "loss_type": type_name(loss), "grad": _arr(grad), "grad_info": _info(grad),
-            "logits_untouched": bool(np.array_equal(logits, before))}
+            "logits_after": describe(logits)}
 
 
 # --------------------------------------------------------------------------- MLP

@@ -12,6 +12,7 @@ import torch.nn.functional as F
 
 from course.judge import StudentError
 from course.judge.check import assert_close, expect, fail
+from course.judge.described import unchanged
 
 # Student and reference compute the same formulas in float64; they differ only in summation order
 # (matmul, means over <= 11 values), ~1e-15 relative. The inputs below are O(1) to O(100) and the
@@ -32,9 +33,17 @@ def _t(a, grad=False):
 
 def _run(sub, what, *args, **kwargs):
     try:
-        return sub.probe(*args, **kwargs)
+        got = sub.probe(*args, **kwargs)
     except StudentError as exc:
         fail(f"{what}: {exc}")
+    # "x untouched" is decided here: the probe sends x back after forward, we compare with what
+    # was sent (as the probe passed it: transposed when axes are given). Never in the sandbox.
+    x_at, axes_at = {"layer_run": (4, 6), "dropout_run": (3, 7)}.get(args[0], (None, None))
+    if x_at is not None:
+        axes = args[axes_at] if len(args) > axes_at else None
+        sent = np.asarray(args[x_at]) if axes is None else np.transpose(np.asarray(args[x_at]), axes)
+        got["x_untouched"] = unchanged(got.get("x_after"), sent)
+    return got
 
 
 def _check_grads(got, expected, what, inputs):
@@ -57,15 +66,20 @@ LINEAR_CASES = [
     ((2, 3, 5), 5, 4, None),
     ((1, 1), 1, 1, None),
     ((4, 9, 3), 3, 6, (1, 0, 2)),     # a non-contiguous (T, B, d) view of a (B, T, d) array
+    ((3, 5), 5, 2, "twice"),          # backward called twice: grads hold the last call's values
 ]
 
 
 @pytest.mark.part("linear")
 @pytest.mark.parametrize("shape,d_in,d_out,axes", LINEAR_CASES,
-                         ids=[f"{s}-{i}to{o}{'-strided' if a else ''}" for s, i, o, a in LINEAR_CASES])
+                         ids=[f"{s}-{i}to{o}{'-' + ('twice' if a == 'twice' else 'strided') if a else ''}"
+                              for s, i, o, a in LINEAR_CASES])
 def test_linear(sub, shape, d_in, d_out, axes):
     """Linear의 출력, dL/dx, grads가 모든 입력(3차원, 연속적이지 않은 배열)에서 맞고 x를 바꾸지 않는다"""
     rng = rng_for(sub, 100 + len(shape) * 10 + d_in + d_out)
+    G_first = None
+    if axes == "twice":
+        axes, G_first = None, rng.standard_normal(shape[:-1] + (d_out,))
     if axes is None:
         stored = rng.standard_normal(shape)
         x = stored
@@ -77,8 +91,10 @@ def test_linear(sub, shape, d_in, d_out, axes):
     b = rng.standard_normal(d_out)
     G = rng.standard_normal(shape[:-1] + (d_out,))
     what = f"Linear({d_in}, {d_out}) on x of shape {shape}" + (" (a non-contiguous view)" if axes else "")
+    if G_first is not None:
+        what += ", after an earlier forward/backward on the same layer (grads are this call's, not a sum)"
     got = _run(sub, what, "layer_run", "Linear", {"in_features": d_in, "out_features": d_out},
-               {"W": W, "b": b}, stored, G, list(axes) if axes else None)
+               {"W": W, "b": b}, stored, G, list(axes) if axes else None, "train", G_first)
 
     tx, tW, tb = _t(x, True), _t(W, True), _t(b, True)
     y = tx @ tW + tb

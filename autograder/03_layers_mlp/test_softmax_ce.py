@@ -14,6 +14,7 @@ from torch.autograd.functional import jacobian
 
 from course.judge import StudentError
 from course.judge.check import assert_close, expect, fail
+from course.judge.described import unchanged
 
 # Same float64 formulas on both sides: softmax values and Jacobian entries are in [-1, 1] and agree
 # to ~1e-15; the losses are up to ~2000 (logits of magnitude 1000), so the loss tolerance is relative.
@@ -51,7 +52,7 @@ def _call(sub, name, x):
         fail(f"{name}(x) for x of shape {x.shape}: {exc}")
     if got["value"] is None or isinstance(got["value"], str):
         fail(f"{name}(x) for x of shape {x.shape} returned {got['type']}, not an array")
-    expect(got["x_untouched"], f"{name}(x) must not modify its input x")
+    expect(unchanged(got["x_after"], x), f"{name}(x) must not modify its input x")
     return got["value"]
 
 
@@ -138,7 +139,7 @@ def test_cross_entropy(sub, name):
     if got["loss_type"] not in ("builtins.float", "numpy.float64") or not isinstance(value, float):
         fail(f"{what}: the loss must be a float, got {got['loss_type']}"
              + (f" of shape {value.shape}" if isinstance(value, np.ndarray) else ""))
-    expect(got["logits_untouched"], f"{what} must not modify its input logits")
+    expect(unchanged(got["logits_after"], logits), f"{what} must not modify its input logits")
     assert_close(value, loss.item(), atol=ATOL, rtol=RTOL, what=f"{what}: loss (the MEAN over the batch)", inputs=inputs)
     assert_close(got["grad"], tz.grad.numpy(), atol=ATOL, rtol=RTOL,
                  what=f"{what}: dlogits (must be (softmax - onehot) / N)", inputs=inputs)

@@ -249,12 +249,14 @@ RNN_CASES = cell_cases("rnn", 600)
 @pytest.mark.part("rnn_cell")
 @pytest.mark.parametrize("case", list(RNN_CASES))
 def test_rnn_cell_values(sub, case):
+    """rnn_cell: tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) in the inputs' dtype, inputs untouched."""
     inputs, large = cell_cases("rnn", 600, sub.seed)[case]
     run_cell(sub, "rnn", case, inputs, large)
 
 
 @pytest.mark.part("rnn_cell")
 def test_rnn_cell_gradients(sub):
+    """rnn_cell: gradients reach x, h and every weight and bias."""
     check_cell_gradients(sub, "rnn", 610)
 
 
@@ -265,12 +267,14 @@ LSTM_CASES = cell_cases("lstm", 620)
 @pytest.mark.part("lstm_cell")
 @pytest.mark.parametrize("case", list(LSTM_CASES))
 def test_lstm_cell_values(sub, case):
+    """lstm_cell: gates i, f, g, o in PyTorch's order, c' = f*c + i*g, h' = o*tanh(c')."""
     inputs, large = cell_cases("lstm", 620, sub.seed)[case]
     run_cell(sub, "lstm", case, inputs, large)
 
 
 @pytest.mark.part("lstm_cell")
 def test_lstm_cell_gradients(sub):
+    """lstm_cell: gradients reach x, h, c and every weight and bias."""
     check_cell_gradients(sub, "lstm", 630)
 
 
@@ -281,12 +285,14 @@ GRU_CASES = cell_cases("gru", 640)
 @pytest.mark.part("gru_cell")
 @pytest.mark.parametrize("case", list(GRU_CASES))
 def test_gru_cell_values(sub, case):
+    """gru_cell: gates r, z, n in PyTorch's order, the reset gate on (W_hn h + b_hn), h' = (1-z)*n + z*h."""
     inputs, large = cell_cases("gru", 640, sub.seed)[case]
     run_cell(sub, "gru", case, inputs, large)
 
 
 @pytest.mark.part("gru_cell")
 def test_gru_cell_gradients(sub):
+    """gru_cell: gradients reach x, h and every weight and bias."""
     check_cell_gradients(sub, "gru", 650)
 
 
@@ -499,6 +505,8 @@ CLIP_CASES = {
 }
 
 
+# A clip that also scales gradients UP (max_norm / total without the min) or returns the norm after
+# clipping fails this check AND the pipeline's (weight 5, which clips above and below the limit): half the part.
 @pytest.mark.part("bptt")
 @pytest.mark.parametrize("case", list(CLIP_CASES))
 def test_clip_grad_norm(sub, case):
@@ -576,6 +584,18 @@ def test_bptt_pipeline(sub):
     assert_close(clipped, deltas * min(1.0, (total / 4.0) / total), atol=1e-6 * total / 4.0, rtol=1e-5,
                  what=f"{what}: clip_grad_norm(list of the {T} per-step gradients, max_norm = total / 4)")
     expect(report["inputs_unchanged"], f"{what}: clip_grad_norm changed the gradients it was given in place")
+    # the same gradients below the limit (max_norm = 4 * total): returned as they are, with the same norm
+    below = f"{what}: clip_grad_norm(the same gradients, max_norm = 4 * total), below the limit"
+    if report["kept_total"] is None:
+        fail(f"{below}: total_norm must be a Python float")
+    assert_close(np.array(report["kept_total"]), np.array(total), atol=0.0, rtol=1e-5, what=f"{below}: total norm")
+    kept = np.stack([np.asarray(c["value"]) if c["value"] is not None else np.full(deltas.shape[1:], np.nan)
+                     for c in report["kept"]]) if report["kept"] else np.zeros(0)
+    if kept.shape != deltas.shape:
+        fail(f"{below}: {len(report['kept'])} tensors for {T} gradients")
+    # min(1, 4) = 1: nothing is scaled; 1e-5 as above (a 1e-6 in the divisor)
+    assert_close(kept, deltas, atol=1e-6 * total, rtol=1e-5,
+                 what=f"{below}: the clipped gradients (min(1, max_norm / total) = 1: unchanged)")
 
 
 def check_clip(sub, case, specs, max_norm, values, total, dtype):

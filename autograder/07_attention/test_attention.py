@@ -605,13 +605,14 @@ PE_CASES = [(1, 4, None), (13, 5, None), (97, 33, None), (7, 1, None), (200, 64,
 @pytest.mark.parametrize("n_pos,d_model,offset", PE_CASES,
                          ids=[f"n{n}_d{d}" + (f"_offset{o}" if o is not None else "") for n, d, o in PE_CASES])
 def test_positional_encoding_values(sub, n_pos, d_model, offset):
-    """sinusoidal_positional_encoding: interleaved sin/cos, odd d_model, position offsets."""
+    """sinusoidal_positional_encoding: interleaved sin/cos, odd d_model, position offsets, float32."""
     call = f"sinusoidal_positional_encoding({n_pos}, {d_model}" + (f", offset={offset})" if offset is not None else ")")
     info = probe(sub, "positional_encoding", n_pos, d_model, offset, what=call)
     got = readable_tensor(info, call)
     expected = ref_pe(n_pos, d_model, offset or 0)
     if got.shape != expected.shape:
         fail(f"{call}: shape {got.shape} but expected {expected.shape}")
+    expect(info["dtype"] == "float32", f"{call} must return a float32 tensor, got {info['dtype']}")
     assert_close(got, expected, what=call, **pe_tolerance((offset or 0) + n_pos - 1))
 
 

@@ -237,26 +237,65 @@ def lm_loss(logits, targets, upstream):
     return report
 
 
-def train_run(cfg, init_seed, data, steps, batch_size, lr, data_seed, eval_x):
+class _RecordBatches:
+    """Wraps the student's own get_batch (train calls it by name) and keeps the batches it drew
+    (the first `keep` of them)."""
+
+    def __init__(self, own, keep=1):
+        self.own, self.keep, self.batches = own, keep, []
+
+    def __call__(self, *args, **kwargs):
+        out = self.own(*args, **kwargs)
+        if len(self.batches) < self.keep and isinstance(out, (tuple, list)) and len(out) == 2:
+            self.batches.append([_arr(out[0]), _arr(out[1])])
+        return out
+
+
+def _state(model):
+    return {k: v.detach().cpu().double().numpy().copy() for k, v in model.state_dict().items()}
+
+
+def _as_floats(losses):
+    try:
+        return [float(v) for v in losses]
+    except Exception:   # noqa: BLE001 - reported, the judge says what was wrong
+        return f"<{type(losses).__module__}.{type(losses).__qualname__}>"
+
+
+def train_run(cfg, init_seed, data, steps, batch_size, lr, data_seed, eval_x, split, repeat_steps):
     """Student's train() on a fresh student GPT (stand-in blocks), float32 as in the notebook.
 
-    Returns the losses it reported and the trained model's logits on the judge's windows."""
-    torch.manual_seed(int(init_seed))
-    with _Swap(_STAND_IN_BLOCK):
+    Reports the losses it returned, the initial and trained weights, the first batch its
+    get_batch drew, the trained model's logits on the judge's windows (whole, and the positions
+    from `split` on fed alone at start_pos=split), and a second run of `repeat_steps` steps from
+    the same initial weights and generator seed (the global RNG left as it is): its losses, the
+    batches it drew and its weights afterwards, for the judge to replay AdamW on them."""
+    data_t = torch.tensor(np.asarray(data), dtype=torch.long)
+    record = _RecordBatches(student.get_batch)
+    again_record = _RecordBatches(student.get_batch, keep=int(repeat_steps))
+    with _Swap(_STAND_IN_BLOCK, [("get_batch", record)]):
+        torch.manual_seed(int(init_seed))
         model = student.GPT(_config(cfg))
+        initial = _state(model)
         before = [p.detach().clone() for p in model.parameters()]
-        data_t = torch.tensor(np.asarray(data), dtype=torch.long)
         losses = student.train(model, data_t, int(steps), int(batch_size), float(lr),
                                torch.Generator().manual_seed(int(data_seed)))
         changed = sum(int(not torch.equal(b, p.detach())) for b, p in zip(before, model.parameters()))
         model.eval()
+        ids = torch.tensor(np.asarray(eval_x), dtype=torch.long)
         with torch.no_grad():
-            logits = model(torch.tensor(np.asarray(eval_x), dtype=torch.long))
-    try:
-        losses = [float(v) for v in losses]
-    except Exception:   # noqa: BLE001 - reported, the judge says what was wrong
-        losses = f"<{type(losses).__module__}.{type(losses).__qualname__}>"
-    return {"losses": losses, "changed": changed, "n_params": len(before), "logits": _arr(logits)}
+            logits = model(ids)
+            tail = model(ids[:, int(split):], start_pos=int(split))
+        trained = _state(model)
+        again = student.GPT(_config(cfg))
+        again.load_state_dict({k: torch.tensor(v, dtype=torch.float32) for k, v in initial.items()})
+    with _Swap(_STAND_IN_BLOCK, [("get_batch", again_record)]):
+        repeat = student.train(again, data_t, int(repeat_steps), int(batch_size), float(lr),
+                               torch.Generator().manual_seed(int(data_seed)))
+    return {"losses": _as_floats(losses), "repeat": _as_floats(repeat), "changed": changed, "n_params": len(before),
+            "logits": _arr(logits), "tail_logits": _arr(tail), "initial": initial, "trained": trained,
+            "first_batch": record.batches[0] if record.batches else None,
+            "repeat_batches": again_record.batches, "repeat_state": _state(again)}
 
 
 # --------------------------------------------------------------------------- kv_cache

@@ -256,10 +256,12 @@ def dequantize(q, scale, zero_point):
     return {"x_hat": _describe(out, q=tq, scale=s), "q_unchanged": bool(torch.equal(tq, before))}
 
 
-def roundtrip(x, mode, dim=None):
-    """The student's three functions chained: dequantize(quantize(x, *compute_qparams(x)))."""
+def roundtrip(x, mode, dim=None, calib=None):
+    """The student's three functions chained: dequantize(quantize(x, *compute_qparams(x))), or with
+    the qparams of a calibration tensor `calib` (static quantization: values beyond its range saturate)."""
     _, t = _tensor(x)
-    scale, zero_point = student.compute_qparams(t, mode, None if dim is None else int(dim))
+    _, c = _tensor(calib) if calib is not None else (None, t)
+    scale, zero_point = student.compute_qparams(c, mode, None if dim is None else int(dim))
     q = student.quantize(t, scale, zero_point, mode)
     return {"x_hat": _describe(student.dequantize(q, scale, zero_point))}
 

@@ -334,7 +334,12 @@ def test_dequantize(sub, case):
 ROUNDTRIP = [name for name in ("symmetric_dim0_outlier_and_zero_rows",
                                               "asymmetric_dim0_mixed_channels",
                                               "asymmetric_dim1_transposed_float64",
-                                              "asymmetric_per_tensor_negative_large")]
+                                              "asymmetric_per_tensor_negative_large",
+                                              "symmetric_dim-1_strided",
+                                              "calibrated:asymmetric_per_tensor_relu",
+                                              "calibrated:symmetric_dim0_outlier_and_zero_rows")]
+# "calibrated:": static quantization, the qparams of a calibration tensor (x / 2) applied to x, so about
+# half of the values lie beyond the calibrated range and must saturate at the ends of the code range
 
 
 @pytest.mark.part("quantize")
@@ -343,16 +348,19 @@ def test_roundtrip(sub, case):
     """왕복: dequantize(quantize(x))가 올바른 격자 위에 있고 x의 dtype 유지
 
     compute_qparams -> quantize -> dequantize, all three the student's."""
-    x, mode, dim = seeded(_qparams_cases, sub)[case]
-    inputs = f"{describe(x)}, mode={mode!r}, dim={dim}"
-    what = f"dequantize(quantize(x, *compute_qparams(x))) [{case}]"
-    rep = probe(sub, "roundtrip", x, mode, dim, what=what)
-    got = tensor_of(rep["x_hat"], what)
+    calibrated = case.startswith("calibrated:")
+    x, mode, dim = seeded(_qparams_cases, sub)[case.split(":")[-1]]
     xv = val(x)
+    calib = spec(as_dtype(xv / 2, x["dtype"]), x["dtype"]) if calibrated else None
+    inputs = f"{describe(x)}, mode={mode!r}, dim={dim}"
+    what = (f"dequantize(quantize(x, *compute_qparams(calib))) with calib = x / 2 (values beyond calib's range "
+            f"saturate) [{case}]" if calibrated else f"dequantize(quantize(x, *compute_qparams(x))) [{case}]")
+    rep = probe(sub, "roundtrip", x, mode, dim, calib, what=what)
+    got = tensor_of(rep["x_hat"], what)
     expect_shape(got, xv.shape, what)
     expect(rep["x_hat"]["dtype"] == x["dtype"], f"{what}: x_hat has dtype {rep['x_hat']['dtype']}, expected x's "
                                                f"{x['dtype']} (scale in x's dtype, dequantized in scale's dtype)")
-    s, z, _ = ref_qparams(xv, mode, dim)
+    s, z, _ = ref_qparams(val(calib) if calibrated else xv, mode, dim)
     low, high = code_choices(xv / s + z, mode)
     tol = DEQ[x["dtype"]]["rtol"] * np.maximum(np.abs(xv), s) + 1e-3 * s
     ok = (np.abs(got - s * (low - z)) <= tol) | (np.abs(got - s * (high - z)) <= tol)

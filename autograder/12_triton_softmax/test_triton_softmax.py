@@ -108,6 +108,10 @@ CASES = {
         "p0": (801, 9, 44, "mixed", 3, 37, 40, 64, [[0.0, 5]]),
         "rate": (802, 13, 171, "normal", 0, 171, 171, 256, [[0.3, 2024]]),
         "seeds": (803, 7, 64, "normal", 0, 64, 64, 64, [[0.5, 11], [0.5, 11], [0.5, 12]]),
+        # the same (n_rows, n_cols, p, seed) once as a slice of a wider tensor, once dense: the mask is
+        # tl.rand(seed, row * n_cols + col), so it must not depend on the strides
+        "layout_strided": (804, 9, 50, "normal", 3, 37, 41, 64, [[0.4, 7]]),
+        "layout_dense": (805, 9, 37, "normal", 0, 37, 37, 64, [[0.4, 7]]),
     },
 }
 # One probe call runs every case of a kernel: ~0.5-2 s in the interpreter on an idle core; the
@@ -312,10 +316,22 @@ def _dropout_rows_get_their_own_masks(sub):
     expect(mixed == 1.0, f"{where}: some rows are dropped or kept as a whole; draw one random number per element")
 
 
+def _dropout_mask_ignores_strides(sub):
+    (a,), xa, where_a = _launch(sub, "softmax_dropout_kernel", "layout_strided")
+    (b,), xb, _ = _launch(sub, "softmax_dropout_kernel", "layout_dense")
+    ma = _dropout_parts(a, _softmax(xa), 0.4, f"{where_a}, p=0.4, seed=7")
+    mb = _dropout_parts(b, _softmax(xb), 0.4, "the same launch on a dense (9, 37) x, p=0.4, seed=7")
+    differ = int((ma != mb).sum())
+    expect(differ == 0, f"{where_a}: the mask differs in {differ} of {ma.size} elements from the mask of a dense "
+                        "(9, 37) x with the same seed; the random offset is the element's index "
+                        "row * n_cols + col, not its memory offset (row * input_row_stride + col)")
+
+
 # One check for the kernel (all its properties must hold), one for the wrapper.
 DROPOUT_KERNEL_PROPERTIES = {"p0_is_softmax": _dropout_p0_is_softmax, "scaling_and_rate": _dropout_scaling_and_rate,
                              "same_seed_same_mask": _dropout_same_seed_same_mask,
-                             "rows_get_their_own_masks": _dropout_rows_get_their_own_masks}
+                             "rows_get_their_own_masks": _dropout_rows_get_their_own_masks,
+                             "mask_ignores_strides": _dropout_mask_ignores_strides}
 
 
 @pytest.mark.part("softmax_dropout")

@@ -40,6 +40,12 @@ SCHEDULE = dict(atol=1e-12, rtol=1e-9)
 # float64 tensors (q_sample, cfg), values up to ~1e3: a different order of operations gives ~1e-15
 # relative; 1e-9 is far below any mistake (>= 1e-3 relative).
 F64 = dict(atol=1e-9, rtol=1e-9)
+# q_sample on float64 inputs: the notebook does not ask for float64 arithmetic here, and alpha_bar
+# taken as a float32 cumprod is a correct solution: after 1000 factors its relative error reaches
+# ~1e-4 where alpha_bar ~ 4e-5 (t = 999), i.e. ~2e-6 absolute on sqrt(alpha_bar) * x0 (measured).
+# atol 1e-5 / rtol 1e-5 accepts it; the mistakes move some value of every case by >= 1e-3 (at
+# t = 0 a one-step shift changes x_t by ~1e-2 through sqrt(1 - alpha_bar)).
+Q64 = dict(atol=1e-5, rtol=1e-5)
 # float32 inputs of O(1): the result is float32 (rounding 6e-8 relative) and the student may compute
 # in float32 throughout (a few roundings more): measured <= 5e-7 for O(3) values. 1e-5 gives 20x
 # margin; the mistakes change values by >= 1e-2.
@@ -295,7 +301,7 @@ def test_q_sample(sub, case):
     got = tensor_value(report["out"], what, expected.shape)
     inputs = {"x0": describe(x0), "t": f"{describe(t)} with values {np.asarray(t['value']).tolist()}",
               "noise": describe(noise), "betas": f"float64 ({len(betas)},)"}
-    check(got, expected, what, F64, inputs, hints)
+    check(got, expected, what, Q64, inputs, hints)
     expect(report["inputs_unchanged"], f"{what} changed one of its inputs in place")
     expect(not report["out"]["aliases"], f"{what} returned a tensor that shares memory with "
                                          f"{', '.join(report['out']['aliases'])}: return a new tensor")

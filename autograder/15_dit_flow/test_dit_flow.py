@@ -619,7 +619,8 @@ def test_flow_matching_loss(sub, case):
                 tol(dtype), inputs)
     info = report["loss"]
     got = readable_tensor(info, what)
-    expect(got.size == 1, f"{what}: the loss has shape {got.shape}; it must be a single number (the mean over all elements)")
+    expect(list(info["shape"]) == [], f"{what}: the loss has shape {tuple(info['shape'])}; it must be a 0-d tensor "
+                                      "(the mean over all elements, shape ())")
     value = float(got.reshape(-1)[0])
     if not np.isclose(value, loss, **tol(dtype)):
         target_flip = ((params["a"] * xt + params["b"] * t.reshape(-1, *[1] * (x0.ndim - 1))

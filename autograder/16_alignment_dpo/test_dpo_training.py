@@ -63,6 +63,7 @@ def _lora_inputs(seed):
     return W, b, A, B, x, r, alpha, G
 
 
+@pytest.mark.part("dpo_training", weight=2)   # LoRALinear is a third of the part's code: its two checks weigh 5 of 17
 def test_lora_linear_init(sub):
     """LoRALinear 초기화: base 고정, A 무작위, B = 0, scaling = alpha / r"""
     W, b, A, B, x, r, alpha, G = _lora_inputs([sub.seed, 701])
@@ -86,6 +87,7 @@ def test_lora_linear_init(sub):
            f"{what}: at initialisation the output differs from base(x) by {rep['init_max_diff']:.3g}")
 
 
+@pytest.mark.part("dpo_training", weight=3)
 def test_lora_linear_forward_backward(sub):
     """LoRALinear: 출력과 A, B, x의 gradient가 맞고 base는 gradient를 받지 않는다"""
     W, b, A, B, x, r, alpha, G = _lora_inputs([sub.seed, 702])
@@ -268,7 +270,7 @@ def test_dpo_run_contract(run):
            "loop (rebuilt inside it, Adam's running moments restart at zero every step)")
 
 
-@pytest.mark.part("dpo_training", weight=3)
+@pytest.mark.part("dpo_training", weight=4)   # the reference is DPO's anchor: a moving one is a different objective
 def test_dpo_run_reference_frozen(run):
     """DPO 학습: reference는 바뀌지 않고, gradient도 그래프도 없고, optimizer에 없다
 

@@ -162,6 +162,24 @@ def mla_with_past(cfg, weights, x_tbc, past_pbc):
     return {"error": None, "out": _arr(out), "cache": _arr(cache), "past_unchanged": bool(torch.equal(before, past))}
 
 
+def mla_grad(cfg, weights, x_tbc, upstream):
+    """Student's MLA forward (no past) WITH autograd on a non-contiguous (B, T, C) view of a leaf x;
+    backpropagates sum(G * out) (G: a (T, B, C) array) and reports the gradients of every
+    parameter (by state_dict name) and of x, time-major."""
+    with _Swap(_MLA_GIVEN):
+        layer = _load_mla(cfg, weights)
+        leaf = _t(x_tbc).requires_grad_(True)
+        unpacked, error = _unpack(layer(leaf.permute(1, 0, 2), None))
+        if error:
+            return {"error": error}
+        out = unpacked[0]
+        if not isinstance(out, torch.Tensor) or not out.requires_grad:
+            return {"error": "the output does not require grad: the forward cut the graph (detach, no_grad, .data)"}
+        (out * _btc(upstream)).sum().backward()
+    grads = {name: (None if p.grad is None else p.grad.detach().numpy().copy()) for name, p in layer.named_parameters()}
+    return {"error": None, "grads": grads, "grad_x": None if leaf.grad is None else leaf.grad.numpy().copy()}
+
+
 # --------------------------------------------------------------------------- mla_absorbed
 def absorbed(cfg, weights, x_tbc, c_sbc):
     """Student's absorbed_attention on a plain weight object (no student class) for x

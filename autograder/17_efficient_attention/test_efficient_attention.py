@@ -193,6 +193,47 @@ def test_mla_given_past(sub):
     expect(got["past_unchanged"], f"{what}: past_latent was modified in place")
 
 
+def ref_mla_grads(x_tbc, w, cfg, G):
+    """Gradients of sum(G * out) for the uncompressed path, torch float64 autograd: every weight and x."""
+    leaves = {name: torch.tensor(value, dtype=torch.float64, requires_grad=True) for name, value in w.items()}
+    x = torch.tensor(x_tbc, dtype=torch.float64, requires_grad=True)
+    xb = x.permute(1, 0, 2)
+    B, T, _ = xb.shape
+    H, dh = cfg["n_heads"], cfg["d_head"]
+    latents = xb @ leaves["kv_down.weight"].T
+    split = lambda a: a.reshape(B, T, H, dh).transpose(1, 2)  # noqa: E731
+    y = ref_attention(split(xb @ leaves["q_proj.weight"].T), split(latents @ leaves["k_up.weight"].T),
+                      split(latents @ leaves["v_up.weight"].T))
+    out = y.transpose(1, 2).reshape(B, T, H * dh) @ leaves["o_proj.weight"].T
+    (out * torch.tensor(G, dtype=torch.float64).permute(1, 0, 2)).sum().backward()
+    return {name: leaf.grad.numpy() for name, leaf in leaves.items()}, x.grad.numpy()
+
+
+@pytest.mark.part("mla_forward", weight=2)
+def test_mla_gradients(sub):
+    """MLA forward: gradient가 잠재 벡터를 거쳐 모든 가중치와 입력으로 흐른다"""
+    rng = np.random.default_rng([sub.seed, 1301])
+    B, T, C, H, dh, dc = 2, 6, 15, 3, 4, 5
+    cfg = mla_cfg(C, H, dh, dc)
+    w = mla_weights(rng, C, H, dh, dc)
+    x = rng.standard_normal((T, B, C))
+    G = rng.standard_normal((T, B, C))                    # a random upstream gradient
+    what = f"{mla_name(cfg)} on x of shape ({B}, {T}, {C}), d(sum G * out) with a random G"
+    got = call(sub, "mla_grad", cfg, w, x, G, what=what)
+    if got["error"]:
+        fail(f"{what}: {got['error']}")
+    want, want_x = ref_mla_grads(x, w, cfg, G)
+    # float64 on both sides; the merged and the two-step paths differ in the order of the sums (~1e-14).
+    for name, g in want.items():
+        have = got["grads"].get(name)
+        if have is None:
+            fail(f"{what}: no gradient reached {name} (is the latent path detached?)")
+        assert_close(have, g, atol=1e-8, rtol=1e-8, what=f"{what}: gradient of {name}")
+    if got["grad_x"] is None:
+        fail(f"{what}: no gradient reached x")
+    assert_close(got["grad_x"], want_x, atol=1e-8, rtol=1e-8, what=f"{what}: gradient of x")
+
+
 # =========================================================================== mla_absorbed (2)
 ABSORB_CASES = [  # (B, T, S, C, H, d_head, d_latent, latent scale)
     (2, 7, 7, 30, 3, 7, 5, 1.0),      # prefill: S == T

@@ -16,6 +16,7 @@ from pathlib import Path
 from course.atomic_dir import replace_dir
 from course.batch import find_notebook
 from course.faults import crash_point
+from course.notebook import printable
 from course.paths import CourseError
 
 
@@ -31,6 +32,12 @@ def stage(course_dir: Path, assignment: str, autograded: Path | None = None) -> 
         timestamp = submission / "timestamp.txt"
         if not (secret.exists() and timestamp.exists()):
             print(f"{student}: no collected submission with a secret in {submission}; "
+                  f"feedback not released", file=sys.stderr)
+            continue
+        linked = [p for p in (page.parent.parent, page.parent, page, submission.parent, submission, secret, timestamp)
+                  if p.is_symlink() or (p.exists() and not (p.is_dir() or p.is_file()))]
+        if linked:  # copying would follow the link: another student's or the grader's file
+            print(f"{printable(student)}: {printable(str(linked[0]))} is a link or not a regular file; "
                   f"feedback not released", file=sys.stderr)
             continue
         notebook_id = find_notebook(submission, assignment).stem

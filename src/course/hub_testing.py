@@ -144,6 +144,15 @@ class LiveHub:
                 os.kill(int(leftover.split()[0]), signal.SIGKILL)
             except (ProcessLookupError, ValueError):
                 pass
+        plan = self.state / "fence.json"
+        if plan.exists():   # the servers' cgroups of this run's course (empty once all stopped)
+            for spec in json.loads(plan.read_text()).get("cgroups", {}).values():
+                parent = Path(spec["parent"])
+                for group in [*sorted(parent.glob("*/")), parent]:
+                    try:
+                        group.rmdir()
+                    except OSError:
+                        pass
         for uid in [*self.users.values(), f"grader-{self.prefix}c"]:
             if roster.user_exists(uid):
                 roster.remove_system_user(uid)

@@ -86,6 +86,47 @@ def problem(entry: Path, assignment: str, id_rule=None) -> str | None:
     return None
 
 
+# nbgrader's submit takes a moment between writing timestamp.txt and its last file.
+RECEIVED_SLACK = datetime.timedelta(minutes=2)
+
+
+def received_at(entry: Path) -> datetime.datetime:
+    """When the exchange last received anything of this entry: the newest change time (ctime) of
+    the entry and everything in it. The kernel sets a ctime on every change and no user can set
+    one back (unlike mtimes, the entry's name and timestamp.txt, which the student's own clock or
+    hand writes), so this is the trusted bound on when the submission was made."""
+    newest = os.lstat(entry).st_ctime
+    for root, dirs, files in os.walk(entry):
+        for name in dirs + files:
+            newest = max(newest, os.lstat(os.path.join(root, name)).st_ctime)
+    return datetime.datetime.fromtimestamp(newest, datetime.timezone.utc)
+
+
+def _claimed(text: str) -> datetime.datetime | None:
+    text = text.strip()
+    if not is_timestamp(text) or not (text.endswith("UTC") or text[19:].strip(" .0123456789") == ""):
+        return None
+    return datetime.datetime.fromisoformat(text[:10] + " " + text[11:19]).replace(tzinfo=datetime.timezone.utc)
+
+
+def trust_timestamp(entry: Path, copy: Path) -> str | None:
+    """After `entry` was copied to `copy` (submitted/<student>/<assignment>): a timestamp.txt that
+    claims a time before the exchange received the entry (less the slack of nbgrader's own copy)
+    is replaced by the time it was received, so a backdated submission cannot dodge the late
+    policy. Returns a line saying so, or None when the claim holds."""
+    stamp = copy / "timestamp.txt"
+    try:
+        claimed = _claimed(stamp.read_text(encoding="utf-8", errors="replace")[:100])
+    except OSError:
+        claimed = None
+    received = received_at(entry)
+    if claimed is not None and claimed >= received - RECEIVED_SLACK:
+        return None
+    stamp.write_text(received.strftime("%Y-%m-%d %H:%M:%S.%f UTC"))
+    return (f"{_shown(entry.name)}: timestamp.txt claimed {claimed.isoformat() if claimed else 'no valid time'}, "
+            f"but the exchange received it at {received.isoformat()}; that time is recorded")
+
+
 def _candidates(inbound: Path, assignment: str) -> list[Path]:
     """The entries nbgrader's collect considers (its glob `*+<assignment>+*`)."""
     if not inbound.is_dir():
@@ -126,5 +167,11 @@ def screened_collect(id_pattern: str):
         def init_src(self):
             super().init_src()
             self.src_records = [r for r in self.src_records if r["username"] is not None]
+
+        def do_copy(self, src, dest):
+            super().do_copy(src, dest)
+            corrected = trust_timestamp(Path(src), Path(dest))
+            if corrected:
+                self.log.warning("%s", corrected)
 
     return ScreenedCollect

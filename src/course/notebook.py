@@ -8,6 +8,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,7 +150,17 @@ def parse(raw: bytes, path: Path) -> nbformat.NotebookNode:
     return notebook
 
 
+# JSON values a submission may hold (an upper bound: its commas, braces and brackets), checked
+# before parsing: 31 MiB of `{}` parse into 10.8 million dicts, a gigabyte in planning and the
+# judge. A long notebook (5,000 cells of 50 source lines, outputs kept) stays far below.
+MAX_JSON_VALUES = 2_000_000
+
+
 def _json(raw: bytes, path) -> object:
+    values = raw.count(b",") + raw.count(b"{") + raw.count(b"[")
+    if values > MAX_JSON_VALUES:
+        raise NotebookError(f"{path}: not a notebook (about {values} JSON values, more than the "
+                            f"{MAX_JSON_VALUES} a notebook may hold)")
     try:
         return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
@@ -194,6 +205,10 @@ def parse_submission(raw: bytes, path) -> nbformat.NotebookNode:
         if kind == "code":
             clean.update(outputs=[], execution_count=None)
         cells.append(clean)
+    ids = [c.get("id") for c in cells]
+    if not all(isinstance(i, str) and _CELL_ID.match(i) for i in ids) or len(set(ids)) != len(ids):
+        for cell in cells:  # nbformat 4.5 wants a unique, well-formed id on every cell, 4.4 none
+            cell.pop("id", None)
     document = {"cells": cells, "metadata": _notebook_metadata(data.get("metadata")),
                 "nbformat": 4, "nbformat_minor": 5 if all("id" in c for c in cells) else 4}
     try:
@@ -203,6 +218,7 @@ def parse_submission(raw: bytes, path) -> nbformat.NotebookNode:
 
 
 _SCALARS = (str, int, float, bool, type(None))
+_CELL_ID = re.compile(r"^[a-zA-Z0-9-_]{1,64}$")  # nbformat 4.5's rule
 
 
 def _cell_metadata(meta) -> dict:
@@ -296,18 +312,36 @@ def cells_to_run(submission, reference) -> tuple[list[CodeCell], list[str]]:
     """The code the sandbox runs, and notes about tampering for the feedback.
 
     Locked cells (given code) are taken from the reference, whatever the submission says;
-    graded test cells are skipped in both; the student's other code cells run as written.
+    graded test cells are skipped in both; the student's other code cells run as written. A
+    locked cell the submission lacks (deleted, or its nbgrader metadata stripped so that an
+    edited copy would pass for the student's own) still runs, from the reference, where the
+    reference has it: before the first later cell of the reference that the submission has.
     """
     reference_by_id = {grade_id(c): c for c in reference.cells if grade_id(c)}
     graded_ids = {grade_id(c) for c in reference.cells if is_graded_test(c)}
+    order = {grade_id(c): i for i, c in enumerate(reference.cells) if grade_id(c)}
+    locked_code = [grade_id(c) for c in reference.cells
+                   if grade_id(c) and is_locked(c) and not is_graded_test(c) and c.get("cell_type") == "code"
+                   and DEMO_TAG not in tags(c)]
     notes: list[str] = []
     seen: set[str] = set()
     to_run: list[CodeCell] = []
+
+    def restore_locked_before(limit: int, position: int) -> None:
+        for lid in locked_code:
+            if lid not in seen and order[lid] < limit:
+                seen.add(lid)
+                notes.append(f"read-only cell '{lid}' is missing from the submission (deleted, or its metadata "
+                             "removed); the original was run in its place")
+                to_run.append(CodeCell(position, reference_by_id[lid].source, lid))
+
     for position, cell in enumerate(submission.cells, start=1):
         if cell.get("cell_type") != "code":
             continue
         cid = grade_id(cell)
         trusted = reference_by_id.get(cid) if cid else None
+        if trusted is not None and cid not in seen:
+            restore_locked_before(order[cid], position)
         if cid in seen:
             notes.append(f"cell {position} repeats grade_id '{cid}'; the copy was ignored")
             continue
@@ -325,6 +359,7 @@ def cells_to_run(submission, reference) -> tuple[list[CodeCell], list[str]]:
                 to_run.append(CodeCell(position, trusted.source, cid))
             continue
         to_run.append(CodeCell(position, cell.source, cid))
+    restore_locked_before(len(reference.cells), len(submission.cells) + 1)
     for cid, cell in reference_by_id.items():
         if cid not in seen and (is_graded_test(cell) or is_solution(cell)) and cell.get("cell_type") == "code":
             notes.append(f"cell '{cid}' is missing from the submission")

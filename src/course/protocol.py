@@ -16,6 +16,11 @@ import struct
 import numpy as np
 
 MAX_FRAME = 64 * 2**20  # a reply larger than this fails the test instead of filling the judge's memory
+# JSON values a reply may hold outside its arrays (which travel as one base64 string each). Bytes
+# are not the judge's cost: 64 MiB of `{},{},...` parse into 22 million dicts (2 GB, 100 s).
+# A probe's plain data is small (records, shapes, a few lists); an upper bound on the count, the
+# commas, braces and brackets of the body, is checked before parsing.
+MAX_VALUES = 1_000_000
 _HEADER = struct.Struct(">I")
 _ARRAY_KEY = "__ndarray__"
 _ARRAY_FIELDS = {_ARRAY_KEY, "dtype", "shape"}
@@ -30,22 +35,32 @@ class UnsupportedValue(TypeError):
     """A value that is not plain data was about to be sent."""
 
 
-def encode(value, _depth: int = 0):
+# The sending side runs in the sandbox, after the student's cells: every library function it uses
+# is bound here, at import (default arguments), so a cell that patches numpy/json/base64/os or
+# builtins cannot rewrite what a probe sends (red team "probe-lies"); arrays are read through
+# np.ndarray's own descriptors, so an ndarray subclass travels as the plain array it holds.
+# Rebinding this module's own functions remains possible: see course.sandbox.facts.
+
+
+def encode(value, _depth: int = 0, *, _isinstance=isinstance, _type=type, _generic=np.generic, _nd=np.ndarray,
+           _asarray=np.asarray, _view=np.ndarray.view, _dtype_of=np.ndarray.__dict__["dtype"].__get__,
+           _item=np.ndarray.item):
     """Turn plain data into JSON-ready structures; refuse everything else."""
     if _depth > 64:
         raise UnsupportedValue("value nested deeper than 64 levels")
-    if value is None or isinstance(value, (bool, str)):
+    if value is None or _type(value) in (bool, str):
         return value
-    if isinstance(value, (int, float)) and type(value) in (int, float):
+    if _type(value) in (int, float):
         return value
-    if isinstance(value, np.generic):
-        if value.dtype == object:
+    if _isinstance(value, _generic):
+        array = _view(_asarray(value), _nd)
+        if _dtype_of(array) == object:
             raise UnsupportedValue("numpy object scalars are not plain data")
-        if value.dtype.kind in "biuf":
-            return value.item()
-        return _encode_array(np.asarray(value))
-    if isinstance(value, np.ndarray):
-        return _encode_array(value)
+        if _dtype_of(array).kind in "biuf":
+            return _item(array)
+        return _encode_array(array)
+    if _isinstance(value, _nd):
+        return _encode_array(_view(value, _nd))
     if type(value) in (list, tuple):
         return [encode(v, _depth + 1) for v in value]
     if type(value) is dict:
@@ -63,12 +78,15 @@ def _plain(dtype: np.dtype) -> bool:
     return dtype.kind in _PLAIN_KINDS and dtype.fields is None and dtype.subdtype is None
 
 
-def _encode_array(array: np.ndarray):
-    if not _plain(array.dtype):
-        raise UnsupportedValue(f"numpy arrays of dtype {array.dtype} are not plain data")
-    data = np.ascontiguousarray(array).tobytes()
-    return {_ARRAY_KEY: base64.b64encode(data).decode("ascii"), "dtype": array.dtype.str,
-            "shape": [int(n) for n in array.shape]}
+def _encode_array(array: np.ndarray, *, _dtype_of=np.ndarray.__dict__["dtype"].__get__,
+                  _shape_of=np.ndarray.__dict__["shape"].__get__, _tobytes=np.ndarray.tobytes,
+                  _b64=base64.b64encode, _int=int):
+    dtype = _dtype_of(array)   # array is an exact ndarray (encode made it one)
+    if not _plain(dtype):
+        raise UnsupportedValue(f"numpy arrays of dtype {dtype} are not plain data")
+    data = _tobytes(array)     # C order whatever the layout
+    return {_ARRAY_KEY: _b64(data).decode("ascii"), "dtype": dtype.str,
+            "shape": [_int(n) for n in _shape_of(array)]}
 
 
 def _object_hook(value: dict):
@@ -107,21 +125,21 @@ def _decode_array(fields: dict) -> np.ndarray:
     return array  # frombuffer over immutable bytes: read-only, like every value from the sandbox
 
 
-def frame(message: dict) -> bytes:
-    data = json.dumps(encode(message), allow_nan=True).encode("utf-8")
-    if len(data) > MAX_FRAME:
-        raise UnsupportedValue(f"message of {len(data)} bytes exceeds the {MAX_FRAME}-byte limit")
-    return _HEADER.pack(len(data)) + data
+def frame(message: dict, *, _dumps=json.dumps, _len=len, _pack=_HEADER.pack) -> bytes:
+    data = _dumps(encode(message), allow_nan=True).encode("utf-8")
+    if _len(data) > MAX_FRAME:
+        raise UnsupportedValue(f"message of {_len(data)} bytes exceeds the {MAX_FRAME}-byte limit")
+    return _pack(_len(data)) + data
 
 
 def send(fd: int, message: dict) -> None:
     _write_all(fd, frame(message))
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
+def _write_all(fd: int, data: bytes, *, _memoryview=memoryview, _write=os.write) -> None:
+    view = _memoryview(data)
     while view:
-        written = os.write(fd, view)
+        written = _write(fd, view)
         view = view[written:]
 
 
@@ -144,6 +162,10 @@ def parse_header(header: bytes) -> int:
 
 
 def parse_body(body: bytes) -> dict:
+    values = body.count(b",") + body.count(b"{") + body.count(b"[")
+    if values > MAX_VALUES:
+        raise ProtocolError(f"reply holds about {values} JSON values, over the {MAX_VALUES} a reply may have "
+                            "(send arrays, not lists)")
     try:
         # Arrays are rebuilt by the parser's object hook, in C's walk over the document (a
         # Python walk over every list of a reply was a twentieth of a judge).

@@ -24,8 +24,8 @@ from course.judge import SELF_CHECK_ENV
 from course.paths import Course, CourseError
 
 MIN_ALTERNATIVES = 2
-# Until every assignment has its alternatives, too few of them is a warning, not a failure.
-ALTERNATIVES_REQUIRED = False
+# Every assignment must show at least MIN_ALTERNATIVES correct alternatives scoring full marks.
+ALTERNATIVES_REQUIRED = True
 
 
 @dataclass

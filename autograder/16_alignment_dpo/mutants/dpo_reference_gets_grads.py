@@ -1,7 +1,7 @@
 # mutant: reference log-probs computed with autograd on: the reference receives gradients (not updated)
 # replaces: dpo_train_impl
 # breaks: dpo_training
-# loses: 0.2 the run stays right; only the frozen-reference check (weight 3 of 14) sees the gradients
+# loses: 0.2 the run stays right; only the frozen-reference check (weight 4 of 18) sees the gradients
 # replace:
     with torch.no_grad():
         ref_chosen = response_logps(reference, batch, "chosen")

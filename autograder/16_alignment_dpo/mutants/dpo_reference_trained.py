@@ -1,7 +1,7 @@
 # mutant: the reference is in the optimizer and computed with gradients: it is trained
 # replaces: dpo_train_impl
 # breaks: dpo_training
-# loses: 0.2 the run still learns; the frozen-reference check (weight 3 of 14) sees the reference move
+# loses: 0.2 the run still learns; the frozen-reference check (weight 4 of 18) sees the reference move
 # replace:
     params = [p for p in policy.parameters() if p.requires_grad]
     optimizer = torch.optim.Adam(params, lr=lr)

@@ -11,6 +11,8 @@ feedback shows them in the course's language (course.judge.messages).
 """
 from __future__ import annotations
 
+import numpy as np
+
 from course.judge.check import Failure
 
 
@@ -27,6 +29,9 @@ def expect_described(got: dict, *, what: str, type: str | None = None, dtype: st
         raise Failure(f"{what}: the probe recorded nothing to check")
     if type is not None and got["type"] != type:
         raise Failure(f"{what}: returned {got['type']}, expected {type}")
+    if got.get("exact") is False and any(x is not None for x in (type, dtype, requires_grad, device, aliases)):
+        # A subclass can answer for its own dtype/requires_grad: exact types only.
+        raise Failure(f"{what}: returned {got['type']}, a subclass; return a plain tensor/array")
     if dtype is not None and got.get("dtype") != dtype:
         raise Failure(f"{what}: dtype {got.get('dtype')}, expected {dtype}")
     if shape is not None and (got.get("shape") is None or tuple(got["shape"]) != tuple(shape)):
@@ -40,3 +45,25 @@ def expect_described(got: dict, *, what: str, type: str | None = None, dtype: st
         shared = ", ".join(got.get("aliases") or []) or "none"
         raise Failure(f"{what}: shares memory with input(s) {shared}, expected "
                       f"{', '.join(aliases) or 'none'} (return a new tensor, or a view where asked)")
+
+
+def unchanged(after, sent) -> bool:
+    """An input as a probe read it after the call (a `describe(x)` or its "value") holds exactly
+    what the judge sent, in the dtype the student was given (same shape, same values, NaNs in the
+    same places). Compared here, in the judge: in the sandbox numpy/torch may be patched."""
+    if isinstance(after, dict):
+        after = after.get("value")
+    if isinstance(after, (list, tuple, int, float)):
+        after = np.asarray(after)
+    if not isinstance(after, np.ndarray):
+        return False
+    sent = np.asarray(sent)
+    return after.shape == sent.shape and bool(
+        np.array_equal(after, sent.astype(after.dtype, copy=False), equal_nan=after.dtype.kind in "fc"))
+
+
+def expect_unchanged(after, sent, *, what: str, name: str) -> None:
+    """Failure unless `unchanged(after, sent)`."""
+    if not unchanged(after, sent):
+        raise Failure(f"{what} changed its input {name}; leave the inputs as they are "
+                      f"(compute into a new tensor/array instead of in place)")

@@ -156,6 +156,9 @@ def write(result: dict, folder: Path, language: str = messages.DEFAULT) -> Path:
     path = folder / "feedback.html"
     page = render(result, language)
     if len(page) > MAX_CHARS:  # escaping can triple a text: render a shortened copy instead
-        page = render(fit(result, MAX_CHARS // 8, "this page"), language)
+        smaller = fit(result, MAX_CHARS // 8, "this page")
+        note = smaller["extra_data"].get("truncated") or f"this page was cut to fit {MAX_CHARS // 2**20} MiB"
+        extra = {**smaller["extra_data"], "notes": [*smaller["extra_data"]["notes"], note]}
+        page = render({**smaller, "extra_data": extra}, language)
     write_atomic(path, page)
     return path

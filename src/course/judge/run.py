@@ -88,7 +88,7 @@ def grade_notebook(course: Course, assignment: str, path: Path, *, student: str,
     submission = Submission(cells=cells, probes_source=files.probes, config=files.config,
                             files=[*files.shipped, Path(path)],  # the data files, then the notebook itself
                             hide=hidden_paths(course, [*extra_hidden, Path(path).parent]), level=level,
-                            zygote=zygote)
+                            zygote=zygote, notebook_bytes=raw)
     try:
         submission.run_notebook()
         plugin = (run_suite or _run_suite)(suite, submission, files.config)

@@ -82,7 +82,8 @@ def start_zygote(config: JudgeConfig, wait: bool = True) -> Zygote:
 
 class Submission:
     def __init__(self, *, cells: list[CodeCell], probes_source: str, config: JudgeConfig,
-                 files: list[Path], hide: list[str], level: str | None = None, zygote: str | None = None):
+                 files: list[Path], hide: list[str], level: str | None = None, zygote: str | None = None,
+                 notebook_bytes: bytes | None = None):
         self.cells = cells
         self.probes_source = probes_source
         self.config = config
@@ -91,7 +92,7 @@ class Submission:
         self.starts = 0  # sandboxes started so far (1 when nothing crashed)
         self.notebook_output = ""
         self.cell_seconds = 0.0  # the student's own cells, first run only (benchmarks subtract it)
-        self.seed = submission_seed(cells)
+        self.seed = submission_seed(cells, notebook_bytes)
         self.confinement: dict = {"level": self.level}  # what the last sandbox reported held (results.json)
         self._files = files
         self._hide = hide
@@ -236,12 +237,17 @@ class Submission:
         shutil.rmtree(self._scratch_base, ignore_errors=True)
 
 
-def submission_seed(cells: list[CodeCell]) -> int:
-    """A seed for a test's inputs, drawn from the code the student wrote: the same notebook always
-    gets the same inputs (regrades agree), and an answer table copied from another submission
-    (whose code differs) was computed for other inputs. Use it as
+def submission_seed(cells: list[CodeCell], notebook_bytes: bytes | None = None) -> int:
+    """A seed for a test's inputs, drawn from the submitted file, every byte of it: the same file
+    always gets the same inputs (regrades agree), and any other file, even one that differs only
+    in a markdown cell or its metadata, gets other inputs, so an answer table gathered from
+    earlier feedback (and kept, say, in a markdown cell the sandbox can read) is for other inputs.
+    Without the bytes (a notebook built in memory), the code of the cells that run. Use it as
     `np.random.default_rng([sub.seed, CASE])`."""
     digest = hashlib.sha256()
+    if notebook_bytes is not None:
+        digest.update(notebook_bytes)
+        return int.from_bytes(digest.digest()[:4], "big")
     for cell in cells:
         digest.update(cell.source.encode("utf-8", "surrogatepass"))
         digest.update(b"\0")

@@ -226,6 +226,29 @@ def remove_tagged(tag: str, timeout: float = 5.0) -> list[Path]:
     return [p for p in groups if p.exists()]
 
 
+def remove_stale() -> list[Path]:
+    """Remove the empty groups of judges that are gone (a `course grade` killed with -9 never
+    cleans up; its sandboxes died with it, their groups stayed). A group in use is never empty,
+    and its creator (the pid in its name) is alive. Returns what was removed."""
+    removed = []
+    for group in leftover_groups():
+        fields = group.name[len(_PREFIX):].split("-")
+        try:
+            creator = int(fields[-2])
+        except (IndexError, ValueError):
+            continue
+        if os.path.exists(f"/proc/{creator}"):
+            continue
+        try:
+            if (group / "cgroup.procs").read_text().strip():
+                continue
+            group.rmdir()
+            removed.append(group)
+        except OSError:
+            continue
+    return removed
+
+
 def leftover_groups() -> list[Path]:
     """Sandbox groups that still exist on this machine (the tests' check that none is left)."""
     found = []

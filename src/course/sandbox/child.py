@@ -14,7 +14,7 @@ import traceback
 
 from course import protocol
 from course.sandbox import isolation
-from course.sandbox.describe import describe
+from course.sandbox.describe import describe, real_type_name
 
 CELL_FILE = "<cell {index}>"
 PROBE_FILE = "<hidden>"
@@ -60,12 +60,10 @@ class StudentNamespace:
         return name in self._namespace
 
 
-def type_name(value) -> str:
-    kind = type(value)
-    module = kind.__module__
-    if module.startswith("tensorflow"):
-        module = "tensorflow"
-    return f"{module}.{kind.__qualname__}"
+def type_name(value, _real=real_type_name) -> str:
+    """"module.Qualname" of value's real type (tensorflow.* shortened to tensorflow); a class that
+    names itself after a genuine type ("torch.Tensor", "builtins.float") gets " (look-alike)"."""
+    return _real(value)
 
 
 def to_numpy(value):
@@ -150,7 +148,11 @@ def _forget_channel(*fds: int) -> None:
             pass
 
 
-def _serve(fd_in: int, fd_out: int) -> None:
+def _serve(fd_in: int, fd_out: int, _given=(type_name, to_numpy, describe)) -> None:
+    # What probes are given is bound here, before any cell runs: a cell that rebinds this
+    # module's `describe` (or the default above, read once at the call) changes nothing.
+    given = dict(zip(("type_name", "to_numpy", "describe"), _given))
+    encode, send = protocol.encode, protocol.send   # likewise: rebinding course.protocol.* later changes nothing here
     while True:
         if os.getpid() != getattr(_serve, "server_pid", os.getpid()):
             os._exit(1)  # a forked child got back here: it has no business serving
@@ -169,14 +171,14 @@ def _serve(fd_in: int, fd_out: int) -> None:
                 elif op == "load_probes":
                     _probes.clear()
                     _probes.update(__name__="probes", student=StudentNamespace(_namespace),
-                                   type_name=type_name, to_numpy=to_numpy, describe=describe)
+                                   **given)
                     exec(compile(request["source"], PROBE_FILE, "exec"), _probes)
                     value = None
                 elif op == "probe":
                     function = _probes.get(request["name"])
                     if not callable(function):
                         raise LookupError(f"unknown probe {request['name']!r}")
-                    value = protocol.encode(function(*request.get("args", []), **request.get("kwargs", {})))
+                    value = encode(function(*request.get("args", []), **request.get("kwargs", {})))
                 else:
                     raise LookupError(f"unknown request {op!r}")
         except BaseException as exc:  # noqa: BLE001 - everything the student can raise is reported
@@ -187,7 +189,7 @@ def _serve(fd_in: int, fd_out: int) -> None:
             continue
         sys.stdout.flush()
         sys.stderr.flush()
-        protocol.send(fd_out, {"ok": True, "value": value})
+        send(fd_out, {"ok": True, "value": value})
 
 
 def refuse(fd_out: int, message: str) -> None:

@@ -17,111 +17,111 @@ Returns plain data (the sandbox protocol's): for a tensor or array
 for a Python or NumPy scalar {"type": "builtins.float", "dtype": None/"float32", "shape": None/[],
 "value": 0.5}, for a tuple or list {"type": "builtins.tuple", "items": [<describe of each>]},
 for a dict {"type": "builtins.dict", "items": {key: <describe>}}, anything else its type alone.
+
+Everything recorded is read through course.sandbox.facts: references to the genuine C types and
+functions taken before the notebook ran, so a cell that patches numpy/torch (`np.array_equal`,
+`np.shares_memory`, `torch.Tensor.dtype`, a Tensor subclass whose `dtype` lies, a TorchFunction
+or TorchDispatch mode) changes nothing here. "type" is the object's real type: a subclass of
+ndarray/Tensor is described with its own facts and its own name, and `exact` is False, so a
+judge's type check fails it; a class that names itself after a genuine type ("torch.Tensor")
+gets " (look-alike)" appended. `aliases` come from byte ranges (data pointers and extents).
+The helpers below live in a closure: rebinding this module's globals changes nothing.
 """
+
 from __future__ import annotations
 
+import builtins
 import sys
+
+from course.sandbox.facts import capture
 
 _MAX_ITEMS = 64   # a tuple/list/dict described item by item up to this many
 
 
-def type_name(value) -> str:
-    from course.sandbox.child import type_name as name  # the probes' own (child imports this module)
+def _build():
+    facts = capture()
+    is_tensor, is_ndarray, exact = facts["is_tensor"], facts["is_ndarray"], facts["exact"]
+    ndarray_facts, tensor_facts, shares = facts["ndarray_facts"], facts["tensor_facts"], facts["shares"]
+    snapshot, scalar_dtype = facts["snapshot"], facts["scalar_dtype"]
+    _type, _isinstance, _len, _str, _int, _dict, _enumerate = (
+        builtins.type, builtins.isinstance, builtins.len, builtins.str, builtins.int, builtins.dict,
+        builtins.enumerate)
+    plain = (type(None), bool, int, float, str)
+    containers = (tuple, list)
+    genuine = {}   # "module.qualname" -> the one type allowed to carry that name
 
-    return name(value)
+    def _name_of(kind) -> str:
+        module = _type.__dict__["__module__"].__get__(kind)
+        module = "tensorflow" if _isinstance(module, _str) and module.startswith("tensorflow") else module
+        return f"{module}.{_type.__dict__['__qualname__'].__get__(kind)}"
 
-
-def _torch():
-    return sys.modules.get("torch")
-
-
-def _is_tensor(value) -> bool:
-    torch = _torch()
-    return torch is not None and isinstance(value, torch.Tensor)
-
-
-def _storage(value):
-    """An id of the memory behind a tensor or array (None: none to compare)."""
-    if _is_tensor(value):
-        try:
-            pointer = value.untyped_storage().data_ptr()
-        except (RuntimeError, NotImplementedError):  # sparse, meta
-            return None
-        return ("torch", pointer) if pointer else None
     import numpy as np
 
-    if isinstance(value, np.ndarray):
-        base = value
-        while isinstance(base.base, np.ndarray):
-            base = base.base
-        return ("numpy", id(base)) if value.size else None
-    return None
+    for kind in (np.ndarray, *np.sctypeDict.values(), *plain, tuple, list, dict):
+        genuine[_name_of(kind)] = kind
+    modules = sys.modules
+
+    def _add_torch():   # at import when preloaded (the zygote), else once torch appears (see facts)
+        if "torch.Tensor" not in genuine and "torch" in modules:
+            torch = modules["torch"]
+            genuine[_name_of(torch.Tensor)] = torch.Tensor
+            genuine[_name_of(torch.nn.Parameter)] = torch.nn.Parameter
+
+    _add_torch()
+
+    def real_type_name(value) -> str:
+        _add_torch()
+        kind = _type(value)
+        name = _name_of(kind)
+        claimed = genuine.get(name)
+        return name if claimed is None or claimed is kind else name + " (look-alike)"
+
+    def aliases(value, inputs) -> list:
+        """Names of the inputs whose memory the value shares (a view of one, or the very object)."""
+        if not inputs:
+            return []
+        named = inputs.items() if _type(inputs) is _dict else ((_str(i), x) for i, x in _enumerate(inputs))
+        return [name for name, other in named if shares(value, other)]
+
+    def array_like(value, inputs, facts_of) -> dict:
+        info = {"type": real_type_name(value), "exact": exact(value), "requires_grad": None, "grad_fn": None,
+                "device": "cpu"}
+        info.update(facts_of(value))
+        info["aliases"] = aliases(value, inputs)
+        info["value"] = snapshot(value)   # values last, from a copy: nothing above changed by converting
+        return info
+
+    def describe(value, inputs=None, _depth: int = 0) -> dict:
+        """See the module docstring. inputs: {name: object} (or a list) the value may alias."""
+        kind = _type(value)
+        if is_tensor(value):
+            return array_like(value, inputs, tensor_facts)
+        if is_ndarray(value):
+            info = array_like(value, inputs, ndarray_facts)
+            if info["value"] is not None and info["value"].dtype == object:
+                info["value"] = None
+            return info
+        if exact(value):   # a genuine NumPy scalar
+            got = snapshot(value)
+            number = got.item() if got.dtype.kind in "biuf" else None
+            return {"type": real_type_name(value), "exact": True, "dtype": scalar_dtype(value), "shape": [],
+                    "value": number}
+        if kind in plain:
+            return {"type": real_type_name(value), "exact": True, "dtype": None, "shape": None, "value": value}
+        name = real_type_name(value)
+        if name.startswith("tensorflow") and hasattr(value, "numpy") and hasattr(value, "dtype"):
+            # Not hardened: TensorFlow objects are described through their own methods.
+            return {"type": name, "exact": True, "dtype": getattr(value.dtype, "name", _str(value.dtype)),
+                    "shape": [_int(s) for s in value.shape], "requires_grad": None, "grad_fn": None,
+                    "device": _str(getattr(value, "device", "")), "is_view": False, "aliases": [],
+                    "value": value.numpy()}
+        if _depth < 3 and kind in containers and _len(value) <= _MAX_ITEMS:
+            return {"type": name, "items": [describe(v, inputs, _depth + 1) for v in value]}
+        if _depth < 3 and kind is _dict and _len(value) <= _MAX_ITEMS and all(_type(k) is _str for k in value):
+            return {"type": name, "items": {k: describe(v, inputs, _depth + 1) for k, v in value.items()}}
+        return {"type": name, "exact": False}
+
+    return describe, real_type_name, snapshot
 
 
-def _aliases(value, inputs) -> list[str]:
-    """Names of the inputs whose memory the value shares (a view of one, or the very object)."""
-    if not inputs:
-        return []
-    import numpy as np
-
-    named = inputs.items() if isinstance(inputs, dict) else ((str(i), x) for i, x in enumerate(inputs))
-    mine = _storage(value)
-    found = []
-    for name, other in named:
-        if other is value:
-            found.append(name)
-            continue
-        theirs = _storage(other)
-        if mine is not None and theirs == mine:
-            found.append(name)
-        elif isinstance(value, np.ndarray) and isinstance(other, np.ndarray) and np.shares_memory(value, other):
-            found.append(name)
-    return found
-
-
-def _tensor(value, inputs) -> dict:
-    torch = _torch()
-    info = {"type": type_name(value), "dtype": str(value.dtype).replace("torch.", ""),
-            "shape": [int(s) for s in value.shape], "requires_grad": bool(value.requires_grad),
-            "grad_fn": type(value.grad_fn).__name__ if value.grad_fn is not None else None,
-            "device": str(value.device), "is_view": value._base is not None,
-            "aliases": _aliases(value, inputs)}
-    # Values last, from a detached copy: nothing above has been changed by converting.
-    data = value.detach()
-    if data.device.type != "cpu":
-        data = data.cpu()
-    if data.dtype in (torch.bfloat16, torch.float16):
-        data = data.float()
-    info["value"] = data.resolve_conj().resolve_neg().numpy().copy() if not data.is_complex() else None
-    return info
-
-
-def _array(value, inputs) -> dict:
-    return {"type": type_name(value), "dtype": str(value.dtype), "shape": [int(s) for s in value.shape],
-            "requires_grad": None, "grad_fn": None, "device": "cpu", "is_view": value.base is not None,
-            "aliases": _aliases(value, inputs), "value": value.copy() if value.dtype != object else None}
-
-
-def describe(value, inputs=None, _depth: int = 0) -> dict:
-    """See the module docstring. inputs: {name: object} (or a list) the value may alias."""
-    import numpy as np
-
-    if _is_tensor(value):
-        return _tensor(value, inputs)
-    if isinstance(value, np.ndarray):
-        return _array(value, inputs)
-    if isinstance(value, np.generic):
-        plain = value.item() if value.dtype.kind in "biuf" else None
-        return {"type": type_name(value), "dtype": str(value.dtype), "shape": [], "value": plain}
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return {"type": type_name(value), "dtype": None, "shape": None, "value": value}
-    if type_name(value).startswith("tensorflow") and hasattr(value, "numpy") and hasattr(value, "dtype"):
-        return {"type": type_name(value), "dtype": getattr(value.dtype, "name", str(value.dtype)),
-                "shape": [int(s) for s in value.shape], "requires_grad": None, "grad_fn": None,
-                "device": str(getattr(value, "device", "")), "is_view": False, "aliases": [],
-                "value": value.numpy()}
-    if _depth < 3 and isinstance(value, (tuple, list)) and len(value) <= _MAX_ITEMS:
-        return {"type": type_name(value), "items": [describe(v, inputs, _depth + 1) for v in value]}
-    if _depth < 3 and isinstance(value, dict) and len(value) <= _MAX_ITEMS and all(isinstance(k, str) for k in value):
-        return {"type": type_name(value), "items": {k: describe(v, inputs, _depth + 1) for k, v in value.items()}}
-    return {"type": type_name(value)}
+describe, real_type_name, snapshot = _build()

@@ -53,7 +53,7 @@ def detect_level() -> str:
         if forced not in LEVELS:
             raise IsolationError(f"COURSE_SANDBOX_LEVEL={forced!r}; choose one of {', '.join(LEVELS)}")
         return forced
-    flags = ["--pid", "--fork", "--mount", "--net"]
+    flags = ["--pid", "--fork", "--mount", "--net", "--ipc", "--uts"]
     if os.geteuid() != 0:
         flags = ["--user", "--map-root-user", *flags]
     if shutil.which("unshare") and subprocess.run(["unshare", *flags, "true"], capture_output=True).returncode == 0:

@@ -317,7 +317,7 @@ class ForkedSandbox:
     def kill(self) -> None:
         """SIGTERM to A, which SIGKILLs B and so B's whole pid namespace, then reports. At the
         rlimits level (no A), or if A does not report in time, SIGKILL to A's process group."""
-        if self.returncode is not None:
+        if self.poll() is not None:  # read a pending exit first: A's pid may be free for reuse by now
             return
         if self.level != "rlimits":
             _signal(os.kill, self.pid, signal.SIGTERM)
@@ -363,6 +363,7 @@ class Zygote:
     def launch(self) -> "Zygote":
         """Start the process without waiting for its imports (the batch starts its judge server
         meanwhile); `wait_ready` before the first fork."""
+        cgroups.remove_stale()  # what a batch killed with -9 left
         self._folder = tempfile.mkdtemp(prefix="course-zygote-")  # 0700: only the judge connects
         self.address = os.path.join(self._folder, "socket")
         log = open(os.path.join(self._folder, "zygote.log"), "wb")

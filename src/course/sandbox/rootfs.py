@@ -81,28 +81,32 @@ def _inside(root: str, path: str) -> str:
 
 def _place(root: str, path: str, seen: set[str]) -> None:
     """Make `path` of the host appear at the same path below `root`: symbolic links stay links
-    (the /bin -> usr/bin of merged-/usr systems), folders and files are bound read-only."""
+    (the /bin -> usr/bin of merged-/usr systems, a venv's lib64 or a linked ancestor), and what
+    they point to is placed too; folders and files are bound read-only."""
+    path = os.path.abspath(path)
     if path in seen or not os.path.lexists(path):
         return
     seen.add(path)
+    parts = path.strip("/").split("/")
+    for depth in range(1, len(parts)):  # an ancestor that is a link: place the link, then its target
+        ancestor = "/" + "/".join(parts[:depth])
+        if os.path.islink(ancestor):
+            _place(root, ancestor, seen)
+            _place(root, os.path.join(os.path.realpath(ancestor), *parts[depth:]), seen)
+            return
     target = _inside(root, path)
     if os.path.islink(path):
-        _place(root, os.path.dirname(path), seen) if os.path.dirname(path) != "/" else None
         os.makedirs(os.path.dirname(target), exist_ok=True)
         if not os.path.lexists(target):
             os.symlink(os.readlink(path), target)
         _place(root, os.path.realpath(path), seen)
         return
-    # Every ancestor that is itself a link must be a link here too, or the path would not resolve.
-    parent = os.path.dirname(path)
-    if parent != "/" and os.path.islink(parent):
-        _place(root, parent, seen)
-        return _place(root, os.path.join(os.path.realpath(parent), os.path.basename(path)), seen)
     if os.path.isdir(path):
         os.makedirs(target, exist_ok=True)
     else:
         os.makedirs(os.path.dirname(target), exist_ok=True)
-        open(target, "a").close()
+        if not os.path.exists(target):
+            open(target, "a").close()
     _bind_read_only(path, target)
 
 
@@ -245,7 +249,7 @@ def deny_list_root(spec: dict, keep: list[str]) -> None:
 def keep_paths(spec: dict) -> list[str]:
     """The Python environment and the platform package: what the sandbox's interpreter imports from."""
     wanted = [*spec.get("keep", []), sys.prefix, sys.base_prefix, sys.exec_prefix,
-              os.path.dirname(os.path.dirname(os.path.abspath(__file__)))]  # src/ (the `course` package)
+              os.path.dirname(os.path.dirname(os.path.abspath(__file__)))]  # the `course` package
     out = []
     for path in wanted:
         for variant in (os.path.abspath(path), os.path.realpath(path)):
