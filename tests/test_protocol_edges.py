@@ -245,8 +245,7 @@ def test_short_writes_are_continued_until_the_whole_frame_is_sent(monkeypatch):
         return sizes[-1]
 
     read_fd, write_fd = os.pipe()
-    monkeypatch.setattr(protocol.os, "write", short_write)
-    protocol.send(write_fd, {"v": "x" * 5000})
+    protocol._write_all(write_fd, protocol.frame({"v": "x" * 5000}), _write=short_write)
     os.close(write_fd)
     assert len(sizes) > 5 and protocol.receive(read_fd) == {"v": "x" * 5000}
     os.close(read_fd)
