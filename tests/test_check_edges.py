@@ -40,6 +40,17 @@ def test_the_worst_excess_over_the_allowance_is_the_place_reported():
     assert "(rel 2)" in text
 
 
+def test_the_worst_excess_wins_over_the_largest_allowance():
+    # index 0: error 101 against 100 allowed; index 1: error 5 against 0.1 allowed -> index 1
+    text = message_of(lambda: assert_close([1101.0, 6.0], np.array([1000.0, 1.0]), atol=0.0, rtol=0.1, what="y"))
+    assert "2 of 2 value(s)" in text and "at index (1,)" in text and "(rel 5)" in text and "max abs error 101" in text
+
+
+def test_a_value_that_is_no_array_is_named_by_the_checks_what():
+    assert message_of(lambda: assert_close("s", np.zeros(1), atol=1, what="w")) == (
+        "w: expected an array of numbers, got str")
+
+
 def test_an_error_against_zero_has_no_relative_figure():
     text = message_of(lambda: assert_close(np.array([[0.0, 0.0], [0.0, 2.0]]), np.zeros((2, 2)), atol=1e-3, what="z"))
     assert text == "z: 1 of 4 value(s) out of tolerance; max abs error 2 at index (1, 1), allowed atol=0.001 rtol=0"
@@ -84,9 +95,13 @@ def test_the_inputs_shown_are_small_arrays_in_full_and_big_ones_by_shape():
     assert text(np.arange(13.0)).endswith(" for input array of shape (13,)")
     assert text({"x": 1, "k": "s"}).endswith(" for input x=1, k='s'")
     assert text("y" * 300).endswith(" for input '" + "y" * 199 + "...")
-    assert text("y" * 198).endswith("y" * 198 + "'")
+    assert text("y" * 198).endswith("y" * 198 + "'")             # a repr of 200 characters is whole
+    assert text("y" * 199).endswith(" for input '" + "y" * 199 + "...")  # 201 are cut to 200
     assert text(np.array([[1.0, 2.0], [3.0, 4.0]])).endswith(" for input [[1., 2.], [3., 4.]]")
     assert text(np.array([1.23456789])).endswith("[1.2346]")
+    wide = text(np.full(12, -1.23456789))  # numpy would wrap this line: the message stays one line
+    assert "\n" not in wide and wide.endswith("[-1.2346, -1.2346, -1.2346, -1.2346, -1.2346, -1.2346, "
+                                               "-1.2346, -1.2346, -1.2346, -1.2346, -1.2346, -1.2346]")
     assert "for input" not in text(None)
 
 
@@ -95,6 +110,7 @@ def test_assert_equal_accepts_numbers_of_either_kind_but_not_other_types():
     assert_equal(2.0, 2, what="n")
     assert_equal("ab", "ab", what="s")
     assert_equal(np.array([1, 2]), np.array([1, 2]), what="a")
+    assert_equal(np.array([1, 2]), [1, 2], what="a")  # an array equal to the expected list
     assert message_of(lambda: assert_equal([1, 2], (1, 2), what="seq")) == "seq: got [1, 2]"
     assert message_of(lambda: assert_equal([1, 2], np.array([1, 2]), what="arr")) == "arr: got [1, 2]"
     assert message_of(lambda: assert_equal(np.array([1, 2]), np.array([1, 3]), what="arr")) == "arr: got [1, 2]"
@@ -136,6 +152,11 @@ def test_each_bad_judge_toml_is_named_with_its_file(tmp_path, text, words):
     assert str(info.value).startswith(f"{tmp_path / 'judge.toml'}: ") and words in str(info.value)
 
 
+def test_a_judge_toml_without_preload_keeps_the_default_preload(tmp_path):
+    config = _config(tmp_path, "cell_timeout = 5\n")
+    assert config.cell_timeout == 5 and config.preload == ("numpy", "torch")
+
+
 def test_tensorflow_or_triton_alone_may_be_preloaded(tmp_path):
     assert _config(tmp_path, 'preload = ["tensorflow"]\n').preload == ("tensorflow",)
     assert _config(tmp_path, 'preload = ["triton", "numpy"]\n').preload == ("triton", "numpy")
@@ -169,3 +190,7 @@ def test_inert_keeps_code_drops_outputs_and_fences_every_other_cell():
     assert markdown.cell_type == "markdown" and markdown.source == "```text\n<script>x</script>\n```"
     assert "attachments" not in markdown
     assert raw.cell_type == "markdown" and raw.source == "```text\n<b>raw</b>\n```"
+    bare = {"cell_type": "raw", "metadata": {}}  # a cell without source shows as an empty block
+    notebook.cells = [bare]
+    sanitize.inert(notebook)
+    assert bare["source"] == "```text\n\n```"

@@ -4,7 +4,9 @@ already recorded, and a failed submission leaving no row at all."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -24,10 +26,16 @@ def _source():
 
 
 @pytest.fixture(scope="module")
-def empty_gradebook(tmp_path_factory) -> Path:
-    # nbgrader creates a new database's schema through an alembic subprocess (seconds): once here
-    path = tmp_path_factory.mktemp("gradebook") / "empty.db"
-    Gradebook(f"sqlite:///{path}", course_id=COURSE_ID).close()
+def empty_gradebook() -> Path:
+    # nbgrader creates a new database's schema through an alembic subprocess (seconds): once per
+    # nbgrader version and user, kept in the temporary directory (mutation runs start many sessions)
+    import nbgrader
+
+    path = Path(tempfile.gettempdir()) / f"course-test-empty-gradebook-{nbgrader.__version__}-{os.getuid()}.db"
+    if not path.exists():
+        fresh = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        Gradebook(f"sqlite:///{fresh}", course_id=COURSE_ID).close()
+        os.replace(fresh, path)
     return path
 
 
@@ -174,3 +182,26 @@ def test_record_missing_writes_only_absent_or_stale_rows(db):
 def test_naive_utc_converts_any_offset():
     moment = dt.datetime(2027, 1, 1, 0, 30, tzinfo=dt.timezone(dt.timedelta(hours=-5)))
     assert gradebook._naive_utc(moment) == dt.datetime(2027, 1, 1, 5, 30)
+
+
+def test_naive_utc_does_not_depend_on_the_servers_time_zone(monkeypatch):
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Seoul")
+    time.tzset()
+    try:
+        moment = dt.datetime(2027, 1, 1, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=9)))
+        assert gradebook._naive_utc(moment) == dt.datetime(2027, 1, 1, 0, 0)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_a_plain_cell_before_the_graded_ones_does_not_hide_them(db):
+    import nbformat
+
+    source = _source()
+    source.cells.insert(0, nbformat.v4.new_markdown_cell("an author's note, no nbgrader metadata"))
+    gradebook.Writer(db, COURSE_ID, ASSIGNMENT, source, DUE).close()
+    with Gradebook(db, course_id=COURSE_ID) as gb:
+        assert {c.name for c in gb.find_notebook(ASSIGNMENT, ASSIGNMENT).grade_cells} == {"add", "norm"}

@@ -149,3 +149,31 @@ def test_a_bad_shard_spec_says_what_is_wrong(text, words):
 
 def test_one_shard_holds_everyone():
     assert all(planning.in_shard(s, 1, 1) for s in ("a", "b", "s999", ""))
+
+
+def test_a_refused_folder_does_not_stop_the_planning_of_the_next(tmp_path):
+    refused = Job("=x", tmp_path / "x.ipynb", None, refused="not a student id")
+    plan = planning.plan([refused, _job(tmp_path, "amy")], force=False, settle=0)
+    assert list(plan.refused) == [0] and plan.todo == [1]
+
+
+def test_a_linked_folder_below_the_graders_folder_is_never_read_or_kept(tmp_path):
+    # submitted/amy is a link to somewhere else: with `below` set the notebook is not read, so
+    # its old result is not kept even though the bytes match
+    elsewhere = _job(tmp_path / "elsewhere", "amy")
+    submitted = tmp_path / "submitted"
+    submitted.mkdir()
+    (submitted / "amy").symlink_to(elsewhere.notebook.parent)
+    job = Job("amy", submitted / "amy" / "a.ipynb", tmp_path / "out" / "amy" / "a", below=submitted)
+    _results(job, _document(elsewhere))
+    assert planning.sha256_of(job.notebook) is not None
+    assert planning.sha256_of(job.notebook, submitted) is None
+    plan = planning.plan([job], force=False, settle=0)
+    assert plan.todo == [0] and plan.kept == {}
+
+
+def test_a_settle_window_of_one_second_still_waits(tmp_path):
+    job = _job(tmp_path, "amy", '{"cells": [')
+    just_now = time.time() - 0.2
+    os.utime(job.notebook, (just_now, just_now))
+    assert list(planning.plan([job], force=False, settle=1).incomplete) == [0]

@@ -116,6 +116,27 @@ def test_each_malformed_array_field_is_named(fields, words):
     assert words in str(info.value)
 
 
+@pytest.mark.parametrize("fields, message", [
+    ({"__ndarray__": 5, "dtype": "<f8", "shape": [0]}, "payload and dtype must be strings"),
+    ({"__ndarray__": "", "dtype": "<f8", "shape": [-1]}, "shape must be a list of non-negative ints"),
+])
+def test_the_whole_message_of_a_malformed_array(fields, message):
+    with pytest.raises(protocol.ProtocolError) as info:
+        protocol.parse_body(_body({"v": fields}))
+    assert str(info.value) == f"malformed array in reply: {message}"
+
+
+def test_a_payload_with_characters_outside_base64_is_refused_not_skipped():
+    # "AAA!A" without the "!" would be three valid bytes
+    with pytest.raises(protocol.ProtocolError, match="malformed array"):
+        protocol.parse_body(_body({"v": {"__ndarray__": "AAA!A", "dtype": "|u1", "shape": [3]}}))
+
+
+def test_an_array_that_is_not_plain_data_is_named_by_its_dtype():
+    with pytest.raises(protocol.UnsupportedValue, match="^numpy arrays of dtype object are not plain data$"):
+        protocol.encode(np.array([object()]))
+
+
 def test_zero_and_zero_sized_dimensions_are_arrays_of_no_bytes():
     got = protocol.parse_body(_array("<i4", [0, 5], b""))["v"]
     assert got.shape == (0, 5) and got.dtype == np.int32
@@ -199,7 +220,7 @@ def test_frames_written_and_read_in_pieces_arrive_whole():
     writer.join()
     os.close(write_fd)
     assert got["big"] == message["big"] and got["arr"].tolist() == list(range(10))
-    with pytest.raises(EOFError, match="peer closed the channel"):
+    with pytest.raises(EOFError, match="^peer closed the channel$"):
         protocol.read_exact(read_fd, 1)
     os.close(read_fd)
 
@@ -211,4 +232,20 @@ def test_read_exact_reads_exactly_and_leaves_the_rest():
     assert protocol.read_exact(read_fd, 0) == b""
     assert protocol.read_exact(read_fd, 2) == b"ef"
     os.close(write_fd)
+    os.close(read_fd)
+
+
+def test_short_writes_are_continued_until_the_whole_frame_is_sent(monkeypatch):
+    # POSIX lets write() take fewer bytes than asked (a signal, a non-blocking peer): simulate it
+    real_write = os.write
+    sizes = []
+
+    def short_write(fd, data):
+        sizes.append(real_write(fd, bytes(data[:1000])))
+        return sizes[-1]
+
+    read_fd, write_fd = os.pipe()
+    protocol._write_all(write_fd, protocol.frame({"v": "x" * 5000}), _write=short_write)
+    os.close(write_fd)
+    assert len(sizes) > 5 and protocol.receive(read_fd) == {"v": "x" * 5000}
     os.close(read_fd)

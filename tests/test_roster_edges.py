@@ -233,3 +233,11 @@ def test_a_system_user_gets_a_private_home_bash_and_a_comment_that_cannot_break_
     finally:
         roster.remove_system_user(name)
     assert not roster.user_exists(name)
+
+
+def test_add_refuses_a_reserved_id_before_creating_anyone(tmp_path, monkeypatch):
+    accounts = _FakeAccounts(monkeypatch)
+    with pytest.raises(roster.RosterError, match="line 3: id 'grader' is reserved for the platform"):
+        roster.add(tmp_path, _csv(tmp_path, "id,name,email,role\nann,,,student\ngrader,,,ta\n"), tmp_path,
+                   reserved={"grader"})
+    assert accounts.log == [] and roster.load(tmp_path) == {}
