@@ -439,11 +439,11 @@ def zygote():
 
 
 def _sandbox(zygote, base: Path, limits: Limits | None = None, root: str = "allow-list", hide=(),
-             level: str = LEVEL) -> Sandbox:
+             level: str = LEVEL, keep=()) -> Sandbox:
     process, env = zygote
     uid = 200000 + secrets.randbelow(900_000) if level == "namespaces" else None
     scratch = prepare_scratch(base, [], uid)
-    spec = SandboxSpec(level=level, scratch=scratch, hide=list(hide), keep=[], limits=limits or Limits(memory_mb=1024),
+    spec = SandboxSpec(level=level, scratch=scratch, hide=list(hide), keep=list(keep), limits=limits or Limits(memory_mb=1024),
                        env={**env, "HOME": str(scratch), "TMPDIR": str(scratch)}, uid=uid, root=root)
     sandbox = Sandbox(spec)
     sandbox.start(process)
@@ -455,6 +455,28 @@ def _run(sandbox: Sandbox, source: str, timeout: float = 10) -> str:
     sandbox.settle()
     assert reply["ok"], reply
     return sandbox.output.text()
+
+
+@needs_root_level
+def test_a_python_environment_under_tmp_stays_importable_over_the_private_tmp(zygote, tmp_path):
+    # A checkout (and its .venv) under /tmp, as a CI runner may place it: the sandbox's private
+    # /tmp must not cover it, or every module imported lazily after the zygote's preload is lost.
+    os.chmod(tmp_path, 0o711)
+    environment = Path(tempfile.mkdtemp(prefix="course-env-", dir="/tmp"))
+    try:
+        environment.chmod(0o755)
+        (environment / "lazy_module.py").write_text("MARK = 'imported from under /tmp'\n")
+        (environment / "lazy_module.py").chmod(0o644)
+        sandbox = _sandbox(zygote, tmp_path, keep=[str(environment)])
+        try:
+            out = _run(sandbox, f"import sys\nsys.path.insert(0, {str(environment)!r})\n"
+                                "import lazy_module\nprint(lazy_module.MARK)\n"
+                                "open('/tmp/scratch-write', 'w').write('x')\nprint('TMP WRITABLE')\n")
+        finally:
+            sandbox.close()
+        assert "imported from under /tmp" in out and "TMP WRITABLE" in out, out
+    finally:
+        shutil.rmtree(environment, ignore_errors=True)
 
 
 @needs_root_level

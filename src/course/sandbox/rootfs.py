@@ -182,6 +182,12 @@ def build_root(spec: dict, keep: list[str]) -> None:
     scratch = spec["scratch"]
     root = _STAGING
     mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=4m,mode=0755")
+    # A private /tmp (code that ignores TMPDIR: torch's inductor cache...); the scratch may live
+    # below it. Mounted before the kept paths are bound: a Python environment or course checked
+    # out under /tmp must stay visible over it (lazy imports found nothing there otherwise).
+    os.makedirs(_inside(root, "/tmp"), exist_ok=True)
+    mount("tmpfs", _inside(root, "/tmp"), "tmpfs", MS_NOSUID | MS_NODEV,
+          f"size={limits.get('scratch_mb', 512)}m,mode=1777")
     seen: set[str] = set()
     for path in (*_SYSTEM_DIRS, *keep):
         _place(root, path, seen)
@@ -189,10 +195,6 @@ def build_root(spec: dict, keep: list[str]) -> None:
     _make_dev(root, limits.get("shm_mb", 256))
     os.makedirs(_inside(root, "/proc"))
     mount("proc", _inside(root, "/proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    # A private /tmp (code that ignores TMPDIR: torch's inductor cache...); the scratch may live below it.
-    os.makedirs(_inside(root, "/tmp"), exist_ok=True)
-    mount("tmpfs", _inside(root, "/tmp"), "tmpfs", MS_NOSUID | MS_NODEV,
-          f"size={limits.get('scratch_mb', 512)}m,mode=1777")
     target = _inside(root, scratch)
     os.makedirs(target, mode=0o755)
     owner = f",uid={uid},gid={uid}" if uid is not None else ""
