@@ -49,6 +49,12 @@ TRY = ("import os, sys, errno, ctypes, json\n"
        "        print('BLOCKED', label, getattr(exc, 'errno', None), type(exc).__name__)\n")
 
 
+# The first folder below /tmp of the kept Python environment and platform package, when this
+# checkout lives there (a CI runner's clone under /tmp): the sandbox shows that path, nothing else.
+_KEPT_UNDER_TMP = {Path(p).resolve().relative_to("/tmp").parts[0]
+                   for p in (sys.prefix, sys.base_prefix, Path(__file__).resolve().parents[1] / "src")
+                   if Path(p).resolve().is_relative_to("/tmp") and Path(p).resolve() != Path("/tmp")}
+
 # -- the course, outside /tmp -------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def course():
@@ -110,7 +116,10 @@ def _cases(course: Course) -> dict[str, dict]:
             "    _try(path, lambda: os.listdir(path) if os.path.isdir(path) else open(path, 'rb').read(1))\n"
             "_try('/etc/shadow', lambda: open('/etc/shadow').read())\n"
             "_try('/root', lambda: [n for n in os.listdir('/root') if n != '.pyenv'] or 1 / 0)\n"
-            "_try('/tmp', lambda: [n for n in os.listdir('/tmp') if not n.startswith('course-judge-')] or 1 / 0)\n"
+            # /tmp is private; only the folders leading to a Python environment or platform
+            # package checked out below /tmp (bound back read-only) may show in it
+            f"_try('/tmp', lambda: [n for n in os.listdir('/tmp') if not n.startswith('course-judge-')"
+            f" and n not in {sorted(_KEPT_UNDER_TMP)!r}] or 1 / 0)\n"
             "_try('host proc', lambda: open('/proc/1/root/etc/shadow').read())\n"
             "import socket\n"
             "_try('unix sockets', lambda: open('/proc/net/unix').read().splitlines()[1:] or 1 / 0)\n"
