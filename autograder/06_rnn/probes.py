@@ -73,43 +73,45 @@ def _tensor(spec, requires_grad=False):
 def _describe(obj, inputs=()):
     """What the student returned, recorded BEFORE any conversion: kind, dtype, shape,
     requires_grad, device, and which inputs (by position) share its memory; then float64 values
-    (None if unreadable)."""
-    info = {"kind": "torch" if isinstance(obj, torch.Tensor) else type_name(obj),
+    (None if unreadable). Read through the platform's describe(), whose facts come from C-level
+    types captured before the notebook ran: a cell that patches torch, or a Tensor subclass that
+    lies about its dtype, changes nothing here."""
+    facts = describe(obj, inputs={str(i): t for i, t in enumerate(inputs)})
+    tensor = facts.get("type") == "torch.Tensor" and facts.get("exact")
+    info = {"kind": "torch" if tensor else facts.get("type"),
             "dtype": None, "shape": None, "value": None, "requires_grad": None, "device": None,
             "aliases": []}
-    if isinstance(obj, torch.Tensor):
-        info["dtype"] = str(obj.dtype).replace("torch.", "")
-        info["shape"] = [int(s) for s in obj.shape]
-        info["requires_grad"] = bool(obj.requires_grad)
-        info["device"] = str(obj.device)
-        info["aliases"] = _aliases(obj, inputs)
-        value = obj.detach().cpu()
-        if value.is_complex() or value.dtype == torch.bool:
-            return info
-        info["value"] = value.to(torch.float64).numpy().copy()
-    elif isinstance(obj, (int, float, np.floating, np.integer)) and not isinstance(obj, bool):
+    if tensor:
+        info.update(dtype=facts["dtype"], shape=list(facts["shape"]), requires_grad=facts["requires_grad"],
+                    device=facts["device"], aliases=[int(a) for a in facts.get("aliases", [])])
+        value = facts.get("value")
+        if type(value) is np.ndarray and value.dtype.kind in "fiu":
+            info["value"] = value.astype(np.float64)
+    elif type(obj) in (int, float) or type(obj) in (np.float64, np.float32, np.int64, np.int32):
         info["value"] = np.array(float(obj))
         info["shape"] = []
     return info
 
 
-def _aliases(obj, inputs):
-    try:
-        mine = obj.untyped_storage().data_ptr()
-    except Exception:   # noqa: BLE001 - no storage we can see: nothing shared
-        return []
-    return [i for i, t in enumerate(inputs)
-            if isinstance(t, torch.Tensor) and obj.numel() > 0 and t.untyped_storage().data_ptr() == mine]
+def _snapshot(views):
+    """Each input's shape and bytes, read by the platform's describe() (not torch.equal or
+    clone, which a cell may patch); compared as plain bytes."""
+    taken = []
+    for view in views:
+        facts = describe(view)
+        value = facts.get("value")
+        taken.append((facts.get("shape"), value.tobytes() if type(value) is np.ndarray else None))
+    return taken
+
+
+def _unchanged(views, before):
+    return _snapshot(views) == before
 
 
 def _grad_of(t):
     if t.grad is None:
         return None
     return t.grad.detach().to(torch.float64).numpy().copy()
-
-
-def _unchanged(views, before):
-    return all(a.shape == b.shape and bool(torch.equal(a.detach(), b)) for a, b in zip(views, before))
 
 
 # --------------------------------------------------------------------------- no built-in cells
@@ -211,7 +213,7 @@ def cell(kind, x, h, c, w_ih, w_hh, b_ih, b_hh, grads=None):
     names = ["x", "h"] + (["c"] if kind == "lstm" else []) + ["weight_ih", "weight_hh", "bias_ih", "bias_hh"]
     specs = dict(zip(names, [x, h] + ([c] if kind == "lstm" else []) + [w_ih, w_hh, b_ih, b_hh]))
     views = {name: _tensor(s, requires_grad=want_grad)[1] for name, s in specs.items()}
-    before = [v.detach().clone() for v in views.values()]
+    before = _snapshot(list(views.values()))
     fn = getattr(student, _CELLS[kind])
     if kind == "lstm":
         with _NoBuiltinCells():
@@ -294,7 +296,7 @@ def _forward(xs, h0, w_ih, w_hh, b_ih, b_hh, grad_hs=None):
     """(report, hs, views) of one rnn_forward call with the stand-in cell."""
     want_grad = grad_hs is not None
     views = [_tensor(s, requires_grad=want_grad)[1] for s in (xs, h0, w_ih, w_hh, b_ih, b_hh)]
-    before = [v.detach().clone() for v in views]
+    before = _snapshot(views)
     swap = _SwapCell()
     with swap, _NoBuiltinCells():
         hs = student.rnn_forward(*views)
@@ -314,15 +316,15 @@ def _forward(xs, h0, w_ih, w_hh, b_ih, b_hh, grad_hs=None):
 def hidden_grads(hs, w_hh, grad_hs):
     """student.bptt_hidden_grads on plain tensors (no graph: it must work by hand)."""
     views = [_tensor(s)[1] for s in (hs, w_hh, grad_hs)]
-    before = [v.clone() for v in views]
+    before = _snapshot(views)
     deltas = student.bptt_hidden_grads(*views)
     return {"deltas": _describe(deltas, views), "inputs_unchanged": _unchanged(views, before)}
 
 
 def norms(deltas):
     view = _tensor(deltas)[1]
-    before = view.clone()
-    return {"norms": _describe(student.per_step_norms(view), [view]), "inputs_unchanged": _unchanged([view], [before])}
+    before = _snapshot([view])
+    return {"norms": _describe(student.per_step_norms(view), [view]), "inputs_unchanged": _unchanged([view], before)}
 
 
 def pipeline(hs, w_hh, grad_hs):
@@ -352,7 +354,7 @@ def chain(xs, h0, w_ih, w_hh, b_ih, b_hh, grad_hs):
         return report
     report["norms"] = _describe(student.per_step_norms(deltas))
     pieces = [d.detach().clone() for d in deltas]
-    before = [p.clone() for p in pieces]
+    before = _snapshot(pieces)
     total = math.sqrt(sum(float((p ** 2).sum()) for p in pieces))
     result = student.clip_grad_norm(pieces, total / 4.0)
     if not isinstance(result, (tuple, list)) or len(result) != 2:
@@ -381,7 +383,7 @@ def chain(xs, h0, w_ih, w_hh, b_ih, b_hh, grad_hs):
 def clip(grads, max_norm):
     """student.clip_grad_norm on a list of tensors; reports the clipped tensors and the total norm."""
     views = [_tensor(s)[1] for s in grads]
-    before = [v.clone() for v in views]
+    before = _snapshot(views)
     result = student.clip_grad_norm(views, float(max_norm))
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         size = f" of length {len(result)}" if isinstance(result, (tuple, list)) else ""
