@@ -235,3 +235,11 @@ def test_a_backdated_timestamp_is_replaced_by_when_the_exchange_received_the_ent
         assert said and "the exchange received it at" in said
         recorded = schedule.parse_nbgrader_timestamp((copy / "timestamp.txt").read_text())
         assert abs((recorded - now).total_seconds()) < 60   # the entry's change time, not the claim
+
+
+def test_a_top_level_language_is_the_feedbacks_setting_not_a_schedule_error(tmp_path):
+    from course.judge.messages import course_language
+
+    plan = _load(tmp_path, 'language = "ko"\n[late]\nper_day = 0.1\nmax_days = 1\n')
+    assert plan.language == course_language(tmp_path) == "ko"
+    assert plan.of("01_tensors").due is None  # an assignment course.toml does not name is never late

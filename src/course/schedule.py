@@ -32,7 +32,8 @@ from course.paths import CourseError
 FILE = "course.toml"
 LANGUAGES = ("ko", "en")
 _DAY = 86400.0
-_TOP_KEYS = {"course", "late", "assignments", "extensions"}
+# `language` may also stand at the top level, as course.judge.messages.course_language reads it
+_TOP_KEYS = {"course", "language", "late", "assignments", "extensions"}
 _ASSIGNMENT_KEYS = {"open", "due", "late"}
 
 
@@ -107,9 +108,9 @@ def load(course_root: Path, known: list[str] | None = None) -> Schedule:
 def parse(data: dict, path: Path | str = FILE, known: list[str] | None = None) -> Schedule:
     problems: list[str] = []
     for key in sorted(set(data) - _TOP_KEYS):
-        problems.append(f"unknown table [{key}] (known: {', '.join(sorted(_TOP_KEYS))})")
+        problems.append(f"unknown table [{key}] (known: {', '.join(sorted(_TOP_KEYS - {'language'}))})")
     course = data.get("course", {})
-    language = course.get("language", "ko")
+    language = data.get("language", course.get("language", "en"))
     if language not in LANGUAGES:
         problems.append(f"[course] language = {language!r}: choose one of {', '.join(LANGUAGES)}")
     default_late = _late(data.get("late", {}), "[late]", problems)
