@@ -49,13 +49,21 @@ def test_cells_to_run_restores_locked_cells_and_skips_graded_ones():
     assert any("'add_impl' is missing" in n for n in notes)
 
 
-@pytest.mark.parametrize("how", ["metadata_stripped", "deleted", "moved_to_the_end"])
+@pytest.mark.parametrize("how", ["metadata_stripped", "renamed", "renamed_to_a_solution_id", "deleted",
+                                 "moved_to_the_end"])
 def test_a_read_only_cell_the_submission_lacks_still_runs_from_the_release_in_its_place(how):
     reference = nb.load(RELEASE)
     submitted = copy.deepcopy(reference)
     [imports] = [c for c in submitted.cells if nb.grade_id(c) == "imports"]
     if how == "metadata_stripped":   # an edited copy that passes for the student's own cell
         imports.metadata.pop("nbgrader")
+        imports.source = "import numpy as np\nnp.allclose = lambda *a, **k: True"
+    elif how == "renamed":          # an id the release does not know: no longer "the" read-only cell
+        imports.metadata["nbgrader"]["grade_id"] = "my_imports"
+        imports.source = "import numpy as np\nnp.allclose = lambda *a, **k: True"
+    elif how == "renamed_to_a_solution_id":  # passes for the student's own answer cell
+        imports.metadata["nbgrader"]["grade_id"] = "add_impl"
+        imports.metadata["nbgrader"].update(solution=True, locked=False)
         imports.source = "import numpy as np\nnp.allclose = lambda *a, **k: True"
     elif how == "deleted":
         submitted.cells.remove(imports)
