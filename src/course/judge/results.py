@@ -159,10 +159,11 @@ def _document(score, max_score, tests, part_rows, meta, elapsed, *, cell_errors,
     })
 
 
-def write_atomic(path: Path, text: str, durable: bool = True) -> None:
+def write_atomic(path: Path, text: str, durable: bool = True, crash_at: str | None = None) -> None:
     """Write via a temporary file in the same directory and rename: readers never see half a file.
     durable: fsync before the rename, so that a crash cannot leave the name on empty data (not
-    needed for scratch files that a crash discards anyway)."""
+    needed for scratch files that a crash discards anyway). crash_at: the name of the crash point
+    (course.faults) between the temporary write and the rename, for the writer that has one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
@@ -173,8 +174,8 @@ def write_atomic(path: Path, text: str, durable: bool = True) -> None:
             if durable:
                 stream.flush()
                 os.fsync(stream.fileno())
-        if path.name == "results.json":  # not the judge's spool documents
-            crash_point("results.before_rename")
+        if crash_at:
+            crash_point(crash_at)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -183,5 +184,5 @@ def write_atomic(path: Path, text: str, durable: bool = True) -> None:
 
 def write(result: dict, folder: Path) -> Path:
     path = folder / "results.json"
-    write_atomic(path, _serialise(fit(result)))
+    write_atomic(path, _serialise(fit(result)), crash_at="results.before_rename")
     return path
