@@ -36,7 +36,7 @@ hub: install $(CHP)
 # The hub under a ramp of simulated students (5/10/20/40, BENCH_HUB_LEVELS), a 40-login burst
 # and 100 spawn/stop cycles; prints the machine's capacity, writes .bench/bench_hub.{json,png}.
 bench-hub: install $(CHP)
-	$(PY) -m course.bench_hub
+	$(PY) tools/bench_hub.py
 
 # Every pin in requirements.txt installs on Debian 12's Python (3.11.2) and on 3.11.7: pip
 # resolves each against the version's Requires-Python (metadata only, nothing installed).

@@ -146,7 +146,7 @@ def test_killed_mid_feedback_staging_leaves_whole_folders_only(tmp_path):
         graded = course_dir / "autograded" / student / ASSIGNMENT
         graded.mkdir(parents=True)
         (graded / "feedback.html").write_text(f"<p>feedback for {student}</p>")
-    script = ("import sys; from course import feedback_release as f; "
+    script = ("import sys; from course.hub import feedback_release as f; "
               "print(f.stage(sys.argv[1], sys.argv[2]))")
     env = {**os.environ, "COURSE_CRASH_AT": "feedback.mid_stage"}
     run = subprocess.run([sys.executable, "-c", script, str(course_dir), ASSIGNMENT], env=env,
@@ -167,7 +167,7 @@ def test_killed_mid_feedback_staging_leaves_whole_folders_only(tmp_path):
 
 
 def test_feedback_staging_never_follows_a_link(tmp_path):
-    from course import feedback_release
+    from course.hub import feedback_release
 
     course_dir = tmp_path / "grader"
     secret_elsewhere = tmp_path / "someone-elses-secret.txt"

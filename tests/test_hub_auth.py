@@ -8,8 +8,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from course import roster
-from course.hub_auth import RosterFirstUseAuthenticator
+from course.hub import roster
+from course.hub.auth import RosterFirstUseAuthenticator
 
 
 @pytest.fixture

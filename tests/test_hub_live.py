@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from course import notebook as nb
-from course.hub_testing import PASSWORD, LiveHub, wait_for
+from hubkit import PASSWORD, LiveHub, wait_for
 
 FIXTURE_COURSE = Path(__file__).parent / "fixtures" / "course"
 ASSIGNMENT = "00_demo"

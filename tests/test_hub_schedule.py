@@ -10,7 +10,7 @@ import sys
 import textwrap
 
 from conftest import ASSIGNMENT, FIXTURE_COURSE
-from course import hub
+from course.hub import embedded as hub
 from course.paths import Course
 
 UTC = dt.timezone.utc
@@ -33,7 +33,7 @@ def test_the_hubs_wait_reaps_its_children_and_runs_the_tick_whatever_it_raises(t
     # In a process of its own: waitpid(-1) must not reap this test runner's children.
     script = textwrap.dedent("""
         import json, subprocess, sys, time
-        from course.hub import wait_reaping
+        from course.hub.embedded import wait_reaping
         ticks = []
         def tick():
             ticks.append(time.monotonic())

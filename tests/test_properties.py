@@ -11,7 +11,8 @@ import string
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from course import planning, roster
+from course import planning
+from course.hub import roster
 from course.judge import feedback
 
 # --------------------------------------------------------------------------- roster ids

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from course import hub, roster
+from course.hub import embedded as hub, roster
 
 root_only = pytest.mark.skipif(os.geteuid() != 0 or shutil.which("useradd") is None,
                                reason="creates system users: run as root")

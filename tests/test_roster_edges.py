@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from course import roster
+from course.hub import roster
 from course.paths import CourseError
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from course import gpus, notebook as nb, planning, schedule
 from course.inbound import is_timestamp
 from course.judge import results
-from course.roster import ID as STUDENT_ID
+from course.hub.roster import ID as STUDENT_ID
 from course.judge.config import JudgeConfig
 from course.judge_server import JudgeServer
 from course.judge.submission import start_zygote

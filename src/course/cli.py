@@ -218,7 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("-j", "--jobs", type=int, default=_jobs_default())
     demo.set_defaults(func=cmd_demo)
 
-    from course import hub_cli  # roster, hub, feedback
+    from course.hub import cli as hub_cli  # roster, hub, feedback
 
     hub_cli.add_commands(commands, _jobs_default)
     return parser

@@ -45,7 +45,7 @@ def _shown(text: str) -> str:
 
 
 def _student_id_rule():
-    from course.roster import ID
+    from course.hub.roster import ID
 
     return ID
 

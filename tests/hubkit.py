@@ -21,10 +21,10 @@ from pathlib import Path
 import psutil
 import requests
 
-from course import roster
+from course.hub import roster
 
 PASSWORD = "correct-horse-9"
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 
 
 def wait_for(predicate, timeout: float, what: str, interval: float = 0.3):

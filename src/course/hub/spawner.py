@@ -1,6 +1,6 @@
 """CourseSpawner: LocalProcessSpawner whose servers start fenced and leave nothing behind.
 
-- Each server starts through hub_fence.py (as root): its own cgroups (memory and CPU limits),
+- Each server starts through fence.py (as root): its own cgroups (memory and CPU limits),
   a mount namespace without the repository's secrets or the hub's state, then the student's uid.
 - Stopping a server (the API, the idle culler, the hub's own shutdown) also ends every process
   it started: kernels run in sessions of their own (jupyter_client), so the server's death does
@@ -20,7 +20,7 @@ import psutil
 from jupyterhub.spawner import LocalProcessSpawner
 from traitlets import Dict, Unicode
 
-FENCE = Path(__file__).with_name("hub_fence.py")
+FENCE = Path(__file__).with_name("fence.py")
 CONTROLLERS = ("memory", "cpu")
 
 
@@ -94,14 +94,14 @@ def _running(proc: psutil.Process) -> bool:
 
 
 class CourseSpawner(LocalProcessSpawner):
-    fence_plan = Unicode("", config=True, help="hub_fence.py's plan (JSON); empty: no fence")
-    fence_python = Unicode(sys.executable, config=True, help="the interpreter that runs hub_fence.py as root")
+    fence_plan = Unicode("", config=True, help="fence.py's plan (JSON); empty: no fence")
+    fence_python = Unicode(sys.executable, config=True, help="the interpreter that runs fence.py as root")
     cgroups = Dict(config=True, help="controller -> {'parent': dir} of the servers' cgroups")
 
     def make_preexec_fn(self, name):
         if not self.fence_plan:
             return super().make_preexec_fn(name)
-        return None   # hub_fence.py drops to the user itself, after the fence is up
+        return None   # fence.py drops to the user itself, after the fence is up
 
     async def start(self):
         if self.fence_plan:

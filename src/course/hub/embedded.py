@@ -39,10 +39,10 @@ import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from course import roster as roster_mod
+from course.hub import roster as roster_mod
 from course.paths import Course, CourseError, course_id as read_course_id
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 HUB_CONFIG = REPO / "hub" / "jupyterhub_config.py"
 CHP = REPO / "node_modules" / ".bin" / "configurable-http-proxy"
 STAMP = ".installed"  # make install touches .venv/.installed
@@ -352,7 +352,7 @@ def prepare(course: Course, state: Path, *, home_base: Path = Path("/home"), ip:
     _write(settings.student_config / "jupyter_server_config.py", STUDENT_SERVER_CONFIG)
     _write(settings.student_config / "labconfig" / "page_config.json", json.dumps(STUDENT_PAGE_CONFIG))
     _write(state / "jupyter" / "grader" / "jupyter_server_config.py", GRADER_SERVER_CONFIG)
-    _write(state / "jupyter" / "grader" / "course_inbound.py", (Path(__file__).parent / "inbound.py").read_text())
+    _write(state / "jupyter" / "grader" / "course_inbound.py", (Path(__file__).parents[1] / "inbound.py").read_text())
     os.chmod(state / "jupyter" / "grader", 0o755)
     for folder in (settings.student_config.parent, settings.student_config,
                    settings.student_config / "labconfig"):
@@ -437,7 +437,7 @@ def set_up_fence(settings: Settings, course: Course) -> bool:
     """Write the fence plan and prove it as the grader account: through the fence, none of the
     secrets exists and the exchange does. If mount namespaces are not available here, the hub
     runs unfenced only when no secret is reachable by other users anyway; else it refuses."""
-    from course import hub_spawner
+    from course.hub import spawner as hub_spawner
 
     masks, binds = fence_masks_and_binds(settings)
     cgroups = hub_spawner.cgroup_plan(settings.course_id, settings.mem_limit, settings.cpu_limit)
@@ -509,7 +509,7 @@ def exchange(action: str, course_dir: Path, course_id: str, exchange_root: Path,
     cls = getattr(steps, f"Exchange{action}")
     if action == "Collect":  # the same screening and trusted timestamps as formgrader's Collect button
         from course.inbound import screened_collect
-        from course.roster import ID
+        from course.hub.roster import ID
 
         cls = screened_collect(ID.pattern)
     for key, value in options.items():
@@ -628,7 +628,7 @@ def configure(c, settings: Settings) -> None:
     c.ConfigurableHTTPProxy.auth_token = settings.proxy_token
     c.ConfigurableHTTPProxy.should_start = True
 
-    c.JupyterHub.authenticator_class = "course.hub_auth.RosterFirstUseAuthenticator"
+    c.JupyterHub.authenticator_class = "course.hub.auth.RosterFirstUseAuthenticator"
     c.RosterFirstUseAuthenticator.state = str(state)
     c.FirstUseAuthenticator.dbm_path = str(state / "passwords.dbm")
     c.FirstUseAuthenticator.create_users = False
@@ -636,7 +636,7 @@ def configure(c, settings: Settings) -> None:
     c.Authenticator.allowed_users = set(students) | set(staff)
     c.Authenticator.admin_users = set()
 
-    c.JupyterHub.spawner_class = "course.hub_spawner.CourseSpawner"
+    c.JupyterHub.spawner_class = "course.hub.spawner.CourseSpawner"
     if settings.fenced and settings.fence_plan.exists():
         c.CourseSpawner.fence_plan = str(settings.fence_plan)
         c.CourseSpawner.cgroups = json.loads(settings.fence_plan.read_text())["cgroups"]
@@ -808,7 +808,7 @@ def _default_signals() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     # 40 students importing torch must not starve the hub's event loop (logins, API, proxy
-    # routes); hub_fence.py puts each student's server back at 0
+    # routes); fence.py puts each student's server back at 0
     with contextlib.suppress(OSError):
         os.setpriority(os.PRIO_PROCESS, 0, HUB_NICENESS)
 

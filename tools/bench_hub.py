@@ -30,7 +30,10 @@ from pathlib import Path
 
 import psutil
 
-REPO = Path(__file__).resolve().parents[2]
+# the live hub driver the tests use (tests/hubkit.py): a benchmark, like a test, is its client
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+REPO = Path(__file__).resolve().parents[1]
 FIXTURE = REPO / "tests" / "fixtures" / "course"
 OUT = REPO / ".bench"
 TORCH_CODE = "import numpy, torch\nx = torch.ones(256, 256)\nprint(float((x @ x).sum()))"
@@ -370,7 +373,7 @@ def machine() -> str:
 
 
 async def bench(levels: list[int], cycle_students: int, cycle_each: int, burst_size: int = 40) -> dict:
-    from course.hub_testing import LiveHub, PASSWORD
+    from hubkit import LiveHub, PASSWORD
 
     most = max(levels + [cycle_students, burst_size])
     names = [f"s{i:02d}" for i in range(most)]
@@ -440,6 +443,11 @@ def table(figures: dict) -> str:
 
 
 def main() -> int:
+    if any(arg in ("-h", "--help") for arg in sys.argv[1:]) or len(sys.argv) > 1:
+        print(__doc__.strip() + "\n\nSettings (environment): BENCH_HUB_LEVELS=5,10,20,40, "
+              "BENCH_HUB_CYCLES=10x10, BENCH_HUB_BURST=40; no arguments.",
+              file=sys.stdout if len(sys.argv) == 2 and sys.argv[1] in ("-h", "--help") else sys.stderr)
+        return 0 if len(sys.argv) == 2 and sys.argv[1] in ("-h", "--help") else 2
     if os.geteuid() != 0:
         print("bench-hub creates system users and runs a hub: run it as root", file=sys.stderr)
         return 2

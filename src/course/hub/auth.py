@@ -23,7 +23,7 @@ import bcrypt
 from firstuseauthenticator import FirstUseAuthenticator
 from traitlets import Integer, Unicode
 
-from course import roster
+from course.hub import roster
 
 # Niceness of the hashing threads: below the event loop, so /hub/api answers during a storm.
 HASH_NICENESS = 10

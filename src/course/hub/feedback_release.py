@@ -61,7 +61,7 @@ def release(course_dir: Path, assignment: str, course_id: str, exchange_root: Pa
     staged = stage(course_dir, assignment, autograded)
     if not staged:
         raise CourseError(f"no graded, collected submissions of {assignment} under {course_dir}")
-    from course.hub import exchange
+    from course.hub.embedded import exchange
 
     exchange("ReleaseFeedback", course_dir, course_id, exchange_root, assignment)
     return staged

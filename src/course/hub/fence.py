@@ -1,4 +1,4 @@
-"""The fence around a student's server: `python -I -S hub_fence.py PLAN -- CMD...`, run as root.
+"""The fence around a student's server: `python -I -S fence.py PLAN -- CMD...`, run as root.
 
 The hub spawns every single-user server through this wrapper (CourseSpawner). Before it becomes
 the student it
@@ -14,7 +14,7 @@ the student it
      spawner's signals reach it).
 
 It imports only the standard library and runs with -I -S, so it costs ~20 ms per spawn.
-PLAN is a JSON file the hub writes (course.hub_spawner.write_plan). The user comes from
+PLAN is a JSON file the hub writes (course.hub.spawner.write_plan). The user comes from
 JUPYTERHUB_USER, which the hub itself sets in the server's environment.
 """
 from __future__ import annotations
@@ -118,7 +118,7 @@ def become(user: str) -> pwd.struct_passwd:
 
 def main(argv: list[str]) -> int:
     if len(argv) < 4 or argv[2] != "--":
-        print("usage: hub_fence.py PLAN -- CMD...", file=sys.stderr)
+        print("usage: fence.py PLAN -- CMD...", file=sys.stderr)
         return 2
     with open(argv[1]) as f:
         plan = json.load(f)
@@ -127,7 +127,7 @@ def main(argv: list[str]) -> int:
     try:
         pwd.getpwnam(user)
     except KeyError:
-        print(f"hub_fence: no system user {user!r}", file=sys.stderr)
+        print(f"course hub fence: no system user {user!r}", file=sys.stderr)
         return 2
     try:
         if plan.get("cgroups"):
@@ -136,7 +136,7 @@ def main(argv: list[str]) -> int:
             fence(plan["masks"], plan.get("binds", []))
         become(user)
     except (OSError, FenceError) as exc:
-        print(f"hub_fence: cannot start {user}'s server: {exc}", file=sys.stderr)
+        print(f"course hub fence: cannot start {user}'s server: {exc}", file=sys.stderr)
         return 1
     os.execv(cmd[0], cmd)   # nothing may be imported after become(): the stdlib may be private
 

@@ -8,13 +8,13 @@ from course.paths import Course, CourseError, course_id as read_course_id
 
 
 def _state(args, course: Course) -> Path:
-    from course import hub
+    from course.hub import embedded as hub
 
     return Path(args.state).resolve() if args.state else hub.default_state(course)
 
 
 def cmd_roster_add(args) -> int:
-    from course import hub, roster
+    from course.hub import embedded as hub, roster
 
     course = Course.find()
     state = _state(args, course)
@@ -48,7 +48,7 @@ def cmd_roster_add(args) -> int:
 
 
 def cmd_roster_remove(args) -> int:
-    from course import hub, roster
+    from course.hub import embedded as hub, roster
 
     course = Course.find()
     state = _state(args, course)
@@ -72,7 +72,7 @@ def cmd_roster_remove(args) -> int:
 def cmd_hub_teardown(args) -> int:
     import sys
 
-    from course import hub, roster
+    from course.hub import embedded as hub, roster
 
     course = Course.find()
     roster.require_root("course hub teardown")
@@ -98,7 +98,7 @@ def cmd_hub_teardown(args) -> int:
 
 
 def cmd_roster_list(args) -> int:
-    from course import roster
+    from course.hub import roster
 
     course = Course.find()
     for member in roster.load(_state(args, course)).values():
@@ -107,7 +107,7 @@ def cmd_roster_list(args) -> int:
 
 
 def cmd_hub_start(args) -> int:
-    from course import hub
+    from course.hub import embedded as hub
 
     course = Course.find()
     return hub.start(course, _state(args, course), home_base=Path(args.home_base), ip=args.ip, port=args.port,
@@ -127,7 +127,7 @@ def _bytes(text: str) -> int:
 
 
 def cmd_hub_grade(args) -> int:
-    from course import feedback_release, hub
+    from course.hub import embedded as hub, feedback_release
 
     course = Course.find()
     settings = hub.Settings.load(_state(args, course))
@@ -144,7 +144,8 @@ def cmd_hub_grade(args) -> int:
 
 
 def cmd_hub_export(args) -> int:
-    from course import export, hub
+    from course import export
+    from course.hub import embedded as hub
 
     course = Course.find()
     settings = hub.Settings.load(_state(args, course))
@@ -155,7 +156,8 @@ def cmd_hub_export(args) -> int:
 
 
 def cmd_hub_stats(args) -> int:
-    from course import hub, stats
+    from course import stats
+    from course.hub import embedded as hub
 
     course = Course.find()
     settings = hub.Settings.load(_state(args, course))
@@ -169,7 +171,7 @@ def cmd_hub_stats(args) -> int:
 
 
 def cmd_feedback(args) -> int:
-    from course import feedback_release, hub
+    from course.hub import embedded as hub, feedback_release
 
     course = Course.find()
     (assignment,) = course.resolve([args.assignment])
