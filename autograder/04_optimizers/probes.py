@@ -201,10 +201,8 @@ def clip(entries, max_norm, as_generator=False):
             g = _t(entry["grad"]).reshape(tuple(entry["shape"]))
             p.grad = _strided(g) if entry.get("strided") else g
         params.append(p)
-    before = [None if p.grad is None else p.grad for p in params]
     total = student.clip_grad_norm_(iter(params) if as_generator else params, max_norm)
-    return {"total": _num(total), "total_type": type_name(total), "grads": [_arr(p.grad) for p in params],
-            "grads_in_place": all(b is None or p.grad is b for p, b in zip(params, before))}
+    return {"total": _num(total), "total_type": type_name(total), "grads": [_arr(p.grad) for p in params]}
 
 
 # --------------------------------------------------------------------------- accumulation
@@ -230,10 +228,9 @@ def accumulate(weights, X, Y, loss_kind, micro_batch_size, stale=False, strided_
         y, loss_fn = _t(Y), torch.nn.functional.mse_loss
     else:
         y, loss_fn = _t(Y, torch.int64), torch.nn.functional.cross_entropy
-    x_before = x.clone()
     loss = student.accumulate_gradients(model, loss_fn, x, y, int(micro_batch_size))
     return {"loss": _num(loss), "loss_type": type_name(loss), "grads": [_arr(p.grad) for p in model.parameters()],
-            "sizes": sizes, "x_untouched": bool(torch.equal(x, x_before))}
+            "sizes": sizes, "x_after": describe(x)}   # "untouched": the judge decides (torch.equal may be patched)
 
 
 # --------------------------------------------------------------------------- TensorFlow loop
