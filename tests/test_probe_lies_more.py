@@ -1,0 +1,90 @@
+"""Red team "probe-lies" on 08, 09 and 10: a cell that patches what the probes used to decide a
+property with (torch.equal for "the input is unchanged", nn.Module.named_parameters for "the
+base layer is frozen") must not give a catalogued mutant its points back. The probes now send the
+platform's describe() of the inputs after the call and the modules' own parameter dicts, and the
+judge decides; a lying notebook scores exactly what the honest mutant scores.
+
+Measured on the probes before this change (same mutants, same lie): 08 sampling_temperature_in_place
+9.0 -> 10.0, 09 rope_in_place 7.5 -> 8.5, 10 lora_base_trainable 5.5 -> 10.0 (see the commit).
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course import mutants, notebook as nb
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[1]
+
+# torch.equal answers True: every "input untouched" check a probe could make with it passes
+LIE_EQUAL = '''
+import torch as _torch
+_torch.equal = lambda *a, **k: True
+_torch.Tensor.equal = lambda *a, **k: True
+'''
+
+# named_parameters() hides the base layer: a probe that asks the module which parameters train
+# (or which base parameters require grad, or got a gradient) hears "only lora_A and lora_B"
+LIE_PARAMETERS = '''
+import torch as _torch
+_own_named_parameters = _torch.nn.Module.named_parameters
+
+
+def _named_parameters(self, *args, **kwargs):
+    for _name, _p in _own_named_parameters(self, *args, **kwargs):
+        if _name.split(".")[-1] in ("lora_A", "lora_B"):
+            yield _name, _p
+
+
+_torch.nn.Module.named_parameters = _named_parameters
+'''
+
+
+def _grade(tmp_path, assignment, mutant_names, lie):
+    solution = nb.load(REPO / "solutions" / assignment / f"{assignment}.ipynb")
+    for name in mutant_names:
+        mutant = mutants.parse(REPO / "autograder" / assignment / "mutants" / f"{name}.py")
+        solution = mutants.apply(solution, mutant)
+    if lie:   # appended to the student's own answer cell (the last mutant's), which the judge runs
+        cell, = [c for c in solution.cells if nb.grade_id(c) == mutant.replaces]
+        cell.source += "\n" + lie
+    tmp_path.mkdir()
+    path = tmp_path / f"{assignment}.ipynb"
+    nbformat.write(solution, str(path))
+    done = subprocess.run([sys.executable, "-m", "course.cli", "grade", assignment, str(path), "--json",
+                           "--no-gradebook", "--out", str(tmp_path / "out"), "--student", "rt"],
+                          cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout)
+    return result["score"], {line.split(":")[0].strip(): line.split(":")[1].strip()
+                             for line in result["output"].splitlines()[1:] if ":" in line}
+
+
+def _same_with_and_without_the_lie(tmp_path, assignment, names, lie, part, honest_part):
+    honest_score, honest = _grade(tmp_path / "honest", assignment, names, lie=None)
+    lying_score, lying = _grade(tmp_path / "lying", assignment, names, lie=lie)
+    assert honest[part] == honest_part, honest           # the mutant is caught by its property check
+    assert "Note" not in lying                           # the lying cell was run, not replaced by the original
+    assert (lying_score, lying) == (honest_score, honest)
+
+
+def test_08_patched_torch_equal_does_not_rescue_sampling_in_place(tmp_path):
+    _same_with_and_without_the_lie(tmp_path, "08_transformer_lm", ["sampling_temperature_in_place"], LIE_EQUAL,
+                                   "sampling", "0.25 / 1")
+
+
+def test_09_patched_torch_equal_does_not_rescue_rope_in_place(tmp_path):
+    _same_with_and_without_the_lie(tmp_path, "09_modern_llm", ["rope_in_place"], LIE_EQUAL,
+                                   "rope", "0.5 / 3")
+
+
+def test_10_hidden_parameters_do_not_rescue_a_trainable_base(tmp_path):
+    _same_with_and_without_the_lie(tmp_path, "10_lora_quant", ["lora_base_trainable"], LIE_PARAMETERS,
+                                   "lora", "0.5 / 5")
