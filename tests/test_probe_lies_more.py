@@ -4,8 +4,11 @@ base layer is frozen") must not give a catalogued mutant its points back. The pr
 platform's describe() of the inputs after the call and the modules' own parameter dicts, and the
 judge decides; a lying notebook scores exactly what the honest mutant scores.
 
-Measured on the probes before this change (same mutants, same lie): 08 sampling_temperature_in_place
-9.0 -> 10.0, 09 rope_in_place 7.5 -> 8.5, 10 lora_base_trainable 5.5 -> 10.0 (see the commit).
+On the probes before this change (same mutants, same lies; honest -> lying): 08
+sampling_temperature_in_place 9.25 -> 8.5 (sampling 0.25 -> 1 rescued; tiny_gpt 3 -> 1.5, since
+train's "parameters changed" count also used torch.equal), 09 route_shifts_logits_in_place
+9.67 -> 10 (moe 1.67 -> 2), 10 lora_base_trainable 5.5 -> 7 (lora 0.5 -> 2). Now equal.
+(09's rope_in_place cannot show it: its in-place write on x fails the gradient cases anyway.)
 """
 from __future__ import annotations
 
@@ -80,9 +83,9 @@ def test_08_patched_torch_equal_does_not_rescue_sampling_in_place(tmp_path):
                                    "sampling", "0.25 / 1")
 
 
-def test_09_patched_torch_equal_does_not_rescue_rope_in_place(tmp_path):
-    _same_with_and_without_the_lie(tmp_path, "09_modern_llm", ["rope_in_place"], LIE_EQUAL,
-                                   "rope", "0.5 / 3")
+def test_09_patched_torch_equal_does_not_rescue_route_in_place(tmp_path):
+    _same_with_and_without_the_lie(tmp_path, "09_modern_llm", ["route_shifts_logits_in_place"], LIE_EQUAL,
+                                   "moe", "1.67 / 2")
 
 
 def test_10_hidden_parameters_do_not_rescue_a_trainable_base(tmp_path):
