@@ -81,3 +81,33 @@ def test_11_patched_numpy_does_not_rescue_ring_mutants(tmp_path):
     honest_score, honest = _same_with_and_without(tmp_path / "traffic", "11_memory_parallel",
                                                   ["ring_sends_float64"], LIE_11_TRAFFIC)
     assert honest["ring_allreduce"] != "3 / 3"
+
+
+# ----------------------------------------------------------------------------- 12_triton_softmax
+# The old wrapper probe decided "x changed" with np.array_equal and "returned x's memory" by comparing
+# untyped_storage().data_ptr(); the lie answers both for the probe's own frames only (the Triton
+# interpreter and the student's code see the real functions).
+LIE_12 = '''
+import itertools as _itertools
+import sys as _sys
+import numpy as _np
+import torch as _torch
+_PROBE_FRAMES = {"_describe", "_report", "softmax_wrapper", "dropout_wrapper", "run"}
+_real_equal, _real_storage, _fresh = _np.array_equal, _torch.Tensor.untyped_storage, _itertools.count(1)
+def _lying_equal(*args, **kwargs):
+    return True if _sys._getframe(1).f_code.co_name in _PROBE_FRAMES else _real_equal(*args, **kwargs)
+class _FakeStorage:
+    def __init__(self):
+        self.ptr = next(_fresh)
+    def data_ptr(self):
+        return self.ptr
+def _lying_storage(self):
+    return _FakeStorage() if _sys._getframe(1).f_code.co_name in _PROBE_FRAMES else _real_storage(self)
+_np.array_equal = _lying_equal
+_torch.Tensor.untyped_storage = _lying_storage
+'''
+
+
+def test_12_patched_equality_and_storage_do_not_rescue_writing_into_x(tmp_path):
+    honest_score, honest = _same_with_and_without(tmp_path, "12_triton_softmax", ["wrapper_writes_into_x"], LIE_12)
+    assert honest["softmax"] != "4 / 4"
