@@ -111,3 +111,23 @@ _torch.Tensor.untyped_storage = _lying_storage
 def test_12_patched_equality_and_storage_do_not_rescue_writing_into_x(tmp_path):
     honest_score, honest = _same_with_and_without(tmp_path, "12_triton_softmax", ["wrapper_writes_into_x"], LIE_12)
     assert honest["softmax"] != "4 / 4"
+
+
+# ----------------------------------------------------------------------------- 13_inference
+# The old speculative probe relied on a read-only flag to keep p and q unchanged, set on arrays it
+# built with np.asfortranarray: patched to return a subclass whose setflags does nothing, p stays
+# writable and a speculative_step that overwrites p no longer raises. Now the judge compares p and q
+# as describe() reads them after the calls.
+LIE_13 = '''
+import numpy as _np
+class _Writable(_np.ndarray):
+    def setflags(self, *args, **kwargs):
+        pass
+_real_fortran = _np.asfortranarray
+_np.asfortranarray = lambda a, *args, **kwargs: _real_fortran(a, *args, **kwargs).view(_Writable)
+'''
+
+
+def test_13_a_writable_subclass_does_not_rescue_writing_into_p(tmp_path):
+    honest_score, honest = _same_with_and_without(tmp_path, "13_inference", ["spec_writes_into_p"], LIE_13)
+    assert honest["speculative_step"] != "3 / 3"
