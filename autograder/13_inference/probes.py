@@ -65,14 +65,25 @@ def _ints(x):
     if type(value) is np.ndarray:
         if value.dtype.kind not in "iuf" or (value.dtype.kind == "f" and not (value == value.round()).all()):
             return None
-        return [int(v) for v in value.ravel().tolist()]
+        return _whole(value.ravel().tolist())
     items = facts.get("items")
-    if type(items) is not list:
+    if type(items) is not list:                # another iterable (a deque...): its items, each described
+        try:
+            items = describe(list(x)).get("items")
+        except Exception:                      # noqa: BLE001 - not iterable: no list of ids
+            return None
+        if type(items) is not list:
+            return None
+    if any(item.get("type") == "builtins.bool" for item in items):
         return None
+    return _whole([item.get("value") for item in items])
+
+
+def _whole(values):
+    """Plain ints/floats that are whole numbers as ints; None if any is not (NaN and inf included)."""
     out = []
-    for item in items:
-        v = item.get("value")
-        if item.get("type") == "builtins.bool" or type(v) not in (int, float) or v != int(v):
+    for v in values:
+        if type(v) not in (int, float) or v != v or v in (float("inf"), float("-inf")) or v != int(v):
             return None
         out.append(int(v))
     return out
@@ -120,11 +131,11 @@ def _snapshot(cache, raised):
         if not dict.__contains__(lens, seq_id):
             snap["problems"].append(f"sequence {seq_id!r} has a block table but no entry in seq_lens")
             continue
-        n = _num(dict.__getitem__(lens, seq_id))
-        if type(n) is str or n != int(n):
-            snap["problems"].append(f"seq_lens[{seq_id!r}] is {n}, not a number of tokens")
+        n = _whole([_num(dict.__getitem__(lens, seq_id))])
+        if n is None:
+            snap["problems"].append(f"seq_lens[{seq_id!r}] is not a number of tokens")
             continue
-        n = int(n)
+        n = n[0]
         snap["lens"][key] = n
         if any(b < 0 or b >= n_blocks for b in ids):
             snap["problems"].append(f"block_tables[{seq_id!r}] = {ids} holds ids outside 0..{n_blocks - 1}")
@@ -220,7 +231,8 @@ def _token_ids(out):
         if value.ndim != 1 or (value.size and value.dtype.kind not in "iu"
                                and not (value.dtype.kind == "f" and (value == value.round()).all())):
             return f"{facts.get('type')} of shape {tuple(value.shape)} and dtype {value.dtype}"
-        return [int(v) for v in value.tolist()]
+        ids = _whole(value.tolist())
+        return ids if ids is not None else f"{facts.get('type')} holding something else than token ids"
     if type(items) is list:
         ids = _ints(out)
         return ids if ids is not None else f"{facts.get('type')} holding something else than token ids"
