@@ -172,6 +172,9 @@ def _given_ring(n_ranks):
             self.n_messages = 0
 
         def send(self, src, dst, data):
+            src, dst = _value_num(describe(src)), _value_num(describe(dst))   # genuine ints, not look-alikes
+            if type(src) is not int or type(dst) is not int or not 0 <= src < self.n_ranks:
+                raise TypeError(f"ring.send(src, dst, data): src and dst are rank numbers 0..{self.n_ranks - 1}")
             if dst != (src + 1) % self.n_ranks:
                 raise ValueError(f"rank {src} may only send to its right neighbour {(src + 1) % self.n_ranks}, "
                                  f"not to {dst}")
@@ -181,8 +184,8 @@ def _given_ring(n_ranks):
             message = facts["value"]
             if type(message) is not np.ndarray:
                 raise TypeError(f"ring.send: cannot send a {facts.get('type')}")
-            log.append([int(src), facts["dtype"], [int(s) for s in facts["shape"]]])
-            self.bytes_sent[int(src)] += int(message.nbytes)
+            log.append([src, facts["dtype"], [int(n) for n in facts["shape"]]])
+            self.bytes_sent[src] += int(message.nbytes)
             self.n_messages += 1
             return message
 
