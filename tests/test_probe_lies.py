@@ -4,16 +4,8 @@ The in-place mutants of 02 lose exactly what they lose without the lie: "unchang
 the judge from the bytes the probe sends back (course.judge.described.unchanged)."""
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
+from liekit import grade_mutants
 
-import nbformat
-
-from course import mutants, notebook as nb
-
-REPO = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "02_autograd_engine"
 LIE = '''
 import numpy as _np
@@ -25,23 +17,7 @@ _np.may_share_memory = lambda *a, **k: False
 
 
 def _grade(tmp_path, mutant_names, lie):
-    solution = nb.load(REPO / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
-    for name in mutant_names:
-        mutant = mutants.parse(REPO / "autograder" / ASSIGNMENT / "mutants" / f"{name}.py")
-        solution = mutants.apply(solution, mutant)
-    if lie:   # appended to the student's own answer cell (the last mutant's), which the judge runs
-        cell, = [c for c in solution.cells if nb.grade_id(c) == mutant.replaces]
-        cell.source += LIE
-    tmp_path.mkdir()
-    path = tmp_path / f"{ASSIGNMENT}.ipynb"
-    nbformat.write(solution, str(path))
-    done = subprocess.run([sys.executable, "-m", "course.cli", "grade", ASSIGNMENT, str(path), "--json",
-                           "--no-gradebook", "--out", str(tmp_path / "out"), "--student", "rt"],
-                          cwd=REPO, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-2000:]
-    result = json.loads(done.stdout)
-    return result["score"], {line.split(":")[0].strip(): line.split(":")[1].strip()
-                             for line in result["output"].splitlines()[1:] if ":" in line}
+    return grade_mutants(tmp_path, ASSIGNMENT, mutant_names, LIE if lie else None)
 
 
 def test_patched_comparisons_do_not_rescue_the_in_place_mutants(tmp_path):

@@ -16,19 +16,10 @@ grade the guarded parts (the last test).
 """
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
-import nbformat
 import pytest
-
-from course import mutants, notebook as nb
+from liekit import grade_mutants as _grade
 
 pytestmark = pytest.mark.slow
-
-REPO = Path(__file__).resolve().parents[1]
 
 # torch.equal answers True: every "input untouched" check a probe could make with it passes
 LIE_EQUAL = '''
@@ -52,26 +43,6 @@ def _named_parameters(self, *args, **kwargs):
 
 _torch.nn.Module.named_parameters = _named_parameters
 '''
-
-
-def _grade(tmp_path, assignment, mutant_names, lie):
-    solution = nb.load(REPO / "solutions" / assignment / f"{assignment}.ipynb")
-    for name in mutant_names:
-        mutant = mutants.parse(REPO / "autograder" / assignment / "mutants" / f"{name}.py")
-        solution = mutants.apply(solution, mutant)
-    if lie:   # appended to the student's own answer cell (the last mutant's), which the judge runs
-        cell, = [c for c in solution.cells if nb.grade_id(c) == mutant.replaces]
-        cell.source += "\n" + lie
-    tmp_path.mkdir()
-    path = tmp_path / f"{assignment}.ipynb"
-    nbformat.write(solution, str(path))
-    done = subprocess.run([sys.executable, "-m", "course.cli", "grade", assignment, str(path), "--json",
-                           "--no-gradebook", "--out", str(tmp_path / "out"), "--student", "rt"],
-                          cwd=REPO, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-2000:]
-    result = json.loads(done.stdout)
-    return result["score"], {line.split(":")[0].strip(): line.split(":")[1].strip()
-                             for line in result["output"].splitlines()[1:] if ":" in line}
 
 
 def _same_with_and_without_the_lie(tmp_path, assignment, names, lie, part, honest_part):

@@ -148,14 +148,9 @@ def check_fresh(rep, cfg, x, what):
 
 
 def untouched(after, s) -> bool:
-    """The input built from spec s, as the probe's describe() read it after the call, still holds
-    s's values: decided here (in the sandbox torch.equal / clone may be patched). A 0-d input
-    comes back over the wire as shape (1,)."""
-    value = after.get("value") if isinstance(after, dict) else None
-    sent = np.asarray(s["value"]).reshape(s["shape"])
-    if isinstance(value, np.ndarray) and sent.ndim == 0 and value.shape == (1,):
-        value = value.reshape(())
-    return unchanged(value, sent)
+    """The input built from spec s, as describe() read it after the call, still holds s's values
+    (decided here: in the sandbox torch.equal / clone may be patched)."""
+    return unchanged(after, np.asarray(s["value"]).reshape(s["shape"]))
 
 
 def frozen_leaf(info) -> bool:
