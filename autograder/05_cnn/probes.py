@@ -24,7 +24,6 @@ import traceback
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 _MISSING = object()
 
