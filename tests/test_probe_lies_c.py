@@ -1,0 +1,61 @@
+"""Red team "probe-lies" on 14-17: a cell that patches what those assignments' probes used to
+decide with (torch.equal after a clone, a tensor's own dtype/requires_grad) must not give a
+catalogued mutant its points back. Each test grades the same mutants twice, honestly and with
+the lying cell appended to the student's answer cell, and the two must score exactly the same:
+the probes report describe() records and the inputs as read back after the call, and the judge
+decides (course.judge.described.unchanged / expect_described)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course import mutants, notebook as nb
+
+pytestmark = pytest.mark.slow   # grades whole notebooks
+
+REPO = Path(__file__).resolve().parents[1]
+
+# Every "input untouched" check a probe could make with torch: equal after a clone.
+LIE_EQUAL = '''
+import torch as _torch
+_torch.equal = lambda *a, **k: True
+'''
+
+
+def _grade(tmp_path, assignment, mutant_names, lie):
+    solution = nb.load(REPO / "solutions" / assignment / f"{assignment}.ipynb")
+    for name in mutant_names:
+        mutant = mutants.parse(REPO / "autograder" / assignment / "mutants" / f"{name}.py")
+        solution = mutants.apply(solution, mutant)
+    if lie:   # appended to the student's own answer cell (the last mutant's), which the judge runs
+        cell, = [c for c in solution.cells if nb.grade_id(c) == mutant.replaces]
+        cell.source += lie
+    tmp_path.mkdir()
+    path = tmp_path / f"{assignment}.ipynb"
+    nbformat.write(solution, str(path))
+    done = subprocess.run([sys.executable, "-m", "course.cli", "grade", assignment, str(path), "--json",
+                           "--no-gradebook", "--out", str(tmp_path / "out"), "--student", "rt"],
+                          cwd=REPO, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout)
+    return result["score"], {line.split(":")[0].strip(): line.split(":")[1].strip()
+                             for line in result["output"].splitlines()[1:] if ":" in line}
+
+
+def _same_with_and_without(tmp_path, assignment, names, lie):
+    honest_score, honest = _grade(tmp_path / "honest", assignment, names, lie=None)
+    lying_score, lying = _grade(tmp_path / "lying", assignment, names, lie=lie)
+    assert "Note" not in lying   # the lying cell was run, not replaced by the original
+    assert (lying_score, lying) == (honest_score, honest)
+    return honest
+
+
+def test_14_patched_equal_does_not_rescue_the_in_place_mutants(tmp_path):
+    honest = _same_with_and_without(tmp_path, "14_diffusion",
+                                    ["q_sample_in_place", "ddim_step_in_place", "cfg_combine_in_place"], LIE_EQUAL)
+    assert honest["forward_process"] == "1.5 / 3" and honest["ddim"] == "0 / 3" and honest["cfg"] == "1 / 2"
