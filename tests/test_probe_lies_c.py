@@ -59,3 +59,23 @@ def test_14_patched_equal_does_not_rescue_the_in_place_mutants(tmp_path):
     honest = _same_with_and_without(tmp_path, "14_diffusion",
                                     ["q_sample_in_place", "ddim_step_in_place", "cfg_combine_in_place"], LIE_EQUAL)
     assert honest["forward_process"] == "1.5 / 3" and honest["ddim"] == "0 / 3" and honest["cfg"] == "1 / 2"
+
+
+# The float32 times of euler_t_float32 claim float64 whenever velocity_fn reads them (a property
+# on torch.Tensor shadowing the C descriptor, aimed at the probe's own frame).
+LIE_T_DTYPE = LIE_EQUAL + '''
+import sys as _sys
+_real_dtype = _torch._C.TensorBase.dtype
+def _claimed_dtype(self):
+    d = _real_dtype.__get__(self)
+    if d is _torch.float32 and _sys._getframe(1).f_code.co_name == "velocity_fn":
+        return _torch.float64
+    return d
+_torch.Tensor.dtype = property(_claimed_dtype)
+'''
+
+
+def test_15_patched_equal_and_dtype_do_not_rescue_the_euler_mutants(tmp_path):
+    honest = _same_with_and_without(tmp_path, "15_dit_flow", ["euler_in_place_update", "euler_t_float32"],
+                                    LIE_T_DTYPE)
+    assert honest["euler_sampler"] == "0 / 2"
