@@ -79,3 +79,9 @@ def test_15_patched_equal_and_dtype_do_not_rescue_the_euler_mutants(tmp_path):
     honest = _same_with_and_without(tmp_path, "15_dit_flow", ["euler_in_place_update", "euler_t_float32"],
                                     LIE_T_DTYPE)
     assert honest["euler_sampler"] == "0 / 2"
+
+
+def test_17_patched_equal_does_not_rescue_the_in_place_state(tmp_path):
+    honest = _same_with_and_without(tmp_path, "17_efficient_attention", ["gla_recurrent_updates_state_in_place"],
+                                    LIE_EQUAL)
+    assert honest["gla_recurrent"] == "0.67 / 2"
