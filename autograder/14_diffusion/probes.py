@@ -90,6 +90,11 @@ def _after(**tensors):
     return {name: describe(t) for name, t in tensors.items() if t is not None}
 
 
+def _grad_of(t):
+    """t.grad read through TensorBase's own descriptor (a cell may shadow torch.Tensor.grad)."""
+    return torch._C.TensorBase.__dict__["grad"].__get__(t)
+
+
 def _steps_of(t, batch):
     """The per-sample steps a model received, as an int64 tensor (B,); lenient about ints and 0-d tensors."""
     tt = torch.as_tensor(t)
@@ -209,7 +214,8 @@ def ddpm_loss(params, x0, t, noise, betas, t_scale, g, standin):
     # reads the same facts from report["out"] and fails the check itself when it is not.
     if out["kind"] == "torch" and out["shape"] is not None and int(np.prod(out["shape"])) == 1 and out["requires_grad"]:
         (loss.reshape(()) * float(g)).backward()
-        report["grads"] = {k: (None if p.grad is None else _describe(p.grad)["value"]) for k, p in model.p.items()}
+        grads = {k: _grad_of(p) for k, p in model.p.items()}
+        report["grads"] = {k: (None if g is None else _describe(g)["value"]) for k, g in grads.items()}
     return report
 
 

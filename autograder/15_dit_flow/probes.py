@@ -79,6 +79,14 @@ def _describe(obj, inputs=None):
     return info
 
 
+_MRO = type.__dict__["__mro__"].__get__
+
+
+def _is_a(obj, cls) -> bool:
+    """isinstance by the real type's MRO (a class cannot answer for itself via __instancecheck__/__class__)."""
+    return any(k is cls for k in _MRO(type(obj)))
+
+
 def _after(*tensors):
     """The inputs as they are after the call, read by describe(); the judge decides whether they
     still hold what it sent (course.judge.described.unchanged): torch.equal or clone may be patched here."""
@@ -86,8 +94,9 @@ def _after(*tensors):
 
 
 def _grad(t):
-    """t.grad's values, converted by describe() (not by .numpy(), which a cell may patch)."""
-    g = t.grad
+    """t.grad's values, read through TensorBase's own descriptor (a cell may shadow torch.Tensor.grad)
+    and converted by describe() (not by .numpy(), which a cell may patch)."""
+    g = torch._C.TensorBase.__dict__["grad"].__get__(t)
     return None if g is None else _describe(g)["value"]
 
 
@@ -175,7 +184,7 @@ def adaln_init(dim, cond_dim, num_heads, mlp_ratio, seed, x, c, g):
     """
     torch.manual_seed(int(seed))
     block = student.AdaLNZeroBlock(int(dim), int(cond_dim), int(num_heads), float(mlp_ratio))
-    if not isinstance(block, torch.nn.Module):
+    if not _is_a(block, torch.nn.Module):
         return {"error": f"AdaLNZeroBlock(...) is a {type_name(block)}, not a torch.nn.Module"}
     block = block.double()
     report = {"error": None, "state": _state(block)}
@@ -187,7 +196,7 @@ def adaln_forward(dim, cond_dim, num_heads, mlp_ratio, state, x, c, g, dtype="fl
     """The block with the judge's weights (load_state_dict, strict) in the given dtype."""
     torch.manual_seed(0)
     block = student.AdaLNZeroBlock(int(dim), int(cond_dim), int(num_heads), float(mlp_ratio))
-    if not isinstance(block, torch.nn.Module):
+    if not _is_a(block, torch.nn.Module):
         return {"error": f"AdaLNZeroBlock(...) is a {type_name(block)}, not a torch.nn.Module"}
     tdtype = _DTYPES[dtype]
     block = block.to(tdtype)

@@ -144,8 +144,9 @@ def _graph_facts(out):
 
 
 def _grad_values(t):
-    """t.grad's values through describe() (not .numpy(), which a cell may patch); None if no grad."""
-    g = t.grad
+    """t.grad's values, read through TensorBase's own descriptor (a cell may shadow torch.Tensor.grad)
+    and converted by describe() (not .numpy(), which a cell may patch); None if no grad."""
+    g = torch._C.TensorBase.__dict__["grad"].__get__(t)
     return None if g is None else np.asarray(describe(g)["value"], dtype=np.float64)
 
 
