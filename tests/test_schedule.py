@@ -84,7 +84,7 @@ def test_nbgrader_timestamps_are_read_as_utc():
     ("[assignments.01_tensors]\ndeadline = 2027-03-09T23:59:00Z\n", "unknown key 'deadline'"),
     ("[late]\nper_day = 1.5\n", "per_day = 1.5"),
     ("[late]\nmax_days = -1\n", "max_days = -1"),
-    ("[course]\nlanguage = \"fr\"\n", "choose one of ko, en"),
+    ("[course]\nlanguage = \"fr\"\n", "language = 'fr'; known: ko, en"),
     ("[grading]\nx = 1\n", "unknown table [grading]"),
     ("[assignments.01_tensors]\ndue = 2027-03-09T23:59:00Z\n[extensions.01_tensors]\nkim01 = 2027-03-01T00:00:00Z\n",
      "is not after the due date"),

@@ -31,8 +31,9 @@ from course.paths import CourseError
 
 FILE = "course.toml"
 LANGUAGES = ("ko", "en")
+DEFAULT_LANGUAGE = "en"
 _DAY = 86400.0
-# `language` may also stand at the top level, as course.judge.messages.course_language reads it
+# `language` may also stand at the top level (feedback's language: course.judge.messages)
 _TOP_KEYS = {"course", "language", "late", "assignments", "extensions"}
 _ASSIGNMENT_KEYS = {"open", "due", "late"}
 
@@ -81,7 +82,7 @@ class AssignmentSchedule:
 
 @dataclass(frozen=True)
 class Schedule:
-    language: str = "en"  # as course.judge.messages.course_language without a course.toml
+    language: str = DEFAULT_LANGUAGE
     assignments: dict[str, AssignmentSchedule] = field(default_factory=dict)
 
     def of(self, assignment: str) -> AssignmentSchedule:
@@ -101,7 +102,7 @@ def load(course_root: Path, known: list[str] | None = None) -> Schedule:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise CourseError(f"{path}: {exc}") from None
+        raise CourseError(f"{path}: cannot read the course settings ({exc})") from None
     return parse(data, path, known)
 
 
@@ -110,9 +111,9 @@ def parse(data: dict, path: Path | str = FILE, known: list[str] | None = None) -
     for key in sorted(set(data) - _TOP_KEYS):
         problems.append(f"unknown table [{key}] (known: {', '.join(sorted(_TOP_KEYS - {'language'}))})")
     course = data.get("course", {})
-    language = data.get("language", course.get("language", "en"))
+    language = data.get("language", course.get("language", DEFAULT_LANGUAGE))
     if language not in LANGUAGES:
-        problems.append(f"[course] language = {language!r}: choose one of {', '.join(LANGUAGES)}")
+        problems.append(f"language = {language!r}; known: {', '.join(LANGUAGES)}")
     default_late = _late(data.get("late", {}), "[late]", problems)
     assignments: dict[str, AssignmentSchedule] = {}
     for name, table in data.get("assignments", {}).items():

@@ -11,11 +11,9 @@ translates, so a reworded message cannot silently fall back to English.
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 
-LANGUAGES = ("ko", "en")
-DEFAULT = "en"
+from course.schedule import DEFAULT_LANGUAGE as DEFAULT, LANGUAGES
 
 UI = {
     "en": {
@@ -177,19 +175,8 @@ def translate(message: str, language: str) -> str:
 
 
 def course_language(root: Path) -> str:
-    """`language` from the course's course.toml (top level or under [course]); English without one."""
-    path = Path(root) / "course.toml"
-    if not path.exists():
-        return DEFAULT
-    try:
-        settings = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        from course.paths import CourseError
+    """`language` from the course's course.toml (top level or under [course]); English without one.
+    One reader for the whole file (course.schedule): a course.toml it refuses is refused here too."""
+    from course import schedule
 
-        raise CourseError(f"{path}: cannot read the course settings ({exc})") from None
-    language = settings.get("language", settings.get("course", {}).get("language", DEFAULT))
-    if language not in LANGUAGES:
-        from course.paths import CourseError
-
-        raise CourseError(f"{path}: language = {language!r}; known: {', '.join(LANGUAGES)}")
-    return language
+    return schedule.load(Path(root)).language
