@@ -40,9 +40,10 @@ def grade(tmp_path, assignment, mutant_names, lie):
 
 
 def same_with_and_without(tmp_path, assignment, mutant_names, lie):
-    """Grade honestly and lying; assert both score the same, part by part; return the honest parts."""
+    """Grade honestly and lying; assert both score the same, part by part; return the honest
+    (score, {part: "got / points"})."""
     honest = grade(tmp_path / "honest", assignment, mutant_names, lie=None)
     lying = grade(tmp_path / "lying", assignment, mutant_names, lie=lie)
     assert "Note" not in lying[1]   # the lying cell was run, not replaced by the original
     assert lying == honest, f"{assignment} {mutant_names}: honest {honest}, lying {lying}"
-    return honest[1]
+    return honest

@@ -19,7 +19,7 @@ _torch.equal = lambda *a, **k: True
 
 
 def test_14_patched_equal_does_not_rescue_the_in_place_mutants(tmp_path):
-    honest = same_with_and_without(tmp_path, "14_diffusion",
+    _, honest = same_with_and_without(tmp_path, "14_diffusion",
                                    ["q_sample_in_place", "ddim_step_in_place", "cfg_combine_in_place"], LIE_EQUAL)
     assert honest["forward_process"] == "1.5 / 3" and honest["ddim"] == "0 / 3" and honest["cfg"] == "1 / 2"
 
@@ -39,13 +39,13 @@ _torch.Tensor.dtype = property(_claimed_dtype)
 
 
 def test_15_patched_equal_and_dtype_do_not_rescue_the_euler_mutants(tmp_path):
-    honest = same_with_and_without(tmp_path, "15_dit_flow", ["euler_in_place_update", "euler_t_float32"],
+    _, honest = same_with_and_without(tmp_path, "15_dit_flow", ["euler_in_place_update", "euler_t_float32"],
                                    LIE_T_DTYPE)
     assert honest["euler_sampler"] == "0 / 2"
 
 
 def test_17_patched_equal_does_not_rescue_the_in_place_state(tmp_path):
-    honest = same_with_and_without(tmp_path, "17_efficient_attention", ["gla_recurrent_updates_state_in_place"],
+    _, honest = same_with_and_without(tmp_path, "17_efficient_attention", ["gla_recurrent_updates_state_in_place"],
                                    LIE_EQUAL)
     assert honest["gla_recurrent"] == "0.67 / 2"
 
@@ -70,5 +70,5 @@ _torch.Tensor.grad = property(
 
 
 def test_16_patched_requires_grad_and_grad_do_not_rescue_a_reference_with_gradients(tmp_path):
-    honest = same_with_and_without(tmp_path, "16_alignment_dpo", ["dpo_reference_gets_grads"], LIE_GRAPH)
+    _, honest = same_with_and_without(tmp_path, "16_alignment_dpo", ["dpo_reference_gets_grads"], LIE_GRAPH)
     assert honest["dpo_training"] == "2.33 / 3"
