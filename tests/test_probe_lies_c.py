@@ -72,3 +72,28 @@ _torch.Tensor.grad = property(
 def test_16_patched_requires_grad_and_grad_do_not_rescue_a_reference_with_gradients(tmp_path):
     _, honest = same_with_and_without(tmp_path, "16_alignment_dpo", ["dpo_reference_gets_grads"], LIE_GRAPH)
     assert honest["dpo_training"] == "2.33 / 3"
+
+
+# nn.Module.named_parameters, called from a probe on a model without LoRA layers (the reference),
+# hands back copies taken at the first such call: the reference looks untouched after training.
+LIE_STALE_PARAMETERS = '''
+import sys as _sys
+import torch as _torch
+_real_named_parameters = _torch.nn.Module.named_parameters
+_stale = {}
+
+def _named_parameters(self, *args, **kwargs):
+    if (_sys._getframe(1).f_code.co_filename != "<hidden>"
+            or any(type(m).__name__ == "LoRALinear" for m in self.modules())):
+        return _real_named_parameters(self, *args, **kwargs)
+    if id(self) not in _stale:
+        _stale[id(self)] = [(n, p.detach().clone()) for n, p in _real_named_parameters(self, *args, **kwargs)]
+    return iter(_stale[id(self)])
+
+_torch.nn.Module.named_parameters = _named_parameters
+'''
+
+
+def test_16_patched_named_parameters_does_not_hide_a_trained_reference(tmp_path):
+    _, honest = same_with_and_without(tmp_path, "16_alignment_dpo", ["dpo_reference_trained"], LIE_STALE_PARAMETERS)
+    assert honest["dpo_training"] == "2.33 / 3"

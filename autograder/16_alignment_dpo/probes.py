@@ -92,6 +92,39 @@ def _is_a(obj, cls) -> bool:
     return any(k is cls for k in _MRO(type(obj)))
 
 
+_GET = object.__getattribute__     # C slot: reads an instance's own __dict__, whatever its class says
+
+
+def _named_modules(module):
+    """(name, module) pairs of a module tree in named_modules()' order, each module once, read from
+    the modules' own registries (`_modules`) and not through nn.Module's methods, which a cell may
+    patch (a named_parameters() that hands the probes stale copies hides a reference that moved)."""
+    seen, out = set(), []
+
+    def walk(name, m):
+        if id(m) in seen:
+            return
+        seen.add(id(m))
+        out.append((name, m))
+        for child, sub in _GET(m, "__dict__")["_modules"].items():
+            if sub is not None:
+                walk(f"{name}.{child}" if name else child, sub)
+    walk("", module)
+    return out
+
+
+def _named_parameters(module):
+    """(name, parameter) pairs in named_parameters()' order, each parameter once, read from the
+    `_parameters` registries of _named_modules(module)."""
+    seen, out = set(), []
+    for prefix, m in _named_modules(module):
+        for name, p in _GET(m, "__dict__")["_parameters"].items():
+            if p is not None and id(p) not in seen:
+                seen.add(id(p))
+                out.append((f"{prefix}.{name}" if prefix else name, p))
+    return out
+
+
 def _dtype(name):
     return {"float32": torch.float32, "float64": torch.float64}[name]
 
@@ -325,7 +358,7 @@ def _snapshot(model, lora=None):
     non-LoRA ones. Sent to the judge before and after, which decides what changed (torch.equal,
     clone or the parameters' own attributes may be patched here)."""
     out = {}
-    for name, p in model.named_parameters():
+    for name, p in _named_parameters(model):
         is_lora = "lora_" in name
         if lora is None or lora == is_lora:
             out[name] = describe(p)["value"]
@@ -355,12 +388,12 @@ def lora_linear(W, b, A, B, x, r, alpha, upstream):
     layer = student.LoRALinear(base, int(r), float(alpha))
     report = {"is_module": _is_a(layer, nn.Module)}
     report["base_kept"] = getattr(layer, "base", None) is base
-    report["base_requires_grad"] = [_requires_grad(p) for p in base.parameters()]
+    report["base_requires_grad"] = [_requires_grad(p) for _, p in _named_parameters(base)]
     la, lb = getattr(layer, "lora_A", None), getattr(layer, "lora_B", None)
     report["lora_A"], report["lora_B"] = _describe(la), _describe(lb)     # type, shape, initial values
     if not all(report[k]["type"] == _PARAMETER for k in ("lora_A", "lora_B")):
         return report
-    report["requires_grad"] = {n: _requires_grad(p) for n, p in layer.named_parameters()}
+    report["requires_grad"] = {n: _requires_grad(p) for n, p in _named_parameters(layer)}
     report["scaling"] = _describe(getattr(layer, "scaling", None))
     layer = layer.double()                         # lenient about the LoRA matrices' dtype
     x_leaf = torch.tensor(np.ascontiguousarray(np.asarray(x).transpose(1, 0, 2)), dtype=torch.float64,
@@ -376,7 +409,7 @@ def lora_linear(W, b, A, B, x, r, alpha, upstream):
     report["grad_A"], report["grad_B"] = _grad(layer.lora_A), _grad(layer.lora_B)
     g = _grad(x_leaf)
     report["grad_x"] = None if g is None else g.transpose(1, 0, 2)
-    report["base_grads"] = [_grad_of(p) is not None for p in base.parameters()]
+    report["base_grads"] = [_grad_of(p) is not None for _, p in _named_parameters(base)]
     return report
 
 
@@ -390,11 +423,11 @@ def make_policy(seed, r, alpha, pairs):
         policy = student.make_policy(reference, int(r), float(alpha))
     report = {"is_module": _is_a(policy, nn.Module), "same_object": policy is reference,
               "ref_before": before, "ref_after": _snapshot(reference)}
-    report["ref_lora_modules"] = sorted(n for n, m in reference.named_modules() if _is_lora_module(m))
+    report["ref_lora_modules"] = sorted(n for n, m in _named_modules(reference) if _is_lora_module(m))
     if not report["is_module"]:
         return report
-    report["lora_modules"] = sorted(n for n, m in policy.named_modules() if _is_lora_module(m))
-    report["trainable"] = sorted(n for n, p in policy.named_parameters() if _requires_grad(p))
+    report["lora_modules"] = sorted(n for n, m in _named_modules(policy) if _is_lora_module(m))
+    report["trainable"] = sorted(n for n, p in _named_parameters(policy) if _requires_grad(p))
     batch = _collate(_pairs(pairs))
     with torch.no_grad():
         ids = batch["chosen_ids"]
@@ -429,10 +462,10 @@ def dpo_run(seed, train_pairs, heldout_pairs, steps, beta, lr, r, alpha, rows, k
     report["ref_logps_had_graph"] = any(standins.ref_requires_grad)
     report["optimizers"] = [type_name(o) for o in optimizers.made]
     held = {id(p) for o in optimizers.made for group in o.param_groups for p in group["params"]}
-    names = {id(p): f"policy.{n}" for n, p in policy.named_parameters()}
-    names.update({id(p): f"reference.{n}" for n, p in reference.named_parameters()})
+    names = {id(p): f"policy.{n}" for n, p in _named_parameters(policy)}
+    names.update({id(p): f"reference.{n}" for n, p in _named_parameters(reference)})
     report["optimizer_params"] = sorted(names.get(i, "<a tensor of neither model>") for i in held)
-    report["policy_trainable"] = sorted(f"policy.{n}" for n, p in policy.named_parameters() if _requires_grad(p))
+    report["policy_trainable"] = sorted(f"policy.{n}" for n, p in _named_parameters(policy) if _requires_grad(p))
 
     if not _is_a(history, dict):
         report["history_error"] = f"dpo_train returned a {type_name(history)}, not a dict"
@@ -454,7 +487,7 @@ def dpo_run(seed, train_pairs, heldout_pairs, steps, beta, lr, r, alpha, rows, k
             report[f"heldout_{which}_reference"] = _values(reference(ids))
 
     report["ref_before"], report["ref_after"] = ref_before, _snapshot(reference)
-    report["ref_grads"] = sorted(n for n, p in reference.named_parameters() if _grad_of(p) is not None)[:6]
+    report["ref_grads"] = sorted(n for n, p in _named_parameters(reference) if _grad_of(p) is not None)[:6]
     report["base_before"], report["base_after"] = base_before, _snapshot(policy, lora=False)
     report["lora_before"], report["lora_after"] = lora_before, _snapshot(policy, lora=True)
     return report
