@@ -8,17 +8,17 @@ Part dpo_training runs the student's LoRALinear, make_policy and dpo_train. Duri
 notebook's `sequence_logprobs`, `dpo_loss` and `response_logps` are swapped for STAND-INS (below):
 functions that train a policy but are not the ones parts 2 and 3 ask for (random weights and
 scales the judge chose for this run), so a mistake in parts 2 and 3 never costs points in part 4
-and nothing here answers parts 2 and 3. The tiny GPT and the preference data are rebuilt here
-(copies of the notebook's given code) so the graded run does not depend on anything the student
-could have redefined; the preference pairs are the judge's (it draws them, sends them, and scores
-the held-out ones itself). Expected values are computed by the tests in the judge process; probes
+and nothing here answers parts 2 and 3. The tiny GPT and the batching are rebuilt here (copies of
+the notebook's given code) so the graded run does not depend on anything the student could have
+redefined; the preference pairs are the judge's (test_dpo_training.py draws them with the
+notebook's generator, sends them, and scores the held-out ones itself). Expected values are computed by the tests in the judge process; probes
 only report what the student's code did.
 
 Nothing is decided here: a notebook cell may patch torch (torch.equal, torch.Tensor.requires_grad,
-.grad, .dtype) or return a Tensor subclass that lies. Types, dtypes, shapes, requires_grad and
-values are read by the platform's describe() (C-level facts); gradients through TensorBase's own
-descriptor; inputs and weights that must stay unchanged are sent back (before and after) and the
-judge compares them.
+.grad, .dtype, nn.Module.named_parameters) or return a Tensor subclass that lies. Types, dtypes,
+shapes, requires_grad and values are read by the platform's describe() (C-level facts); gradients
+through TensorBase's own descriptor; parameters from the modules' own registries; inputs and
+weights that must stay unchanged are sent back (before and after) and the judge compares them.
 """
 import numpy as np
 import torch
