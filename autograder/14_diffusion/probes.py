@@ -1,6 +1,6 @@
 """Probes for 14_diffusion. They run INSIDE the sandbox, next to the student's notebook.
 
-Globals provided by the sandbox: `student` (the notebook's namespace), `type_name`, `to_numpy`.
+Globals provided by the sandbox: `student` (the notebook's namespace), `type_name`, `to_numpy`, `describe`.
 
 Every probe receives plain NumPy data from the judge, builds the torch tensors the exercise asks
 for (dtype and memory layout chosen by the judge: contiguous, a channels-last image batch seen as
