@@ -4,7 +4,7 @@ The in-place mutants of 02 lose exactly what they lose without the lie: "unchang
 the judge from the bytes the probe sends back (course.judge.described.unchanged)."""
 from __future__ import annotations
 
-from liekit import grade_mutants
+from lyingkit import grade
 
 ASSIGNMENT = "02_autograd_engine"
 LIE = '''
@@ -16,14 +16,10 @@ _np.may_share_memory = lambda *a, **k: False
 '''
 
 
-def _grade(tmp_path, mutant_names, lie):
-    return grade_mutants(tmp_path, ASSIGNMENT, mutant_names, LIE if lie else None)
-
-
 def test_patched_comparisons_do_not_rescue_the_in_place_mutants(tmp_path):
     names = ["relu_in_place", "mul_scales_upstream_in_place"]
-    honest_score, honest = _grade(tmp_path / "honest", names, lie=False)
-    lying_score, lying = _grade(tmp_path / "lying", names, lie=True)
+    honest_score, honest = grade(tmp_path / "honest", ASSIGNMENT, names, lie=None)
+    lying_score, lying = grade(tmp_path / "lying", ASSIGNMENT, names, lie=LIE)
     assert honest["ops_relu"] == "0 / 1" and honest["ops_add_mul"] == "0 / 2"
     assert "Note" not in lying   # the lying cell was run, not replaced by the original
     assert (lying_score, lying) == (honest_score, honest)

@@ -17,7 +17,7 @@ grade the guarded parts (the last test).
 from __future__ import annotations
 
 import pytest
-from liekit import grade_mutants as _grade
+from lyingkit import grade as _grade, same_with_and_without
 
 pytestmark = pytest.mark.slow
 
@@ -46,11 +46,8 @@ _torch.nn.Module.named_parameters = _named_parameters
 
 
 def _same_with_and_without_the_lie(tmp_path, assignment, names, lie, part, honest_part):
-    honest_score, honest = _grade(tmp_path / "honest", assignment, names, lie=None)
-    lying_score, lying = _grade(tmp_path / "lying", assignment, names, lie=lie)
+    _, honest = same_with_and_without(tmp_path, assignment, names, lie)
     assert honest[part] == honest_part, honest           # the mutant is caught by its property check
-    assert "Note" not in lying                           # the lying cell was run, not replaced by the original
-    assert (lying_score, lying) == (honest_score, honest)
 
 
 def test_08_patched_torch_equal_does_not_rescue_sampling_in_place(tmp_path):
