@@ -29,8 +29,28 @@ _MISSING = object()
 
 
 # --------------------------------------------------------------------------- stand-ins
+_MRO = type.__dict__["__mro__"].__get__   # a class's real bases: no __instancecheck__ to answer for it
+
+
+def _copy(t):
+    """A fresh tensor holding t's values (not t.clone(), which a cell may patch)."""
+    return torch.empty_like(t).copy_(t)
+
+
+def _grad_of(t):
+    """t.grad read through TensorBase's own descriptor (a cell may shadow torch.Tensor.grad)."""
+    return torch._C.TensorBase.__dict__["grad"].__get__(t)
+
+
+def _whole(v) -> bool:
+    """v is a genuine int or NumPy integer, as describe() reads it (a subclass could answer for its value)."""
+    facts = describe(v)
+    return facts["type"] == "builtins.int" or (
+        bool(facts.get("exact")) and facts.get("shape") == [] and (facts.get("dtype") or "").startswith(("int", "uint")))
+
+
 def _pair(v):
-    if isinstance(v, (tuple, list)):
+    if type(v) in (tuple, list):
         return int(v[0]), int(v[1])
     return int(v), int(v)
 
@@ -45,7 +65,7 @@ class _SizeTable:
 
     def __call__(self, size, kernel_size, stride=1, padding=0):
         key = (size, kernel_size, stride, padding)
-        if all(isinstance(v, (int, np.integer)) for v in key) and tuple(int(v) for v in key) in self.table:
+        if all(_whole(v) for v in key) and tuple(int(v) for v in key) in self.table:
             return self.table[tuple(int(v) for v in key)]
         if self.own is _MISSING:
             raise NameError("the notebook does not define 'conv_output_size'")
@@ -70,7 +90,7 @@ class _ColumnsFor:
         except (TypeError, ValueError, IndexError):
             same = False
         if same:
-            return self.cols.clone()
+            return _copy(self.cols)
         if self.own is _MISSING:
             raise NameError("the notebook does not define 'im2col'")
         return self.own(x, kernel_size, stride, padding)
@@ -142,6 +162,11 @@ def _tensor_report(out, inputs=None):
     return describe(out, inputs=inputs)
 
 
+def _values(t):
+    """A gradient's values read by describe() (None when there is none)."""
+    return None if t is None else describe(t).get("value")
+
+
 def _input(x, layout):
     """A float64 NCHW tensor from the judge's array. layout 'nhwc_view': x arrives as NHWC and is
     handed over as x.permute(0, 3, 1, 2), a non-contiguous view (as from channels-last storage)."""
@@ -153,7 +178,7 @@ def _input(x, layout):
 
 def _arg(v):
     """kernel_size / stride / padding: ints stay ints, pairs (lists on the wire) become tuples."""
-    return tuple(v) if isinstance(v, list) else v
+    return tuple(v) if type(v) is list else v
 
 
 def _where(exc):
@@ -245,7 +270,7 @@ def basic_block(in_planes, planes, stride, state, x, train=False, grad_out=None)
     when it does not match the judge's, otherwise the output and the gradients."""
     torch.manual_seed(0)
     block = student.BasicBlock(in_planes, planes, stride)
-    report = {"is_module": isinstance(block, torch.nn.Module), "layout_ok": False}
+    report = {"is_module": torch.nn.Module in _MRO(type(block)), "layout_ok": False}
     if not report["is_module"]:
         report["type"] = type_name(block)
         return report
@@ -264,9 +289,9 @@ def basic_block(in_planes, planes, stride, state, x, train=False, grad_out=None)
     report["out"] = _tensor_report(out, {"x": t})
     if grad_out is not None and report["out"].get("exact") and report["out"].get("requires_grad"):
         out.backward(torch.tensor(np.array(grad_out, dtype=np.float64)))
-        report["grad_x"] = None if t.grad is None else t.grad.numpy()
+        report["grad_x"] = _values(_grad_of(t))
         report["param_grads"] = {
-            name: (None if p.grad is None else p.grad.detach().numpy()) for name, p in block.named_parameters()
+            name: _values(_grad_of(p)) for name, p in block.named_parameters()
         }
     report["running"] = {k: v.detach().numpy() for k, v in block.state_dict().items() if "running" in k}
     return report

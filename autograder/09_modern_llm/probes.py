@@ -17,6 +17,12 @@ import numpy as np
 import torch
 
 _MISSING = object()
+_MRO = type.__dict__["__mro__"].__get__   # a class's real bases: no __instancecheck__ to answer for it
+
+
+def _grad_of(t):
+    """t.grad read through TensorBase's own descriptor (a cell may shadow torch.Tensor.grad)."""
+    return torch._C.TensorBase.__dict__["grad"].__get__(t)
 
 
 # --------------------------------------------------------------------------- stand-ins (not solutions)
@@ -140,7 +146,8 @@ def _btc(x_tbc, dtype=torch.float64):
 
 
 def _grad(t):
-    return _arr(t.grad) if t.grad is not None else "None"
+    g = _grad_of(t)
+    return _arr(g) if g is not None else "None"
 
 
 # --------------------------------------------------------------------------- rmsnorm
@@ -158,7 +165,7 @@ def rmsnorm(x_tbc, weight, eps, upstream=None, dtype="float64"):
     report = {**_info(out, x=x), "value": _arr(out), "x_after": describe(x)}   # "unchanged": the judge decides
     if upstream is not None and _differentiable(out):
         (out * _t(upstream, out.dtype)).sum().backward()
-        report["x_grad"] = _arr(base.grad.permute(1, 0, 2)) if base.grad is not None else "None"
+        report["x_grad"] = _arr(_grad_of(base).permute(1, 0, 2)) if _grad_of(base) is not None else "None"
         report["w_grad"] = _grad(norm.weight)
     return report
 
@@ -180,8 +187,8 @@ def rope(x_bthd, positions, base=None, dtype="float64", upstream=None):
         report["x_grad"] = "None"
         if _differentiable(out):
             (out * _t(upstream, out.dtype)).sum().backward()
-            if base_x.grad is not None:
-                report["x_grad"] = _arr(base_x.grad.transpose(1, 2))
+            if _grad_of(base_x) is not None:
+                report["x_grad"] = _arr(_grad_of(base_x).transpose(1, 2))
     return report
 
 
@@ -198,8 +205,8 @@ def swiglu(d_model, d_hidden, weights, x_tbc, upstream=None):
         report["x_grad"] = report["gate_grad"] = "None"
         if _differentiable(out):
             (out * _t(upstream)).sum().backward()
-            if base.grad is not None:
-                report["x_grad"] = _arr(base.grad.permute(1, 0, 2))
+            if _grad_of(base) is not None:
+                report["x_grad"] = _arr(_grad_of(base).permute(1, 0, 2))
             report["gate_grad"] = _grad(ffn.w_gate.weight)
     return report
 
@@ -212,10 +219,10 @@ def repeat_kv(x, n_rep):
 
 
 def _unpack(result, what):
-    if not isinstance(result, tuple) or len(result) != 2:
+    if tuple not in _MRO(type(result)) or len(result) != 2:
         return None, f"{what} must return (out, (k, v)), got {type_name(result)}"
     out, kv = result
-    if not isinstance(kv, tuple) or len(kv) != 2:
+    if tuple not in _MRO(type(kv)) or len(kv) != 2:
         return None, f"{what} must return (out, (k, v)); the second item is {type_name(kv)}"
     return (out, kv), None
 
@@ -250,7 +257,7 @@ def gqa(cfg, weights, x_tbc, steps, rope_table, upstream=None):
                 report["infos"].append({"out": _info(out), "k": _info(past[0]), "v": _info(past[1])})
                 if i == 0 and upstream is not None and _differentiable(out):
                     (out * _t(upstream)).sum().backward()
-                    report["x_grad"] = _arr(base.grad.permute(1, 0, 2)) if base.grad is not None else "None"
+                    report["x_grad"] = _arr(_grad_of(base).permute(1, 0, 2)) if _grad_of(base) is not None else "None"
                     report["k_proj_grad"] = _grad(attn.k_proj.weight)
                 report["outs"].append(_arr(out))
                 report["ks"].append(_arr(past[0]))
@@ -273,8 +280,8 @@ def gqa_gradients(cfg, weights, x_tbc, positions, rope_table, upstream):
         report = {"error": None, "x": "None", **{name: "None" for name in ("q_proj", "k_proj", "v_proj", "o_proj")}}
         if _differentiable(out):
             (out * _t(upstream)).sum().backward()
-            if base.grad is not None:
-                report["x"] = _arr(base.grad.permute(1, 0, 2))
+            if _grad_of(base) is not None:
+                report["x"] = _arr(_grad_of(base).permute(1, 0, 2))
             for name in ("q_proj", "k_proj", "v_proj", "o_proj"):
                 report[name] = _grad(getattr(attn, name).weight)
     return report
@@ -312,7 +319,7 @@ def kv_cache_bytes(args):
 def route(logits, k):
     z = _t(logits)
     result = student.route(z, int(k))
-    if not isinstance(result, tuple) or len(result) != 3:
+    if tuple not in _MRO(type(result)) or len(result) != 3:
         return {"error": f"route must return (probs, gates, experts), got {type_name(result)}"}
     probs, gates, experts = result
     return {"error": None, "probs": _arr(probs), "gates": _arr(gates), "experts": _arr(experts),
@@ -353,14 +360,14 @@ def moe(cfg, weights, x_tbc, upstream=None, aux_upstream=None):
                                   int(cfg["top_k"]), float(cfg["alpha"])), weights)
         x = _btc(x_tbc)
         result = layer(x)
-        if not isinstance(result, tuple) or len(result) != 2:
+        if tuple not in _MRO(type(result)) or len(result) != 2:
             return {"error": f"MoE.forward must return (y, aux_loss), got {type_name(result)}"}
         y, aux = result
         report = {"error": None, "y_info": _info(y, x=x), "aux_info": _info(aux), "y": _arr(y), "aux": _arr(aux),
                   "router_grad": "None"}
         if upstream is not None and _genuine_tensor(describe(y)) and _genuine_tensor(describe(aux)):
             total = (y * _t(upstream)).sum() + float(aux_upstream) * aux.reshape(-1)[0]
-            if total.requires_grad:
+            if _differentiable(total):
                 total.backward()
                 report["router_grad"] = _grad(layer.router.weight)
     return report

@@ -114,8 +114,14 @@ def _requires_grad(p):
     return describe(p).get("requires_grad") is True
 
 
+def _grad_of(t):
+    """t.grad read through TensorBase's own descriptor (a cell may shadow torch.Tensor.grad)."""
+    return torch._C.TensorBase.__dict__["grad"].__get__(t)
+
+
 def _grad(t):
-    return None if t.grad is None else _describe(t.grad)
+    g = _grad_of(t)
+    return None if g is None else _describe(g)
 
 
 # --------------------------------------------------------------------------- part lora
@@ -207,7 +213,7 @@ def lora_forward(cfg, x, g):
         report["grad_A"] = _grad(layer.lora_A)
         report["grad_B"] = _grad(layer.lora_B)
         report["grad_x"] = _grad(tx)
-        report["base_grads"] = {n: p.grad is not None for n, p in _parameters(base)}
+        report["base_grads"] = {n: _grad_of(p) is not None for n, p in _parameters(base)}
         report["backward"] = True
     else:
         report["backward"] = False
@@ -295,7 +301,7 @@ def _stand_ins(x, mode, dim, scale, zero_point):
         same_x = x_ is x or _bytes_of(x_) == facts_of_x
         if not same_x or mode_ != mode or dim_ != dim:
             raise ValueError("roundtrip_error must call compute_qparams(x, mode, dim) with its own arguments")
-        return scale.clone(), zero_point.clone()
+        return torch.empty_like(scale).copy_(scale), torch.empty_like(zero_point).copy_(zero_point)   # fresh copies
 
     def quantize(x_, scale_, zero_point_, mode_):
         calls.append("quantize")
