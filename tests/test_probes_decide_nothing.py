@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-CONVERTED = ["14_diffusion", "15_dit_flow", "16_alignment_dpo", "17_efficient_attention"]
+CONVERTED = ["04_optimizers", "05_cnn", "08_transformer_lm", "09_modern_llm", "10_lora_quant",
+             "14_diffusion", "15_dit_flow", "16_alignment_dpo", "17_efficient_attention"]
 
 PATCHABLE_CALLS = {("torch", "equal"), ("torch", "allclose"), ("np", "array_equal"), ("np", "array_equiv"),
                    ("np", "allclose"), ("np", "shares_memory"), ("np", "may_share_memory")}
