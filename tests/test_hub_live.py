@@ -374,13 +374,13 @@ def test_browser_student_sees_assignment_instructor_sees_graded_submission(hub):
                 return page
 
             def current_tab(page):
-                return page.locator(".jp-main-dock-panel .lm-TabBar-tab.lm-mod-current")
+                return page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current")
 
             # the student lands on the assignment list, with no click: no Launcher, no news pop-up
             student = log_in("ann")
             student.wait_for_url(f"**/user/{ann}/lab**", timeout=180_000)
             panel = student.locator("#nbgrader-assignment-list")
-            expect(current_tab(student)).to_have_text("Assignments", timeout=120_000)
+            expect(current_tab(student)).to_contain_text("Assignments", timeout=120_000)
             expect(panel.locator("#submitted_assignments_list")).to_contain_text(ASSIGNMENT, timeout=120_000)
             expect(student.locator(".jp-Launcher")).to_have_count(0)
             disabled = student.evaluate("() => JSON.parse(document.getElementById('jupyter-config-data')"
@@ -410,6 +410,10 @@ def test_browser_student_sees_assignment_instructor_sees_graded_submission(hub):
             notebook = student.locator(".jp-NotebookPanel .jp-Notebook")
             expect(notebook).to_contain_text("def add", timeout=120_000)
             expect(current_tab(student)).to_contain_text(f"{ASSIGNMENT}.ipynb")
+            # JupyterLab saves the layout to the server 0.75 s after a change: reload once it has
+            workspace = f"{hub.url}/user/{ann}/lab/api/workspaces/default"
+            wait_for(lambda: f"notebook:{ASSIGNMENT}/{ASSIGNMENT}.ipynb" in student.evaluate(
+                "url => fetch(url).then(reply => reply.text())", workspace), 60, "the workspace to keep the notebook")
             student.goto(f"{hub.url}/user/{ann}/lab")
             expect(student.locator(".jp-NotebookPanel .jp-Notebook")).to_contain_text("def add", timeout=120_000)
             time.sleep(2)   # past app.restored, when the landing would open the assignment list
@@ -430,7 +434,7 @@ def test_browser_student_sees_assignment_instructor_sees_graded_submission(hub):
             other = log_in("bob")
             other.wait_for_url(f"**/user/{bob}/lab**", timeout=180_000)
             panel = other.locator("#nbgrader-assignment-list")
-            expect(current_tab(other)).to_have_text("Assignments", timeout=120_000)
+            expect(current_tab(other)).to_contain_text("Assignments", timeout=120_000)
             panel.locator("#released_assignments_list").get_by_role("button", name="Fetch").click()
             submit = panel.locator("#fetched_assignments_list").get_by_role("button", name="Submit")
             expect(submit).to_be_visible(timeout=60_000)
