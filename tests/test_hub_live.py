@@ -343,6 +343,11 @@ KOREAN_RENDERS = """font => {
 }"""
 
 
+# the page's own fetch of the saved workspace; API requests on the cookie need its _xsrf token
+WORKSPACE_JS = """url => fetch(url, {headers: {'X-XSRFToken': (document.cookie.match(/_xsrf=([^;]+)/) || [])[1] || ''}})
+    .then(async reply => `${reply.status} ${await reply.text()}`)"""
+
+
 def _inbound_of(hub, uid: str) -> list[str]:
     inbound = hub.state / "exchange" / hub.course_id / "inbound"
     return sorted(p.name for p in inbound.iterdir() if p.name.startswith(f"{uid}+"))
@@ -412,8 +417,14 @@ def test_browser_student_sees_assignment_instructor_sees_graded_submission(hub):
             expect(current_tab(student)).to_contain_text(f"{ASSIGNMENT}.ipynb")
             # JupyterLab saves the layout to the server 0.75 s after a change: reload once it has
             workspace = f"{hub.url}/user/{ann}/lab/api/workspaces/default"
-            wait_for(lambda: f"notebook:{ASSIGNMENT}/{ASSIGNMENT}.ipynb" in student.evaluate(
-                "url => fetch(url).then(reply => reply.text())", workspace), 60, "the workspace to keep the notebook")
+            saved = ""
+            for _ in range(120):
+                saved = student.evaluate(WORKSPACE_JS, workspace)
+                if f'"current": "notebook:{ASSIGNMENT}/{ASSIGNMENT}.ipynb"' in saved:
+                    break
+                time.sleep(0.5)
+            else:
+                raise AssertionError(f"JupyterLab did not save the open notebook in its workspace: {saved[:3000]}")
             student.goto(f"{hub.url}/user/{ann}/lab")
             expect(student.locator(".jp-NotebookPanel .jp-Notebook")).to_contain_text("def add", timeout=120_000)
             time.sleep(2)   # past app.restored, when the landing would open the assignment list
