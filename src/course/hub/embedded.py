@@ -292,6 +292,8 @@ def _student_server_config(guard_dir: Path, language: str) -> str:
         f"sys.path.insert(0, {str(guard_dir)!r})   # copied by `course hub`: the repository is fenced off\n"
         f"c.SubmitGuard.language = {language!r}\n"
         "c.SubmitGuard.window = 600.0   # seconds within which a second Submit sends an untouched assignment\n")
+
+
 # formgrader renders students' notebooks on the hub's origin: besides the sanitised copy it is
 # given (course.judge.sanitize), its pages may load and send nothing beyond this server, embed no
 # plugins, and change no base URL or form target. Its own pages use inline scripts, so 'unsafe-inline'
