@@ -145,7 +145,8 @@ def optimizer_path(which, problem, init, lrs, hyper, seed=0):
     """Minimise the problem with the student's update function, one step per entry of lrs.
 
     Returns {"path": (len(lrs) + 1, n) float64 array of all parameters flattened after each step,
-    row 0 the start}. A student exception propagates (the judge reports it)."""
+    row 0 the start, "g_changed": [step, parameter index] of the first call that modified its
+    gradient argument g in place, or None}. A student exception propagates (the judge reports it)."""
     update = getattr(student, _UPDATES[which])
     hyper = dict(hyper)
     if "betas" in hyper:
@@ -153,16 +154,21 @@ def optimizer_path(which, problem, init, lrs, hyper, seed=0):
     params, loss = _problem(problem, init)
     states = [{} for _ in params]
     path = [_flat(params)]
+    g_changed = []        # [step, parameter index] of the first update that changed its g in place
 
     def run():
-        for lr in lrs:
+        for step, lr in enumerate(lrs, start=1):
             for p in params:          # zero_grad(set_to_none=False): the same grad tensors every step,
                 if p.grad is not None:  # so a state buffer that aliases g is caught
                     p.grad.zero_()
             loss().backward()
             with torch.no_grad():
-                for p, state in zip(params, states):
+                for i, (p, state) in enumerate(zip(params, states)):
+                    g_before = p.grad.clone()
                     update(p, p.grad, state, float(lr), **hyper)
+                    # torch.optim leaves p.grad as it is; the zero_() above would hide a change
+                    if not g_changed and not torch.equal(p.grad, g_before):
+                        g_changed[:] = [step, i]
             path.append(_flat(params))
 
     if which == "adamw":
@@ -170,7 +176,7 @@ def optimizer_path(which, problem, init, lrs, hyper, seed=0):
             run()
     else:
         run()
-    return {"path": np.stack(path)}
+    return {"path": np.stack(path), "g_changed": g_changed or None}
 
 
 # --------------------------------------------------------------------------- schedule
