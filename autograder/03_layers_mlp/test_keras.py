@@ -129,3 +129,6 @@ def test_builder(sub, builder, n_in, hidden, n_out, rate):
     if hidden:
         expect(not np.allclose(got["out_train"], out),
                f"{what}: model(x, training=True) equals the inference output; Dropout must be active in training")
+        expect(got.get("dropout_after_norm", True),
+               f"{what}: Dropout is applied before LayerNormalization (with the norms' gamma set to 0 a training "
+               f"call gives the inference output); the order is Dense(relu) -> LayerNormalization -> Dropout")
