@@ -7,7 +7,7 @@ Globals provided by the sandbox: `student` (the notebook's namespace), `type_nam
   ring          runs the student's ring_all_reduce on buffers the judge chose (dtype and memory layout
                 too) over a TRUSTED ring defined here (same interface as the notebook's SimulatedRing),
                 so the bytes counted per rank are what the student's algorithm really sent. It also
-                reports whether the caller's buffers were left untouched.
+                sends back the caller's buffers as they are after the call (the judge compares).
   tp_*          the student's column/row-parallel forward and backward on shards cut here with
                 np.array_split (the notebook's convention); the notebook's `all_reduce` is replaced by the
                 reference below for the duration of the call, so an edited helper cannot change a grade.
@@ -16,7 +16,7 @@ Parts never share student code: the ring uses only ring_all_reduce (+ the given 
 tensor-parallel probes only the four tensor-parallel functions.
 
 This file is public (a notebook can read anything that enters the sandbox): it holds no graded
-function and no expected value. _GivenRing and _given_all_reduce are copies of the notebook's GIVEN
+function and no expected value. _given_ring and _given_all_reduce are copies of the notebook's GIVEN
 (read-only) SimulatedRing and all_reduce, which every student already has; the ring part's tests
 require the traffic of a real ring, which an all_reduce that sums in place does not send.
 """
@@ -26,54 +26,65 @@ _MISSING = object()
 
 
 # --------------------------------------------------------------------------- helpers
+# Everything the student returned is read through the platform's describe() (C-level facts taken
+# before the notebook ran): a cell that patches numpy (np.shares_memory, np.array_equal, np.asarray)
+# or an ndarray subclass that lies about its dtype changes nothing here. Properties (type, dtype,
+# aliasing, "the caller's buffers are untouched") are decided by the tests, in the judge; the probes
+# only turn the recorded values into numbers or arrays, with ndarray methods (C, not patchable).
+_FLOAT_KINDS = ("float16", "float32", "float64", "bfloat16")
+
+
+def _value_num(facts):
+    """A recorded scalar result as int/float, or a short text naming what it was."""
+    kind, value, dtype = facts.get("type"), facts.get("value"), facts.get("dtype")
+    if kind == "builtins.bool" or dtype == "bool":
+        return f"<bool {value}>"
+    if kind in ("builtins.int", "builtins.float"):
+        return value
+    if type(value) in (int, float):                    # a genuine NumPy scalar, read as .item()
+        return value
+    if type(value) is np.ndarray and value.size == 1 and value.dtype.kind in "iuf":
+        return value.item()
+    return f"<{kind}>"
+
+
+def _value_arr(facts):
+    """A recorded array result (values in their own dtype), or a short text naming what it was."""
+    value = facts.get("value")
+    if type(value) is np.ndarray and value.dtype.kind in "biuf":
+        return value
+    if type(value) in (int, float) and facts.get("dtype") != "bool" and facts.get("type") != "builtins.bool":
+        return value
+    return f"<{facts.get('type')}>"
+
+
 def _num(x):
-    """A student's scalar result as int/float, or a short text naming what it was."""
-    if isinstance(x, (bool, np.bool_)):
-        return f"<bool {x}>"
-    if isinstance(x, (int, np.integer)):
-        return int(x)
-    if isinstance(x, (float, np.floating)):
-        return float(x)
-    try:
-        a = np.asarray(to_numpy(x))
-        if a.size == 1 and a.dtype.kind in "iuf":
-            return a.item()
-    except Exception:
-        pass
-    return f"<{type_name(x)}>"
+    return _value_num(describe(x))
 
 
 def _arr(x):
-    """An array result (values kept in their own dtype), or a short text naming what it was."""
-    if isinstance(x, np.ndarray) and x.dtype.kind in "biuf":
-        return np.array(x, copy=True)
-    try:
-        a = np.asarray(to_numpy(x))
-        if a.dtype.kind in "biuf":
-            return np.array(a, copy=True)
-    except Exception:
-        pass
-    return f"<{type_name(x)}>"
+    return _value_arr(describe(x))
 
 
-def _info(x, inputs=()):
-    """What the student returned, recorded untouched before any conversion: type, dtype, shape and
-    the indices of the given input arrays it shares memory with."""
-    info = {"type": type_name(x), "dtype": str(getattr(x, "dtype", "")), "shape": None, "aliases": []}
-    if isinstance(x, np.ndarray):
-        info["shape"] = list(x.shape)
-        info["aliases"] = [i for i, a in enumerate(inputs) if isinstance(a, np.ndarray) and np.shares_memory(x, a)]
-    return info
+def _items(xs, inputs=None):
+    """describe() of a list/tuple result item by item (None if it is no genuine list/tuple)."""
+    facts = describe(xs, inputs=inputs)
+    if facts.get("type") not in ("builtins.list", "builtins.tuple") or "items" not in facts:
+        return None, facts
+    return facts["items"], facts
 
 
-def _info_list(xs, inputs=()):
-    return [_info(x, inputs) for x in xs] if isinstance(xs, (list, tuple)) else []
+def _arr_list(xs, inputs=None):
+    """(values, facts): the arrays of a list result and what describe() recorded of each
+    (type, dtype, shape, aliases with `inputs`); a text instead of the values if it is no list."""
+    items, facts = _items(xs, inputs)
+    if items is None:
+        return f"<{facts.get('type')}, not a list>", []
+    return [_value_arr(i) for i in items], items
 
 
-def _arr_list(xs):
-    if not isinstance(xs, (list, tuple)):
-        return f"<{type_name(xs)}, not a list>"
-    return [_arr(x) for x in xs]
+def _named(arrays, prefix):
+    return {f"{prefix}{i}": a for i, a in enumerate(arrays)}
 
 
 class _Config:
@@ -110,16 +121,18 @@ def vram_count_params(configs):
     return [_num(student.count_params(_config(c))) for c in configs]
 
 
+def _states(res):
+    """model_state_bytes' dict as {key: number}, or a text if it is no dict of text keys."""
+    facts = describe(res)
+    if facts.get("type") != "builtins.dict" or "items" not in facts:
+        return f"<{facts.get('type')}, not a dict with text keys>"
+    return {k: _value_num(v) for k, v in facts["items"].items()}
+
+
 def vram_model_states(cases):
     """cases: [[n_params, n_gpus, stage], ...] -> one {key: number} per case (or a text)."""
-    out = []
-    for n_params, n_gpus, stage in cases:
-        res = student.model_state_bytes(int(n_params), int(n_gpus), int(stage))
-        if not isinstance(res, dict):
-            out.append(f"<{type_name(res)}, not a dict>")
-            continue
-        out.append({str(k): _num(v) for k, v in res.items()})
-    return out
+    return [_states(student.model_state_bytes(int(n_params), int(n_gpus), int(stage)))
+            for n_params, n_gpus, stage in cases]
 
 
 def vram_activations(cases):
@@ -136,43 +149,58 @@ def vram_total(cases):
     for c, n_gpus, stage, b, s, ck in cases:
         cfg = _config(c)
         states = student.model_state_bytes(student.count_params(cfg), n_gpus=int(n_gpus), zero_stage=int(stage))
-        if not isinstance(states, dict):
-            out.append(f"<model_state_bytes returned {type_name(states)}, not a dict>")
+        kind = describe(states).get("type")
+        if kind != "builtins.dict":
+            out.append(f"<model_state_bytes returned {kind}, not a dict>")
             continue
         out.append(_num(sum(states.values()) + student.activation_bytes(cfg, int(b), int(s), checkpointing=bool(ck))))
     return out
 
 
 # --------------------------------------------------------------------------- ring all-reduce
-class _GivenRing:
-    """The notebook's SimulatedRing, re-implemented here so the count cannot be edited away."""
+def _given_ring(n_ranks):
+    """The notebook's SimulatedRing (same interface), re-implemented here so the count cannot be
+    edited away. Every message is read by describe() (real dtype and shape, a copy of its bytes):
+    what the receiver gets is that copy, and the log of (src, dtype, shape) goes to the judge,
+    which counts the bytes. The log lives in this closure, not in an attribute of the ring."""
+    log = []
 
-    def __init__(self, n_ranks):
-        self.n_ranks = int(n_ranks)
-        self.bytes_sent = [0] * self.n_ranks
-        self.n_messages = 0
+    class _GivenRing:
+        def __init__(self):
+            self.n_ranks = int(n_ranks)
+            self.bytes_sent = [0] * self.n_ranks       # the notebook's attribute; the judge reads `log`
+            self.n_messages = 0
 
-    def send(self, src, dst, data):
-        if dst != (src + 1) % self.n_ranks:
-            raise ValueError(f"rank {src} may only send to its right neighbour {(src + 1) % self.n_ranks}, not to {dst}")
-        message = np.array(data, copy=True)
-        self.bytes_sent[int(src)] += int(message.nbytes)
-        self.n_messages += 1
-        return message
+        def send(self, src, dst, data):
+            src, dst = _value_num(describe(src)), _value_num(describe(dst))   # genuine ints, not look-alikes
+            if type(src) is not int or type(dst) is not int or not 0 <= src < self.n_ranks:
+                raise TypeError(f"ring.send(src, dst, data): src and dst are rank numbers 0..{self.n_ranks - 1}")
+            if dst != (src + 1) % self.n_ranks:
+                raise ValueError(f"rank {src} may only send to its right neighbour {(src + 1) % self.n_ranks}, "
+                                 f"not to {dst}")
+            facts = describe(data)
+            if type(facts.get("value")) is not np.ndarray:     # a list or a scalar: as np.array(data) makes it
+                facts = describe(np.array(data))
+            message = facts["value"]
+            if type(message) is not np.ndarray:
+                raise TypeError(f"ring.send: cannot send a {facts.get('type')}")
+            log.append([src, facts["dtype"], [int(n) for n in facts["shape"]]])
+            self.bytes_sent[src] += int(message.nbytes)
+            self.n_messages += 1
+            return message
+
+    return _GivenRing(), log
 
 
 def ring(buffers, dtype, layout="contiguous"):
-    """student.ring_all_reduce on the judge's buffers (cast to dtype, laid out as asked)."""
+    """student.ring_all_reduce on the judge's buffers (cast to dtype, laid out as asked). Reports the
+    results (values and describe() facts, aliases named "buffer<r>"), the message log and the
+    caller's buffers as describe() reads them after the call; the judge decides everything."""
     bufs = [_layout(np.asarray(b, dtype=np.float64).astype(dtype), layout) for b in buffers]
-    before = [b.copy() for b in bufs]
-    net = _GivenRing(len(bufs))
+    net, log = _given_ring(len(bufs))
     out = student.ring_all_reduce(bufs, net)
-    infos = _info_list(out, bufs)
-    untouched = all(np.array_equal(b, c, equal_nan=True) for b, c in zip(bufs, before))
-    results = _arr_list(out)
-    dtypes = [i["dtype"] if i["type"] == "numpy.ndarray" else None for i in infos] if isinstance(results, list) else None
-    return {"results": results, "infos": infos, "dtypes": dtypes, "bytes_sent": [int(n) for n in net.bytes_sent],
-            "n_messages": net.n_messages, "untouched": bool(untouched)}
+    results, infos = _arr_list(out, _named(bufs, "buffer"))
+    return {"results": results, "infos": infos, "messages": log, "buffers_after": [describe(b) for b in bufs]}
 
 
 # --------------------------------------------------------------------------- tensor parallel
@@ -207,6 +235,14 @@ def _split(a, n, axis, layout):
     return [_layout(p, layout) for p in np.array_split(np.asarray(a, dtype=np.float64), n, axis=axis)]
 
 
+def _triple(res, name, parts):
+    """A (a, b, c) result as its three items, or an error text (describe() decides what it is)."""
+    facts = describe(res)
+    if facts.get("type") not in ("builtins.tuple", "builtins.list") or len(facts.get("items") or ()) != 3:
+        return None, f"{name} must return ({parts}), got {facts.get('type')}"
+    return tuple(res), None
+
+
 def tp_column(x, W, b, G, n_dev, layout="contiguous", backward=False):
     """Column-parallel forward (backward=False) or backward with upstream gradient G, on n_dev devices."""
     xs = _layout(np.asarray(x, dtype=np.float64), layout)
@@ -216,15 +252,17 @@ def tp_column(x, W, b, G, n_dev, layout="contiguous", backward=False):
         fn = student.column_parallel_forward
         with _SwapAllReduce(fn):
             Y = fn(xs, Ws, bs)
-            return {"Y_info": _info_list(Y, [xs, *Ws, *bs]), "Y": _arr_list(Y)}
+            values, infos = _arr_list(Y, {"x": xs, **_named(Ws, "W"), **_named(bs, "b")})
+            return {"Y_info": infos, "Y": values}
     Gs = _split(G, n_dev, -1, layout)
     fn = student.column_parallel_backward
     with _SwapAllReduce(fn):
         res = fn(xs, Ws, Gs)
-    if not isinstance(res, (tuple, list)) or len(res) != 3:
-        return {"error": f"column_parallel_backward must return (dx, dW_shards, db_shards), got {type_name(res)}"}
+    res, error = _triple(res, "column_parallel_backward", "dx, dW_shards, db_shards")
+    if error:
+        return {"error": error}
     dx, dW, db = res
-    return {"dx": _arr_list(dx), "dW": _arr_list(dW), "db": _arr_list(db)}
+    return {"dx": _arr_list(dx)[0], "dW": _arr_list(dW)[0], "db": _arr_list(db)[0]}
 
 
 def tp_row(x, W, b, G, n_dev, layout="contiguous", backward=False):
@@ -235,14 +273,16 @@ def tp_row(x, W, b, G, n_dev, layout="contiguous", backward=False):
         fn = student.row_parallel_forward
         with _SwapAllReduce(fn):
             y = fn(xs, Ws, np.array(b, dtype=np.float64))
-            return {"y_info": _info_list(y, [*xs, *Ws]), "y": _arr_list(y)}
+            values, infos = _arr_list(y, {**_named(xs, "x"), **_named(Ws, "W")})
+            return {"y_info": infos, "y": values}
     fn = student.row_parallel_backward
     with _SwapAllReduce(fn):
         res = fn(xs, Ws, _layout(np.asarray(G, dtype=np.float64), layout))
-    if not isinstance(res, (tuple, list)) or len(res) != 3:
-        return {"error": f"row_parallel_backward must return (dx_shards, dW_shards, db), got {type_name(res)}"}
+    res, error = _triple(res, "row_parallel_backward", "dx_shards, dW_shards, db")
+    if error:
+        return {"error": error}
     dx, dW, db = res
-    return {"dx": _arr_list(dx), "dW": _arr_list(dW), "db": _arr(db)}
+    return {"dx": _arr_list(dx)[0], "dW": _arr_list(dW)[0], "db": _arr(db)}
 
 
 def tp_mlp(x, W1, b1, W2, b2, G, n_dev):
@@ -261,17 +301,18 @@ def tp_mlp(x, W1, b1, W2, b2, G, n_dev):
         Y = fns[0](x, W1s, b1s)
         H = [np.tanh(np.asarray(y, dtype=np.float64)) for y in Y]
         out = fns[1](H, W2s, np.array(b2, dtype=np.float64))
-        res2 = fns[2](H, W2s, np.asarray(G, dtype=np.float64))
-        if not isinstance(res2, (tuple, list)) or len(res2) != 3:
-            return {"error": f"row_parallel_backward must return (dx_shards, dW_shards, db), got {type_name(res2)}"}
+        res2, error = _triple(fns[2](H, W2s, np.asarray(G, dtype=np.float64)), "row_parallel_backward",
+                              "dx_shards, dW_shards, db")
+        if error:
+            return {"error": error}
         dH, dW2, db2 = res2
         dY = [np.asarray(d, dtype=np.float64) * (1.0 - h * h) for d, h in zip(dH, H)]
-        res1 = fns[3](x, W1s, dY)
-        if not isinstance(res1, (tuple, list)) or len(res1) != 3:
-            return {"error": f"column_parallel_backward must return (dx, dW_shards, db_shards), got {type_name(res1)}"}
+        res1, error = _triple(fns[3](x, W1s, dY), "column_parallel_backward", "dx, dW_shards, db_shards")
+        if error:
+            return {"error": error}
         dx, dW1, db1 = res1
     finally:
         for swap in reversed(swaps):
             swap.__exit__(None, None, None)
-    return {"error": None, "y": _arr_list(out), "dx": _arr_list(dx), "dW1": _arr_list(dW1), "db1": _arr_list(db1),
-            "dW2": _arr_list(dW2), "db2": _arr(db2)}
+    return {"error": None, "y": _arr_list(out)[0], "dx": _arr_list(dx)[0], "dW1": _arr_list(dW1)[0],
+            "db1": _arr_list(db1)[0], "dW2": _arr_list(dW2)[0], "db2": _arr(db2)}

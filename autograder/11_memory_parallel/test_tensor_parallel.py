@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from course.judge.check import assert_close, expect, fail
+from course.judge.described import expect_described
 
 pytestmark = pytest.mark.part("tensor_parallel")
 
@@ -53,9 +54,8 @@ def blocks(a, n, axis):
 def check_list(got, want, name, what, infos=None):
     if isinstance(got, str):
         fail(f"{name}: expected a list with one array per device, got {got} ({what})")
-    for i, info in enumerate(infos or []):
-        expect(info["type"] == "numpy.ndarray" and info["dtype"] == "float64",
-               f"{name}[{i}]: returned {info['type']} of dtype {info['dtype']}, expected a float64 NumPy array ({what})")
+    for i, info in enumerate(infos or []):     # recorded by describe() in the sandbox, decided here
+        expect_described(info, what=f"{name}[{i}] ({what})", type="numpy.ndarray", dtype="float64")
     expect(len(got) == len(want), f"{name}: {len(got)} arrays for {len(want)} devices ({what})")
     for i, (g, w) in enumerate(zip(got, want)):
         if isinstance(g, str):

@@ -27,8 +27,11 @@ for dropout keeps an element where a torch generator seeded with `seed` draws u 
 there, nor can it crash the sandbox.
 
 This file is public (a notebook can read anything that enters the sandbox): it holds no solution
-and no expected value. Probes run the student's code and report what it produced, its type,
-dtype, shape and device recorded before any conversion.
+and no expected value. Probes run the student's code and report what it produced, read by the
+platform's describe() (C-level facts captured before the notebook ran: type, dtype, shape, device,
+aliasing, a copy of the bytes). Nothing is decided here: the guarded buffers themselves go back to
+the judge, which finds stray writes and a changed input, and a cell that patches numpy or torch
+(np.array_equal, Tensor.data_ptr, untyped_storage...) or a lying Tensor subclass changes nothing.
 """
 import inspect
 
@@ -66,30 +69,17 @@ def _input(xw, col0, n_cols, block):
 
 
 def _output(rows, n_cols, out_stride, block):
-    """A sentinel-filled buffer; returns (buffer, out = rows x n_cols with row stride out_stride, inside mask)."""
+    """A sentinel-filled buffer; returns (buffer, out = rows x n_cols with row stride out_stride)."""
     pad = _pad(block)
     buf = torch.full((pad + rows * out_stride + pad,), SENTINEL, dtype=torch.float32, device=_device())
     out = buf[pad:pad + rows * out_stride].view(rows, out_stride)[:, :n_cols]
-    inside = np.zeros(buf.numel(), dtype=bool)
-    for r in range(rows):
-        inside[pad + r * out_stride: pad + r * out_stride + n_cols] = True
-    return buf, out, inside, pad
+    return buf, out
 
 
-def _report(out, out_buf, inside, pad, out_stride, in_buf, in_before):
-    flat = out_buf.detach().cpu().numpy()
-    outside = np.flatnonzero(~inside & (flat != SENTINEL))
-    first = None
-    if outside.size:
-        offset = int(outside[0]) - pad             # relative to the first output row
-        first = [offset // out_stride, offset % out_stride] if offset >= 0 else [-1, offset]
-    after = in_buf.detach().cpu().numpy()
-    return {
-        "value": out.detach().cpu().numpy().astype(np.float64),
-        "outside_writes": int(outside.size),
-        "first_outside": first,                    # [row, column] of the first stray write
-        "input_changed": not np.array_equal(after, in_before, equal_nan=True),
-    }
+def _report(out_buf, in_buf):
+    """Both whole guarded buffers as describe() reads them: the judge, which laid them out, reads the
+    output rows, finds writes into the guard and compares the input with what it sent."""
+    return {"out_buf": describe(out_buf), "in_buf": describe(in_buf)}
 
 
 def launch(kernel, xw, col0, n_cols, out_stride, block, extras=None):
@@ -97,16 +87,15 @@ def launch(kernel, xw, col0, n_cols, out_stride, block, extras=None):
     BLOCK_SIZE: [] for the softmax kernels, [p, seed] for the dropout kernel), each time on a fresh
     guarded output. x = xw[:, col0:col0+n_cols] (row stride xw.shape[1]); out has row stride out_stride."""
     fn = getattr(student, kernel)
-    rows = int(np.shape(xw)[0])
+    rows, width = (int(n) for n in np.shape(xw))
     results = []
     for extra in (extras if extras is not None else [[]]):
         in_buf, x = _input(xw, col0, n_cols, block)
-        in_before = in_buf.detach().cpu().numpy().copy()
-        out_buf, out, inside, pad = _output(rows, n_cols, out_stride, block)
-        fn[(rows,)](out, x, x.stride(0), out.stride(0), n_cols, *extra, BLOCK_SIZE=int(block))
+        out_buf, out = _output(rows, n_cols, out_stride, block)
+        fn[(rows,)](out, x, int(width), int(out_stride), n_cols, *extra, BLOCK_SIZE=int(block))
         if out.is_cuda:
             torch.cuda.synchronize()
-        results.append(_report(out, out_buf, inside, pad, out_stride, in_buf, in_before))
+        results.append(_report(out_buf, in_buf))
     return results
 
 
@@ -172,8 +161,9 @@ class _StandInKernel:
     out-of-bounds error from torch), never a stray memory access. It computes 0.5 tanh(x) + 0.5,
     not a softmax; the dropout mask comes from a torch generator seeded with `seed`."""
 
-    def __init__(self, dropout):
+    def __init__(self, dropout, x):
         self.dropout = dropout
+        self.x = x                                 # the wrapper's input (its guarded buffer): aliasing
         self.calls = []
 
     def __getitem__(self, grid):
@@ -185,16 +175,16 @@ class _StandInKernel:
                 raise TypeError(f"kernel launch does not match the notebook's signature: {exc}") from None
             a = bound.arguments
             g = grid(dict(a)) if callable(grid) else grid
-            g = tuple(g) if isinstance(g, (tuple, list)) else (g,)
+            g = tuple(g) if describe(g).get("type") in ("builtins.tuple", "builtins.list") else (g,)
             n_rows = int(g[0])
-            n_cols, block = int(a["n_cols"]), a["BLOCK_SIZE"]
-            if not isinstance(block, int) or block < 1 or block & (block - 1) or block < n_cols:
-                raise ValueError(f"BLOCK_SIZE={block!r} for n_cols={n_cols}: one block must hold the whole row, "
-                                 "so BLOCK_SIZE must be a power of 2 >= n_cols (tl.arange needs a power of 2)")
+            n_cols = int(a["n_cols"])
             out, x = a["output_ptr"], a["input_ptr"]
-            if not (isinstance(out, torch.Tensor) and isinstance(x, torch.Tensor)):
+            if describe(out).get("type") != "torch.Tensor" or describe(x).get("type") != "torch.Tensor":
                 raise TypeError("pass the output and input tensors themselves to the kernel")
-            self.calls.append({"grid": list(g), "n_cols": n_cols, "block": block, "input_ptr": int(x.data_ptr()),
+            # BLOCK_SIZE (a power of 2 >= n_cols) and whether the input passed is x's own memory (then its
+            # stride must be x.stride(0)) are decided by the judge from these facts
+            self.calls.append({"grid": [int(v) for v in g], "n_cols": n_cols, "block": describe(a["BLOCK_SIZE"]),
+                               "input_aliases_x": describe(x, inputs={"x": self.x}).get("aliases", []),
                                "in_stride": int(a["input_row_stride"]), "out_stride": int(a["output_row_stride"]),
                                "p": float(a["p"]) if self.dropout else None,
                                "seed": int(a["seed"]) if self.dropout else None})
@@ -238,47 +228,23 @@ class _Swap:
         return False
 
 
-def _describe(y, x=None):
-    """type, dtype, shape, device, requires_grad and whether it shares x's memory, recorded as
-    returned; then the values as float64."""
-    if not isinstance(y, torch.Tensor):
-        return {"type": type_name(y)}
-    aliases_x = False
-    if isinstance(x, torch.Tensor):
-        try:
-            aliases_x = y.untyped_storage().data_ptr() == x.untyped_storage().data_ptr()
-        except Exception:
-            aliases_x = False
-    return {"type": type_name(y), "dtype": str(y.dtype).replace("torch.", ""), "shape": list(y.shape),
-            "device": y.device.type, "requires_grad": bool(y.requires_grad), "aliases_x": aliases_x,
-            "value": y.detach().cpu().numpy().astype(np.float64)}
-
-
 def softmax_wrapper(xw, col0, n_cols):
-    """student.softmax(x) for x = xw[:, col0:col0+n_cols], with the stand-in kernel swapped in."""
-    ref = _StandInKernel(dropout=False)
+    """student.softmax(x) for x = xw[:, col0:col0+n_cols], with the stand-in kernel swapped in.
+    Aliasing is read against x's whole guarded buffer (named "x"): any memory of x's storage."""
     in_buf, x = _input(xw, col0, n_cols, 64)
-    before = in_buf.detach().cpu().numpy().copy()
+    ref = _StandInKernel(dropout=False, x=in_buf)
     with _Swap("softmax", "softmax_kernel", ref):
         y = student.softmax(x)
-    report = _describe(y, x)
-    for call in ref.calls:                         # was x itself passed (not a contiguous copy of it)?
-        call["input_is_x"] = call.pop("input_ptr") == x.data_ptr()
-    report.update(calls=ref.calls, x_device=x.device.type,
-                  input_changed=not np.array_equal(in_buf.detach().cpu().numpy(), before, equal_nan=True))
-    return report
+    return {"out": describe(y, inputs={"x": in_buf}), "calls": ref.calls, "x": describe(x),
+            "in_buf": describe(in_buf)}
 
 
 def dropout_wrapper(xw, col0, n_cols, calls):
     """student.softmax_dropout(x, p, seed) for each [p, seed] of `calls`, stand-in kernel swapped in."""
-    ref = _StandInKernel(dropout=True)
     in_buf, x = _input(xw, col0, n_cols, 64)
-    before = in_buf.detach().cpu().numpy().copy()
+    ref = _StandInKernel(dropout=True, x=in_buf)
     outputs = []
     with _Swap("softmax_dropout", "softmax_dropout_kernel", ref):
         for p, seed in calls:
-            outputs.append(_describe(student.softmax_dropout(x, float(p), int(seed)), x))
-    for call in ref.calls:
-        call["input_is_x"] = call.pop("input_ptr") == x.data_ptr()
-    return {"outputs": outputs, "calls": ref.calls, "x_device": x.device.type,
-            "input_changed": not np.array_equal(in_buf.detach().cpu().numpy(), before, equal_nan=True)}
+            outputs.append(describe(student.softmax_dropout(x, float(p), int(seed)), inputs={"x": in_buf}))
+    return {"outputs": outputs, "calls": ref.calls, "x": describe(x), "in_buf": describe(in_buf)}

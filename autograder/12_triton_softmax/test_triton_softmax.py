@@ -18,6 +18,7 @@ import torch
 
 from course.judge import SandboxError
 from course.judge.check import Failure, assert_close, expect, fail
+from course.judge.described import expect_described, unchanged
 
 # Tolerances.
 # The kernels compute in float32; the expected values are float64 softmax of the same float32
@@ -82,6 +83,7 @@ def _rows(seed, n_rows: int, width: int, kind: str = "normal") -> np.ndarray:
 # output row stride, BLOCK_SIZE, [extra arguments per launch]). x = xw[:, col0:col0+n_cols] is a
 # column slice whenever width > n_cols. All cases of one kernel go to the sandbox in ONE probe call
 # (see probes.launch_many): a kernel that crashes the sandbox costs one restart for its part only.
+SENTINEL = -7.25          # what the probes' output guard holds (probes.SENTINEL): no softmax output is < 0
 CASES = {
     "softmax_kernel": {
         "random_1": (101, 7, 1, "normal", 0, 1, 1, 1, [[]]),
@@ -121,6 +123,47 @@ BATCH_TIMEOUT = 45
 _batches = weakref.WeakKeyDictionary()             # sub -> {kernel: results or the Failure raised}
 
 
+def _pad(block: int) -> int:
+    """The guard around the probes' buffers (probes._pad): BLOCK_SIZE - 1 elements past a row's end
+    is the farthest a kernel without masks reaches."""
+    return 2 * int(block) + 64
+
+
+def _guarded_input(xw: np.ndarray, block: int) -> np.ndarray:
+    """The input buffer as the probe lays it out (probes._input): NaN guard, xw's rows, NaN guard."""
+    pad = _pad(block)
+    buf = np.full(pad + xw.size + pad, np.nan, dtype=np.float32)
+    buf[pad:pad + xw.size] = xw.reshape(-1)
+    return buf
+
+
+def _buffer(facts, what: str) -> np.ndarray:
+    """A guarded buffer as the probe's describe() read it after the launch (its bytes, compared here)."""
+    value = facts.get("value") if isinstance(facts, dict) else None
+    if facts.get("type") != "torch.Tensor" or not isinstance(value, np.ndarray) or value.ndim != 1:
+        fail(f"{what}: the probe could not read back its buffer ({facts.get('type')})")
+    return value
+
+
+def _read_run(run, xw, n_rows, n_cols, out_stride, block, where):
+    """One launch's output rows (float64), the number of values written outside them and where the
+    first one is, and whether the input buffer changed: all from the buffers' bytes, decided here."""
+    pad = _pad(block)
+    flat = _buffer(run["out_buf"], where)
+    expect(flat.size == pad + n_rows * out_stride + pad, f"{where}: the output buffer changed size")
+    inside = np.zeros(flat.size, dtype=bool)
+    for r in range(n_rows):
+        inside[pad + r * out_stride: pad + r * out_stride + n_cols] = True
+    outside = np.flatnonzero(~inside & (flat != np.float32(SENTINEL)))     # NaN counts as written
+    first = None
+    if outside.size:
+        offset = int(outside[0]) - pad             # relative to the first output row
+        first = [offset // out_stride, offset % out_stride] if offset >= 0 else [-1, offset]
+    value = flat[pad:pad + n_rows * out_stride].reshape(n_rows, out_stride)[:, :n_cols].astype(np.float64)
+    changed = not unchanged(run["in_buf"], _guarded_input(xw, block))
+    return {"value": value, "outside_writes": int(outside.size), "first_outside": first, "input_changed": changed}
+
+
 def _inputs(sub, kernel, case):
     seed, n_rows, width, kind = CASES[kernel][case][:4]
     return _rows([sub.seed, seed], n_rows, width, kind)   # per submission: an answer table is for other inputs
@@ -155,7 +198,8 @@ def _launch(sub, kernel, case):
     reply = _batch(sub, kernel)[case]
     if "error" in reply:
         fail(f"{where}: your code raised {reply['error']}")
-    for r in reply["runs"]:
+    runs = [_read_run(r, xw, n_rows, n_cols, out_stride, block, where) for r in reply["runs"]]
+    for r in runs:
         if r["outside_writes"]:
             row, col = r["first_outside"]
             spot = (f"after the last row (row {row}, column {col})" if row >= n_rows else
@@ -163,7 +207,7 @@ def _launch(sub, kernel, case):
             fail(f"{where}: wrote {r['outside_writes']} value(s) outside the output rows, first {spot}; "
                  "mask the store (offsets < n_cols) and use output_row_stride")
         expect(not r["input_changed"], f"{where}: the kernel changed its input; it must only write to output_ptr")
-    return [r["value"] for r in reply["runs"]], xw[:, col0:col0 + n_cols], where
+    return [r["value"] for r in runs], xw[:, col0:col0 + n_cols], where
 
 
 def _check_softmax(sub, kernel, case, what):
@@ -201,10 +245,29 @@ def test_softmax_kernel(sub, case):
 
 
 def _check_wrapper_output(rep, x, fn):
-    n_rows, n_cols = x.shape
+    """What describe() recorded of the wrapper's result: a plain float32 tensor of x's shape."""
     expect(rep["type"] == "torch.Tensor", f"{fn} must return a torch.Tensor, got {rep['type']}")
-    expect(rep["shape"] == [n_rows, n_cols], f"{fn}: returned shape {tuple(rep['shape'])} for an input of shape {x.shape}")
-    expect(rep["dtype"] == "float32", f"{fn}: returned dtype {rep['dtype']} for a float32 input")
+    expect_described(rep, what=fn, type="torch.Tensor", shape=x.shape, dtype="float32")
+    return np.asarray(rep["value"], dtype=np.float64)
+
+
+def _check_call(call, desc, n_rows, width):
+    """One launch of the stand-in kernel: one program per row, a power-of-2 BLOCK_SIZE holding the row,
+    and x.stride(0) as the row stride whenever the tensor passed is x's own memory (a contiguous copy
+    of x has its own). Decided here from what the stand-in recorded with describe()."""
+    expect(call["grid"][:1] == [n_rows], f"{desc}: launched a grid of {call['grid']}; one program per row means ({n_rows},)")
+    block, n_cols = call["block"], call["n_cols"]
+    size = block.get("value") if block.get("type") == "builtins.int" else None
+    expect(size is not None and size >= 1 and not size & (size - 1) and size >= n_cols,
+           f"{desc}: BLOCK_SIZE={size if size is not None else block.get('type')} for n_cols={n_cols}: one block "
+           "must hold the whole row, so BLOCK_SIZE must be a power of 2 >= n_cols (tl.arange needs a power of 2)")
+    expect("x" not in call["input_aliases_x"] or call["in_stride"] == width,
+           f"{desc}: passed x with input_row_stride={call['in_stride']}; "
+           "the row stride of x is x.stride(0), not the number of columns")
+
+
+def _x_unchanged(rep, xw):
+    return unchanged(rep["in_buf"], _guarded_input(xw, 64))
 
 
 @pytest.mark.part("softmax")
@@ -216,16 +279,13 @@ def test_softmax_wrapper(sub, n_rows, width, col0, n_cols):
     desc = f"softmax(x) for x of shape {x.shape} with x.stride(0) = {width}"
     rep = sub.probe("softmax_wrapper", xw, col0, n_cols)
     expect(len(rep["calls"]) >= 1, f"{desc}: softmax must launch softmax_kernel (it never did)")
-    call = rep["calls"][-1]
-    expect(call["grid"][0] == n_rows, f"{desc}: launched a grid of {call['grid']}; one program per row means ({n_rows},)")
-    expect(not call["input_is_x"] or call["in_stride"] == width,
-           f"{desc}: passed x with input_row_stride={call['in_stride']}; "
-           "the row stride of x is x.stride(0), not the number of columns")
-    _check_wrapper_output(rep, x, "softmax")
-    expect(rep["device"] == rep["x_device"], f"{desc}: the result is on {rep['device']}, x on {rep['x_device']}")
-    expect(not rep["input_changed"], f"{desc}: softmax changed its input x")
-    expect(not rep["aliases_x"], f"{desc}: softmax returned x's own memory; allocate the output (torch.empty_like)")
-    assert_close(rep["value"], _stand_in(x), atol=ATOL, rtol=RTOL,
+    _check_call(rep["calls"][-1], desc, n_rows, width)
+    out = rep["out"]
+    value = _check_wrapper_output(out, x, "softmax")
+    expect(out["device"] == rep["x"]["device"], f"{desc}: the result is on {out['device']}, x on {rep['x']['device']}")
+    expect(_x_unchanged(rep, xw), f"{desc}: softmax changed its input x")
+    expect(not out["aliases"], f"{desc}: softmax returned x's own memory; allocate the output (torch.empty_like)")
+    assert_close(value, _stand_in(x), atol=ATOL, rtol=RTOL,
                  what=desc + " (with the judge's stand-in kernel, 0.5 tanh(x) + 0.5, in place of softmax_kernel)")
 
 
@@ -354,15 +414,12 @@ def test_dropout_wrapper(sub):
     expect(len(rep["calls"]) >= len(runs), f"{desc}: softmax_dropout must launch softmax_dropout_kernel "
                                            f"(launched {len(rep['calls'])} time(s) in {len(runs)} calls)")
     for call in rep["calls"]:
-        expect(call["grid"][0] == 11, f"{desc}: launched a grid of {call['grid']}; one program per row means (11,)")
-        expect(not call["input_is_x"] or call["in_stride"] == 50,
-               f"{desc}: passed x with input_row_stride={call['in_stride']}; use x.stride(0)")
-    outs = rep["outputs"]
-    for out, (p, seed) in zip(outs, runs):
-        _check_wrapper_output(out, x, "softmax_dropout")
-    expect(not rep["input_changed"], f"{desc}: softmax_dropout changed its input x")
-    assert_close(outs[3]["value"], s, atol=ATOL, rtol=RTOL, what=f"{desc} with p=0")
-    masks = [_dropout_parts(o["value"], s, p, f"{desc}, p={p}, seed={seed}") for o, (p, seed) in zip(outs[:3], runs)]
+        _check_call(call, desc, 11, 50)
+    outs = [_check_wrapper_output(out, x, "softmax_dropout") for out in rep["outputs"]]
+    expect(len(outs) == len(runs), f"{desc}: {len(outs)} results for {len(runs)} calls")
+    expect(_x_unchanged(rep, xw), f"{desc}: softmax_dropout changed its input x")
+    assert_close(outs[3], s, atol=ATOL, rtol=RTOL, what=f"{desc} with p=0")
+    masks = [_dropout_parts(o, s, p, f"{desc}, p={p}, seed={seed}") for o, (p, seed) in zip(outs[:3], runs)]
     expect(np.array_equal(masks[0], masks[1]),
            f"{desc}: two calls with seed=5 gave different masks; pass the caller's seed to the kernel "
            "(never draw a new one)")

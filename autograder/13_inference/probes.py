@@ -1,6 +1,6 @@
 """Probes for 13_inference. They run INSIDE the sandbox, next to the student's notebook.
 
-Globals provided by the sandbox: `student` (the notebook's namespace), `type_name`, `to_numpy`.
+Globals provided by the sandbox: `student` (the notebook's namespace), `describe`.
 
   paged_run        builds the student's PagedKVCache and runs a script of operations chosen by the judge
                    (allocate / append / fork / free, K and V data included); after every operation it
@@ -16,35 +16,77 @@ The parts share no student code: the paged probes use only the PagedKVCache clas
 only the two formula functions, the speculative probes only residual_distribution and speculative_step
 (speculative_step may call the student's residual_distribution: both belong to the same part).
 Nothing here knows an expected value; every check is made by the hidden tests in the judge process.
+
+Everything the student's code returns or holds is read through the platform's describe() (C-level
+facts captured before the notebook ran: real type, dtype, shape, a copy of the bytes), and the
+probes convert only those copies, with ndarray methods: a cell that patches numpy (np.asarray,
+np.array_equal...) or a subclass that lies about itself changes nothing here. The read-only inputs
+p and q are sent back as describe() reads them after the calls: the judge decides they are unchanged
+(a read-only flag alone can be lifted through the array's base, or by a patched constructor).
 """
 import numpy as np
 
 
 # --------------------------------------------------------------------------- helpers
+def _facts_num(facts):
+    """A recorded scalar (describe() facts) as a float, or a short text naming what it was."""
+    kind, value = facts.get("type"), facts.get("value")
+    if kind == "builtins.bool" or facts.get("dtype") == "bool":
+        return f"<bool {value}>"
+    if type(value) in (int, float):            # a plain number, or a NumPy scalar read as .item()
+        return float(value)
+    if type(value) is np.ndarray and value.size == 1 and value.ndim == 0 and value.dtype.kind in "iuf":
+        return float(value.item())
+    return f"<{kind}>"
+
+
 def _num(x):
-    """A student's scalar as a float, or a short text naming what came back instead."""
-    if isinstance(x, (bool, np.bool_)):
-        return f"<bool {x}>"
-    if isinstance(x, (int, float, np.integer, np.floating)):
-        return float(x)
-    try:
-        a = np.asarray(to_numpy(x))
-        if a.size == 1 and a.ndim == 0 and a.dtype.kind in "iuf":
-            return float(a)
-    except Exception:
-        pass
-    return f"<{type_name(x)}>"
+    return _facts_num(describe(x))
 
 
 def _arr(x):
-    """An array result as float64, or a short text naming what came back instead."""
-    try:
-        a = np.asarray(x if isinstance(x, np.ndarray) else to_numpy(x))
-    except Exception:
-        return f"<{type_name(x)}>"
-    if a.dtype.kind not in "biuf":
-        return f"<{type_name(x)} of dtype {a.dtype}>"
-    return np.array(a, dtype=np.float64)
+    """An array result as float64 (from describe()'s copy), or a short text naming what it was."""
+    facts = describe(x)
+    value = facts.get("value")
+    if type(value) in (int, float) and facts.get("type") != "builtins.bool":
+        return float(value)
+    if type(value) is not np.ndarray:
+        return f"<{facts.get('type')}>"
+    if value.dtype.kind not in "biuf":
+        return f"<{facts.get('type')} of dtype {value.dtype}>"
+    return value.astype("float64")
+
+
+def _ints(x):
+    """A list/array of integers held by the student's object, read through describe(); None if it is
+    not one (integral floats count, as int() of them did)."""
+    facts = describe(x)
+    value = facts.get("value")
+    if type(value) is np.ndarray:
+        if value.dtype.kind not in "iuf" or (value.dtype.kind == "f" and not (value == value.round()).all()):
+            return None
+        return _whole(value.ravel().tolist())
+    items = facts.get("items")
+    if type(items) is not list:                # another iterable (a deque...): its items, each described
+        try:
+            items = describe(list(x)).get("items")
+        except Exception:                      # noqa: BLE001 - not iterable: no list of ids
+            return None
+        if type(items) is not list:
+            return None
+    if any(item.get("type") == "builtins.bool" for item in items):
+        return None
+    return _whole([item.get("value") for item in items])
+
+
+def _whole(values):
+    """Plain ints/floats that are whole numbers as ints; None if any is not (NaN and inf included)."""
+    out = []
+    for v in values:
+        if type(v) not in (int, float) or v != v or v in (float("inf"), float("-inf")) or v != int(v):
+            return None
+        out.append(int(v))
+    return out
 
 
 def _layout(a, layout):
@@ -73,45 +115,48 @@ def _snapshot(cache, raised):
     snap = {"raised": raised, "tables": {}, "lens": {}, "k": {}, "v": {}, "problems": []}
     tables = getattr(cache, "block_tables", None)
     lens = getattr(cache, "seq_lens", None)
-    if not isinstance(tables, dict) or not isinstance(lens, dict):
+    if describe(tables).get("type") != "builtins.dict" or describe(lens).get("type") != "builtins.dict":
         snap["problems"].append("block_tables and seq_lens must stay dicts (seq_id -> ...)")
         return snap
-    n_blocks = int(getattr(cache, "num_blocks", len(np.asarray(cache.ref_counts).ravel())))
-    for seq_id, table in tables.items():
+    refs = _ints(cache.ref_counts)
+    n_blocks = int(getattr(cache, "num_blocks", len(refs or ())))
+    k_blocks, v_blocks = (describe(cache.k_blocks).get("value"), describe(cache.v_blocks).get("value"))
+    for seq_id, table in dict.items(tables):
         key = str(seq_id)
-        try:
-            ids = [int(b) for b in table]
-        except Exception:
-            snap["problems"].append(f"block_tables[{seq_id!r}] is not a list of block ids ({type_name(table)})")
+        ids = _ints(table)
+        if ids is None:
+            snap["problems"].append(f"block_tables[{seq_id!r}] is not a list of block ids ({describe(table).get('type')})")
             continue
         snap["tables"][key] = ids
-        if seq_id not in lens:
+        if not dict.__contains__(lens, seq_id):
             snap["problems"].append(f"sequence {seq_id!r} has a block table but no entry in seq_lens")
             continue
-        n = int(lens[seq_id])
+        n = _whole([_num(dict.__getitem__(lens, seq_id))])
+        if n is None:
+            snap["problems"].append(f"seq_lens[{seq_id!r}] is not a number of tokens")
+            continue
+        n = n[0]
         snap["lens"][key] = n
         if any(b < 0 or b >= n_blocks for b in ids):
             snap["problems"].append(f"block_tables[{seq_id!r}] = {ids} holds ids outside 0..{n_blocks - 1}")
             continue
         if n > len(ids) * cache.block_size:
             continue                           # the judge reports the table length; nothing to read
-        k_blocks = np.asarray(cache.k_blocks, dtype=np.float64)
-        v_blocks = np.asarray(cache.v_blocks, dtype=np.float64)
-        snap["k"][key] = k_blocks[ids].reshape(-1, k_blocks.shape[-1])[:n].copy()
-        snap["v"][key] = v_blocks[ids].reshape(-1, v_blocks.shape[-1])[:n].copy()
-    for seq_id in lens:
-        if seq_id not in tables:
+        if type(k_blocks) is not np.ndarray or type(v_blocks) is not np.ndarray:
+            snap["problems"].append("k_blocks and v_blocks must stay arrays (num_blocks, block_size, head_dim)")
+            continue
+        snap["k"][key] = k_blocks[ids].reshape(-1, k_blocks.shape[-1])[:n].astype("float64")
+        snap["v"][key] = v_blocks[ids].reshape(-1, v_blocks.shape[-1])[:n].astype("float64")
+    for seq_id in dict.keys(lens):
+        if not dict.__contains__(tables, seq_id):
             snap["problems"].append(f"sequence {seq_id!r} is in seq_lens but has no block table")
-    try:
-        snap["refs"] = np.array([int(r) for r in np.asarray(cache.ref_counts).ravel()], dtype=np.int64)
-    except Exception:
-        snap["problems"].append(f"ref_counts must stay an array of ints ({type_name(cache.ref_counts)})")
-        snap["refs"] = np.zeros(0, dtype=np.int64)
-    try:
-        snap["free"] = [int(b) for b in cache.free_blocks]
-    except Exception:
-        snap["problems"].append(f"free_blocks must stay a list of block ids ({type_name(cache.free_blocks)})")
-        snap["free"] = []
+    if refs is None:
+        snap["problems"].append(f"ref_counts must stay an array of ints ({describe(cache.ref_counts).get('type')})")
+    snap["refs"] = refs or []
+    free = _ints(cache.free_blocks)
+    if free is None:
+        snap["problems"].append(f"free_blocks must stay a list of block ids ({describe(cache.free_blocks).get('type')})")
+    snap["free"] = free or []
     snap["num_free"] = _num(cache.num_free_blocks())
     return snap
 
@@ -156,8 +201,8 @@ def paged_run(num_blocks, block_size, head_dim, ops, layout="contiguous"):
 def tokens_acceptance(p, q, layout="contiguous"):
     out = student.acceptance_rate(_layout(p, layout), _layout(q, layout))
     if np.ndim(p) == 1:
-        return {"type": type_name(out), "value": _num(out)}
-    return {"type": type_name(out), "value": _arr(out)}
+        return {"type": describe(out).get("type"), "value": _num(out)}
+    return {"type": describe(out).get("type"), "value": _arr(out)}
 
 
 def tokens_expected(cases):
@@ -167,13 +212,31 @@ def tokens_expected(cases):
 
 def tokens_expected_array(alpha, gamma):
     out = student.expected_tokens_per_step(np.array(alpha, dtype=np.float64), int(gamma))
-    return {"type": type_name(out), "value": _arr(out)}
+    return {"type": describe(out).get("type"), "value": _arr(out)}
 
 
 # --------------------------------------------------------------------------- speculative step
 def residual(p, q, layout="contiguous"):
+    """residual_distribution on read-only views; p and q go back as read after the call."""
     pv, qv = _read_only(_layout(p, layout)), _read_only(_layout(q, layout))
-    return _arr(student.residual_distribution(pv, qv))
+    out = _arr(student.residual_distribution(pv, qv))
+    return {"out": out, "p_after": describe(pv), "q_after": describe(qv)}
+
+
+def _token_ids(out):
+    """speculative_step's reply as a list of ints, or a text saying why it is none (read through describe())."""
+    facts = describe(out)
+    value, items = facts.get("value"), facts.get("items")
+    if type(value) is np.ndarray:
+        if value.ndim != 1 or (value.size and value.dtype.kind not in "iu"
+                               and not (value.dtype.kind == "f" and (value == value.round()).all())):
+            return f"{facts.get('type')} of shape {tuple(value.shape)} and dtype {value.dtype}"
+        ids = _whole(value.tolist())
+        return ids if ids is not None else f"{facts.get('type')} holding something else than token ids"
+    if type(items) is list:
+        ids = _ints(out)
+        return ids if ids is not None else f"{facts.get('type')} holding something else than token ids"
+    return f"{facts.get('type')}"
 
 
 def spec_trials(p, q, drafts, seed, layout="transposed"):
@@ -184,29 +247,23 @@ def spec_trials(p, q, drafts, seed, layout="transposed"):
     pv, qv = _read_only(_layout(p, layout)), _read_only(_layout(q, layout))
     drafts = np.asarray(drafts, dtype=np.int64)
     n_trials, gamma = drafts.shape
-    V = pv.shape[-1]
+    V = int(describe(pv)["shape"][-1])
     rng = np.random.default_rng([int(s) for s in seed] if isinstance(seed, (list, tuple)) else int(seed))
     tokens = np.full((n_trials, gamma + 1), -1, dtype=np.int64)
     lens = np.zeros(n_trials, dtype=np.int64)
     bad = None
     for n in range(n_trials):
-        out = student.speculative_step(drafts[n].copy(), qv, pv, rng)
-        try:
-            arr = np.asarray(out if isinstance(out, (list, tuple, np.ndarray)) else to_numpy(out))
-        except Exception:
-            arr = None
-        if arr is None or arr.ndim != 1 or (arr.size and arr.dtype.kind not in "iu"
-                                             and not (arr.dtype.kind == "f" and np.all(arr == np.round(arr)))):
-            bad = f"trial {n}: speculative_step returned {type_name(out)}" + (
-                "" if arr is None else f" of shape {arr.shape} and dtype {arr.dtype}") + ", expected a 1-D list/array of token ids"
+        ids = _token_ids(student.speculative_step(drafts[n].copy(), qv, pv, rng))
+        if type(ids) is str:
+            bad = f"trial {n}: speculative_step returned {ids}, expected a 1-D list/array of token ids"
             break
-        arr = arr.astype(np.int64)
-        if not 1 <= arr.size <= gamma + 1:
-            bad = f"trial {n}: speculative_step returned {arr.size} tokens with gamma = {gamma} (expected 1 to gamma + 1)"
+        if not 1 <= len(ids) <= gamma + 1:
+            bad = f"trial {n}: speculative_step returned {len(ids)} tokens with gamma = {gamma} (expected 1 to gamma + 1)"
             break
-        if arr.min() < 0 or arr.max() >= V:
-            bad = f"trial {n}: token id {int(arr.min() if arr.min() < 0 else arr.max())} outside 0..{V - 1}"
+        if min(ids) < 0 or max(ids) >= V:
+            bad = f"trial {n}: token id {min(ids) if min(ids) < 0 else max(ids)} outside 0..{V - 1}"
             break
-        tokens[n, :arr.size] = arr
-        lens[n] = arr.size
-    return {"tokens": tokens, "lens": lens, "bad": bad}
+        tokens[n, :len(ids)] = ids
+        lens[n] = len(ids)
+    # p and q as they are after every call: the judge compares them with what it sent
+    return {"tokens": tokens, "lens": lens, "bad": bad, "p_after": describe(pv), "q_after": describe(qv)}

@@ -21,6 +21,7 @@ import pytest
 
 from course.judge import StudentError
 from course.judge.check import assert_close, expect, fail
+from course.judge.described import unchanged
 
 # Tolerances.
 # acceptance_rate and residual_distribution: a sum of <= 11 float64 terms of size <= 1 (rounding
@@ -143,9 +144,13 @@ def test_residual_distribution(sub, shape, V, layout):
         p[1, 2] = q[1, 2]                  # p == q: max(0, p - q) is all zero, the row must come back as p
         p[2, 0, :3], p[2, 0, 3:] = 0.0, 1.0 / (V - 3)      # target zero on some tokens
     try:
-        got = sub.probe("residual", p, q, layout)
+        reply = sub.probe("residual", p, q, layout)
     except StudentError as exc:
         fail(f"residual_distribution(p, q) with p, q of shape {p.shape} (read-only arrays): {exc}")
+    # p and q as the probe read them after the call, compared here (not a read-only flag in the sandbox)
+    expect(unchanged(reply["p_after"], p) and unchanged(reply["q_after"], q),
+           f"residual_distribution(p, q) with p, q of shape {p.shape} changed p or q; they are read-only inputs")
+    got = reply["out"]
     r = np.maximum(p - q, 0.0)
     z = r.sum(axis=-1, keepdims=True)
     want = np.where(z > 0, r / np.where(z > 0, z, 1.0), p)
@@ -166,6 +171,9 @@ def _trials(sub, p, q, drafts, seed, what):
         fail(f"{what}: {exc}")
     if got["bad"]:
         fail(f"{what}: {got['bad']}")
+    # p and q as the probe read them after every step, compared here (not a read-only flag in the sandbox)
+    expect(unchanged(got["p_after"], p) and unchanged(got["q_after"], q),
+           f"{what}: speculative_step changed p or q; they are read-only inputs (sample from a new array)")
     return got["tokens"], got["lens"]
 
 
