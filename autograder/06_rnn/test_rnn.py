@@ -151,10 +151,12 @@ def rng_for(sub_seed, case):
     return np.random.default_rng([sub_seed, *np.atleast_1d(case).tolist()])
 
 
-def cell_inputs(kind, seed, B, I, H, dtype="float64", scale=1.0, layouts=None, sub_seed=0):
+def cell_inputs(kind, seed, B, I, H, dtype="float64", scale=1.0, layouts=None, sub_seed=0, bias_push=0.0):
     """Seeded inputs with O(1) pre-activations (every gate away from 0 and 1), non-zero biases.
 
-    scale multiplies x and h (large magnitudes); layouts maps input names to memory layouts."""
+    scale multiplies x and h (large magnitudes); layouts maps input names to memory layouts;
+    bias_push moves both biases of every gate away from 0 by that much, in the direction of their
+    sum: every pre-activation is about +-2 * bias_push, every gate saturates."""
     rng = rng_for(sub_seed, seed)
     n = GATES[kind] * H
     values = {
@@ -166,6 +168,8 @@ def cell_inputs(kind, seed, B, I, H, dtype="float64", scale=1.0, layouts=None, s
         "b_ih": rng.standard_normal(n) * 0.5,
         "b_hh": rng.standard_normal(n) * 0.5,
     }
+    push = np.sign(values["b_ih"] + values["b_hh"]) * bias_push    # the same sign for both biases of a gate
+    values["b_ih"], values["b_hh"] = values["b_ih"] + push, values["b_hh"] + push
     layouts = layouts or {}
     return {name: None if v is None else spec(v, dtype, layouts.get(name, "contiguous")) for name, v in values.items()}
 
@@ -221,6 +225,10 @@ def cell_cases(kind, base, sub_seed=0):
         "float64 B=3 I=5 H=6, inputs x30 (saturated gates)": (cell_inputs_(kind, base + 5, 3, 5, 6, scale=30.0), True),
         "float32 B=2 I=4 H=5, inputs x-30 (saturated gates)":
             (cell_inputs_(kind, base + 6, 2, 4, 5, "float32", scale=-30.0), True),
+        # pre-activations beyond +-88, where float32 exp overflows: a tanh or sigmoid written with
+        # exp (e^a - e^-a) / (e^a + e^-a) gives inf / inf = NaN; x30 alone reaches 88 only by chance
+        "float32 B=3 I=4 H=5, pre-activations about +-200 (every gate saturated, exp overflows)":
+            (cell_inputs_(kind, base + 7, 3, 4, 5, "float32", scale=3.0, bias_push=100.0), True),
     }
 
 
