@@ -323,7 +323,6 @@ def keras_build(builder, n_in, hidden, n_out, dropout, x):
         for layer in norms:
             gamma, beta = layer.get_weights()
             layer.set_weights([np.zeros_like(gamma), np.ones_like(beta)])
-        constant_eval = _arr(model(x, training=False))
-        constant_train = _arr(model(x, training=True))
-        report["dropout_after_norm"] = not np.allclose(constant_train, constant_eval)
+        report["constant_eval"] = _arr(model(x, training=False))     # compared in the judge
+        report["constant_train"] = _arr(model(x, training=True))
     return report
