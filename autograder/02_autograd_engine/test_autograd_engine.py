@@ -613,6 +613,16 @@ def _graph_default_seed_non_scalar_root(sub, rng_for):
     check_backward(sub, program, leaves, calls=[("y", None)], rng=rng)
 
 
+def _graph_backward_on_a_leaf_adds_to_its_grad(sub, rng_for):
+    # x.backward(G2) on a leaf that already holds a gradient: step 3 of the spec puts the seed in
+    # with _accumulate_grad, so x.grad = (share from y) + G2, as in PyTorch (self.grad = G2 loses the first)
+    rng = rng_for(sub, 117)
+    leaves = {"x": rng.standard_normal((3, 5)), "w": rng.standard_normal((3, 5))}
+    program = [step("y", "mul", "x", "w")]
+    calls = [("y", rng.standard_normal((3, 5))), ("x", rng.standard_normal((3, 5)))]
+    check_backward(sub, program, leaves, calls=calls, rng=rng)
+
+
 GRAPHS = {name[len("_graph_"):]: fn for name, fn in list(globals().items()) if name.startswith("_graph_")}
 
 

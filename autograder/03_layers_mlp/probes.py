@@ -315,4 +315,14 @@ def keras_build(builder, n_in, hidden, n_out, dropout, x):
             "weights": [np.array(w, dtype=np.float64) for w in layer.get_weights()],
         })
     report["layers"] = described
+    # Where Dropout sits: with every LayerNormalization's gamma = 0 and beta = 1 its output is the
+    # constant 1, so a Dropout placed AFTER it still makes training outputs random, while a Dropout
+    # placed before it is erased by it (training output == inference output). Last: it changes weights.
+    norms = [layer for layer in _flat_layers(model) if type(layer).__name__ == "LayerNormalization"]
+    if norms and all(len(layer.get_weights()) == 2 for layer in norms):
+        for layer in norms:
+            gamma, beta = layer.get_weights()
+            layer.set_weights([np.zeros_like(gamma), np.ones_like(beta)])
+        report["constant_eval"] = _arr(model(x, training=False))     # compared in the judge
+        report["constant_train"] = _arr(model(x, training=True))
     return report

@@ -260,6 +260,13 @@ def check_path(sub, which, problem, init, lrs, hyper):
                 " The first steps agree: check what is kept in state between steps and how lr enters.")
         fail(f"{where}: the trajectory leaves {OPTIMIZERS[which][2]}'s at step {step} of {len(lrs)} "
              f"({err_text}, first at parameter {labels[col]}; allowed atol={ATOL:g} rtol={RTOL:g})." + hint)
+    changed = got.get("g_changed")
+    if changed:
+        # g is the caller's p.grad: torch.optim never writes into it, and clipping, logging or
+        # accumulation after the step would see the modified values (e.g. weight decay added in place)
+        fail(f"{where}: {OPTIMIZERS[which][1]} changed its gradient argument g in place (first at step "
+             f"{changed[0]}, parameter {changed[1]}); compute g + weight_decay * p and the like out of "
+             f"place (torch.optim leaves p.grad unchanged).")
 
 
 # =========================================================================== sgd_momentum (1)

@@ -272,7 +272,8 @@ def pipeline(hs, w_hh, grad_hs):
 def chain(xs, h0, w_ih, w_hh, b_ih, b_hh, grad_hs):
     """The demo's chain, every step the student's: rnn_forward (stand-in cell) and a backward of
     sum(grad_hs * hs); bptt_hidden_grads(hs, W_hh, grad_hs); per_step_norms of its deltas;
-    clip_grad_norm(list(deltas), max_norm = total / 4), then again with max_norm = 4 * total."""
+    clip_grad_norm(list(deltas), max_norm = total / 4), then again with max_norm = 4 * total, then
+    on all-zero gradients with max_norm = 1."""
     report, states, views = _forward(xs, h0, w_ih, w_hh, b_ih, b_hh, np.asarray(grad_hs["value"]))
     report["error"] = None
     if not isinstance(states, torch.Tensor):
@@ -309,6 +310,16 @@ def chain(xs, h0, w_ih, w_hh, b_ih, b_hh, grad_hs):
     report["kept_total"] = (float(kept_total) if isinstance(kept_total, (int, float, np.floating, np.integer))
                             and not isinstance(kept_total, bool) else None)
     report["kept"] = [_describe(t, pieces) for t in kept] if isinstance(kept, (list, tuple)) else []
+    # a step where no gradient reached: all zeros, total 0, min(1, max_norm / 0) = 1 (nothing scaled)
+    zeros = [torch.zeros_like(d) for d in deltas]
+    try:
+        result = student.clip_grad_norm(zeros, 1.0)
+        zero_clipped, zero_total = result
+        report["zero_total"] = float(zero_total)
+        report["zero"] = [_describe(t, zeros) for t in zero_clipped]
+        report["zero_error"] = None
+    except Exception as exc:      # reported by the test after the other checks of the chain
+        report["zero_error"] = f"{type(exc).__name__}: {exc}"
     return report
 
 

@@ -151,10 +151,12 @@ def rng_for(sub_seed, case):
     return np.random.default_rng([sub_seed, *np.atleast_1d(case).tolist()])
 
 
-def cell_inputs(kind, seed, B, I, H, dtype="float64", scale=1.0, layouts=None, sub_seed=0):
+def cell_inputs(kind, seed, B, I, H, dtype="float64", scale=1.0, layouts=None, sub_seed=0, bias_push=0.0):
     """Seeded inputs with O(1) pre-activations (every gate away from 0 and 1), non-zero biases.
 
-    scale multiplies x and h (large magnitudes); layouts maps input names to memory layouts."""
+    scale multiplies x and h (large magnitudes); layouts maps input names to memory layouts;
+    bias_push moves both biases of every gate away from 0 by that much, in the direction of their
+    sum: every pre-activation is about +-2 * bias_push, every gate saturates."""
     rng = rng_for(sub_seed, seed)
     n = GATES[kind] * H
     values = {
@@ -166,6 +168,8 @@ def cell_inputs(kind, seed, B, I, H, dtype="float64", scale=1.0, layouts=None, s
         "b_ih": rng.standard_normal(n) * 0.5,
         "b_hh": rng.standard_normal(n) * 0.5,
     }
+    push = np.sign(values["b_ih"] + values["b_hh"]) * bias_push    # the same sign for both biases of a gate
+    values["b_ih"], values["b_hh"] = values["b_ih"] + push, values["b_hh"] + push
     layouts = layouts or {}
     return {name: None if v is None else spec(v, dtype, layouts.get(name, "contiguous")) for name, v in values.items()}
 
@@ -221,6 +225,10 @@ def cell_cases(kind, base, sub_seed=0):
         "float64 B=3 I=5 H=6, inputs x30 (saturated gates)": (cell_inputs_(kind, base + 5, 3, 5, 6, scale=30.0), True),
         "float32 B=2 I=4 H=5, inputs x-30 (saturated gates)":
             (cell_inputs_(kind, base + 6, 2, 4, 5, "float32", scale=-30.0), True),
+        # pre-activations beyond +-88, where float32 exp overflows: a tanh or sigmoid written with
+        # exp (e^a - e^-a) / (e^a + e^-a) gives inf / inf = NaN; x30 alone reaches 88 only by chance
+        "float32 B=3 I=4 H=5, pre-activations about +-200 (every gate saturated, exp overflows)":
+            (cell_inputs_(kind, base + 7, 3, 4, 5, "float32", scale=3.0, bias_push=100.0), True),
     }
 
 
@@ -502,6 +510,9 @@ CLIP_CASES = {
     "3 tensors (3, 5), (7,), (2, 3, 4), total norm above max_norm": ((3, 5), (7,), (2, 3, 4)),
     "float32 (5, 3) transposed view and (9,), total norm above max_norm": ((5, 3), (9,)),
     "2 tensors (4, 3), (5,), total norm below max_norm": ((4, 3), (5,)),
+    # a step where no gradient reached (min(1, max_norm / 0) = 1, as torch.nn.utils.clip_grad_norm_):
+    # max_norm / total_norm in Python floats raises ZeroDivisionError here
+    "2 tensors (3, 4), (6,), all zero": ((3, 4), (6,)),
 }
 
 
@@ -516,12 +527,12 @@ def test_clip_grad_norm(sub, case):
     shapes = CLIP_CASES[case]
     dtype = "float32" if case.startswith("float32") else "float64"
     # tensors of very different sizes: clipping each one by itself gives other numbers
-    arrays = [rng.standard_normal(s) * f for s, f in zip(shapes, (4.0, 0.3, 2.0))]
+    arrays = [rng.standard_normal(s) * (0.0 if "all zero" in case else f) for s, f in zip(shapes, (4.0, 0.3, 2.0))]
     specs = [spec(a, dtype, "transposed" if (dtype == "float32" and i == 0) else "contiguous")
              for i, a in enumerate(arrays)]
     values = [s["value"] for s in specs]
     total = math.sqrt(sum(float((a ** 2).sum()) for a in values))
-    max_norm = total * 1.5 if "below" in case else total / 3.7
+    max_norm = 1.0 if total == 0 else total * 1.5 if "below" in case else total / 3.7
     check_clip(sub, case, specs, max_norm, values, total, dtype)
 
 
@@ -596,6 +607,15 @@ def test_bptt_pipeline(sub):
     # min(1, 4) = 1: nothing is scaled; 1e-5 as above (a 1e-6 in the divisor)
     assert_close(kept, deltas, atol=1e-6 * total, rtol=1e-5,
                  what=f"{below}: the clipped gradients (min(1, max_norm / total) = 1: unchanged)")
+    # a step where no gradient reached: total 0 and nothing to scale (torch's clip_grad_norm_ does the
+    # same); max_norm / total_norm in Python floats crashes a training loop on such a step
+    zero = f"{what}: clip_grad_norm(all-zero gradients of the same shapes, max_norm = 1)"
+    if report.get("zero_error"):
+        fail(f"{zero} raised {report['zero_error']}: with total_norm = 0 nothing is scaled (min(1, max_norm / 0) = 1)")
+    expect(report["zero_total"] == 0.0, f"{zero}: total_norm is {report['zero_total']}, expected 0.0")
+    zeros = [readable_tensor(c, f"{zero}: clipped", "float64") for c in report["zero"]]
+    expect(len(zeros) == T and all(np.array_equal(z, np.zeros(deltas.shape[1:])) for z in zeros),
+           f"{zero}: the clipped gradients must be the zeros it was given")
 
 
 def check_clip(sub, case, specs, max_norm, values, total, dtype):
@@ -610,7 +630,7 @@ def check_clip(sub, case, specs, max_norm, values, total, dtype):
     rtol = 1e-5
     assert_close(np.array(report["total"]), np.array(total), atol=0.0, rtol=rtol,
                  what=f"{what}: total_norm (the global norm before clipping)")
-    scale = min(1.0, max_norm / total)
+    scale = min(1.0, max_norm / total) if total > 0 else 1.0
     clipped = report["clipped"]
     expect(len(clipped) == len(values), f"{what}: {len(clipped)} clipped tensors for {len(values)} gradients")
     for i, (info, value) in enumerate(zip(clipped, values)):

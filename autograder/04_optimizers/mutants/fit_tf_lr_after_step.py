@@ -1,7 +1,6 @@
 # mutant: fit_tf sets the learning rate of step s after that step (one step late)
 # replaces: tf_impl
 # breaks: tf_training_loop
-# loses: 0.4 only the scheduled fit is one step late; train_step_tf and constant-lr fits are right
 # replace:
         if lr_fn is not None:
             optimizer.learning_rate = lr_fn(step)
