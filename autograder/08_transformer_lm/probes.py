@@ -13,6 +13,9 @@ or a table of values the judge computed for the test's own inputs only.
                  Block.forward and a stand-in GPT.forward (half the position embedding, no ln_f:
                  not the notebook's GPT) that logs every call (tokens fed, start_pos), and a
                  stand-in sample_next (argmax of logits + a bias the judge sends: not greedy).
+                 Each decoding case runs twice: with the student's KVCache, and "planted", with
+                 KVCache swapped for table caches holding keys/values the judge chose (not the
+                 model's), so only logits that come from the calls with the caches are right.
   sampling       the student's sample_next only.
 
 Weights come from the judge as arrays (a state_dict by name); models run in float64 so that the
@@ -82,11 +85,41 @@ class _TableCache:
         self.length = int(cached)           # positions already in the cache before the test
         self.given = []
 
+    @property
+    def k(self):
+        return self.k_all[..., :self.length, :] if self.length else None
+
+    @property
+    def v(self):
+        return self.v_all[..., :self.length, :] if self.length else None
+
     def update(self, k_new, v_new):
         self.given.append((k_new, v_new))
         shape = describe(k_new).get("shape") or []
         self.length += int(shape[-2]) if len(shape) >= 2 else 0
+        if self.length > self.k_all.shape[-2]:
+            raise ValueError(f"the grader's stand-in KVCache holds {self.k_all.shape[-2]} positions; "
+                             f"update() was asked to hold {self.length}")
         return self.k_all[..., :self.length, :], self.v_all[..., :self.length, :]
+
+
+class _PlantedKVCache:
+    """Stands in for the notebook's KVCache CLASS in the planted runs of the kv_cache part: the
+    i-th cache made (layer i, as the contract says: a new KVCache per layer) is a table cache
+    holding the judge's keys/values for layer i, which are NOT the ones the model computes. Logits
+    that come from calls with these caches follow the judge's tables; logits computed any other
+    way (a full forward without caches) do not. Caches made beyond one per layer hold the tables
+    negated, so a second set of fresh caches gives other values too."""
+
+    def __init__(self, k_tables, v_tables):
+        self.tables = list(zip(k_tables, v_tables))
+        self.made = 0
+
+    def __call__(self):
+        i, self.made = self.made, self.made + 1
+        k, v = self.tables[i % len(self.tables)]
+        sign = 1.0 if i < len(self.tables) else -1.0
+        return _TableCache(sign * np.asarray(k), sign * np.asarray(v))
 
 
 class _Swap:
@@ -344,9 +377,15 @@ def kv_update(chunks):
     return steps
 
 
-def incremental(cfg, weights, idx, prompt_len):
-    """Student's incremental_logits with stand-in blocks and GPT.forward; also the log of model calls."""
-    with _Swap(_STAND_IN_BLOCK + [("GPT", "forward", _stand_in_gpt_forward)]):
+def _planted(planted):
+    """The global swapped for a planted run: KVCache -> the judge's table caches (none without)."""
+    return [] if planted is None else [("KVCache", _PlantedKVCache(*planted))]
+
+
+def incremental(cfg, weights, idx, prompt_len, planted=None):
+    """Student's incremental_logits with stand-in blocks and GPT.forward; also the log of model calls.
+    planted = (k tables, v tables), one (B, 1, S, C) pair per layer: KVCache is _PlantedKVCache."""
+    with _Swap(_STAND_IN_BLOCK + [("GPT", "forward", _stand_in_gpt_forward)], _planted(planted)):
         model = _load(student.GPT(_config(cfg)), weights)
         del _CALLS[:]
         out = student.incremental_logits(model, torch.tensor(np.asarray(idx), dtype=torch.long), int(prompt_len))
@@ -355,10 +394,12 @@ def incremental(cfg, weights, idx, prompt_len):
     return {"type": about["type"], "about": about, "value": _arr(out), "calls": calls}
 
 
-def generate(cfg, weights, idx, n_new, bias):
-    """Student's generate (temperature 0) with stand-in blocks, GPT.forward and sample_next."""
+def generate(cfg, weights, idx, n_new, bias, planted=None):
+    """Student's generate (temperature 0) with stand-in blocks, GPT.forward and sample_next
+    (planted: as in incremental)."""
     sampler = _StandInSampler(bias)
-    with _Swap(_STAND_IN_BLOCK + [("GPT", "forward", _stand_in_gpt_forward)], [("sample_next", sampler)]):
+    with _Swap(_STAND_IN_BLOCK + [("GPT", "forward", _stand_in_gpt_forward)],
+               [("sample_next", sampler)] + _planted(planted)):
         model = _load(student.GPT(_config(cfg)), weights)
         del _CALLS[:]
         ids = torch.tensor(np.asarray(idx), dtype=torch.long)

@@ -145,13 +145,16 @@ def ref_block(x, w, H, past=None):
     return h + ref_mlp(ref_layernorm(h, sub_weights(w, "ln2")), sub_weights(w, "mlp")), k, v
 
 
-def ref_stand_in_block(x, w, past=None):
+def ref_stand_in_block(x, w, past=None, table=None):
     """probes.py's stand-in Block.forward (one head of width C, tanh MLP): (out, k_all, v_all),
-    k_all and v_all of shape (B, 1, S, C); past = (k, v) of that shape or None."""
+    k_all and v_all of shape (B, 1, S, C); past = (k, v) of that shape or None. table = (k, v):
+    a planted cache, whose first T positions are the keys/values attended to (x from position 0)."""
     B, T, C = x.shape
     q, k, v = ref_linear(ref_layernorm(x, sub_weights(w, "ln1")), sub_weights(w, "attn.qkv")).split(C, dim=-1)
     q, k, v = q[:, None], k[:, None], v[:, None]
-    if past is not None:
+    if table is not None:
+        k, v = _t(table[0])[:, :, :T], _t(table[1])[:, :, :T]
+    elif past is not None:
         k = torch.cat([_t(past[0]), k], dim=2)
         v = torch.cat([_t(past[1]), v], dim=2)
     S = k.shape[-2]
@@ -189,21 +192,23 @@ def replay_adamw(initial, batches, cfg, lr):
     return {k: v.detach().numpy() for k, v in params.items()}
 
 
-def ref_stand_in_model(idx, w, cfg):
-    """probes.py's stand-in GPT.forward (half the position embedding, no ln_f) over stand-in blocks."""
+def ref_stand_in_model(idx, w, cfg, tables=None):
+    """probes.py's stand-in GPT.forward (half the position embedding, no ln_f) over stand-in blocks.
+    tables: (k, v) per layer, the planted caches' contents (attention reads them, not its own k, v):
+    what prefill + one-token calls with those caches give, position by position."""
     idx = torch.as_tensor(np.asarray(idx), dtype=torch.long)
     T = idx.shape[1]
     x = _t(w["tok_emb.weight"])[idx] + 0.5 * _t(w["pos_emb.weight"])[:T]
     for i in range(cfg["n_layer"]):
-        x = ref_stand_in_block(x, sub_weights(w, f"blocks.{i}"))[0]
+        x = ref_stand_in_block(x, sub_weights(w, f"blocks.{i}"), table=None if tables is None else tables[i])[0]
     return F.linear(x, _t(w["head.weight"])).numpy()
 
 
-def ref_greedy(idx, w, cfg, n_new, bias=None):
+def ref_greedy(idx, w, cfg, n_new, bias=None, tables=None):
     """Decoding with the stand-in model: argmax(logits + bias) (bias None: plain argmax)."""
     seq = np.asarray(idx, dtype=np.int64)
     for _ in range(n_new):
-        logits = ref_stand_in_model(seq, w, cfg)[:, -1, :]
+        logits = ref_stand_in_model(seq, w, cfg, tables)[:, -1, :]
         if bias is not None:
             logits = logits + bias
         seq = np.concatenate([seq, logits.argmax(-1)[:, None]], axis=1)
@@ -562,7 +567,9 @@ def test_kvcache_update(sub):
         expect(step["length"] == total, f"{what}: cache.length is {step['length']} after update #{i + 1}, expected {total}")
 
 
-def _check_calls(calls, what, prompt_len, n_steps):
+def _check_calls(calls, what, prompt_len, n_steps, spare=0):
+    """The model calls: one prefill of the prompt with the caches, then n_steps (up to n_steps +
+    spare) one-token calls with the caches, and no other call (the logits come from these calls)."""
     if not calls:
         fail(f"{what}: the model was never called")
     T0, s0, cached0 = calls[0]
@@ -572,9 +579,24 @@ def _check_calls(calls, what, prompt_len, n_steps):
            f"got {T0} tokens at start_pos {s0}")
     later = calls[1:]
     expect(len(later) >= n_steps, f"{what}: expected {n_steps} one-token decode calls after the prefill, got {len(later)}")
-    for j, (T, s, cached) in enumerate(later[:n_steps]):
-        expect(T == 1 and cached, f"{what}: decode call #{j + 1} fed {T} tokens "
-                                  f"{'with' if cached else 'without'} caches; feed ONE new token with the caches")
+    for j, (T, s, cached) in enumerate(later):
+        expect(T == 1 and cached, f"{what}: model call #{j + 2} fed {T} tokens "
+                                  f"{'with' if cached else 'without'} caches; after the prefill, every call feeds "
+                                  "ONE new token with the caches")
+    expect(len(later) <= n_steps + spare,
+           f"{what}: {len(later)} one-token calls after the prefill, expected {n_steps}: each token is fed once")
+
+
+def planted_tables(sub, case, B, S, cfg):
+    """The planted caches' contents, (k, v) of shape (B, 1, S, C) per layer: keys and values the
+    judge chose, on the scale of the stand-in block's own (|k| ~ 1.5), but not the model's."""
+    rng = rng_for(sub, 50_000 + case)
+    C = cfg["d_model"]
+    return [(1.5 * rng.standard_normal((B, 1, S, C)), rng.standard_normal((B, 1, S, C))) for _ in range(cfg["n_layer"])]
+
+
+PLANTED = ("with the grader's stand-in KVCache (each cache it makes holds keys/values the grader chose, "
+           "not the model's; logits read from the caches follow them, a forward pass without the caches does not)")
 
 
 KV_CASES = [  # (B, T, prompt_len, n_layer)
@@ -619,6 +641,17 @@ def check_incremental_logits(sub, B, T, P, L):
                       "vs the full forward pass",
                  inputs={"idx": idx})
     _check_calls(got["calls"], what, P, T - P)
+    # planted: the logits must be the ones the calls with the caches return
+    tables = planted_tables(sub, 3100 + T * 10 + P, B, T, cfg)
+    planted = call(sub, "incremental", cfg, w, idx, P, [[t[0] for t in tables], [t[1] for t in tables]], what=what)
+    value = tensor_value(planted, what)
+    want = ref_stand_in_model(idx, w, cfg, tables)
+    if np.shape(value) != want.shape:
+        fail(f"{what} {PLANTED}: shape {np.shape(value)}, expected {want.shape}")
+    assert_close(value, want, atol=KV_ATOL, rtol=KV_RTOL,
+                 what=f"{what} {PLANTED}: logits (index = (row, position, token)) vs prefill + one-token calls "
+                      "with those caches", inputs={"idx": idx})
+    _check_calls(planted["calls"], f"{what} {PLANTED}", P, T - P)
 
 
 def check_generate(sub, B, P, n_new):
@@ -641,7 +674,21 @@ def check_generate(sub, B, P, n_new):
         b, t = wrong[0]
         fail(f"{what}: token {t} of row {b} differs from decoding with the full forward pass and sample_next "
              f"({len(wrong)} token(s) differ)")
-    _check_calls(got["calls"], what, P, n_new - 1)
+    _check_calls(got["calls"], what, P, n_new - 1, spare=1)
+    # planted: the tokens must follow the logits the calls with the caches return
+    tables = planted_tables(sub, 3200 + n_new, B, P + n_new, cfg)
+    planted = call(sub, "generate", cfg, w, idx, n_new, bias, [[t[0] for t in tables], [t[1] for t in tables]],
+                   what=what)
+    value = tensor_value(planted, what)
+    want = ref_greedy(idx, w, cfg, n_new, bias if planted["sampler_calls"] else None, tables)
+    if np.shape(value) != want.shape:
+        fail(f"{what} {PLANTED}: shape {np.shape(value)}, expected {want.shape}")
+    wrong = np.argwhere(value != want)
+    if len(wrong):
+        b, t = wrong[0]
+        fail(f"{what} {PLANTED}: token {t} of row {b} differs from decoding with prefill + one-token calls with "
+             f"those caches and sample_next ({len(wrong)} token(s) differ)")
+    _check_calls(planted["calls"], f"{what} {PLANTED}", P, n_new - 1, spare=1)
 
 
 # =========================================================================== sampling (1)
