@@ -14,8 +14,8 @@ or a table of values the judge computed for the test's own inputs only.
                  not the notebook's GPT) that logs every call (tokens fed, start_pos), and a
                  stand-in sample_next (argmax of logits + a bias the judge sends: not greedy).
                  Each decoding case runs twice: with the student's KVCache, and "planted", with
-                 KVCache swapped for table caches holding keys/values the judge chose (not the
-                 model's), so only logits that come from the calls with the caches are right.
+                 KVCache's methods swapped for table caches holding keys/values the judge chose
+                 (not the model's), so only logits that come from the calls with the caches are right.
   sampling       the student's sample_next only.
 
 Weights come from the judge as arrays (a state_dict by name); models run in float64 so that the
@@ -104,22 +104,44 @@ class _TableCache:
 
 
 class _PlantedKVCache:
-    """Stands in for the notebook's KVCache CLASS in the planted runs of the kv_cache part: the
-    i-th cache made (layer i, as the contract says: a new KVCache per layer) is a table cache
-    holding the judge's keys/values for layer i, which are NOT the ones the model computes. Logits
-    that come from calls with these caches follow the judge's tables; logits computed any other
-    way (a full forward without caches) do not. Caches made beyond one per layer hold the tables
-    negated, so a second set of fresh caches gives other values too."""
+    """Stands in for the notebook's KVCache in the planted runs of the kv_cache part: the class's
+    __init__, update, length, k and v are swapped (the class object stays the notebook's own, so
+    an alias of it made at module level gets the swap too). The i-th cache made (layer i, as the
+    contract says: a new KVCache per layer) is a table cache holding the judge's keys/values for
+    layer i, which are NOT the ones the model computes. Logits that come from calls with these
+    caches follow the judge's tables; logits computed any other way (a full forward without
+    caches) do not. Caches made beyond one per layer hold the tables negated, so a second set of
+    fresh caches gives other values too."""
 
     def __init__(self, k_tables, v_tables):
         self.tables = list(zip(k_tables, v_tables))
-        self.made = 0
+        self.made = []            # (cache object, its _TableCache), in the order they were made
 
-    def __call__(self):
-        i, self.made = self.made, self.made + 1
+    def _new(self, cache):
+        i = len(self.made)
         k, v = self.tables[i % len(self.tables)]
         sign = 1.0 if i < len(self.tables) else -1.0
-        return _TableCache(sign * np.asarray(k), sign * np.asarray(v))
+        self.made.append((cache, _TableCache(sign * np.asarray(k), sign * np.asarray(v))))
+
+    def _of(self, cache):
+        for obj, table in self.made:
+            if obj is cache:
+                return table
+        raise ValueError("this KVCache was not made by KVCache() during the call")
+
+    def methods(self):
+        planted = self
+
+        def __init__(cache, *args, **kwargs):
+            planted._new(cache)
+
+        def update(cache, k_new, v_new):
+            return planted._of(cache).update(k_new, v_new)
+
+        return [("KVCache", "__init__", __init__), ("KVCache", "update", update),
+                ("KVCache", "length", property(lambda cache: planted._of(cache).length)),
+                ("KVCache", "k", property(lambda cache: planted._of(cache).k)),
+                ("KVCache", "v", property(lambda cache: planted._of(cache).v))]
 
 
 class _Swap:
@@ -378,14 +400,14 @@ def kv_update(chunks):
 
 
 def _planted(planted):
-    """The global swapped for a planted run: KVCache -> the judge's table caches (none without)."""
-    return [] if planted is None else [("KVCache", _PlantedKVCache(*planted))]
+    """The KVCache methods swapped for a planted run: the judge's table caches (none without)."""
+    return [] if planted is None else _PlantedKVCache(*planted).methods()
 
 
 def incremental(cfg, weights, idx, prompt_len, planted=None):
     """Student's incremental_logits with stand-in blocks and GPT.forward; also the log of model calls.
     planted = (k tables, v tables), one (B, 1, S, C) pair per layer: KVCache is _PlantedKVCache."""
-    with _Swap(_STAND_IN_BLOCK + [("GPT", "forward", _stand_in_gpt_forward)], _planted(planted)):
+    with _Swap(_STAND_IN_BLOCK + [("GPT", "forward", _stand_in_gpt_forward)] + _planted(planted)):
         model = _load(student.GPT(_config(cfg)), weights)
         del _CALLS[:]
         out = student.incremental_logits(model, torch.tensor(np.asarray(idx), dtype=torch.long), int(prompt_len))
@@ -398,8 +420,8 @@ def generate(cfg, weights, idx, n_new, bias, planted=None):
     """Student's generate (temperature 0) with stand-in blocks, GPT.forward and sample_next
     (planted: as in incremental)."""
     sampler = _StandInSampler(bias)
-    with _Swap(_STAND_IN_BLOCK + [("GPT", "forward", _stand_in_gpt_forward)],
-               [("sample_next", sampler)] + _planted(planted)):
+    with _Swap(_STAND_IN_BLOCK + [("GPT", "forward", _stand_in_gpt_forward)] + _planted(planted),
+               [("sample_next", sampler)]):
         model = _load(student.GPT(_config(cfg)), weights)
         del _CALLS[:]
         ids = torch.tensor(np.asarray(idx), dtype=torch.long)
