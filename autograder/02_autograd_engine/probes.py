@@ -31,7 +31,10 @@ def _own(obj, name, default=None):
     """obj's attribute `name` as stored in its own instance dict (the given Tensor keeps grad and
     requires_grad there): a property, __getattr__ or __getattribute__ added to the class cannot
     answer for it."""
-    own = object.__getattribute__(obj, "__dict__")
+    try:
+        own = object.__getattribute__(obj, "__dict__")
+    except AttributeError:   # a class with __slots__: nothing stored where the given Tensor keeps it
+        return default
     return own.get(name, default) if type(own) is dict else default
 
 

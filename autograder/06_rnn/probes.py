@@ -1,6 +1,7 @@
 """Probes for 06_rnn. They run INSIDE the sandbox, next to the student's notebook.
 
-Globals provided by the sandbox: `student` (the notebook's namespace), `type_name`, `to_numpy`.
+Globals provided by the sandbox: `student` (the notebook's namespace), `type_name`, `to_numpy`,
+`describe`, `forbid`.
 
 Every probe receives plain NumPy data from the judge, builds the torch tensors the exercise asks
 for (dtype and memory layout chosen by the judge: contiguous, a transposed view of a tensor stored
