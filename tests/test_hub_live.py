@@ -53,6 +53,9 @@ def hub():
     # the course lives in a world-readable clone of this repository (/srv/...): the fence hides it
     live = LiveHub(FIXTURE_COURSE, {"ann": "student", "bob": "student", "ivy": "instructor"}, clone=True)
     try:
+        # a Korean course (course.toml, as this repository's): the feedback and the students'
+        # submit guard speak Korean, and the browser test shows that it renders
+        (live.course / "course.toml").write_text('[course]\nlanguage = "ko"\n')
         live.add_roster()
         live.start()
         yield live
@@ -178,7 +181,7 @@ def test_student_submits_instructor_grades_student_fetches_feedback(hub):
     pages = list((home / ASSIGNMENT / "feedback").glob("*/*.html"))
     assert len(pages) == 1
     page = pages[0].read_text()
-    assert f"<b>{ann}</b>: Score <b>3 / 3</b>" in page and "assert_close(" not in page   # no hidden test source
+    assert f"<b>{ann}</b>: 점수 <b>3 / 3</b>" in page and "assert_close(" not in page   # no hidden test source
 
     # a second student can read neither the first's work, submission nor feedback
     inbound = hub.state / "exchange" / hub.course_id / "inbound"
@@ -323,11 +326,42 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "-
                   "--disable-quic"]
 
 
+# Korean renders (not tofu): with no Korean glyphs, every Hangul syllable and an unassigned code
+# point are all drawn as the same .notdef box, so their pixels are identical
+KOREAN_RENDERS = """font => {
+    const draw = text => {
+        const canvas = document.createElement('canvas');
+        canvas.width = 200; canvas.height = 50;
+        const context = canvas.getContext('2d');
+        context.font = '32px ' + font;
+        context.fillText(text, 4, 38);
+        return canvas.toDataURL();
+    };
+    const hangul = draw('가나다');
+    return {differs_from_unassigned: hangul !== draw('\\u0378\\u0378\\u0378'),
+            differs_from_other_hangul: hangul !== draw('라마바')};
+}"""
+
+
+# the page's own fetch of the saved workspace; API requests on the cookie need its _xsrf token
+WORKSPACE_JS = """url => fetch(url, {headers: {'X-XSRFToken': (document.cookie.match(/_xsrf=([^;]+)/) || [])[1] || ''}})
+    .then(async reply => `${reply.status} ${await reply.text()}`)"""
+
+
+def _inbound_of(hub, uid: str) -> list[str]:
+    inbound = hub.state / "exchange" / hub.course_id / "inbound"
+    return sorted(p.name for p in inbound.iterdir() if p.name.startswith(f"{uid}+"))
+
+
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)")
 def test_browser_student_sees_assignment_instructor_sees_graded_submission(hub):
-    """Debian's Chromium driven by playwright, after the flow above has graded ann's submission."""
+    """Debian's Chromium driven by playwright, after the flow above has graded ann's submission
+    and ann fetched her feedback. Students land on the assignment list with no click and no news
+    pop-up; "(view feedback)" opens the Korean feedback page; a reload keeps an open notebook in
+    front; bob's untouched notebook is not submitted until he presses Submit a second time."""
     sync_api = pytest.importorskip("playwright.sync_api")
-    ann, ivy = hub.users["ann"], hub.users["ivy"]
+    expect = sync_api.expect
+    ann, bob, ivy = hub.users["ann"], hub.users["bob"], hub.users["ivy"]
     if not (hub.state / "course" / "autograded" / ann / ASSIGNMENT / "results.json").exists():
         pytest.fail("runs after test_student_submits_instructor_grades_student_fetches_feedback (same hub)")
     SCREENSHOTS.mkdir(exist_ok=True)
@@ -344,20 +378,58 @@ def test_browser_student_sees_assignment_instructor_sees_graded_submission(hub):
                 page.click("#login_submit")
                 return page
 
-            # the student: JupyterLab opens on their running server; the assignment notebook opens
+            def current_tab(page):
+                return page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current")
+
+            # the student lands on the assignment list, with no click: no Launcher, no news pop-up
             student = log_in("ann")
-            student.wait_for_url(f"**/user/{ann}/lab**")
+            student.wait_for_url(f"**/user/{ann}/lab**", timeout=180_000)
+            panel = student.locator("#nbgrader-assignment-list")
+            expect(current_tab(student)).to_contain_text("Assignments", timeout=120_000)
+            expect(panel.locator("#submitted_assignments_list")).to_contain_text(ASSIGNMENT, timeout=120_000)
+            expect(student.locator(".jp-Launcher")).to_have_count(0)
+            disabled = student.evaluate("() => JSON.parse(document.getElementById('jupyter-config-data')"
+                                        ".textContent).disabledExtensions")
+            assert "@jupyterlab/apputils-extension:announcements" in disabled
+            time.sleep(2)   # the news toast, were it enabled, shows within a second of the start
+            expect(student.get_by_text("Jupyter news")).to_have_count(0)
+            student.screenshot(path=str(SCREENSHOTS / "hub-1-student-lands-on-assignments.png"))
+
+            # Korean renders in the student's browser (fonts-nanum): in JupyterLab's own font and
+            # in the feedback page's
+            for font in ("sans-serif", 'system-ui,"Noto Sans CJK KR","Malgun Gothic",sans-serif'):
+                rendered = student.evaluate(KOREAN_RENDERS, font)
+                assert rendered == {"differs_from_unassigned": True, "differs_from_other_hangul": True}, \
+                    f"Korean is drawn as tofu in {font}: install fonts-nanum ({rendered})"
+
+            # "(view feedback)" opens the feedback page (JupyterLab's HTML viewer), in Korean
+            panel.locator("a", has_text="view feedback").click()
+            expect(current_tab(student)).to_contain_text(".html", timeout=60_000)
+            feedback = student.frame_locator(".jp-HTMLViewer iframe").locator("body")
+            expect(feedback).to_contain_text("점수", timeout=60_000)
+            expect(feedback).to_contain_text("3 / 3")
+            student.screenshot(path=str(SCREENSHOTS / "hub-2-student-feedback-ko.png"))
+
+            # a notebook the student opens stays in front, by its address and after a reload
             student.goto(f"{hub.url}/user/{ann}/lab/tree/{ASSIGNMENT}/{ASSIGNMENT}.ipynb")
             notebook = student.locator(".jp-NotebookPanel .jp-Notebook")
-            sync_api.expect(notebook).to_contain_text("def add", timeout=120_000)
-            student.screenshot(path=str(SCREENSHOTS / "hub-1-student-notebook.png"))
-            # the assignments list (nbgrader's lab extension), with the submitted assignment
-            student.get_by_text("Nbgrader", exact=True).click()
-            student.get_by_text("Assignment List", exact=True).click()
-            panel = student.locator("#nbgrader-assignment-list, .nbgrader-assignment-list, [id*=assignment-list]").first
-            sync_api.expect(panel).to_contain_text(ASSIGNMENT, timeout=120_000)
-            sync_api.expect(panel).to_contain_text("Submitted", timeout=60_000)
-            student.screenshot(path=str(SCREENSHOTS / "hub-2-student-assignment-list.png"))
+            expect(notebook).to_contain_text("def add", timeout=120_000)
+            expect(current_tab(student)).to_contain_text(f"{ASSIGNMENT}.ipynb")
+            # JupyterLab saves the layout to the server 0.75 s after a change: reload once it has
+            workspace = f"{hub.url}/user/{ann}/lab/api/workspaces/default"
+            saved = ""
+            for _ in range(120):
+                saved = student.evaluate(WORKSPACE_JS, workspace)
+                if f'"current": "notebook:{ASSIGNMENT}/{ASSIGNMENT}.ipynb"' in saved:
+                    break
+                time.sleep(0.5)
+            else:
+                raise AssertionError(f"JupyterLab did not save the open notebook in its workspace: {saved[:3000]}")
+            student.goto(f"{hub.url}/user/{ann}/lab")
+            expect(student.locator(".jp-NotebookPanel .jp-Notebook")).to_contain_text("def add", timeout=120_000)
+            time.sleep(2)   # past app.restored, when the landing would open the assignment list
+            expect(current_tab(student)).to_contain_text(f"{ASSIGNMENT}.ipynb")
+            student.screenshot(path=str(SCREENSHOTS / "hub-3-student-notebook.png"))
 
             # the instructor: formgrader (through the group's role) lists ann's graded submission
             instructor = log_in("ivy")
@@ -365,8 +437,30 @@ def test_browser_student_sees_assignment_instructor_sees_graded_submission(hub):
             instructor.goto(f"{hub.url}/services/{hub.course_id}/formgrader/gradebook/{ASSIGNMENT}/{ASSIGNMENT}")
             # formgrader shows submissions anonymised, with the student's name from the roster
             row = instructor.locator("tr", has_text="Person, Ann")
-            sync_api.expect(row).to_contain_text("3 / 3", timeout=120_000)
-            instructor.screenshot(path=str(SCREENSHOTS / "hub-3-instructor-formgrader.png"))
+            expect(row).to_contain_text("3 / 3", timeout=120_000)
+            instructor.screenshot(path=str(SCREENSHOTS / "hub-4-instructor-formgrader.png"))
+
+            # bob fetches and submits the notebook untouched: asked first, nothing submitted; the
+            # second press submits
+            other = log_in("bob")
+            other.wait_for_url(f"**/user/{bob}/lab**", timeout=180_000)
+            panel = other.locator("#nbgrader-assignment-list")
+            expect(current_tab(other)).to_contain_text("Assignments", timeout=120_000)
+            panel.locator("#released_assignments_list").get_by_role("button", name="Fetch").click()
+            submit = panel.locator("#fetched_assignments_list").get_by_role("button", name="Submit")
+            expect(submit).to_be_visible(timeout=60_000)
+            submit.click()
+            dialog = other.locator(".jp-Dialog")
+            expect(dialog).to_contain_text("제출하지 않았습니다", timeout=60_000)
+            expect(dialog).to_contain_text("Submit을 한 번 더")
+            other.screenshot(path=str(SCREENSHOTS / "hub-5-untouched-submit-asks.png"))
+            dialog.get_by_role("button", name="Ok").click()
+            expect(dialog).to_have_count(0)
+            assert _inbound_of(hub, bob) == [], "an untouched notebook was submitted without confirmation"
+            expect(panel.locator("#submitted_assignments_list")).not_to_contain_text(ASSIGNMENT)
+            submit.click()
+            expect(panel.locator("#submitted_assignments_list")).to_contain_text(ASSIGNMENT, timeout=60_000)
+            assert len(_inbound_of(hub, bob)) == 1
 
             # a student who opens formgrader is turned away
             student.goto(f"{hub.url}/services/{hub.course_id}/formgrader/")

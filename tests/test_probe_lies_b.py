@@ -6,46 +6,10 @@ lie appended to its answer cell: the scores must be equal, part by part. Propert
 judge from what the platform's describe() read in the sandbox (course.judge.described)."""
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
-import nbformat
 import pytest
+from lyingkit import same_with_and_without as _same_with_and_without
 
-from course import mutants, notebook as nb
-
-REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
-
-
-def _grade(tmp_path, assignment, mutant_names, lie):
-    solution = nb.load(REPO / "solutions" / assignment / f"{assignment}.ipynb")
-    for name in mutant_names:
-        mutant = mutants.parse(REPO / "autograder" / assignment / "mutants" / f"{name}.py")
-        solution = mutants.apply(solution, mutant)
-    if lie:   # appended to the student's own answer cell (the last mutant's), which the judge runs
-        cell, = [c for c in solution.cells if nb.grade_id(c) == mutant.replaces]
-        cell.source += "\n" + lie
-    tmp_path.mkdir(parents=True)
-    path = tmp_path / f"{assignment}.ipynb"
-    nbformat.write(solution, str(path))
-    done = subprocess.run([sys.executable, "-m", "course.cli", "grade", assignment, str(path), "--json",
-                           "--no-gradebook", "--out", str(tmp_path / "out"), "--student", "rt"],
-                          cwd=REPO, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-2000:]
-    result = json.loads(done.stdout)
-    return result["score"], {line.split(":")[0].strip(): line.split(":")[1].strip()
-                             for line in result["output"].splitlines()[1:] if ":" in line}
-
-
-def _same_with_and_without(tmp_path, assignment, mutant_names, lie):
-    honest = _grade(tmp_path / "honest", assignment, mutant_names, lie=None)
-    lying = _grade(tmp_path / "lying", assignment, mutant_names, lie=lie)
-    assert "Note" not in lying[1]   # the lying cell was run, not replaced by the original
-    assert lying == honest, f"{mutant_names}: honest {honest}, lying {lying}"
-    return honest
 
 
 # ----------------------------------------------------------------------------- 11_memory_parallel

@@ -41,6 +41,11 @@ def _strided(t):
     return view
 
 
+def _grad_of(t):
+    """t.grad read through TensorBase's own descriptor (a cell may shadow torch.Tensor.grad)."""
+    return torch._C.TensorBase.__dict__["grad"].__get__(t)
+
+
 def _leaf(value, strided):
     t = _t(value)
     if strided:
@@ -138,6 +143,16 @@ def _flat(params):
     return torch.cat([p.detach().reshape(-1) for p in params]).numpy().copy()
 
 
+def _flat_grads(params):
+    """Every parameter's gradient flattened into one new array (NaN where a grad is None)."""
+    parts = []
+    for p in params:
+        g = _grad_of(p)
+        parts.append(torch.full((p.numel(),), float("nan"), dtype=torch.float64) if g is None
+                     else g.detach().reshape(-1).to(torch.float64))
+    return torch.cat(parts).numpy().copy()
+
+
 _UPDATES = {"sgd_momentum": "sgd_momentum_update", "adam": "adam_update", "adamw": "adamw_update"}
 
 
@@ -145,8 +160,9 @@ def optimizer_path(which, problem, init, lrs, hyper, seed=0):
     """Minimise the problem with the student's update function, one step per entry of lrs.
 
     Returns {"path": (len(lrs) + 1, n) float64 array of all parameters flattened after each step,
-    row 0 the start, "g_changed": [step, parameter index] of the first call that modified its
-    gradient argument g in place, or None}. A student exception propagates (the judge reports it)."""
+    row 0 the start; "g_before", "g_after": (len(lrs), n) every gradient flattened just before and
+    just after each step's update calls (the zero_() of the next step would hide a change to g)}.
+    A student exception propagates (the judge reports it)."""
     update = getattr(student, _UPDATES[which])
     hyper = dict(hyper)
     if "betas" in hyper:
@@ -154,21 +170,19 @@ def optimizer_path(which, problem, init, lrs, hyper, seed=0):
     params, loss = _problem(problem, init)
     states = [{} for _ in params]
     path = [_flat(params)]
-    g_changed = []        # [step, parameter index] of the first update that changed its g in place
+    g_before, g_after = [], []   # every gradient around each step's updates: the judge compares them
 
     def run():
-        for step, lr in enumerate(lrs, start=1):
+        for lr in lrs:
             for p in params:          # zero_grad(set_to_none=False): the same grad tensors every step,
-                if p.grad is not None:  # so a state buffer that aliases g is caught
-                    p.grad.zero_()
+                if _grad_of(p) is not None:  # so a state buffer that aliases g is caught
+                    _grad_of(p).zero_()
             loss().backward()
             with torch.no_grad():
-                for i, (p, state) in enumerate(zip(params, states)):
-                    g_before = p.grad.clone()
-                    update(p, p.grad, state, float(lr), **hyper)
-                    # torch.optim leaves p.grad as it is; the zero_() above would hide a change
-                    if not g_changed and not torch.equal(p.grad, g_before):
-                        g_changed[:] = [step, i]
+                g_before.append(_flat_grads(params))
+                for p, state in zip(params, states):
+                    update(p, _grad_of(p), state, float(lr), **hyper)
+                g_after.append(_flat_grads(params))     # torch.optim leaves p.grad as it is
             path.append(_flat(params))
 
     if which == "adamw":
@@ -176,7 +190,7 @@ def optimizer_path(which, problem, init, lrs, hyper, seed=0):
             run()
     else:
         run()
-    return {"path": np.stack(path), "g_changed": g_changed or None}
+    return {"path": np.stack(path), "g_before": np.stack(g_before), "g_after": np.stack(g_after)}
 
 
 # --------------------------------------------------------------------------- schedule
@@ -190,7 +204,7 @@ def schedule(steps, base_lr, warmup_steps, total_steps, min_lr=None):
             lr = student.warmup_cosine_lr(int(s), base_lr, warmup_steps, total_steps, min_lr=min_lr)
         types.append(type_name(lr))
         value = _num(lr)
-        if isinstance(value, str):
+        if type(value) is str:
             return {"values": None, "bad": value, "at": int(s), "types": types}
         values.append(value)
     return {"values": np.array(values, dtype=np.float64), "bad": None, "at": None, "types": types}
@@ -207,10 +221,8 @@ def clip(entries, max_norm, as_generator=False):
             g = _t(entry["grad"]).reshape(tuple(entry["shape"]))
             p.grad = _strided(g) if entry.get("strided") else g
         params.append(p)
-    before = [None if p.grad is None else p.grad for p in params]
     total = student.clip_grad_norm_(iter(params) if as_generator else params, max_norm)
-    return {"total": _num(total), "total_type": type_name(total), "grads": [_arr(p.grad) for p in params],
-            "grads_in_place": all(b is None or p.grad is b for p, b in zip(params, before))}
+    return {"total": _num(total), "total_type": type_name(total), "grads": [_arr(_grad_of(p)) for p in params]}
 
 
 # --------------------------------------------------------------------------- accumulation
@@ -236,10 +248,9 @@ def accumulate(weights, X, Y, loss_kind, micro_batch_size, stale=False, strided_
         y, loss_fn = _t(Y), torch.nn.functional.mse_loss
     else:
         y, loss_fn = _t(Y, torch.int64), torch.nn.functional.cross_entropy
-    x_before = x.clone()
     loss = student.accumulate_gradients(model, loss_fn, x, y, int(micro_batch_size))
-    return {"loss": _num(loss), "loss_type": type_name(loss), "grads": [_arr(p.grad) for p in model.parameters()],
-            "sizes": sizes, "x_untouched": bool(torch.equal(x, x_before))}
+    return {"loss": _num(loss), "loss_type": type_name(loss), "grads": [_arr(_grad_of(p)) for p in model.parameters()],
+            "sizes": sizes, "x_after": describe(x)}   # "untouched": the judge decides (torch.equal may be patched)
 
 
 # --------------------------------------------------------------------------- TensorFlow loop
@@ -325,8 +336,8 @@ def tf_fit(weights, X, Y, lr0, steps, c, lrs=None):
         values = [_num(v) for v in losses]
     except TypeError:
         values = f"<{type_name(losses)}>"
-    if isinstance(values, list) and any(isinstance(v, str) for v in values):
-        values = f"a list holding {next(v for v in values if isinstance(v, str))}"
-    elif isinstance(values, list):
+    if type(values) is list and any(type(v) is str for v in values):
+        values = f"a list holding {next(v for v in values if type(v) is str)}"
+    elif type(values) is list:
         values = np.array(values, dtype=np.float64)
     return {"losses": values, "asked": asked, **_tf_report(variables, counter, opt)}

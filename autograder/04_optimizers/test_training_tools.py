@@ -14,6 +14,7 @@ import torch
 
 from course.judge import StudentError
 from course.judge.check import assert_close, expect, fail
+from course.judge.described import unchanged
 
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
 
@@ -223,7 +224,7 @@ def check_accumulation(sub, seed, n, dims, loss_kind, mbs, stale=False, strided_
     # the notebook asks for a Python float (loss.item()), not a tensor that keeps the graph alive
     expect(got["loss_type"] in ("builtins.float", "numpy.float64"),
            f"{where}: must return the loss as a Python float, got {got['loss_type']}")
-    expect(got["x_untouched"], f"{where}: X was modified in place")
+    expect(unchanged(got["x_after"], X), f"{where}: X was modified in place")
     assert_close(got["loss"], loss, atol=ACC_ATOL, rtol=ACC_RTOL, what=f"{where}: the returned full-batch loss")
 
 

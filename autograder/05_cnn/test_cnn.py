@@ -21,6 +21,7 @@ import torch.nn.functional as F
 
 from course.judge import StudentError
 from course.judge.check import assert_close, expect, fail
+from course.judge.described import expect_described, unchanged
 
 # Tolerances.
 # conv2d / im2col: the student and F.conv2d both compute float64 dot products of K = C*kh*kw <= 60
@@ -283,7 +284,8 @@ def _describe_x(shape, layout):
 def _check_tensor(got, what, want_shape=None):
     __tracebackhide__ = True
     expect(got["type"] == "torch.Tensor", f"{what} must return a torch.Tensor, got {got['type']}")
-    expect(got["dtype"] == "float64", f"{what} returned dtype {got['dtype']} for a float64 input; keep the input's dtype")
+    expect(got.get("dtype") == "float64", f"{what} returned dtype {got.get('dtype')} for a float64 input; keep the input's dtype")
+    expect_described(got, what=what, type="torch.Tensor")   # a subclass could answer for its own dtype
     if want_shape is not None and tuple(np.shape(got["value"])) != tuple(want_shape):
         fail(f"{what}: output shape {tuple(np.shape(got['value']))} but expected {tuple(want_shape)}")
 
@@ -310,7 +312,7 @@ def test_im2col_matches_unfold(sub, shape, k, s, p, layout):
     want = F.unfold(x, _pair(k), padding=_pair(p), stride=_pair(s)).numpy()
     _check_tensor(got, what, want.shape)
     assert_close(got["value"], want, atol=TOL_CONV * np.abs(a).max(), rtol=0, what=what)
-    expect(got["input_unchanged"], f"{what} changed its input x in place")
+    expect(unchanged(got["x_after"], x.numpy()), f"{what} changed its input x in place")
 
 
 def conv_ref(x, w, b, s, p):
@@ -354,7 +356,7 @@ def test_conv2d_matches_torch(sub, case):
             fail(f"{what}: your result is a TRUE convolution (kernel rotated by 180 degrees); "
                  f"F.conv2d computes a cross-correlation and does not flip the kernel")
     assert_close(value, want, atol=TOL_CONV * scale, rtol=0, what=what)
-    expect(got["input_unchanged"], f"{what} changed its input x in place")
+    expect(unchanged(got["x_after"], x.numpy()), f"{what} changed its input x in place")
 
 
 @conv_part
@@ -455,7 +457,7 @@ def test_maxpool_forward(sub, case):
     want, _ = pool_ref(x.numpy(), k, s)
     _check_tensor(got["out"], what, want.shape)
     assert_close(got["out"]["value"], want, atol=TOL_POOL * np.abs(want).max(), rtol=0, what=f"{what}: out")
-    expect(got["input_unchanged"], f"{what} changed its input x in place")
+    expect(unchanged(got["x_after"], x.numpy()), f"{what} changed its input x in place")
 
 
 POOL_BACKWARD_CASES = [
@@ -492,7 +494,8 @@ def test_maxpool_backward(sub, case):
              f"must pass its gradient to exactly ONE input element (with ties: the first maximum of its "
              f"window in row-major order), and where windows overlap the contributions must be ADDED")
     assert_close(grad, want_grad, atol=TOL_POOL, rtol=TOL_POOL, what=f"{what}: dL/dx")
-    expect(got["input_unchanged"] and got["grad_out_unchanged"], f"{what} changed its input x or G in place")
+    expect(unchanged(got["x_after"], x.numpy()) and unchanged(got["G_after"], G),
+           f"{what} changed its input x or G in place")
 
 
 # =========================================================================== resnet_block (3)

@@ -21,15 +21,12 @@ inputs from the judge (the hidden states too) and call nothing else of the stude
 
 Built-in cells: while the student's cells and rnn_forward run, every torch recurrent function
 (torch.rnn_tanh_cell / lstm_cell / gru_cell, nn.RNNCell / LSTMCell / GRUCell / RNN / LSTM / GRU,
-torch._VF.*, torch.ops.aten.*) raises an error that says so (see _NoBuiltinCells).
+torch._VF.*, torch.ops.aten.*) raises an error that says so (see _no_builtin_cells).
 """
 import math
-import re
-import warnings
 
 import numpy as np
 import torch
-from torch.overrides import TorchFunctionMode
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 _MISSING = object()
@@ -117,86 +114,21 @@ def _grad_of(t):
 # --------------------------------------------------------------------------- no built-in cells
 # Every torch-level name of a recurrent kernel contains one of these: rnn_tanh(_cell), rnn_relu(_cell),
 # lstm(_cell), gru(_cell), _thnn_fused_lstm_cell, quantized_gru_cell, _cudnn_rnn, mkldnn_rnn_layer, ...
-_RECURRENT = re.compile(r"rnn|lstm|gru", re.IGNORECASE)
+_RECURRENT = [(r"(?i)rnn|lstm|gru", "write the cell from its equations (matrix products, sigmoid, tanh)")]
+_ONE = torch.zeros(1, 1)
+# Calls that must be refused on entry (forbid runs each with torch-function handling on and off).
+_CANARIES = [lambda: torch.rnn_tanh_cell(_ONE, _ONE, _ONE, _ONE, _ONE[0], _ONE[0]),
+             lambda: torch.ops.aten.gru_cell.default(_ONE, _ONE, _ONE.repeat(3, 1), _ONE.repeat(3, 1)),
+             lambda: torch.lstm_cell(_ONE, (_ONE, _ONE), _ONE.repeat(4, 1), _ONE.repeat(4, 1))]
 
 
-class _BuiltinCell(RuntimeError):
-    pass
-
-
-def _op_name(func):
-    packet = getattr(func, "overloadpacket", None)           # an OpOverload (aten.lstm_cell.default)
-    name = getattr(packet if packet is not None else func, "__name__", "")
-    return name if isinstance(name, str) else ""
-
-
-class _NoBuiltinCells(TorchFunctionMode):
-    """While the student's code runs, torch's own recurrent cells raise. A torch-function mode sees
-    the call whatever path reached it (torch.lstm_cell, torch._VF.lstm_cell, torch.ops.aten.lstm_cell,
-    nn.LSTMCell's forward, a reference saved in a notebook cell): module attributes are not touched.
-    Under it, the kernels themselves raise too (see __enter__). On entry canary calls must be
-    refused, so a guard disarmed in advance fails the check instead of letting the built-ins through."""
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        name = _op_name(func)
-        if _RECURRENT.search(name):
-            raise _BuiltinCell(f"torch's {name} may not be used in this exercise: "
-                               "write the cell from its equations (matrix products, sigmoid, tanh)")
-        return func(*args, **(kwargs or {}))
-
-    def __enter__(self):
-        result = super().__enter__()
-        # Below torch-function handling (torch._C.DisableTorchFunction() switches it off): a Python
-        # kernel that raises over the CPU and Autograd kernels of every recurrent aten overload,
-        # removed on exit. (The cells are CompositeImplicitAutograd: a TorchDispatchMode would only
-        # see their addmm / sigmoid / tanh.)
-        self.lib = torch.library.Library("aten", "IMPL")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")          # "Overriding a previously registered kernel"
-            for name in _KERNELS:
-                for key in ("CPU", "Autograd"):
-                    try:
-                        self.lib.impl(name, _refuse(name), key)
-                    except Exception:   # noqa: BLE001 - an overload that takes no kernel at this key
-                        pass
-        one = torch.zeros(1, 1)
-        for canary in (lambda: torch.rnn_tanh_cell(one, one, one, one, one[0], one[0]),
-                       lambda: torch.ops.aten.gru_cell.default(one, one, one.repeat(3, 1), one.repeat(3, 1)),
-                       lambda: _without_torch_function(torch.lstm_cell, one, (one, one), one.repeat(4, 1),
-                                                       one.repeat(4, 1))):
-            try:
-                canary()
-            except _BuiltinCell:
-                continue
-            self.__exit__(None, None, None)
-            raise RuntimeError("the checks could not block torch's built-in cells in this notebook "
-                               "(was torch patched?); this part cannot be graded")
-        return result
-
-    def __exit__(self, *exc):
-        self.lib._destroy()
-        return super().__exit__(*exc)
-
-
-def _without_torch_function(fn, *args):
-    with torch._C.DisableTorchFunction():
-        return fn(*args)
-
-
-def _recurrent_kernels():
-    """Every aten operator overload whose name is a recurrent kernel: ['gru_cell', 'lstm.input', ...]."""
-    return sorted(full[len("aten::"):] for full in torch._C._dispatch_get_all_op_names()
-                  if full.startswith("aten::") and _RECURRENT.search(full[len("aten::"):].split(".")[0]))
-
-
-_KERNELS = _recurrent_kernels()
-
-
-def _refuse(name):
-    def kernel(*args, **kwargs):
-        raise _BuiltinCell(f"torch's {name.split('.')[0]} may not be used in this exercise: "
-                           "write the cell from its equations (matrix products, sigmoid, tanh)")
-    return kernel
+def _no_builtin_cells():
+    """While the student's code runs, torch's own recurrent cells raise, whatever path reached them
+    (torch.lstm_cell, torch._VF.lstm_cell, torch.ops.aten.lstm_cell, nn.LSTMCell's forward, a
+    reference saved in a notebook cell), at the torch-function and at the kernel level: the
+    platform's forbid(). (The cells are CompositeImplicitAutograd: a TorchDispatchMode would only
+    see their addmm / sigmoid / tanh.)"""
+    return forbid(_RECURRENT, canaries=_CANARIES)
 
 
 # --------------------------------------------------------------------------- cells
@@ -216,7 +148,7 @@ def cell(kind, x, h, c, w_ih, w_hh, b_ih, b_hh, grads=None):
     before = _snapshot(list(views.values()))
     fn = getattr(student, _CELLS[kind])
     if kind == "lstm":
-        with _NoBuiltinCells():
+        with _no_builtin_cells():
                 result = fn(views["x"], (views["h"], views["c"]), views["weight_ih"], views["weight_hh"],
                         views["bias_ih"], views["bias_hh"])
         if not isinstance(result, (tuple, list)) or len(result) != 2:
@@ -224,7 +156,7 @@ def cell(kind, x, h, c, w_ih, w_hh, b_ih, b_hh, grads=None):
             return {"error": f"lstm_cell must return a tuple (h_new, c_new), got {type_name(result)}{size}"}
         h_new, c_new = result
     else:
-        with _NoBuiltinCells():
+        with _no_builtin_cells():
             h_new = fn(views["x"], views["h"], views["weight_ih"], views["weight_hh"],
                        views["bias_ih"], views["bias_hh"])
         c_new = None
@@ -298,7 +230,7 @@ def _forward(xs, h0, w_ih, w_hh, b_ih, b_hh, grad_hs=None):
     views = [_tensor(s, requires_grad=want_grad)[1] for s in (xs, h0, w_ih, w_hh, b_ih, b_hh)]
     before = _snapshot(views)
     swap = _SwapCell()
-    with swap, _NoBuiltinCells():
+    with swap, _no_builtin_cells():
         hs = student.rnn_forward(*views)
     report = {"hs": _describe(hs, views), "inputs_unchanged": _unchanged(views, before),
               "stand_in_calls": swap.stand_in.calls, "grad_error": None, "grads": None}

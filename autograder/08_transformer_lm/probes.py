@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 _MISSING = object()
+_MRO = type.__dict__["__mro__"].__get__   # a class's real bases: no __instancecheck__ to answer for it
 
 
 # --------------------------------------------------------------------------- stand-ins
@@ -83,7 +84,8 @@ class _TableCache:
 
     def update(self, k_new, v_new):
         self.given.append((k_new, v_new))
-        self.length += int(k_new.shape[-2]) if isinstance(k_new, torch.Tensor) and k_new.dim() >= 2 else 0
+        shape = describe(k_new).get("shape") or []
+        self.length += int(shape[-2]) if len(shape) >= 2 else 0
         return self.k_all[..., :self.length, :], self.v_all[..., :self.length, :]
 
 
@@ -137,31 +139,55 @@ def _load(module, weights):
     return module
 
 
+def _genuine_tensor(facts) -> bool:
+    return bool(facts.get("exact")) and facts.get("type") in ("torch.Tensor", "torch.nn.parameter.Parameter")
+
+
 def _arr(x):
-    """A tensor as a float64 / int64 array, or a string saying what it was instead."""
+    """A tensor as a float64 / int64 array, or a string saying what it was instead. Read from the
+    platform's describe() (its copy of the values), never through the object's own methods."""
     if x is None:
         return "None"
-    if isinstance(x, torch.Tensor):
-        a = x.detach().cpu()
-        return a.numpy().astype(np.int64) if a.dtype in (torch.int64, torch.int32) else a.double().numpy()
-    return f"<{type(x).__module__}.{type(x).__qualname__}>"
+    facts = describe(x)
+    value = facts.get("value")
+    if not _genuine_tensor(facts) or type(value) is not np.ndarray or value.dtype.kind not in "biuf":
+        return f"<{facts.get('type')}>"
+    return value.astype(np.int64) if value.dtype.kind in "iu" else value.astype(np.float64)
 
 
 def _about(x, inputs=()):
-    """What came back, recorded BEFORE any conversion: type, dtype, shape, requires_grad, device,
-    and which inputs (by position) share its memory."""
-    info = {"type": type_name(x), "dtype": None, "shape": None, "requires_grad": None, "device": None,
+    """What came back, read by the platform's describe() BEFORE any conversion (C-level facts: a
+    cell that patches torch, or a Tensor subclass that lies, changes nothing here): type, dtype
+    ("torch.int64"; None unless a genuine tensor), shape, requires_grad, device, and which inputs
+    (by position) share its memory. The judge decides every property from this."""
+    facts = describe(x, inputs={str(i): t for i, t in enumerate(inputs)})
+    info = {"type": facts.get("type"), "dtype": None, "shape": None, "requires_grad": None, "device": None,
             "aliases": []}
-    if isinstance(x, torch.Tensor):
-        info.update(dtype=str(x.dtype), shape=[int(n) for n in x.shape], requires_grad=bool(x.requires_grad),
-                    device=str(x.device))
-        try:
-            mine = x.untyped_storage().data_ptr()
-            info["aliases"] = [i for i, t in enumerate(inputs) if isinstance(t, torch.Tensor)
-                               and x.numel() > 0 and t.untyped_storage().data_ptr() == mine]
-        except Exception:   # noqa: BLE001 - no storage we can see: nothing shared
-            pass
+    if _genuine_tensor(facts):
+        info.update(dtype="torch." + facts["dtype"], shape=list(facts["shape"]), requires_grad=facts["requires_grad"],
+                    device=facts["device"], aliases=[int(a) for a in facts.get("aliases") or []])
     return info
+
+
+def _own_parameters(module):
+    """Names of the module's distinct parameters (a tied weight once, as module.parameters()),
+    read from the modules' own dicts, not named_parameters(), which a notebook can override."""
+    names, seen = [], []
+
+    def walk(m, prefix):
+        own = vars(m)
+        params, children = own.get("_parameters"), own.get("_modules")
+        if type(params) is dict:
+            for name, p in params.items():
+                if p is not None and not any(p is q for q in seen):
+                    seen.append(p)
+                    names.append(prefix + name)
+        if type(children) is dict:
+            for name, child in children.items():
+                if child is not None:
+                    walk(child, prefix + name + ".")
+    walk(module, "")
+    return names
 
 
 def _non_contiguous(x):
@@ -182,8 +208,9 @@ def module_forward(which, cfg, weights, x_tbc, k_all=None, v_all=None, cached=0)
     cache = None if k_all is None else _TableCache(k_all, v_all, cached)
     with torch.no_grad():
         out = module(x) if cache is None else module(x, cache)
-    report = {"type": type_name(out), "about": _about(out, [x]), "value": _arr(out),
-              "x_unchanged": bool(torch.equal(x, _non_contiguous(x_tbc)))}
+    about = _about(out, [x])
+    report = {"type": about["type"], "about": about, "value": _arr(out),
+              "x_after": describe(x)}   # "unchanged": the judge decides
     if cache is not None:
         report["updates"] = [[_arr(k), _arr(v)] for k, v in cache.given]
     return report
@@ -199,7 +226,8 @@ def gpt_forward(cfg, weights, idx, start_pos=0, split=None, k_all=None, v_all=No
         with torch.no_grad():
             if split is None:
                 out = model(ids, start_pos=start_pos) if start_pos else model(ids)
-                return {"type": type_name(out), "about": _about(out), "value": _arr(out)}
+                about = _about(out)
+                return {"type": about["type"], "about": about, "value": _arr(out)}
             caches = [_TableCache(k, v) for k, v in zip(k_all, v_all)]
             first = model(ids[:, :split], caches, start_pos=0)
             second = model(ids[:, split:], caches, start_pos=split)
@@ -210,15 +238,14 @@ def gpt_forward(cfg, weights, idx, start_pos=0, split=None, k_all=None, v_all=No
 def get_batch(data, batch_size, block_size, seeds):
     """Student's get_batch, once per seed, each with a fresh torch.Generator seeded so."""
     data_t = torch.tensor(np.asarray(data), dtype=torch.long)
-    before = data_t.clone()
     draws = []
     for seed in seeds:
         x, y = student.get_batch(data_t, batch_size, block_size, torch.Generator().manual_seed(int(seed)))
-        draws.append({"x_about": _about(x, [data_t]), "y_about": _about(y, [data_t]),
-                      "x_type": type_name(x), "y_type": type_name(y),
-                      "x_dtype": str(getattr(x, "dtype", "")), "y_dtype": str(getattr(y, "dtype", "")),
+        x_about, y_about = _about(x, [data_t]), _about(y, [data_t])
+        draws.append({"x_about": x_about, "y_about": y_about, "x_type": x_about["type"], "y_type": y_about["type"],
+                      "x_dtype": str(x_about["dtype"] or ""), "y_dtype": str(y_about["dtype"] or ""),
                       "x": _arr(x), "y": _arr(y)})
-    return {"draws": draws, "data_unchanged": bool(torch.equal(before, data_t))}
+    return {"draws": draws, "data_after": describe(data_t)}   # "unchanged": the judge decides
 
 
 def lm_loss(logits, targets, upstream):
@@ -226,14 +253,16 @@ def lm_loss(logits, targets, upstream):
     z = torch.tensor(np.asarray(logits), dtype=torch.float64, requires_grad=True)
     y = torch.tensor(np.asarray(targets), dtype=torch.long)
     loss = student.lm_loss(z, y)
-    report = {"about": _about(loss, [z, y]), "type": type_name(loss), "shape": list(getattr(loss, "shape", [])) if isinstance(loss, torch.Tensor) else None,
-              "value": None, "grad": None, "requires_grad": bool(getattr(loss, "requires_grad", False))}
-    if not isinstance(loss, torch.Tensor):
+    about = _about(loss, [z, y])
+    report = {"about": about, "type": about["type"], "shape": about["shape"], "value": None, "grad": None,
+              "requires_grad": bool(about["requires_grad"])}
+    value = _arr(loss)
+    if type(value) is not np.ndarray:
         return report
-    report["value"] = float(loss.detach().reshape(-1)[0]) if loss.numel() >= 1 else None
-    if loss.numel() == 1 and loss.requires_grad:
+    report["value"] = float(value.reshape(-1)[0]) if value.size >= 1 else None
+    if value.size == 1 and about["requires_grad"]:
         loss.reshape(()).backward(torch.tensor(float(upstream), dtype=loss.dtype))
-        report["grad"] = _arr(z.grad)
+        report["grad"] = _arr(torch._C.TensorBase.__dict__["grad"].__get__(z))   # not a shadowable z.grad
     return report
 
 
@@ -246,13 +275,14 @@ class _RecordBatches:
 
     def __call__(self, *args, **kwargs):
         out = self.own(*args, **kwargs)
-        if len(self.batches) < self.keep and isinstance(out, (tuple, list)) and len(out) == 2:
+        if len(self.batches) < self.keep and type(out) in (tuple, list) and len(out) == 2:
             self.batches.append([_arr(out[0]), _arr(out[1])])
         return out
 
 
 def _state(model):
-    return {k: v.detach().cpu().double().numpy().copy() for k, v in model.state_dict().items()}
+    """The state_dict's values as float64 arrays, read through describe()."""
+    return {k: _arr(v) for k, v in model.state_dict().items()}
 
 
 def _as_floats(losses):
@@ -277,10 +307,9 @@ def train_run(cfg, init_seed, data, steps, batch_size, lr, data_seed, eval_x, sp
         torch.manual_seed(int(init_seed))
         model = student.GPT(_config(cfg))
         initial = _state(model)
-        before = [p.detach().clone() for p in model.parameters()]
+        params = _own_parameters(model)   # the judge compares initial[name] with trained[name]
         losses = student.train(model, data_t, int(steps), int(batch_size), float(lr),
                                torch.Generator().manual_seed(int(data_seed)))
-        changed = sum(int(not torch.equal(b, p.detach())) for b, p in zip(before, model.parameters()))
         model.eval()
         ids = torch.tensor(np.asarray(eval_x), dtype=torch.long)
         with torch.no_grad():
@@ -292,7 +321,7 @@ def train_run(cfg, init_seed, data, steps, batch_size, lr, data_seed, eval_x, sp
     with _Swap(_STAND_IN_BLOCK, [("get_batch", again_record)]):
         repeat = student.train(again, data_t, int(repeat_steps), int(batch_size), float(lr),
                                torch.Generator().manual_seed(int(data_seed)))
-    return {"losses": _as_floats(losses), "repeat": _as_floats(repeat), "changed": changed, "n_params": len(before),
+    return {"losses": _as_floats(losses), "repeat": _as_floats(repeat), "params": params,
             "logits": _arr(logits), "tail_logits": _arr(tail), "initial": initial, "trained": trained,
             "first_batch": record.batches[0] if record.batches else None,
             "repeat_batches": again_record.batches, "repeat_state": _state(again)}
@@ -308,7 +337,7 @@ def kv_update(chunks):
         k_t = torch.tensor(np.asarray(k), dtype=torch.float64)
         v_t = torch.tensor(np.asarray(v), dtype=torch.float64)
         out = cache.update(k_t, v_t)
-        if not isinstance(out, tuple) or len(out) != 2:
+        if tuple not in _MRO(type(out)) or len(out) != 2:
             steps.append({"bad": type_name(out)})
             break
         steps.append({"k": _arr(out[0]), "v": _arr(out[1]), "length": int(cache.length)})
@@ -322,7 +351,8 @@ def incremental(cfg, weights, idx, prompt_len):
         del _CALLS[:]
         out = student.incremental_logits(model, torch.tensor(np.asarray(idx), dtype=torch.long), int(prompt_len))
         calls = [list(c) for c in _CALLS]
-    return {"type": type_name(out), "about": _about(out), "value": _arr(out), "calls": calls}
+    about = _about(out)
+    return {"type": about["type"], "about": about, "value": _arr(out), "calls": calls}
 
 
 def generate(cfg, weights, idx, n_new, bias):
@@ -335,7 +365,8 @@ def generate(cfg, weights, idx, n_new, bias):
         out = student.generate(model, ids, int(n_new),
                                temperature=0.0, top_k=None, generator=torch.Generator().manual_seed(0))
         calls = [list(c) for c in _CALLS]
-    return {"type": type_name(out), "about": _about(out, [ids]), "value": _arr(out), "calls": calls,
+    about = _about(out, [ids])
+    return {"type": about["type"], "about": about, "value": _arr(out), "calls": calls,
             "sampler_calls": sampler.calls}
 
 
@@ -345,8 +376,8 @@ def sample(logits, temperature, top_k, seed, repeats=1):
     (so one call draws `repeats` independent samples per row); generator seeded with `seed`."""
     z = torch.tensor(np.asarray(logits), dtype=torch.float64)
     z = z.repeat_interleave(int(repeats), dim=0)
-    before = z.clone()
     gen = torch.Generator().manual_seed(int(seed))
     out = student.sample_next(z, temperature=temperature, top_k=top_k, generator=gen)
-    return {"about": _about(out, [z]), "type": type_name(out), "dtype": str(getattr(out, "dtype", "")), "value": _arr(out),
-            "logits_unchanged": bool(torch.equal(before, z))}
+    about = _about(out, [z])
+    return {"about": about, "type": about["type"], "dtype": str(about["dtype"] or ""), "value": _arr(out),
+            "logits_after": describe(z)}   # "unchanged": the judge decides

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 
 from course.judge import StudentError
 from course.judge.check import assert_close, expect, fail
+from course.judge.described import unchanged
 
 # Tolerances.
 # Forward passes: student and reference both run in float64 through the same kind of operations
@@ -267,7 +268,7 @@ def test_attention_module(sub, B, T, C, H):
     xt = _t(x).permute(1, 0, 2)
     want = ref_attn(xt, w, H)[0].numpy()
     assert_close(tensor_value(got, what), want, atol=ATOL, rtol=RTOL, what=what)
-    expect(got["x_unchanged"], f"{what}: the input x was modified in place")
+    expect(unchanged(got["x_after"], x.transpose(1, 0, 2)), f"{what}: the input x was modified in place")
 
 
 @pytest.mark.part("decoder_block")
@@ -414,7 +415,7 @@ def test_get_batch(sub):
     B, T = 7, 9
     what = f"get_batch(data of length {len(data)}, batch_size={B}, block_size={T}, generator)"
     got = call(sub, "get_batch", data, B, T, [3, 3, 4], what=what)
-    expect(got["data_unchanged"], f"{what}: data was modified")
+    expect(unchanged(got["data_after"], data), f"{what}: data was modified")
     starts = {i: s for s, i in enumerate(data)}
     draws = got["draws"]
     for d in draws:
@@ -498,8 +499,9 @@ def test_train_reaches_loss_target(sub):
         fail(f"{what} must return a list of floats, got {got['losses']}")
     expect(len(got["losses"]) == steps, f"{what} returned {len(got['losses'])} losses, expected one per step ({steps})")
     expect(all(math.isfinite(v) for v in got["losses"]), f"{what}: the reported losses are not all finite")
-    expect(got["changed"] == got["n_params"],
-           f"{what}: only {got['changed']} of {got['n_params']} parameter tensors changed (the optimizer must update all)")
+    changed = sum(not np.array_equal(got["initial"][name], got["trained"][name]) for name in got["params"])
+    expect(changed == len(got["params"]),
+           f"{what}: only {changed} of {len(got['params'])} parameter tensors changed (the optimizer must update all)")
     expect(not isinstance(got["repeat"], str) and list(got["repeat"]) == list(got["losses"][:repeat]),
            f"{what}: a second run from the same initial weights and generator seed gave other losses in its "
            f"first {repeat} steps (draw every batch with the generator, never with the global random state)")
@@ -649,10 +651,12 @@ def _softmax(z):
     return e / e.sum(-1, keepdims=True)
 
 
-def _samples(got, what, n):
+def _samples(got, what, n, logits, repeats=1):
+    """The ids sample_next drew; logits (B, V) were sent with each row repeated `repeats` times."""
     expect(got["type"] == "torch.Tensor", f"{what} must return a torch.Tensor of token ids, got {got['type']}")
     expect(got["dtype"] == "torch.int64", f"{what} must return torch.long ids, got {got['dtype']}")
-    expect(got["logits_unchanged"], f"{what}: the logits were modified in place")
+    expect(unchanged(got["logits_after"], np.repeat(np.asarray(logits, dtype=np.float64), repeats, axis=0)),
+           f"{what}: the logits were modified in place")
     value = np.asarray(got["value"])
     expect(value.shape == (n,), f"{what}: shape {value.shape}, expected ({n},) (one token per row)")
     return value
@@ -683,7 +687,7 @@ def test_sample_next_distribution(sub, case):
         logits[2] += 1e4
         top_k = 3 if case.endswith("top_k") else None
         what = f"sample_next(logits of shape (5, 11), temperature=0{'' if top_k is None else ', top_k=3'})"
-        value = _samples(call(sub, "sample", logits, 0.0, top_k, 0, what=what), what, 5)
+        value = _samples(call(sub, "sample", logits, 0.0, top_k, 0, what=what), what, 5, logits)
         expect(np.array_equal(value, logits.argmax(-1)), f"{what}: temperature 0 must pick the argmax of each row")
         return
     if case.startswith("temperature"):
@@ -695,8 +699,8 @@ def test_sample_next_distribution(sub, case):
         logits = rng.standard_normal(9) * 2.0 + 1000.0                 # large: exp() alone overflows
         n = 12000
     what = f"sample_next(logits, temperature={temperature}{'' if k is None else f', top_k={k}'}) drawn {n} times"
-    value = _samples(call(sub, "sample", logits[None, :], temperature, k, 11, n, what=what), what, n)
-    again = _samples(call(sub, "sample", logits[None, :], temperature, k, 11, n, what=what), what, n)
+    value = _samples(call(sub, "sample", logits[None, :], temperature, k, 11, n, what=what), what, n, logits[None, :], n)
+    again = _samples(call(sub, "sample", logits[None, :], temperature, k, 11, n, what=what), what, n, logits[None, :], n)
     expect(np.array_equal(value, again), f"{what}: two calls with generators seeded alike drew different tokens "
                                          "(pass the generator to torch.multinomial)")
     probs = _softmax(logits / temperature)
@@ -716,7 +720,7 @@ def test_sampling_uses_generator(sub):
     rng = rng_for(sub, 4301)
     logits = rng.standard_normal((6, 5))
     what = "sample_next(logits of shape (6, 5), temperature=1.0, generator)"
-    a = _samples(call(sub, "sample", logits, 1.0, None, 5, 50, what=what), what, 300)
-    b = _samples(call(sub, "sample", logits, 1.0, None, 5, 50, what=what), what, 300)
+    a = _samples(call(sub, "sample", logits, 1.0, None, 5, 50, what=what), what, 300, logits, 50)
+    b = _samples(call(sub, "sample", logits, 1.0, None, 5, 50, what=what), what, 300, logits, 50)
     expect(np.array_equal(a, b), f"{what}: two calls with generators seeded alike drew different tokens "
                                  "(pass the generator to torch.multinomial)")

@@ -17,6 +17,12 @@ import numpy as np
 import torch
 
 _MISSING = object()
+_MRO = type.__dict__["__mro__"].__get__   # a class's real bases: no __instancecheck__ to answer for it
+
+
+def _grad_of(t):
+    """t.grad read through TensorBase's own descriptor (a cell may shadow torch.Tensor.grad)."""
+    return torch._C.TensorBase.__dict__["grad"].__get__(t)
 
 
 # --------------------------------------------------------------------------- stand-ins (not solutions)
@@ -97,37 +103,41 @@ def _load(module, weights):
     return module
 
 
-def _shares_memory(a, b):
-    try:
-        return a.untyped_storage().data_ptr() == b.untyped_storage().data_ptr()
-    except Exception:  # noqa: BLE001 - a tensor subclass without storage shares nothing we gave it
-        return False
-
-
 def _info(value, **inputs):
-    """What the student returned, recorded untouched before any conversion: type, dtype, shape,
-    requires_grad, device, and which of the given inputs it shares memory with."""
-    info = {"type": type_name(value), "dtype": "", "shape": None, "requires_grad": None, "device": "", "aliases": []}
-    if isinstance(value, torch.Tensor):
-        info.update(dtype=str(value.dtype), shape=list(value.shape), requires_grad=bool(value.requires_grad),
-                    device=str(value.device),
-                    aliases=[name for name, t in inputs.items() if isinstance(t, torch.Tensor) and _shares_memory(value, t)])
+    """What the student returned, read by the platform's describe() before any conversion (C-level
+    facts: a cell that patches torch, or a Tensor subclass that lies about its dtype or
+    requires_grad, changes nothing here): type, dtype, shape, requires_grad, device, and which of
+    the given inputs it shares memory with. A subclass of torch.Tensor reports its own type name
+    and no dtype: the judge decides every property from this."""
+    facts = describe(value, inputs=inputs)
+    info = {"type": facts.get("type"), "dtype": "", "shape": None, "requires_grad": None, "device": "", "aliases": []}
+    if _genuine_tensor(facts):
+        info.update(dtype="torch." + facts["dtype"], shape=list(facts["shape"]), requires_grad=facts["requires_grad"],
+                    device=facts["device"], aliases=list(facts.get("aliases") or []))
     return info
+
+
+def _genuine_tensor(facts) -> bool:
+    return bool(facts.get("exact")) and facts.get("type") in ("torch.Tensor", "torch.nn.parameter.Parameter")
+
+
+def _differentiable(value) -> bool:
+    """A genuine tensor that requires grad, as describe() reads it: only then is backward tried."""
+    facts = describe(value)
+    return _genuine_tensor(facts) and facts.get("requires_grad") is True
 
 
 def _arr(x):
     """A tensor's values as a float64 / int64 array (0-d as a float), or a string saying what it
-    was. Called only after _info recorded the tensor as returned."""
+    was. Read from describe()'s copy of the values, never through the object's own methods."""
     if x is None:
         return "None"
-    if isinstance(x, torch.Tensor):
-        a = x.detach().cpu()
-        if a.dtype in (torch.int64, torch.int32, torch.int16, torch.uint8):
-            a = a.numpy().astype(np.int64)
-        else:
-            a = a.double().numpy()
-        return float(a) if a.ndim == 0 else a
-    return f"<{type(x).__module__}.{type(x).__qualname__}>"
+    facts = describe(x)
+    value = facts.get("value")
+    if not _genuine_tensor(facts) or type(value) is not np.ndarray or value.dtype.kind not in "biuf":
+        return f"<{facts.get('type')}>"
+    a = value.astype(np.int64) if value.dtype.kind in "iu" else value.astype(np.float64)
+    return float(a) if a.ndim == 0 else a
 
 
 def _btc(x_tbc, dtype=torch.float64):
@@ -136,7 +146,8 @@ def _btc(x_tbc, dtype=torch.float64):
 
 
 def _grad(t):
-    return _arr(t.grad) if t.grad is not None else "None"
+    g = _grad_of(t)
+    return _arr(g) if g is not None else "None"
 
 
 # --------------------------------------------------------------------------- rmsnorm
@@ -150,12 +161,11 @@ def rmsnorm(x_tbc, weight, eps, upstream=None, dtype="float64"):
     norm.load_state_dict({"weight": _t(weight, dt)}, strict=True)
     base = _t(x_tbc, dt).requires_grad_(upstream is not None)
     x = base.permute(1, 0, 2)
-    before = x.detach().clone()
     out = norm(x)
-    report = {**_info(out, x=x), "value": _arr(out), "x_unchanged": bool(torch.equal(before, x.detach()))}
-    if upstream is not None and isinstance(out, torch.Tensor) and out.requires_grad:
+    report = {**_info(out, x=x), "value": _arr(out), "x_after": describe(x)}   # "unchanged": the judge decides
+    if upstream is not None and _differentiable(out):
         (out * _t(upstream, out.dtype)).sum().backward()
-        report["x_grad"] = _arr(base.grad.permute(1, 0, 2)) if base.grad is not None else "None"
+        report["x_grad"] = _arr(_grad_of(base).permute(1, 0, 2)) if _grad_of(base) is not None else "None"
         report["w_grad"] = _grad(norm.weight)
     return report
 
@@ -169,18 +179,16 @@ def rope(x_bthd, positions, base=None, dtype="float64", upstream=None):
     dt = getattr(torch, dtype)
     base_x = _t(x_bthd, dt).requires_grad_(upstream is not None)
     x = base_x.transpose(1, 2)
-    before = x.detach().clone()
     pos = torch.tensor(np.asarray(positions), dtype=torch.long)
-    pos_before = pos.clone()
     out = student.apply_rope(x, pos) if base is None else student.apply_rope(x, pos, float(base))
     report = {**_info(out, x=x, positions=pos), "value": _arr(out),
-              "x_unchanged": bool(torch.equal(before, x.detach())), "positions_unchanged": bool(torch.equal(pos, pos_before))}
+              "x_after": describe(x), "positions_after": describe(pos)}   # "unchanged": the judge decides
     if upstream is not None:
         report["x_grad"] = "None"
-        if isinstance(out, torch.Tensor) and out.requires_grad:
+        if _differentiable(out):
             (out * _t(upstream, out.dtype)).sum().backward()
-            if base_x.grad is not None:
-                report["x_grad"] = _arr(base_x.grad.transpose(1, 2))
+            if _grad_of(base_x) is not None:
+                report["x_grad"] = _arr(_grad_of(base_x).transpose(1, 2))
     return report
 
 
@@ -195,10 +203,10 @@ def swiglu(d_model, d_hidden, weights, x_tbc, upstream=None):
     report = {**_info(out, x=x), "value": _arr(out)}
     if upstream is not None:
         report["x_grad"] = report["gate_grad"] = "None"
-        if isinstance(out, torch.Tensor) and out.requires_grad:
+        if _differentiable(out):
             (out * _t(upstream)).sum().backward()
-            if base.grad is not None:
-                report["x_grad"] = _arr(base.grad.permute(1, 0, 2))
+            if _grad_of(base) is not None:
+                report["x_grad"] = _arr(_grad_of(base).permute(1, 0, 2))
             report["gate_grad"] = _grad(ffn.w_gate.weight)
     return report
 
@@ -211,10 +219,10 @@ def repeat_kv(x, n_rep):
 
 
 def _unpack(result, what):
-    if not isinstance(result, tuple) or len(result) != 2:
+    if tuple not in _MRO(type(result)) or len(result) != 2:
         return None, f"{what} must return (out, (k, v)), got {type_name(result)}"
     out, kv = result
-    if not isinstance(kv, tuple) or len(kv) != 2:
+    if tuple not in _MRO(type(kv)) or len(kv) != 2:
         return None, f"{what} must return (out, (k, v)); the second item is {type_name(kv)}"
     return (out, kv), None
 
@@ -247,9 +255,9 @@ def gqa(cfg, weights, x_tbc, steps, rope_table, upstream=None):
                     break
                 out, past = unpacked
                 report["infos"].append({"out": _info(out), "k": _info(past[0]), "v": _info(past[1])})
-                if i == 0 and upstream is not None and isinstance(out, torch.Tensor) and out.requires_grad:
+                if i == 0 and upstream is not None and _differentiable(out):
                     (out * _t(upstream)).sum().backward()
-                    report["x_grad"] = _arr(base.grad.permute(1, 0, 2)) if base.grad is not None else "None"
+                    report["x_grad"] = _arr(_grad_of(base).permute(1, 0, 2)) if _grad_of(base) is not None else "None"
                     report["k_proj_grad"] = _grad(attn.k_proj.weight)
                 report["outs"].append(_arr(out))
                 report["ks"].append(_arr(past[0]))
@@ -270,10 +278,10 @@ def gqa_gradients(cfg, weights, x_tbc, positions, rope_table, upstream):
             return {"error": error}
         out, _ = unpacked
         report = {"error": None, "x": "None", **{name: "None" for name in ("q_proj", "k_proj", "v_proj", "o_proj")}}
-        if isinstance(out, torch.Tensor) and out.requires_grad:
+        if _differentiable(out):
             (out * _t(upstream)).sum().backward()
-            if base.grad is not None:
-                report["x"] = _arr(base.grad.permute(1, 0, 2))
+            if _grad_of(base) is not None:
+                report["x"] = _arr(_grad_of(base).permute(1, 0, 2))
             for name in ("q_proj", "k_proj", "v_proj", "o_proj"):
                 report[name] = _grad(getattr(attn, name).weight)
     return report
@@ -285,7 +293,6 @@ def gqa_with_past(cfg, weights, x_tbc, positions, past_k, past_v, rope_table):
         attn = _attention(cfg, weights)
         x = _btc(x_tbc)
         pk, pv = _t(past_k), _t(past_v)
-        pk_before, pv_before = pk.clone(), pv.clone()
         with torch.no_grad():
             result = attn(x, torch.tensor(np.asarray(positions), dtype=torch.long), (pk, pv))
     unpacked, error = _unpack(result, "GroupedQueryAttention.forward")
@@ -293,7 +300,7 @@ def gqa_with_past(cfg, weights, x_tbc, positions, past_k, past_v, rope_table):
         return {"error": error}
     out, (k, v) = unpacked
     return {"error": None, "out": _arr(out), "k_info": _info(k, past_k=pk), "k": _arr(k), "v": _arr(v),
-            "past_unchanged": bool(torch.equal(pk, pk_before) and torch.equal(pv, pv_before))}
+            "past_after": [describe(pk), describe(pv)]}   # "unchanged": the judge decides
 
 
 def kv_cache_bytes(args):
@@ -301,25 +308,23 @@ def kv_cache_bytes(args):
     values, types = [], []
     for a in args:
         out = student.kv_cache_bytes(*[int(v) for v in a])
-        types.append(type_name(out))
-        try:
-            values.append(int(out) if isinstance(out, (int, np.integer)) else float(out))
-        except Exception:  # noqa: BLE001 - reported as NaN, the type name says what it was
-            values.append(float("nan"))
+        facts = describe(out)   # a subclass of int could answer for its own value: its type says so
+        types.append(facts.get("type"))
+        number = facts.get("value")
+        values.append(number if type(number) in (int, float) and facts.get("exact") else float("nan"))
     return {"values": values, "types": types}
 
 
 # --------------------------------------------------------------------------- moe
 def route(logits, k):
     z = _t(logits)
-    before = z.clone()
     result = student.route(z, int(k))
-    if not isinstance(result, tuple) or len(result) != 3:
+    if tuple not in _MRO(type(result)) or len(result) != 3:
         return {"error": f"route must return (probs, gates, experts), got {type_name(result)}"}
     probs, gates, experts = result
     return {"error": None, "probs": _arr(probs), "gates": _arr(gates), "experts": _arr(experts),
             "probs_info": _info(probs, logits=z), "gates_info": _info(gates), "experts_info": _info(experts),
-            "experts_dtype": str(getattr(experts, "dtype", "")), "logits_unchanged": bool(torch.equal(before, z))}
+            "logits_after": describe(z)}   # "unchanged": the judge decides
 
 
 def aux_loss(logits, experts, alpha, upstream, dtype="float64"):
@@ -328,19 +333,18 @@ def aux_loss(logits, experts, alpha, upstream, dtype="float64"):
     z = _t(logits, getattr(torch, dtype)).requires_grad_(True)
     probs = torch.softmax(z, dim=-1)
     idx = torch.tensor(np.asarray(experts), dtype=torch.long)
-    idx_before = idx.clone()
     loss = student.load_balancing_loss(probs, idx, float(alpha))
-    report = {**_info(loss), "value": None, "grad": "None", "experts_unchanged": bool(torch.equal(idx, idx_before))}
-    if not isinstance(loss, torch.Tensor):
-        try:
-            report["value"] = float(loss)
-        except Exception:  # noqa: BLE001
-            pass
+    facts = describe(loss)
+    report = {**_info(loss), "value": None, "grad": "None", "experts_after": describe(idx)}
+    value = facts.get("value")
+    if not _genuine_tensor(facts):
+        if type(value) in (int, float) and facts.get("exact"):
+            report["value"] = float(value)
         return report
-    if loss.numel() != 1:
+    if type(value) is not np.ndarray or value.size != 1:
         return report
-    report["value"] = float(loss.detach().reshape(-1)[0])
-    if loss.requires_grad:
+    report["value"] = float(value.reshape(-1)[0])
+    if facts.get("requires_grad"):
         (loss.reshape(()) * float(upstream)).backward()
         report["grad"] = _grad(z)
     return report
@@ -356,14 +360,14 @@ def moe(cfg, weights, x_tbc, upstream=None, aux_upstream=None):
                                   int(cfg["top_k"]), float(cfg["alpha"])), weights)
         x = _btc(x_tbc)
         result = layer(x)
-        if not isinstance(result, tuple) or len(result) != 2:
+        if tuple not in _MRO(type(result)) or len(result) != 2:
             return {"error": f"MoE.forward must return (y, aux_loss), got {type_name(result)}"}
         y, aux = result
         report = {"error": None, "y_info": _info(y, x=x), "aux_info": _info(aux), "y": _arr(y), "aux": _arr(aux),
                   "router_grad": "None"}
-        if upstream is not None and isinstance(y, torch.Tensor) and isinstance(aux, torch.Tensor):
+        if upstream is not None and _genuine_tensor(describe(y)) and _genuine_tensor(describe(aux)):
             total = (y * _t(upstream)).sum() + float(aux_upstream) * aux.reshape(-1)[0]
-            if total.requires_grad:
+            if _differentiable(total):
                 total.backward()
                 report["router_grad"] = _grad(layer.router.weight)
     return report

@@ -19,6 +19,7 @@ import torch.nn.functional as F
 
 from course.judge import StudentError
 from course.judge.check import assert_close, expect, fail
+from course.judge.described import unchanged
 
 # Tolerances.
 # float64 forward passes (RoPE, SwiGLU, GQA, MoE): student and reference use the same kind of
@@ -194,7 +195,7 @@ def test_rmsnorm_forward(sub, B, T, C, scale, shift, eps):
     expect(got["dtype"] == "torch.float64", f"{what}: output dtype {got['dtype'] or got['type']}, expected the input's float64")
     want = ref_rmsnorm(_t(x).permute(1, 0, 2), w, eps).numpy()
     assert_close(tensor_value(got["value"], what), want, atol=NORM_ATOL, rtol=NORM_RTOL, what=what)
-    expect(got["x_unchanged"], f"{what}: the input x was modified in place")
+    expect(unchanged(got["x_after"], x.transpose(1, 0, 2)), f"{what}: the input x was modified in place")
 
 
 @pytest.mark.part("rmsnorm")
@@ -243,8 +244,8 @@ def _rope_case(sub, rng, B, H, T, d, positions, base=None, scale=1.0, what=""):
     want = ref_rope(_t(x).transpose(1, 2), pos, b).numpy()
     assert_close(tensor_value(got["value"], what), want, atol=ATOL, rtol=RTOL,
                  what=what + " (half-split pairs (i, i + d/2), at the GIVEN positions)")
-    expect(got["x_unchanged"], f"{what}: the input x was modified in place")
-    expect(got["positions_unchanged"], f"{what}: positions was modified in place")
+    expect(unchanged(got["x_after"], x.transpose(0, 2, 1, 3)), f"{what}: the input x was modified in place")
+    expect(unchanged(got["positions_after"], pos), f"{what}: positions was modified in place")
     if isinstance(got["x_grad"], str):
         fail(f"{what}: no gradient reaches x (is the output detached?)")
     xt = _t(x).transpose(1, 2).detach().requires_grad_(True)
@@ -515,7 +516,8 @@ def test_gqa_given_past(sub):
     got = call(sub, "gqa_with_past", cfg, w, x, positions, past_k, past_v, table, what=what)
     if got["error"]:
         fail(f"{what}: {got['error']}")
-    expect(got["past_unchanged"], f"{what}: the given past_kv was modified in place")
+    expect(unchanged(got["past_after"][0], past_k) and unchanged(got["past_after"][1], past_v),
+           f"{what}: the given past_kv was modified in place")
     out, k, v = ref_gqa(_t(x).permute(1, 0, 2), w, cfg, positions, table, (past_k, past_v))
     assert_close(tensor_value(got["out"], what), out.numpy(), atol=ATOL, rtol=RTOL, what=what + ": output")
     assert_close(tensor_value(got["k"], what), k.numpy(), atol=ATOL, rtol=RTOL, what=what + ": returned k")
@@ -587,7 +589,7 @@ def test_route(sub, n, N, k):
                           "(the k most probable experts, most probable first)")
     assert_close(tensor_value(got["gates"], what + ": gates"), gates.numpy(), atol=ATOL, rtol=RTOL,
                  what=what + ": gates (chosen probabilities renormalised to sum 1)")
-    expect(got["logits_unchanged"], f"{what}: router_logits was modified in place")
+    expect(unchanged(got["logits_after"], z), f"{what}: router_logits was modified in place")
 
 
 @pytest.mark.part("moe")
@@ -604,7 +606,7 @@ def test_load_balancing_loss(sub, n, N, k, alpha):
     expect(got["type"] == "torch.Tensor", f"{what}: returned {got['type']}, expected a torch.Tensor")
     expect(got["shape"] == [], f"{what}: returned shape {tuple(got['shape'] or ())}, expected a 0-d tensor, shape ()")
     expect(got["dtype"] == "torch.float64", f"{what}: returned dtype {got['dtype']}, expected float64 (probs' dtype)")
-    expect(got["experts_unchanged"], f"{what}: experts was modified in place")
+    expect(unchanged(got["experts_after"], experts), f"{what}: experts was modified in place")
     zt = _t(z).requires_grad_(True)
     want = ref_aux(torch.softmax(zt, -1), torch.as_tensor(experts), alpha)
     want.backward(torch.tensor(upstream, dtype=torch.float64))

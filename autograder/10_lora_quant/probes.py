@@ -67,35 +67,61 @@ def _tensor(spec, requires_grad=False):
     return leaf, view
 
 
-def _shares_memory(a, b):
-    try:
-        return a.untyped_storage().data_ptr() == b.untyped_storage().data_ptr()
-    except Exception:  # noqa: BLE001 - no storage: shares nothing we gave it
-        return False
-
-
 def _describe(obj, **inputs):
-    """kind / dtype / shape / requires_grad / device / aliases (which inputs it shares memory with),
-    recorded untouched, then the flat float64 values (value None if unreadable)."""
-    info = {"kind": "torch" if isinstance(obj, torch.Tensor) else type_name(obj),
-            "dtype": None, "shape": None, "value": None, "requires_grad": None, "device": None, "aliases": []}
-    if isinstance(obj, torch.Tensor):
-        info["dtype"] = str(obj.dtype).replace("torch.", "")
-        info["shape"] = [int(s) for s in obj.shape]
-        info["requires_grad"] = bool(obj.requires_grad)
-        info["device"] = str(obj.device)
-        info["aliases"] = [name for name, t in inputs.items() if isinstance(t, torch.Tensor) and _shares_memory(obj, t)]
-        value = obj.detach().cpu()
-        if value.is_complex():
-            return info
-        if value.dtype == torch.bool:
-            value = value.to(torch.int64)
-        info["value"] = value.to(torch.float64).reshape(-1).numpy().copy()
+    """kind / type / dtype / shape / requires_grad / grad_fn / device / aliases (which inputs it
+    shares memory with), read by the platform's describe() before any conversion (C-level facts: a
+    cell that patches torch, or a Tensor subclass that lies about its dtype, changes nothing
+    here), then the flat float64 values (value None if unreadable). kind is "torch" only for a
+    genuine torch.Tensor / nn.Parameter; the judge decides every property from this."""
+    facts = describe(obj, inputs=inputs)
+    tensor = bool(facts.get("exact")) and facts.get("type") in ("torch.Tensor", "torch.nn.parameter.Parameter")
+    info = {"kind": "torch" if tensor else facts.get("type"), "type": facts.get("type"), "dtype": None,
+            "shape": None, "value": None, "requires_grad": None, "grad_fn": None, "device": None, "aliases": []}
+    if tensor:
+        info.update(dtype=facts["dtype"], shape=list(facts["shape"]), requires_grad=facts["requires_grad"],
+                    grad_fn=facts["grad_fn"], device=facts["device"], aliases=list(facts.get("aliases") or []))
+        value = facts.get("value")
+        if type(value) is np.ndarray and value.dtype.kind in "biuf":
+            info["value"] = value.astype(np.float64).reshape(-1)
     return info
 
 
+def _bytes_of(t):
+    """(type, exact, dtype, shape, bytes) of a tensor as describe() reads it (not torch.equal, which
+    a cell may patch); compared as plain data."""
+    facts = describe(t)
+    value = facts.get("value")
+    return (facts.get("type"), facts.get("exact"), facts.get("dtype"), facts.get("shape"),
+            value.tobytes() if type(value) is np.ndarray else None)
+
+
+def _parameters(module, prefix=""):
+    """(name, parameter) of a module and its submodules, read from the modules' own dicts (not
+    named_parameters(), which a notebook can override or patch)."""
+    own = vars(module)
+    params, children = own.get("_parameters"), own.get("_modules")
+    found = []
+    if type(params) is dict:
+        found += [(prefix + name, p) for name, p in params.items() if p is not None]
+    if type(children) is dict:
+        for name, child in children.items():
+            if child is not None:
+                found += _parameters(child, prefix + name + ".")
+    return found
+
+
+def _requires_grad(p):
+    return describe(p).get("requires_grad") is True
+
+
+def _grad_of(t):
+    """t.grad read through TensorBase's own descriptor (a cell may shadow torch.Tensor.grad)."""
+    return torch._C.TensorBase.__dict__["grad"].__get__(t)
+
+
 def _grad(t):
-    return None if t.grad is None else _describe(t.grad)
+    g = _grad_of(t)
+    return None if g is None else _describe(g)
 
 
 # --------------------------------------------------------------------------- part lora
@@ -128,27 +154,34 @@ def _set_lora(layer, cfg):
 
 
 def _scaling(layer):
+    """self.scaling as a float when describe() reads a plain number (or a genuine one-element
+    tensor / NumPy scalar) there; else "<its type>"."""
     s = getattr(layer, "scaling", _MISSING)
     if s is _MISSING:
         return "missing"
-    if isinstance(s, torch.Tensor) and s.numel() == 1:
-        s = s.item()
-    try:
-        return float(s)
-    except (TypeError, ValueError):
-        return f"<{type_name(s)}>"
+    facts = describe(s)
+    value = facts.get("value")
+    if facts.get("type") in ("builtins.float", "builtins.int"):
+        return float(value)
+    if facts.get("exact") and type(value) is np.ndarray and value.size == 1 and value.dtype.kind in "iuf":
+        return float(value.reshape(-1)[0])
+    if facts.get("exact") and facts.get("shape") == [] and type(value) in (int, float):   # a NumPy scalar
+        return float(value)
+    return f"<{facts.get('type')}>"
 
 
 def _flag(layer, name):
     v = getattr(layer, name, _MISSING)
     if v is _MISSING:
         return "missing"
-    return v if isinstance(v, bool) else f"<{type_name(v)}: {v!r}>"[:80]
+    return v if type(v) is bool else f"<{type_name(v)}: {v!r}>"[:80]
 
 
 def _frozen(base, layer):
-    return {"base_requires_grad": {n: bool(p.requires_grad) for n, p in base.named_parameters()},
-            "trainable": sorted(n for n, p in layer.named_parameters() if p.requires_grad)}
+    """requires_grad of each parameter as describe() reads it, the parameters found in the
+    modules' own dicts: the judge decides what is frozen."""
+    return {"base_requires_grad": {n: _requires_grad(p) for n, p in _parameters(base)},
+            "trainable": sorted(n for n, p in _parameters(layer) if _requires_grad(p))}
 
 
 def lora_init(cfg, x):
@@ -159,11 +192,9 @@ def lora_init(cfg, x):
     report = {
         "base_is_same": getattr(layer, "base", None) is base,
         "A": _describe(a), "B": _describe(b),
-        "A_is_parameter": isinstance(a, nn.Parameter), "B_is_parameter": isinstance(b, nn.Parameter),
         "scaling": _scaling(layer),
         "merged": _flag(layer, "merged"),
-        "base_requires_grad": {n: bool(p.requires_grad) for n, p in base.named_parameters()},
-        "trainable": sorted(n for n, p in layer.named_parameters() if p.requires_grad),
+        **_frozen(base, layer),
     }
     report["y"] = _describe(layer(tx))
     return report
@@ -175,19 +206,18 @@ def lora_forward(cfg, x, g):
     leaf, tx = _tensor(x, requires_grad=True)
     report = {"y_fresh": _describe(layer(tx)), **_frozen(base, layer)}   # as constructed, before A, B are set
     _set_lora(layer, cfg)
-    before = tx.detach().clone()
     y = layer(tx)
     report["y"] = _describe(y, x=tx)
-    if isinstance(y, torch.Tensor) and y.requires_grad:
+    if report["y"]["kind"] == "torch" and report["y"]["requires_grad"]:
         y.backward(torch.tensor(np.asarray(g), dtype=y.dtype).reshape(y.shape))
         report["grad_A"] = _grad(layer.lora_A)
         report["grad_B"] = _grad(layer.lora_B)
         report["grad_x"] = _grad(tx)
-        report["base_grads"] = {n: p.grad is not None for n, p in base.named_parameters()}
+        report["base_grads"] = {n: _grad_of(p) is not None for n, p in _parameters(base)}
         report["backward"] = True
     else:
         report["backward"] = False
-    report["x_unchanged"] = bool(torch.equal(tx.detach(), before))
+    report["x_after"] = describe(tx)   # the judge decides whether x was left unchanged
     return report
 
 
@@ -200,9 +230,7 @@ def lora_merge(cfg, x):
     report["y_before"] = _describe(layer(tx))
     layer.merge()
     report["merged_after_merge"] = _flag(layer, "merged")
-    report["W_merged"] = _describe(base.weight)
-    report["W_requires_grad"] = bool(base.weight.requires_grad)
-    report["W_is_leaf"] = bool(base.weight.is_leaf)
+    report["W_merged"] = _describe(base.weight)   # the judge reads requires_grad / grad_fn (a leaf) from it
     report["y_merged"] = _describe(layer(tx))
     layer.merge()
     report["W_merged_twice"] = _describe(base.weight)
@@ -221,39 +249,35 @@ def lora_unmerge_unmerged(cfg, x):
     layer.unmerge()
     report = {"merged": _flag(layer, "merged"), "W": _describe(base.weight), "y": _describe(layer(tx))}
     layer.merge()                                     # and merging afterwards still works
-    report.update(W_merged=_describe(base.weight), y_merged=_describe(layer(tx)),
-                  W_frozen_leaf=bool(base.weight.is_leaf and not base.weight.requires_grad))
+    report.update(W_merged=_describe(base.weight), y_merged=_describe(layer(tx)))
     return report
 
 
 # --------------------------------------------------------------------------- part quantize
 def qparams(x, mode, dim=None):
     _, t = _tensor(x)
-    before = t.clone()
     result = student.compute_qparams(t, mode, None if dim is None else int(dim))
-    if not isinstance(result, (tuple, list)) or len(result) != 2:
+    if type(result) not in (tuple, list) or len(result) != 2:
         return {"error": f"compute_qparams must return (scale, zero_point), got {type_name(result)}"}
     scale, zero_point = result
     return {"error": None, "scale": _describe(scale, x=t), "zero_point": _describe(zero_point, x=t),
-            "x_unchanged": bool(torch.equal(t, before))}
+            "x_after": describe(t)}
 
 
 def quantize(x, scale, zero_point, mode):
     _, t = _tensor(x)
     _, s = _tensor(scale)
     _, z = _tensor(zero_point)
-    before = t.clone()
     q = student.quantize(t, s, z, mode)
-    return {"q": _describe(q, x=t), "x_unchanged": bool(torch.equal(t, before))}
+    return {"q": _describe(q, x=t), "x_after": describe(t)}
 
 
 def dequantize(q, scale, zero_point):
     _, tq = _tensor(q)
     _, s = _tensor(scale)
     _, z = _tensor(zero_point)
-    before = tq.clone()
     out = student.dequantize(tq, s, z)
-    return {"x_hat": _describe(out, q=tq, scale=s), "q_unchanged": bool(torch.equal(tq, before))}
+    return {"x_hat": _describe(out, q=tq, scale=s), "q_after": describe(tq)}
 
 
 def roundtrip(x, mode, dim=None, calib=None):
@@ -270,13 +294,14 @@ def roundtrip(x, mode, dim=None, calib=None):
 def _stand_ins(x, mode, dim, scale, zero_point):
     """compute_qparams / quantize / dequantize for one roundtrip_error call (see the docstring)."""
     calls = []
+    facts_of_x = _bytes_of(x)
 
     def compute_qparams(x_, mode_, dim_=None):
         calls.append("compute_qparams")
-        same_x = x_ is x or (isinstance(x_, torch.Tensor) and x_.shape == x.shape and torch.equal(x_, x))
+        same_x = x_ is x or _bytes_of(x_) == facts_of_x
         if not same_x or mode_ != mode or dim_ != dim:
             raise ValueError("roundtrip_error must call compute_qparams(x, mode, dim) with its own arguments")
-        return scale.clone(), zero_point.clone()
+        return torch.empty_like(scale).copy_(scale), torch.empty_like(zero_point).copy_(zero_point)   # fresh copies
 
     def quantize(x_, scale_, zero_point_, mode_):
         calls.append("quantize")
@@ -320,13 +345,12 @@ def roundtrip_error(x, mode, dim, scale, zero_point):
     _, t = _tensor(x)
     _, s = _tensor(scale)
     _, z = _tensor(zero_point)
-    before = t.clone()
     dim = None if dim is None else int(dim)
     swaps, calls = _stand_ins(t, mode, dim, s, z)
     with _Swapped(swaps):
         result = student.roundtrip_error(t, mode, dim)
-    if not isinstance(result, (tuple, list)) or len(result) != 2:
+    if type(result) not in (tuple, list) or len(result) != 2:
         return {"error": f"roundtrip_error must return (max_error, bound), got {type_name(result)}"}
     max_error, bound = result
     return {"error": None, "max_error": _describe(max_error, x=t), "bound": _describe(bound, x=t),
-            "calls": calls, "x_unchanged": bool(torch.equal(t, before))}
+            "calls": calls, "x_after": describe(t)}

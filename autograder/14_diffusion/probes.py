@@ -1,13 +1,14 @@
 """Probes for 14_diffusion. They run INSIDE the sandbox, next to the student's notebook.
 
-Globals provided by the sandbox: `student` (the notebook's namespace), `type_name`, `to_numpy`.
+Globals provided by the sandbox: `student` (the notebook's namespace), `type_name`, `to_numpy`, `describe`.
 
 Every probe receives plain NumPy data from the judge, builds the torch tensors the exercise asks
 for (dtype and memory layout chosen by the judge: contiguous, a channels-last image batch seen as
 (B, C, H, W), a transposed view, or every other row of a taller tensor whose gaps hold junk),
-calls the student's function and reports plain data: what kind of object came back, its dtype,
-shape and float64 values, gradients where asked, and whether the inputs were left untouched.
-Nothing here knows the expected values; the hidden tests compute them in the judge process.
+calls the student's function and reports plain data: what came back, read by the platform's
+describe() (kind, dtype, shape, requires_grad, aliases, then float64 values), gradients where asked,
+and the inputs as describe() reads them after the call. Nothing is decided here (a notebook cell
+may patch torch.equal or return a lying Tensor subclass): the hidden tests compare in the judge.
 
 The small noise predictors handed to the student's ddpm_loss / ddim_sample / guided_eps are
 rebuilt here from the judge's parameter arrays; the tests evaluate the same formula in float64.
@@ -58,30 +59,40 @@ def _tensor(spec, requires_grad=False):
 
 def _describe(obj, inputs=None):
     """kind / dtype / shape / requires_grad / aliases (input names it shares memory with) of a
-    returned object, read by the sandbox's describe() BEFORE any conversion; then its values as float64."""
+    returned object, read by the platform's describe() BEFORE any conversion; then its values as
+    float64. Every fact comes from describe (C-level reads captured before the notebook ran), never
+    from the object itself: a cell may patch torch, or return a Tensor subclass that lies about its
+    dtype or requires_grad (a subclass is reported under its own type name, not as "torch")."""
     d = describe(obj, inputs)
-    info = {"kind": "torch" if isinstance(obj, torch.Tensor) else d["type"], "dtype": None, "shape": None,
-            "value": None, "requires_grad": False, "aliases": d.get("aliases") or []}
-    if isinstance(obj, torch.Tensor):
-        info["dtype"], info["shape"], info["requires_grad"] = d["dtype"], d["shape"], bool(d["requires_grad"])
+    tensor = d.get("type") == "torch.Tensor" and d.get("exact") is True
+    info = {"kind": "torch" if tensor else d["type"], "dtype": None, "shape": None,
+            "value": None, "requires_grad": False, "aliases": list(d.get("aliases") or [])}
+    if tensor:
+        info["dtype"], info["shape"], info["requires_grad"] = d["dtype"], d["shape"], d["requires_grad"] is True
         value = d.get("value")
-        if value is None or obj.dtype == torch.bool:
+        if type(value) is not np.ndarray or value.dtype.kind not in "fiu":   # bool, complex: no numbers to compare
             return info
-        v = np.asarray(value, dtype=np.float64)
+        v = value.astype(np.float64)
         info["value"] = float(v) if v.ndim == 0 else v
-    elif isinstance(obj, (float, int, np.floating, np.integer)) and not isinstance(obj, bool):
-        info["value"] = float(obj)
+    elif d["type"] in _NUMBER_TYPES and d.get("value") is not None:
+        info["value"] = float(d["value"])
         info["shape"] = []
     return info
 
 
-def _snapshot(tensors):
-    return [t.detach().clone() for t in tensors if isinstance(t, torch.Tensor)]
+# Python and NumPy numbers a function may return instead of a 0-d tensor (bool excluded: not a number).
+_NUMBER_TYPES = {"builtins.float", "builtins.int", "numpy.float64", "numpy.float32", "numpy.int64", "numpy.int32"}
 
 
-def _unchanged(tensors, before):
-    now = [t for t in tensors if isinstance(t, torch.Tensor)]
-    return all(a.shape == b.shape and bool(torch.equal(a.detach(), b)) for a, b in zip(now, before))
+def _after(**tensors):
+    """The inputs as they are after the call, read by describe(); the judge decides whether they
+    still hold what it sent (course.judge.described.unchanged): torch.equal or clone may be patched here."""
+    return {name: describe(t) for name, t in tensors.items() if t is not None}
+
+
+def _grad_of(t):
+    """t.grad read through TensorBase's own descriptor (a cell may shadow torch.Tensor.grad)."""
+    return torch._C.TensorBase.__dict__["grad"].__get__(t)
 
 
 def _steps_of(t, batch):
@@ -146,10 +157,8 @@ def cosine(T, kwargs=None):
 
 def q_sample(x0, t, noise, betas):
     tx0, tt, tn, tb = _tensor(x0), _tensor(t), _tensor(noise), _tensor(betas)
-    inputs = [tx0, tt, tn, tb]
-    before = _snapshot(inputs)
     out = student.q_sample(tx0, tt, tn, tb)
-    return {"out": _describe(out, {"x0": tx0, "noise": tn}), "inputs_unchanged": _unchanged(inputs, before)}
+    return {"out": _describe(out, {"x0": tx0, "noise": tn}), "inputs_after": _after(x0=tx0, t=tt, noise=tn, betas=tb)}
 
 
 # --------------------------------------------------------------------------- part ddpm_loss
@@ -194,24 +203,19 @@ def ddpm_loss(params, x0, t, noise, betas, t_scale, g, standin):
     """student.ddpm_loss with a toy model and the stand-in q_sample (coefficients standin["a"],
     standin["b"]); backpropagates g * loss and reports the parameter grads."""
     tx0, tt, tn, tb = _tensor(x0), _tensor(t), _tensor(noise), _tensor(betas)
-    inputs = [tx0, tt, tn, tb]
-    before = _snapshot(inputs)
     model = _ToyEps(params, t_scale, requires_grad=True)
     fake = _StandInQSample(standin["a"], standin["b"])
     with _Swap("q_sample", fake):
         loss = student.ddpm_loss(model, tx0, tt, tn, tb)
-    report = {"out": _describe(loss), "inputs_unchanged": _unchanged(inputs, before),
-              "model_calls": len(model.steps), "q_sample_calls": fake.calls, "grads": None, "grad_error": None}
-    if not isinstance(loss, torch.Tensor):
-        report["grad_error"] = f"the loss is a {type_name(loss)}, not a torch.Tensor, so no gradient can flow back"
-    elif loss.numel() != 1:
-        report["grad_error"] = f"the loss has shape {tuple(loss.shape)}, not a scalar"
-    elif not loss.requires_grad:
-        report["grad_error"] = ("the loss does not require grad: the graph to the model's parameters was cut "
-                                "(.item(), .detach(), .numpy(), torch.no_grad() or a new tensor built from values)")
-    else:
+    out = _describe(loss)
+    report = {"out": out, "inputs_after": _after(x0=tx0, t=tt, noise=tn, betas=tb),
+              "model_calls": len(model.steps), "q_sample_calls": fake.calls, "grads": None}
+    # Backpropagate only what describe() says is a genuine scalar tensor in the graph; the judge
+    # reads the same facts from report["out"] and fails the check itself when it is not.
+    if out["kind"] == "torch" and out["shape"] is not None and int(np.prod(out["shape"])) == 1 and out["requires_grad"]:
         (loss.reshape(()) * float(g)).backward()
-        report["grads"] = {k: (None if p.grad is None else p.grad.detach().numpy().copy()) for k, p in model.p.items()}
+        grads = {k: _grad_of(p) for k, p in model.p.items()}
+        report["grads"] = {k: (None if g is None else _describe(g)["value"]) for k, g in grads.items()}
     return report
 
 
@@ -223,14 +227,12 @@ def _alpha(value, as_tensor):
 def ddim_step(x_t, eps, ab_t, ab_prev, eta=None, noise=None, as_tensor=False):
     """student.ddim_step; eta None means: called with the defaults (no eta, no noise)."""
     tx, te, tn = _tensor(x_t), _tensor(eps), _tensor(noise)
-    inputs = [tx, te, tn]
-    before = _snapshot(inputs)
     a_t, a_prev = _alpha(ab_t, as_tensor), _alpha(ab_prev, as_tensor)
     if eta is None:
         out = student.ddim_step(tx, te, a_t, a_prev)
     else:
         out = student.ddim_step(tx, te, a_t, a_prev, eta=float(eta), noise=tn)
-    return {"out": _describe(out, {"x_t": tx, "eps": te}), "inputs_unchanged": _unchanged(inputs, before)}
+    return {"out": _describe(out, {"x_t": tx, "eps": te}), "inputs_after": _after(x_t=tx, eps=te, noise=tn)}
 
 
 def ddim_sample(params, x_T, timesteps, alpha_bar, t_scale, eta=None, gen_seed=None, global_seed=None):
@@ -242,8 +244,6 @@ def ddim_sample(params, x_T, timesteps, alpha_bar, t_scale, eta=None, gen_seed=N
     tx = _tensor(x_T)
     steps = torch.tensor(np.asarray(timesteps), dtype=torch.int64)
     ab = torch.tensor(np.asarray(alpha_bar), dtype=torch.float64)
-    inputs = [tx, steps, ab]
-    before = _snapshot(inputs)
     model = _ToyEps(params, t_scale)
     if eta is None:
         out = student.ddim_sample(model, tx, steps, ab)
@@ -251,21 +251,19 @@ def ddim_sample(params, x_T, timesteps, alpha_bar, t_scale, eta=None, gen_seed=N
         torch.manual_seed(int(global_seed))
         generator = torch.Generator().manual_seed(int(gen_seed))
         out = student.ddim_sample(model, tx, steps, ab, eta=float(eta), generator=generator)
-    return {"out": _describe(out), "inputs_unchanged": _unchanged(inputs, before), "steps_seen": model.steps}
+    return {"out": _describe(out), "inputs_after": _after(x_T=tx, timesteps=steps, alpha_bar=ab),
+            "steps_seen": model.steps}
 
 
 # --------------------------------------------------------------------------- part cfg
 def cfg_combine(eps_u, eps_c, w):
     tu, tc = _tensor(eps_u), _tensor(eps_c)
-    before = _snapshot([tu, tc])
     out = student.cfg_combine(tu, tc, w)
-    return {"out": _describe(out), "inputs_unchanged": _unchanged([tu, tc], before)}
+    return {"out": _describe(out), "inputs_after": _after(eps_uncond=tu, eps_cond=tc)}
 
 
 def guided_eps(params, x_t, t, y, w, null_label, t_scale):
     tx, tt, ty = _tensor(x_t), _tensor(t), _tensor(y)
-    before = _snapshot([tx, tt, ty])
     model = _ToyCondEps(params, t_scale)
     out = student.guided_eps(model, tx, tt, ty, w, int(null_label))
-    return {"out": _describe(out), "inputs_unchanged": _unchanged([tx, tt, ty], before),
-            "labels_seen": model.labels}
+    return {"out": _describe(out), "inputs_after": _after(x_t=tx, t=tt, y=ty), "labels_seen": model.labels}

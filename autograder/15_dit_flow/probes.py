@@ -1,13 +1,15 @@
 """Probes for 15_dit_flow. They run INSIDE the sandbox, next to the student's notebook.
 
-Globals provided by the sandbox: `student` (the notebook's namespace), `type_name`, `to_numpy`.
+Globals provided by the sandbox: `student` (the notebook's namespace), `type_name`, `to_numpy`, `describe`.
 
 Every probe receives plain NumPy data from the judge, builds the torch tensors the exercise asks
 for (dtype and memory layout chosen by the judge: contiguous, a channels-last permuted view, every
 other element of a larger tensor along the last axis, or a transposed view), calls the student's
-function and reports plain data: what came back (kind, dtype, shape, float64 values), gradients
-where asked, whether the inputs were left untouched, and what the student's code asked of the
-velocity fields / models the probes hand it. Nothing here knows the expected values.
+function and reports plain data: what came back (kind, dtype, shape, float64 values, read by the
+platform's describe()), gradients where asked, the inputs as describe() reads them after the call,
+and what the student's code asked of the velocity fields / models the probes hand it. Nothing is
+decided here (a notebook cell may patch torch.equal or pass a lying Tensor subclass): the hidden
+tests compare in the judge. Nothing here knows the expected values.
 
 Part isolation: the four parts never call one another's functions in the notebook, so no reference
 needs to be swapped in. The flow-matching loss is probed with a small model defined here, and the
@@ -60,34 +62,55 @@ def _tensor(spec, requires_grad=False):
 
 
 def _describe(obj, inputs=None):
-    """kind / dtype / shape / requires_grad / aliases of a returned object, read by the sandbox's
-    describe() BEFORE any conversion; then its values as float64 (value None if unreadable)."""
+    """kind / dtype / shape / requires_grad / aliases of a returned object, read by the platform's
+    describe() BEFORE any conversion; then its values as float64 (value None if unreadable). Every
+    fact comes from describe (C-level reads captured before the notebook ran), never from the
+    object: a cell may patch torch, or return a Tensor subclass that lies about its dtype or
+    requires_grad (a subclass is reported under its own type name, not as "torch")."""
     d = describe(obj, inputs)
-    info = {"kind": "torch" if isinstance(obj, torch.Tensor) else d["type"], "dtype": None, "shape": None,
-            "value": None, "requires_grad": False, "aliases": d.get("aliases") or []}
-    if isinstance(obj, torch.Tensor):
-        info["dtype"], info["shape"], info["requires_grad"] = d["dtype"], d["shape"], bool(d["requires_grad"])
+    tensor = d.get("type") == "torch.Tensor" and d.get("exact") is True
+    info = {"kind": "torch" if tensor else d["type"], "dtype": None, "shape": None,
+            "value": None, "requires_grad": False, "aliases": list(d.get("aliases") or [])}
+    if tensor:
+        info["dtype"], info["shape"], info["requires_grad"] = d["dtype"], d["shape"], d["requires_grad"] is True
         value = d.get("value")
-        if value is None or obj.dtype == torch.bool:
-            return info
-        info["value"] = np.asarray(value, dtype=np.float64)
+        if type(value) is np.ndarray and value.dtype.kind in "fiu":   # bool, complex: no numbers to compare
+            info["value"] = value.astype(np.float64)
     return info
 
 
+_MRO = type.__dict__["__mro__"].__get__
+
+
+def _is_a(obj, cls) -> bool:
+    """isinstance by the real type's MRO (a class cannot answer for itself via __instancecheck__/__class__)."""
+    return any(k is cls for k in _MRO(type(obj)))
+
+
+def _after(*tensors):
+    """The inputs as they are after the call, read by describe(); the judge decides whether they
+    still hold what it sent (course.judge.described.unchanged): torch.equal or clone may be patched here."""
+    return [describe(t) for t in tensors]
+
+
 def _grad(t):
-    return None if t.grad is None else t.grad.detach().to(torch.float64).numpy().copy()
+    """t.grad's values, read through TensorBase's own descriptor (a cell may shadow torch.Tensor.grad)
+    and converted by describe() (not by .numpy(), which a cell may patch)."""
+    g = torch._C.TensorBase.__dict__["grad"].__get__(t)
+    return None if g is None else _describe(g)["value"]
 
 
-def _backward(out, g):
-    """Backpropagate L = sum(G * out); an error text when no gradient can flow."""
-    if not isinstance(out, torch.Tensor):
+def _backward(out, info, g):
+    """Backpropagate L = sum(G * out); an error text when no gradient can flow. Decided from
+    `info`, the describe() record of `out` that the judge receives too, not from `out` itself."""
+    if info["kind"] != "torch":
         return "the result is not a torch.Tensor, so no gradient can flow back"
-    if not out.requires_grad:
+    if not info["requires_grad"]:
         return ("the result does not require grad: the computation graph was cut "
                 "(.detach(), .numpy(), torch.no_grad() or a new tensor built from values)")
-    if tuple(out.shape) != tuple(np.shape(g)):
-        return f"the result has shape {tuple(out.shape)}, so the gradient check could not run"
-    (out * torch.tensor(np.asarray(g), dtype=out.dtype)).sum().backward()
+    if tuple(info["shape"]) != tuple(np.shape(g)):
+        return f"the result has shape {tuple(info['shape'])}, so the gradient check could not run"
+    (out * torch.tensor(np.asarray(g), dtype=getattr(torch, info["dtype"]))).sum().backward()
     return None
 
 
@@ -95,22 +118,20 @@ def _backward(out, g):
 def patchify(x, patch_size, grad=None):
     """student.patchify on x (a spec); grad: None or a random upstream gradient for the tokens."""
     leaf, view = _tensor(x, requires_grad=grad is not None)
-    before = view.detach().clone()
     out = student.patchify(view, tuple(int(p) for p in patch_size))
-    report = {"out": _describe(out), "unchanged": bool(torch.equal(view.detach(), before))}
+    report = {"out": _describe(out), "inputs_after": _after(view)}
     if grad is not None:
-        report["grad_error"] = _backward(out, grad)
+        report["grad_error"] = _backward(out, report["out"], grad)
         report["grad"] = None if report["grad_error"] else _grad(view)
     return report
 
 
 def unpatchify(tokens, patch_size, size, grad=None):
     leaf, view = _tensor(tokens, requires_grad=grad is not None)
-    before = view.detach().clone()
     out = student.unpatchify(view, tuple(int(p) for p in patch_size), tuple(int(s) for s in size))
-    report = {"out": _describe(out), "unchanged": bool(torch.equal(view.detach(), before))}
+    report = {"out": _describe(out), "inputs_after": _after(view)}
     if grad is not None:
-        report["grad_error"] = _backward(out, grad)
+        report["grad_error"] = _backward(out, report["out"], grad)
         report["grad"] = None if report["grad_error"] else _grad(view)
     return report
 
@@ -121,13 +142,14 @@ def roundtrip(x, patch_size):
     p = tuple(int(s) for s in patch_size)
     size = tuple(int(s) for s in view.shape[2:])
     tokens = student.patchify(view, p)
-    if not isinstance(tokens, torch.Tensor):
-        return {"error": f"patchify returned {type_name(tokens)}, not a torch.Tensor"}
+    first = _describe(tokens)
+    if first["kind"] != "torch":
+        return {"error": f"patchify returned {first['kind']}, not a torch.Tensor"}
     back = student.unpatchify(tokens, p, size)
-    again = student.patchify(back, p) if isinstance(back, torch.Tensor) else None
-    return {"error": None, "tokens_shape": [int(s) for s in tokens.shape], "back": _describe(back),
-            "again": _describe(again) if again is not None else None,
-            "tokens": tokens.detach().to(torch.float64).numpy().copy()}
+    back_info = _describe(back)
+    again = _describe(student.patchify(back, p)) if back_info["kind"] == "torch" else None
+    return {"error": None, "tokens_shape": first["shape"], "back": back_info, "again": again,
+            "tokens": first["value"]}
 
 
 # --------------------------------------------------------------------------- part adaln_zero
@@ -142,7 +164,7 @@ def _block_report(block, x, c, g, dtype):
     tc = torch.tensor(np.asarray(c), dtype=dtype, requires_grad=True)
     out = block(tx, tc)
     report = {"out": _describe(out)}
-    error = _backward(out, g)
+    error = _backward(out, report["out"], g)
     report["grad_error"] = error
     if error is None:
         report["grad_x"], report["grad_c"] = _grad(tx), _grad(tc)
@@ -151,7 +173,7 @@ def _block_report(block, x, c, g, dtype):
 
 
 def _state(block):
-    return {name: t.detach().to(torch.float64).numpy().copy() for name, t in block.state_dict().items()}
+    return {name: _describe(t)["value"] for name, t in block.state_dict().items()}
 
 
 def adaln_init(dim, cond_dim, num_heads, mlp_ratio, seed, x, c, g):
@@ -162,7 +184,7 @@ def adaln_init(dim, cond_dim, num_heads, mlp_ratio, seed, x, c, g):
     """
     torch.manual_seed(int(seed))
     block = student.AdaLNZeroBlock(int(dim), int(cond_dim), int(num_heads), float(mlp_ratio))
-    if not isinstance(block, torch.nn.Module):
+    if not _is_a(block, torch.nn.Module):
         return {"error": f"AdaLNZeroBlock(...) is a {type_name(block)}, not a torch.nn.Module"}
     block = block.double()
     report = {"error": None, "state": _state(block)}
@@ -174,7 +196,7 @@ def adaln_forward(dim, cond_dim, num_heads, mlp_ratio, state, x, c, g, dtype="fl
     """The block with the judge's weights (load_state_dict, strict) in the given dtype."""
     torch.manual_seed(0)
     block = student.AdaLNZeroBlock(int(dim), int(cond_dim), int(num_heads), float(mlp_ratio))
-    if not isinstance(block, torch.nn.Module):
+    if not _is_a(block, torch.nn.Module):
         return {"error": f"AdaLNZeroBlock(...) is a {type_name(block)}, not a torch.nn.Module"}
     tdtype = _DTYPES[dtype]
     block = block.to(tdtype)
@@ -191,18 +213,14 @@ def adaln_forward(dim, cond_dim, num_heads, mlp_ratio, state, x, c, g, dtype="fl
 # --------------------------------------------------------------------------- part rectified_flow
 def interpolate(x0, x1, t):
     tensors = [_tensor(s)[1] for s in (x0, x1, t)]
-    before = [v.detach().clone() for v in tensors]
     out = student.rf_interpolate(*tensors)
-    return {"out": _describe(out),
-            "unchanged": all(bool(torch.equal(a.detach(), b)) for a, b in zip(tensors, before))}
+    return {"out": _describe(out), "inputs_after": _after(*tensors)}
 
 
 def target(x0, x1):
     tensors = [_tensor(s)[1] for s in (x0, x1)]
-    before = [v.detach().clone() for v in tensors]
     out = student.velocity_target(*tensors)
-    return {"out": _describe(out),
-            "unchanged": all(bool(torch.equal(a.detach(), b)) for a, b in zip(tensors, before))}
+    return {"out": _describe(out), "inputs_after": _after(*tensors)}
 
 
 class _ProbeModel(torch.nn.Module):
@@ -230,12 +248,14 @@ def fm_loss(x0, x1, t, params):
     dtype = tx0.dtype
     model = _ProbeModel(params["a"], params["b"], params["w"], dtype)
     loss = student.flow_matching_loss(model, tx0, tx1, tt)
-    report = {"loss": _describe(loss), "calls": model.calls, "grad_error": None, "grads": None}
-    if not isinstance(loss, torch.Tensor):
-        report["grad_error"] = f"the loss is a {type_name(loss)}, not a torch.Tensor"
-    elif loss.numel() != 1:
-        report["grad_error"] = f"the loss has shape {tuple(loss.shape)}; it must be a single number (0-d tensor)"
-    elif not loss.requires_grad:
+    info = _describe(loss)
+    report = {"loss": info, "calls": model.calls, "grad_error": None, "grads": None}
+    # decided from describe()'s record (sent to the judge as report["loss"]), not from the loss object
+    if info["kind"] != "torch":
+        report["grad_error"] = f"the loss is a {info['kind']}, not a torch.Tensor"
+    elif int(np.prod(info["shape"])) != 1:
+        report["grad_error"] = f"the loss has shape {tuple(info['shape'])}; it must be a single number (0-d tensor)"
+    elif not info["requires_grad"]:
         report["grad_error"] = "the loss does not require grad: the graph to the model's parameters was cut"
     else:
         loss.reshape(()).backward()
@@ -274,23 +294,26 @@ def euler(field, args, x0, num_steps, return_path=False):
     calls = []
 
     def velocity_fn(x, t):
-        if not isinstance(x, torch.Tensor):
-            raise TypeError(f"velocity_fn got x of type {type_name(x)}; pass the current torch tensor")
-        # Record t as the student passed it (type, dtype, shape) BEFORE converting it for the field:
-        # a float32 t for float64 x, or a Python float, must show.
-        raw = t
-        tt = torch.as_tensor(t, dtype=x.dtype)
-        calls.append({"t": tt.detach().to(torch.float64).reshape(-1).numpy().copy(),
-                      "t_kind": "torch" if isinstance(raw, torch.Tensor) else type_name(raw),
-                      "t_shape": [int(s) for s in raw.shape] if isinstance(raw, torch.Tensor) else None,
-                      "x_shape": [int(s) for s in x.shape],
-                      "t_dtype": str(raw.dtype).replace("torch.", "") if isinstance(raw, torch.Tensor) else None})
+        xd = _describe(x)
+        if xd["kind"] != "torch":
+            raise TypeError(f"velocity_fn got x of type {xd['kind']}; pass the current torch tensor")
+        # Record t as the student passed it (type, dtype, shape) BEFORE converting it for the field,
+        # read by describe() (a float32 t for float64 x, or a Python float, must show; a cell may
+        # patch torch or pass a Tensor subclass that lies about its dtype).
+        td = describe(t)
+        kind = "torch" if td["type"] == "torch.Tensor" and td.get("exact") is True else td["type"]
+        times = td.get("value")
+        calls.append({"t": None if times is None else np.asarray(times, dtype=np.float64).reshape(-1),
+                      "t_kind": kind,
+                      "t_shape": td["shape"] if kind == "torch" else None,
+                      "x_shape": xd["shape"],
+                      "t_dtype": td["dtype"] if kind == "torch" else None})
+        tt = torch.as_tensor(t, dtype=getattr(torch, xd["dtype"]))   # x's real dtype, not x.dtype (patchable)
         return base(x, tt.expand(x.shape[0]) if tt.dim() == 0 else tt)
 
     _, tx0 = _tensor(x0)
-    before = tx0.detach().clone()
     if return_path:
         out = student.euler_sample(velocity_fn, tx0, int(num_steps), return_path=True)
     else:
         out = student.euler_sample(velocity_fn, tx0, int(num_steps))
-    return {"out": _describe(out), "calls": calls, "unchanged": bool(torch.equal(tx0.detach(), before))}
+    return {"out": _describe(out), "calls": calls, "inputs_after": _after(tx0)}

@@ -8,15 +8,18 @@ Part dpo_training runs the student's LoRALinear, make_policy and dpo_train. Duri
 notebook's `sequence_logprobs`, `dpo_loss` and `response_logps` are swapped for STAND-INS (below):
 functions that train a policy but are not the ones parts 2 and 3 ask for (random weights and
 scales the judge chose for this run), so a mistake in parts 2 and 3 never costs points in part 4
-and nothing here answers parts 2 and 3. The tiny GPT and the preference data are rebuilt here
-(copies of the notebook's given code) so the graded run does not depend on anything the student
-could have redefined. Expected values are computed by the tests in the judge process; probes
+and nothing here answers parts 2 and 3. The tiny GPT and the batching are rebuilt here (copies of
+the notebook's given code) so the graded run does not depend on anything the student could have
+redefined; the preference pairs are the judge's (test_dpo_training.py draws them with the
+notebook's generator, sends them, and scores the held-out ones itself). Expected values are computed by the tests in the judge process; probes
 only report what the student's code did.
-"""
-import copy
-import math
-import random
 
+Nothing is decided here: a notebook cell may patch torch (torch.equal, torch.Tensor.requires_grad,
+.grad, .dtype, nn.Module.named_parameters) or return a Tensor subclass that lies. Types, dtypes,
+shapes, requires_grad and values are read by the platform's describe() (C-level facts); gradients
+through TensorBase's own descriptor; parameters from the modules' own registries; inputs and
+weights that must stay unchanged are sent back (before and after) and the judge compares them.
+"""
 import numpy as np
 import torch
 import torch.nn as nn
@@ -26,40 +29,100 @@ _MISSING = object()
 
 
 # --------------------------------------------------------------------------- reporting helpers
+_TENSOR, _PARAMETER = "torch.Tensor", "torch.nn.parameter.Parameter"
+
+
 def _describe(x, inputs=None):
     """A returned value as {type, dtype, shape, value (float64 array or float), requires_grad, aliases},
-    everything but the value read by the sandbox's describe() BEFORE any conversion."""
+    all read by the platform's describe() BEFORE any conversion: a subclass keeps its own type name
+    (and gets no value), a patched torch changes nothing here."""
     d = describe(x, inputs)
     info = {"type": d["type"], "dtype": None, "shape": None, "value": None, "requires_grad": False,
-            "aliases": d.get("aliases") or []}
-    if isinstance(x, torch.Tensor):
-        info["dtype"], info["shape"], info["requires_grad"] = d["dtype"], d["shape"], bool(d["requires_grad"])
-        if d.get("value") is not None:
-            v = np.asarray(d["value"], dtype=np.float64)
-            info["value"] = float(v) if v.ndim == 0 else v
+            "aliases": list(d.get("aliases") or [])}
+    if d.get("exact") is False:
         return info
-    if isinstance(x, (bool, int, float, np.generic, np.ndarray)):
-        v = np.array(x, dtype=np.float64)
-        info["shape"] = [int(s) for s in v.shape]
-        info["value"] = float(v) if v.ndim == 0 else v
+    value = d.get("value")
+    if d["type"] in (_TENSOR, _PARAMETER):
+        info["dtype"], info["shape"], info["requires_grad"] = d["dtype"], d["shape"], d["requires_grad"] is True
+        if type(value) is np.ndarray and value.dtype.kind in "biuf":
+            v = value.astype(np.float64)
+            info["value"] = float(v) if v.ndim == 0 else v
+    elif type(value) is np.ndarray and value.dtype.kind in "biuf":      # a genuine ndarray
+        info["shape"], info["value"] = list(d["shape"]), value.astype(np.float64)
+    elif type(value) in (bool, int, float):                             # Python / NumPy scalars
+        info["shape"], info["value"] = [], float(value)
     return info
 
 
+def _values(t):
+    """A tensor's values as float64, converted by describe() (not .numpy(), which a cell may patch)."""
+    return _describe(t)["value"]
+
+
+def _grad_of(t):
+    """t.grad read through TensorBase's own descriptor (a cell may shadow torch.Tensor.grad)."""
+    return torch._C.TensorBase.__dict__["grad"].__get__(t)
+
+
 def _grad(t):
-    if t.grad is None:
-        return None
-    g = t.grad.detach().to(torch.float64).cpu().numpy().copy()
-    return float(g) if g.ndim == 0 else g
+    g = _grad_of(t)
+    return None if g is None else _values(g)
 
 
-def _backward(out, upstream):
-    """out.backward(upstream); returns None or a short reason why no gradient could flow."""
-    if not isinstance(out, torch.Tensor):
-        return f"the result is a {type_name(out)}, not a torch.Tensor"
-    if not out.requires_grad:
+def _requires_grad(t) -> bool:
+    return describe(t).get("requires_grad") is True
+
+
+def _backward(out, info, upstream):
+    """out.backward(upstream); returns None or a short reason why no gradient could flow. Decided
+    from `info` (describe()'s record of out, which the judge receives too), not from out itself."""
+    if info["type"] not in (_TENSOR, _PARAMETER):
+        return f"the result is a {info['type']}, not a torch.Tensor"
+    if not info["requires_grad"]:
         return "the result does not require grad (detached from the inputs)"
-    out.backward(torch.as_tensor(np.asarray(upstream), dtype=out.dtype).reshape(out.shape))
+    out.backward(torch.as_tensor(np.asarray(upstream), dtype=getattr(torch, info["dtype"])).reshape(info["shape"]))
     return None
+
+
+_MRO = type.__dict__["__mro__"].__get__
+
+
+def _is_a(obj, cls) -> bool:
+    """isinstance by the real type's MRO (a class cannot answer for itself via __instancecheck__/__class__)."""
+    return any(k is cls for k in _MRO(type(obj)))
+
+
+_GET = object.__getattribute__     # C slot: reads an instance's own __dict__, whatever its class says
+
+
+def _named_modules(module):
+    """(name, module) pairs of a module tree in named_modules()' order, each module once, read from
+    the modules' own registries (`_modules`) and not through nn.Module's methods, which a cell may
+    patch (a named_parameters() that hands the probes stale copies hides a reference that moved)."""
+    seen, out = set(), []
+
+    def walk(name, m):
+        if id(m) in seen:
+            return
+        seen.add(id(m))
+        out.append((name, m))
+        for child, sub in _GET(m, "__dict__")["_modules"].items():
+            if sub is not None:
+                walk(f"{name}.{child}" if name else child, sub)
+    walk("", module)
+    return out
+
+
+def _named_parameters(module):
+    """(name, parameter) pairs in named_parameters()' order, each parameter once, read from the
+    `_parameters` registries of _named_modules(module)."""
+    seen, out = set(), []
+    for prefix, m in _named_modules(module):
+        for name, p in _GET(m, "__dict__")["_parameters"].items():
+            if p is not None and id(p) not in seen:
+                seen.add(id(p))
+                out.append((f"{prefix}.{name}" if prefix else name, p))
+    return out
 
 
 def _dtype(name):
@@ -78,11 +141,11 @@ def bt_loss(r_chosen, r_rejected, dtype="float64", strided=False, upstream=1.0):
         rr = torch.tensor(np.asarray(r_rejected), dtype=dt, requires_grad=True)
     out = student.bradley_terry_loss(rc, rr)
     report = {"out": _describe(out)}
-    report["no_grad"] = _backward(out, upstream)
+    report["no_grad"] = _backward(out, report["out"], upstream)
     if strided:
-        g = leaf.grad
-        report["grad_chosen"] = None if g is None else g[:, 0].to(torch.float64).numpy().copy()
-        report["grad_rejected"] = None if g is None else g[:, 1].to(torch.float64).numpy().copy()
+        g = _grad(leaf)
+        report["grad_chosen"] = None if g is None else g[:, 0]
+        report["grad_rejected"] = None if g is None else g[:, 1]
     else:
         report["grad_chosen"], report["grad_rejected"] = _grad(rc), _grad(rr)
     return report
@@ -113,16 +176,13 @@ def seq_logps(logits, input_ids, attention_mask, prompt_len, upstream, strided=F
         ids = torch.tensor(np.asarray(input_ids), dtype=torch.long)
         mask = torch.tensor(np.asarray(attention_mask), dtype=torch.long)
     plen = torch.tensor(np.asarray(prompt_len), dtype=torch.long)
-    ids_before, mask_before, plen_before = ids.clone(), mask.clone(), plen.clone()
     out = student.sequence_logprobs(lg, ids, mask, plen)
     report = {"out": _describe(out)}
-    report["no_grad"] = _backward(out, upstream)
-    g = leaf.grad
-    if g is not None and strided:
-        g = g.transpose(0, 1)
-    report["grad"] = None if g is None else g.to(torch.float64).numpy().copy()
-    report["inputs_changed"] = not (torch.equal(ids, ids_before) and torch.equal(mask, mask_before)
-                                    and torch.equal(plen, plen_before))
+    report["no_grad"] = _backward(out, report["out"], upstream)
+    g = _grad(leaf)
+    report["grad"] = None if g is None else (g.transpose(1, 0, 2) if strided else g)
+    # the inputs as they are now; the judge decides whether they still hold what it sent
+    report["inputs_after"] = {"input_ids": describe(ids), "attention_mask": describe(mask), "prompt_len": describe(plen)}
     return report
 
 
@@ -133,32 +193,24 @@ def dpo(policy_chosen, policy_rejected, ref_chosen, ref_rejected, beta, upstream
     rc = torch.tensor(np.asarray(ref_chosen), dtype=torch.float64)
     rr = torch.tensor(np.asarray(ref_rejected), dtype=torch.float64)
     out = student.dpo_loss(pc, pr, rc, rr, float(beta))
-    if not isinstance(out, (tuple, list)) or len(out) != 3:
-        return {"bad_return": f"{type_name(out)}" + (f" of length {len(out)}" if isinstance(out, (tuple, list)) else "")}
+    d = describe(out)      # a genuine tuple/list and its length, not isinstance/len (a class can answer those)
+    if d["type"] not in ("builtins.tuple", "builtins.list") or "items" not in d or len(d["items"]) != 3:
+        return {"bad_return": d["type"] + (f" of length {len(d['items'])}" if "items" in d else "")}
     loss, chosen, rejected = out
     report = {"loss": _describe(loss), "chosen": _describe(chosen), "rejected": _describe(rejected)}
-    report["no_grad"] = _backward(loss, upstream)
+    report["no_grad"] = _backward(loss, report["loss"], upstream)
     report["grad_chosen"], report["grad_rejected"] = _grad(pc), _grad(pr)
     return report
 
 
 # --------------------------------------------------------------------------- reference pieces (part 4)
-PAD, BOS, SEP = 0, 1, 2
-FIRST_SYMBOL, N_SYMBOLS = 3, 13
-VOCAB_SIZE = FIRST_SYMBOL + N_SYMBOLS
+PAD = 0
+VOCAB_SIZE = 16        # the notebook's: PAD, BOS, SEP and 13 symbols
 
 
-def _make_preference_pairs(n, seed):
-    rng = random.Random(seed)
-    pairs = []
-    for _ in range(n):
-        symbols = [rng.randrange(N_SYMBOLS) for _ in range(rng.randint(2, 4))]
-        prompt = [BOS] + [FIRST_SYMBOL + s for s in symbols] + [SEP]
-        last = symbols[-1]
-        chosen = [FIRST_SYMBOL + (last + i) % N_SYMBOLS for i in range(1, rng.randint(2, 5) + 1)]
-        rejected = [FIRST_SYMBOL + (last - i) % N_SYMBOLS for i in range(1, rng.randint(2, 5) + 1)]
-        pairs.append((prompt, chosen, rejected))
-    return pairs
+def _pairs(rows):
+    """The judge's preference pairs, [[prompt, chosen, rejected], ...], as tuples of int lists."""
+    return [tuple([int(t) for t in part] for part in row) for row in rows]
 
 
 def _pad(rows):
@@ -264,8 +316,8 @@ class _StandIns:
 
     def dpo_loss(self, policy_chosen_logps, policy_rejected_logps, ref_chosen_logps, ref_rejected_logps, beta):
         self.betas.append(float(beta))
-        self.ref_requires_grad.append(bool(getattr(ref_chosen_logps, "requires_grad", False)
-                                           or getattr(ref_rejected_logps, "requires_grad", False)))
+        # describe()'s requires_grad (C-level), not the tensors' own attribute, which a cell may shadow
+        self.ref_requires_grad.append(_requires_grad(ref_chosen_logps) or _requires_grad(ref_rejected_logps))
         chosen = self.k * beta * (policy_chosen_logps - ref_chosen_logps)
         rejected = self.k * beta * (policy_rejected_logps - ref_rejected_logps)
         return self.c * F.softplus(rejected - chosen).mean(), chosen.detach(), rejected.detach()
@@ -302,44 +354,31 @@ class _Refusing:
 
 
 def _snapshot(model, lora=None):
-    """{name: detached clone} of the parameters; lora=True/False keeps only LoRA / only non-LoRA ones."""
+    """{name: values} of the parameters, read by describe(); lora=True/False keeps only LoRA / only
+    non-LoRA ones. Sent to the judge before and after, which decides what changed (torch.equal,
+    clone or the parameters' own attributes may be patched here)."""
     out = {}
-    for name, p in model.named_parameters():
+    for name, p in _named_parameters(model):
         is_lora = "lora_" in name
         if lora is None or lora == is_lora:
-            out[name] = p.detach().clone()
+            out[name] = describe(p)["value"]
     return out
 
 
-def _compare(before, model):
-    """(structure_same, bit_identical, max_abs_diff, names that changed) of model vs a snapshot."""
-    now = dict(model.named_parameters())
-    if set(now) != set(before):
-        missing = sorted(set(before) - set(now))[:4]
-        added = sorted(set(now) - set(before))[:4]
-        return False, False, float("inf"), missing + added
-    changed, worst = [], 0.0
-    for name, old in before.items():
-        new = now[name].detach()
-        if new.shape != old.shape or not torch.equal(new, old):
-            changed.append(name)
-            if new.shape == old.shape:
-                worst = max(worst, float((new.to(torch.float64) - old.to(torch.float64)).abs().max()))
-            else:
-                worst = float("inf")
-    return True, not changed, worst, changed[:6]
-
-
 def _is_lora_module(module):
-    return type(module).__name__ == "LoRALinear" or ("LoRALinear" in student and isinstance(module, student.LoRALinear))
+    """The module is the notebook's LoRALinear: its real type derives from it, or is named so."""
+    kind = type(module)
+    return (type.__dict__["__name__"].__get__(kind) == "LoRALinear"
+            or ("LoRALinear" in student and _is_a(module, student.LoRALinear)))
 
 
 # --------------------------------------------------------------------------- part dpo_training
 def lora_linear(W, b, A, B, x, r, alpha, upstream):
     """LoRALinear(base, r, alpha) on a float64 nn.Linear with weights W, b.
 
-    Reports the freshly built layer (flags, shapes, output vs base), then sets lora_A = A and
-    lora_B = B, runs it on x (a non-contiguous (N, T, in) view) and backpropagates `upstream`."""
+    Reports the freshly built layer (facts and values of its parts, its output at init), then sets
+    lora_A = A and lora_B = B, runs it on x (a non-contiguous (N, T, in) view) and backpropagates
+    `upstream`. Every fact is describe()'s; the judge decides (frozen, zero, trainable, equal to base)."""
     W, b = np.asarray(W, dtype=np.float64), np.asarray(b, dtype=np.float64)
     base = nn.Linear(W.shape[1], W.shape[0]).double()
     with torch.no_grad():
@@ -347,73 +386,68 @@ def lora_linear(W, b, A, B, x, r, alpha, upstream):
         base.bias.copy_(torch.tensor(b))
     torch.manual_seed(0)
     layer = student.LoRALinear(base, int(r), float(alpha))
-    report = {"is_module": isinstance(layer, nn.Module)}
+    report = {"is_module": _is_a(layer, nn.Module)}
     report["base_kept"] = getattr(layer, "base", None) is base
-    report["base_frozen"] = [not p.requires_grad for p in base.parameters()]
+    report["base_requires_grad"] = [_requires_grad(p) for _, p in _named_parameters(base)]
     la, lb = getattr(layer, "lora_A", None), getattr(layer, "lora_B", None)
-    report["lora_params"] = [isinstance(la, nn.Parameter), isinstance(lb, nn.Parameter)]
-    if not all(report["lora_params"]):
+    report["lora_A"], report["lora_B"] = _describe(la), _describe(lb)     # type, shape, initial values
+    if not all(report[k]["type"] == _PARAMETER for k in ("lora_A", "lora_B")):
         return report
-    report["shape_A"] = [int(s) for s in la.shape]
-    report["shape_B"] = [int(s) for s in lb.shape]
-    report["A_nonzero"] = bool(torch.isfinite(la).all() and (la != 0).any())
-    report["B_zero"] = bool((lb == 0).all())
-    report["trainable"] = sorted(n for n, p in layer.named_parameters() if p.requires_grad)
-    s = getattr(layer, "scaling", None)
-    report["scaling"] = float(s) if isinstance(s, (int, float)) else None
+    report["requires_grad"] = {n: _requires_grad(p) for n, p in _named_parameters(layer)}
+    report["scaling"] = _describe(getattr(layer, "scaling", None))
     layer = layer.double()                         # lenient about the LoRA matrices' dtype
     x_leaf = torch.tensor(np.ascontiguousarray(np.asarray(x).transpose(1, 0, 2)), dtype=torch.float64,
                           requires_grad=True)
     xv = x_leaf.transpose(0, 1)                    # (N, T, in), not contiguous
     with torch.no_grad():
-        report["init_max_diff"] = float((layer(xv) - base(xv)).abs().max())
+        report["init_out"] = _describe(layer(xv))  # the judge compares it with x W^T + b
         layer.lora_A.copy_(torch.tensor(np.asarray(A)))
         layer.lora_B.copy_(torch.tensor(np.asarray(B)))
     out = layer(xv)
     report["out"] = _describe(out)
-    report["no_grad"] = _backward(out, upstream)
+    report["no_grad"] = _backward(out, report["out"], upstream)
     report["grad_A"], report["grad_B"] = _grad(layer.lora_A), _grad(layer.lora_B)
-    g = x_leaf.grad
-    report["grad_x"] = None if g is None else g.transpose(0, 1).numpy().copy()
-    report["base_grads"] = [p.grad is not None for p in base.parameters()]
+    g = _grad(x_leaf)
+    report["grad_x"] = None if g is None else g.transpose(1, 0, 2)
+    report["base_grads"] = [_grad_of(p) is not None for _, p in _named_parameters(base)]
     return report
 
 
-def make_policy(seed, r, alpha, n_pairs=7):
-    """student.make_policy on a fresh TinyGPT: what changed where, and outputs at init."""
+def make_policy(seed, r, alpha, pairs):
+    """student.make_policy on a fresh TinyGPT: the reference's weights before and after, the
+    modules and trainable flags of both, and both models' logits at init on the judge's pairs."""
     torch.manual_seed(seed)
     reference = TinyGPT(_Config())
     before = _snapshot(reference)
     with _Swap(_Refusing()):
         policy = student.make_policy(reference, int(r), float(alpha))
-    report = {"is_module": isinstance(policy, nn.Module), "same_object": policy is reference}
-    same, bits, diff, changed = _compare(before, reference)
-    report["ref_structure_same"], report["ref_unchanged"], report["ref_changed"] = same, bits, changed
-    report["ref_lora_modules"] = sorted(n for n, m in reference.named_modules() if _is_lora_module(m))
+    report = {"is_module": _is_a(policy, nn.Module), "same_object": policy is reference,
+              "ref_before": before, "ref_after": _snapshot(reference)}
+    report["ref_lora_modules"] = sorted(n for n, m in _named_modules(reference) if _is_lora_module(m))
     if not report["is_module"]:
         return report
-    report["lora_modules"] = sorted(n for n, m in policy.named_modules() if _is_lora_module(m))
-    report["trainable"] = sorted(n for n, p in policy.named_parameters() if p.requires_grad)
-    batch = _collate(_make_preference_pairs(n_pairs, seed + 1))
+    report["lora_modules"] = sorted(n for n, m in _named_modules(policy) if _is_lora_module(m))
+    report["trainable"] = sorted(n for n, p in _named_parameters(policy) if _requires_grad(p))
+    batch = _collate(_pairs(pairs))
     with torch.no_grad():
         ids = batch["chosen_ids"]
-        report["init_max_diff"] = float((policy(ids) - reference(ids)).abs().max())
+        report["init_policy"], report["init_reference"] = _values(policy(ids)), _values(reference(ids))
     return report
 
 
-def dpo_run(seed, n_train, n_heldout, steps, beta, lr, r, alpha, rows, k, c):
-    """The graded DPO run: the student's make_policy + dpo_train, with the stand-ins above
-    (rows, k, c: the judge's) under the notebook's log-prob and loss names.
+def dpo_run(seed, train_pairs, heldout_pairs, steps, beta, lr, r, alpha, rows, k, c):
+    """The graded DPO run: the student's make_policy + dpo_train on the judge's training pairs, with
+    the stand-ins above (rows, k, c: the judge's) under the notebook's log-prob and loss names.
 
     Returns the loss / reward-accuracy history, what the stand-ins were handed, the float64
     logits of the policy and the reference on the held-out pairs after training (the judge
-    computes the held-out reward accuracy from them), and how the reference, the policy's base
-    weights and its LoRA weights changed (bit-for-bit and max |after - before|)."""
+    computes the held-out reward accuracy from them), and the reference's, the policy's base and
+    its LoRA weights before and after (the judge compares them)."""
     torch.manual_seed(seed)
     reference = TinyGPT(_Config())
     ref_before = _snapshot(reference)
-    train = _collate(_make_preference_pairs(n_train, seed + 100))
-    heldout = _collate(_make_preference_pairs(n_heldout, seed + 200))
+    train = _collate(_pairs(train_pairs))
+    heldout = _collate(_pairs(heldout_pairs))
     standins = _StandIns(rows, k, c)
     report = {}
     with _Swap(standins):
@@ -421,7 +455,6 @@ def dpo_run(seed, n_train, n_heldout, steps, beta, lr, r, alpha, rows, k, c):
         policy = student.make_policy(reference, int(r), float(alpha))
         base_before = _snapshot(policy, lora=False)
         lora_before = _snapshot(policy, lora=True)
-        report["n_trainable"] = sum(p.numel() for p in policy.parameters() if p.requires_grad)
         torch.manual_seed(seed + 2)
         with _OptimizerLog() as optimizers:
             history = student.dpo_train(policy, reference, train, beta=float(beta), lr=float(lr), steps=int(steps))
@@ -429,12 +462,12 @@ def dpo_run(seed, n_train, n_heldout, steps, beta, lr, r, alpha, rows, k, c):
     report["ref_logps_had_graph"] = any(standins.ref_requires_grad)
     report["optimizers"] = [type_name(o) for o in optimizers.made]
     held = {id(p) for o in optimizers.made for group in o.param_groups for p in group["params"]}
-    names = {id(p): f"policy.{n}" for n, p in policy.named_parameters()}
-    names.update({id(p): f"reference.{n}" for n, p in reference.named_parameters()})
+    names = {id(p): f"policy.{n}" for n, p in _named_parameters(policy)}
+    names.update({id(p): f"reference.{n}" for n, p in _named_parameters(reference)})
     report["optimizer_params"] = sorted(names.get(i, "<a tensor of neither model>") for i in held)
-    report["policy_trainable"] = sorted(f"policy.{n}" for n, p in policy.named_parameters() if p.requires_grad)
+    report["policy_trainable"] = sorted(f"policy.{n}" for n, p in _named_parameters(policy) if _requires_grad(p))
 
-    if not isinstance(history, dict):
+    if not _is_a(history, dict):
         report["history_error"] = f"dpo_train returned a {type_name(history)}, not a dict"
     else:
         for key in ("loss", "reward_accuracy"):
@@ -450,19 +483,13 @@ def dpo_run(seed, n_train, n_heldout, steps, beta, lr, r, alpha, rows, k, c):
     with torch.no_grad():
         for which in ("chosen", "rejected"):
             ids = heldout[f"{which}_ids"]
-            report[f"heldout_{which}_policy"] = policy(ids).to(torch.float64).numpy().copy()
-            report[f"heldout_{which}_reference"] = reference(ids).to(torch.float64).numpy().copy()
+            report[f"heldout_{which}_policy"] = _values(policy(ids))
+            report[f"heldout_{which}_reference"] = _values(reference(ids))
 
-    same, bits, diff, changed = _compare(ref_before, reference)
-    report["ref_structure_same"], report["ref_unchanged"] = same, bits
-    report["ref_max_diff"], report["ref_changed"] = diff, changed
-    report["ref_grads"] = sorted(n for n, p in reference.named_parameters() if p.grad is not None)[:6]
-    same, bits, diff, changed = _compare(base_before, _SubModel(policy, lora=False))
-    report["base_unchanged"], report["base_max_diff"], report["base_changed"] = same and bits, diff, changed
-    moved = [float((p.detach() - lora_before[n]).abs().max()) for n, p in policy.named_parameters()
-             if n in lora_before and p.shape == lora_before[n].shape]
-    report["lora_max_change"] = max(moved) if moved else 0.0
-    report["n_lora"] = len(lora_before)
+    report["ref_before"], report["ref_after"] = ref_before, _snapshot(reference)
+    report["ref_grads"] = sorted(n for n, p in _named_parameters(reference) if _grad_of(p) is not None)[:6]
+    report["base_before"], report["base_after"] = base_before, _snapshot(policy, lora=False)
+    report["lora_before"], report["lora_after"] = lora_before, _snapshot(policy, lora=True)
     return report
 
 
@@ -484,13 +511,3 @@ class _OptimizerLog:
     def __exit__(self, *exc):
         torch.optim.Optimizer.__init__ = self.original
         return False
-
-
-class _SubModel:
-    """named_parameters() of a model restricted to its LoRA or non-LoRA parameters."""
-
-    def __init__(self, model, lora):
-        self.model, self.lora = model, lora
-
-    def named_parameters(self):
-        return [(n, p) for n, p in self.model.named_parameters() if ("lora_" in n) == self.lora]

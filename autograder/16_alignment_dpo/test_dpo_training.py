@@ -45,6 +45,22 @@ LINEARS = ("qkv", "proj", "fc1", "fc2")
 N_LAYERS = 2
 
 
+def compare(before, after):
+    """(structure_same, bit_identical, max |after - before|, the first names that changed) of two
+    {name: values} snapshots the probe read with describe(): decided here, not in the sandbox."""
+    if set(before) != set(after):
+        missing = sorted(set(before) - set(after))[:4]
+        added = sorted(set(after) - set(before))[:4]
+        return False, False, float("inf"), missing + added
+    changed, worst = [], 0.0
+    for name, old in before.items():
+        old, new = np.asarray(old, dtype=np.float64), np.asarray(after[name], dtype=np.float64)
+        if new.shape != old.shape or not np.array_equal(new, old):
+            changed.append(name)
+            worst = max(worst, float(np.max(np.abs(new - old)))) if new.shape == old.shape else float("inf")
+    return True, not changed, worst, changed[:6]
+
+
 def _probe(sub, name, *args, what, timeout=None, **kwargs):
     try:
         return sub.probe(name, *args, timeout=timeout, **kwargs)
@@ -63,11 +79,37 @@ def _lora_inputs(seed):
     return W, b, A, B, x, r, alpha, G
 
 
+NUMBER_TYPES = ("builtins.int", "builtins.float", "numpy.float64")   # what `scaling` may be (a number)
+
+
+def _lora_judged(rep, W, b, x):
+    """What the checks below read, decided here from the facts and values the probe recorded with
+    describe() (requires_grad, types, shapes, initial A and B, the output at init)."""
+    rep["base_frozen"] = [not g for g in rep["base_requires_grad"]]
+    rep["lora_params"] = [rep[k]["type"] == "torch.nn.parameter.Parameter" for k in ("lora_A", "lora_B")]
+    if not all(rep["lora_params"]):
+        return rep
+    A, B = (np.asarray(rep[k]["value"], dtype=np.float64) for k in ("lora_A", "lora_B"))
+    rep["shape_A"], rep["shape_B"] = rep["lora_A"]["shape"], rep["lora_B"]["shape"]
+    rep["A_nonzero"] = bool(np.all(np.isfinite(A)) and np.any(A != 0))
+    rep["B_zero"] = bool(np.all(B == 0))
+    rep["trainable"] = sorted(n for n, g in rep["requires_grad"].items() if g)
+    s = rep["scaling"]
+    rep["scaling"] = float(s["value"]) if s["type"] in NUMBER_TYPES and s["value"] is not None else None
+    init = rep["init_out"]
+    base_out = x @ W.T + b
+    rep["init_max_diff"] = (float(np.max(np.abs(np.asarray(init["value"]).reshape(base_out.shape) - base_out)))
+                            if init["value"] is not None and int(np.prod(init["shape"])) == base_out.size
+                            else float("inf"))
+    return rep
+
+
 @pytest.mark.part("dpo_training", weight=2)   # LoRALinear is a third of the part's code: its two checks weigh 5 of 17
 def test_lora_linear_init(sub):
     """LoRALinear 초기화: base 고정, A 무작위, B = 0, scaling = alpha / r"""
     W, b, A, B, x, r, alpha, G = _lora_inputs([sub.seed, 701])
     rep = _probe(sub, "lora_linear", W, b, A, B, x, r, alpha, G, what=f"LoRALinear(nn.Linear(7, 5), r={r}, alpha={alpha})")
+    rep = _lora_judged(rep, W, b, x)
     what = f"LoRALinear(nn.Linear(7, 5), r={r}, alpha={alpha})"
     expect(rep["is_module"], f"{what} must be an nn.Module")
     expect(rep["base_kept"], f"{what}: self.base must be the nn.Linear that was passed in")
@@ -92,7 +134,7 @@ def test_lora_linear_forward_backward(sub):
     """LoRALinear: 출력과 A, B, x의 gradient가 맞고 base는 gradient를 받지 않는다"""
     W, b, A, B, x, r, alpha, G = _lora_inputs([sub.seed, 702])
     what = f"LoRALinear(nn.Linear(7, 5), r={r}, alpha={alpha}) with lora_A, lora_B set to random values"
-    rep = _probe(sub, "lora_linear", W, b, A, B, x, r, alpha, G, what=what)
+    rep = _lora_judged(_probe(sub, "lora_linear", W, b, A, B, x, r, alpha, G, what=what), W, b, x)
     if not all(rep.get("lora_params", [False])):
         fail(f"{what}: lora_A and lora_B must be nn.Parameter attributes")
     s = alpha / r
@@ -120,7 +162,9 @@ def test_make_policy(sub):
     """make_policy: reference의 deepcopy, LoRA만 학습 가능, reference는 그대로"""
     r, alpha = 2, 6.0
     what = f"make_policy(reference, r={r}, alpha={alpha})"
-    rep = _probe(sub, "make_policy", int(sub.seed % 100_000) + 31, r, alpha, what=what)
+    seed = int(sub.seed % 100_000) + 31
+    rep = _probe(sub, "make_policy", seed, r, alpha, pairs_for_probe(make_preference_pairs(7, seed + 1)), what=what)
+    rep["ref_structure_same"], rep["ref_unchanged"], _, rep["ref_changed"] = compare(rep["ref_before"], rep["ref_after"])
     expect(rep["is_module"], f"{what} must return the policy (an nn.Module)")
     expect(not rep["same_object"], f"{what} returned the reference itself; the policy must be a deep copy")
     expect(not rep["ref_lora_modules"] and rep["ref_structure_same"],
@@ -135,6 +179,7 @@ def test_make_policy(sub):
     expect(not extra, f"{what}: parameters outside LoRA are trainable ({', '.join(extra[:4])}{' ...' if len(extra) > 4 else ''}); "
                       "freeze every parameter of the copy")
     expect(rep["trainable"] == trainable, f"{what}: trainable parameters {rep['trainable']}, expected the lora_A/lora_B of {len(wanted)} layers")
+    rep["init_max_diff"] = float(np.max(np.abs(np.asarray(rep["init_policy"]) - np.asarray(rep["init_reference"]))))
     # float32 logits of size O(1): 1e-5 allows a different but equivalent evaluation of the base
     # layers; a policy that does not start at the reference is off by O(0.1) or more.
     expect(rep["init_max_diff"] <= 1e-5,
@@ -142,8 +187,9 @@ def test_make_policy(sub):
 
 
 # --------------------------------------------------------------------------- the graded DPO run
-# The preference data of the notebook (given code), rebuilt here so the judge knows the rows the
-# run trains on and can score the held-out pairs itself.
+# The preference data of the notebook (given code), drawn here and sent to the probes (which build
+# their batches from them), so the judge knows the rows the run trains on and can score the
+# held-out pairs itself.
 PAD, BOS, SEP = 0, 1, 2
 FIRST_SYMBOL, N_SYMBOLS = 3, 13
 
@@ -161,6 +207,11 @@ def make_preference_pairs(n, seed):
     return pairs
 
 
+def pairs_for_probe(pairs):
+    """Pairs as plain lists for the sandbox protocol."""
+    return [[list(prompt), list(chosen), list(rejected)] for prompt, chosen, rejected in pairs]
+
+
 def run_config(seed):
     """The graded run of this submission: its seeds, beta (not the default 0.1, so a dpo_train
     that ignores its beta argument shows), and the stand-ins' random choices: the weights of the
@@ -169,8 +220,10 @@ def run_config(seed):
     rng = np.random.default_rng([seed, 16])
     run = dict(seed=int(seed % 100_000), n_train=64, n_heldout=63, steps=30, beta=float(rng.choice([0.07, 0.15, 0.2])),
                lr=1e-2, r=4, alpha=8.0, k=float(rng.uniform(1.2, 1.6)), c=float(rng.uniform(0.6, 0.85)))
+    run["train_pairs"] = make_preference_pairs(run["n_train"], run["seed"] + 100)
+    run["heldout_pairs"] = make_preference_pairs(run["n_heldout"], run["seed"] + 200)
     rows = {}
-    for prompt, chosen, rejected in make_preference_pairs(run["n_train"], run["seed"] + 100):
+    for prompt, chosen, rejected in run["train_pairs"]:
         for response in (chosen, rejected):
             row = tuple(prompt + response)
             positions = list(range(len(prompt) - 1, len(row) - 1))     # logits[t - 1] predict response token t
@@ -182,7 +235,7 @@ def run_config(seed):
 def heldout_accuracy(report, run):
     """Reward accuracy on the held-out pairs, from the returned logits, with the true sequence
     log-probabilities (response tokens only, label shift, padding out) in float64."""
-    pairs = make_preference_pairs(run["n_heldout"], run["seed"] + 200)
+    pairs = run["heldout_pairs"]
     rewards = {}
     for j, which in enumerate(("chosen", "rejected")):
         total = []
@@ -203,8 +256,8 @@ def run(sub):
     """The report of one seeded DPO run, shared by the tests below (pytest runs a module-scoped
     fixture once per suite run and re-raises its failure for every test that uses it)."""
     config = run_config(sub.seed)
-    args = {key: config[key] for key in ("seed", "n_train", "n_heldout", "steps", "beta", "lr", "r", "alpha",
-                                         "rows", "k", "c")}
+    args = {key: config[key] for key in ("seed", "steps", "beta", "lr", "r", "alpha", "rows", "k", "c")}
+    args.update(train_pairs=pairs_for_probe(config["train_pairs"]), heldout_pairs=pairs_for_probe(config["heldout_pairs"]))
     try:
         # ~1 s of training plus ~2 s for the first torch.optim import; 60 s covers a loaded machine.
         report = sub.probe("dpo_run", timeout=60, **args)
@@ -214,6 +267,17 @@ def run(sub):
         fail(f"dpo_train must return {{'loss': [...], 'reward_accuracy': [...]}}: {report['history_error']}")
     report["config"] = config
     report["heldout_accuracy"] = heldout_accuracy(report, config)
+    # what changed, decided here from the snapshots the probe read with describe() before and after
+    same, bits, diff, changed = compare(report["ref_before"], report["ref_after"])
+    report["ref_structure_same"], report["ref_unchanged"] = same, bits
+    report["ref_max_diff"], report["ref_changed"] = diff, changed
+    same, bits, diff, changed = compare(report["base_before"], report["base_after"])
+    report["base_unchanged"], report["base_max_diff"], report["base_changed"] = same and bits, diff, changed
+    before, after = report["lora_before"], report["lora_after"]
+    moved = [float(np.max(np.abs(np.asarray(after[n], dtype=np.float64) - np.asarray(v, dtype=np.float64))))
+             for n, v in before.items() if n in after and np.shape(after[n]) == np.shape(v) and np.size(v)]
+    report["lora_max_change"] = max(moved) if moved else 0.0
+    report["n_lora"] = len(before)
     return report
 
 

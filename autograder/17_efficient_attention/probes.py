@@ -15,8 +15,10 @@ nothing, and no part's probe calls another part's function. Nothing here answers
   gla_parallel     the student's gla_parallel.
 
 Inputs arrive time-major ((T, ...) first) and the student gets a permuted, non-contiguous view.
-Everything runs in float64. Probes only run the student's code and report what it produced;
-every expected value is computed by the hidden tests in the judge process.
+Everything runs in float64. Probes only run the student's code and report what it produced, read
+by the platform's describe() (C-level facts: a cell may patch torch.equal or return a lying Tensor
+subclass); inputs that must stay untouched are sent back as describe() read them after the call
+and judged in the test. Every expected value is computed by the hidden tests in the judge process.
 """
 import math
 
@@ -96,7 +98,7 @@ def _arr(x):
     if x is None:
         return "None"
     d = describe(x)
-    if d["type"] != "torch.Tensor":
+    if d["type"] != "torch.Tensor" or d.get("exact") is not True:   # a subclass answers for itself: refused
         return f"<{d['type']}>"
     if d["dtype"] != "float64":
         return f"a torch.Tensor of dtype {d['dtype']} (the inputs are float64: keep their dtype)"
@@ -121,10 +123,31 @@ def _load_mla(cfg, weights):
     return mla.eval()
 
 
+def _pair(result):
+    """Whether describe() sees a genuine 2-tuple (not isinstance/len, which a class can answer)."""
+    d = describe(result)
+    return d["type"] == "builtins.tuple" and len(d.get("items") or ()) == 2
+
+
 def _unpack(result):
-    if not isinstance(result, tuple) or len(result) != 2:
+    if not _pair(result):
         return None, f"MultiHeadLatentAttention.forward must return (out, c_kv), got {type_name(result)}"
     return result, None
+
+
+def _graph_facts(out):
+    """(is a plain tensor, requires grad, shape) of a result, read by describe() (C-level facts):
+    a cell may patch torch.Tensor.requires_grad or return a subclass that lies."""
+    d = describe(out)
+    plain = d["type"] == "torch.Tensor" and d.get("exact") is True
+    return plain, plain and d["requires_grad"] is True, (tuple(d["shape"]) if plain else None)
+
+
+def _grad_values(t):
+    """t.grad's values, read through TensorBase's own descriptor (a cell may shadow torch.Tensor.grad)
+    and converted by describe() (not .numpy(), which a cell may patch); None if no grad."""
+    g = torch._C.TensorBase.__dict__["grad"].__get__(t)
+    return None if g is None else np.asarray(describe(g)["value"], dtype=np.float64)
 
 
 # --------------------------------------------------------------------------- mla_forward
@@ -154,12 +177,12 @@ def mla_with_past(cfg, weights, x_tbc, past_pbc):
     with _Swap(_MLA_GIVEN), torch.no_grad():
         layer = _load_mla(cfg, weights)
         past = _btc(past_pbc)
-        before = past.clone()
         unpacked, error = _unpack(layer(_btc(x_tbc), past))
     if error:
         return {"error": error}
     out, cache = unpacked
-    return {"error": None, "out": _arr(out), "cache": _arr(cache), "past_unchanged": bool(torch.equal(before, past))}
+    # past as it is now, (B, P, d_latent); the judge decides whether it still holds what it sent
+    return {"error": None, "out": _arr(out), "cache": _arr(cache), "past_after": describe(past)}
 
 
 def mla_grad(cfg, weights, x_tbc, upstream):
@@ -173,11 +196,11 @@ def mla_grad(cfg, weights, x_tbc, upstream):
         if error:
             return {"error": error}
         out = unpacked[0]
-        if not isinstance(out, torch.Tensor) or not out.requires_grad:
+        if not _graph_facts(out)[1]:
             return {"error": "the output does not require grad: the forward cut the graph (detach, no_grad, .data)"}
         (out * _btc(upstream)).sum().backward()
-    grads = {name: (None if p.grad is None else p.grad.detach().numpy().copy()) for name, p in layer.named_parameters()}
-    return {"error": None, "grads": grads, "grad_x": None if leaf.grad is None else leaf.grad.numpy().copy()}
+    grads = {name: _grad_values(p) for name, p in layer.named_parameters()}
+    return {"error": None, "grads": grads, "grad_x": _grad_values(leaf)}
 
 
 # --------------------------------------------------------------------------- mla_absorbed
@@ -197,10 +220,10 @@ def absorbed(cfg, weights, x_tbc, c_sbc):
     obj.v_up = _WeightOnly(_t(weights["v_up.weight"]))
     x = _btc(x_tbc)
     c_kv = _btc(c_sbc)
-    before = c_kv.clone()
     with _Swap([("causal_mask", _given_causal_mask)]), torch.no_grad():
         out = student.absorbed_attention(obj, x, c_kv)
-    return {"type": type_name(out), "value": _arr(out), "cache_unchanged": bool(torch.equal(before, c_kv))}
+    # c_kv as it is now, (B, S, d_latent); the judge decides whether it still holds what it sent
+    return {"type": type_name(out), "value": _arr(out), "cache_after": describe(c_kv)}
 
 
 # --------------------------------------------------------------------------- mla_cache_bytes
@@ -231,21 +254,22 @@ def linear_attention(form, q, k, v):
 def gla_recurrent(q, k, v, log_alpha, chunks, state=None):
     """Student's gla_recurrent over consecutive chunks of the given sizes, each call getting the
     state the previous call returned (the first gets `state`, None or a (B, H, d_k, d_v) array
-    made non-contiguous). Reports outputs, states and whether each given state was left unchanged."""
+    made non-contiguous). Reports outputs, states, and each given state as describe() read it
+    before and after its call: the judge decides whether it was left unchanged."""
     qt, kt, vt, lt = _bhtd(q), _bhtd(k), _bhtd(v), _bhtd(log_alpha)
     S = None if state is None else _t(np.swapaxes(np.asarray(state), 0, 1)).transpose(0, 1)
-    report = {"outs": [], "states": [], "state_unchanged": [], "error": None}
+    report = {"outs": [], "states": [], "given_before": [], "given_after": [], "error": None}
     start = 0
     with torch.no_grad():
         for n in chunks:
             sl = slice(start, start + int(n))
-            before = None if S is None else S.clone()
+            before = None if S is None else describe(S)
             result = student.gla_recurrent(qt[..., sl, :], kt[..., sl, :], vt[..., sl, :], lt[..., sl, :], S)
-            if not isinstance(result, tuple) or len(result) != 2:
+            if not _pair(result):
                 report["error"] = f"gla_recurrent must return (o, state), got {type_name(result)}"
                 break
-            report["state_unchanged"].append(True if before is None else
-                                             bool(isinstance(S, torch.Tensor) and torch.equal(before, S)))
+            report["given_before"].append(before)
+            report["given_after"].append(None if S is None else describe(S))
             out, S = result
             report["outs"].append(_arr(out))
             report["states"].append(_arr(S))
@@ -264,13 +288,14 @@ def gla_parallel(q, k, v, log_alpha, upstream=None):
     leaves = [_t(a).requires_grad_(True) for a in (q, k, v, log_alpha)]
     out = student.gla_parallel(*(leaf.permute(1, 2, 0, 3) for leaf in leaves))
     report = {"type": type_name(out), "value": _arr(out), "grads": None, "grad_error": None}
-    if not isinstance(out, torch.Tensor) or not out.requires_grad:
+    _, requires_grad, shape = _graph_facts(out)   # describe()'s facts, not the object's own answers
+    if not requires_grad:
         report["grad_error"] = "the result does not require grad: no gradient can flow back to q, k, v, log_alpha"
         return report
     g = _bhtd(upstream)
-    if tuple(out.shape) != tuple(g.shape):
-        report["grad_error"] = f"the result has shape {tuple(out.shape)}, so the gradient check could not run"
+    if shape != tuple(int(n) for n in g.shape):
+        report["grad_error"] = f"the result has shape {shape}, so the gradient check could not run"
         return report
     (out * g).sum().backward()
-    report["grads"] = [None if leaf.grad is None else leaf.grad.detach().numpy().copy() for leaf in leaves]
+    report["grads"] = [_grad_values(leaf) for leaf in leaves]
     return report

@@ -274,12 +274,26 @@ c = get_config()  # noqa: F821
 c.ServerApp.jpserver_extensions.update({
     "nbgrader.server_extensions.formgrader": False,
     "nbgrader.server_extensions.course_list": False,
-    "nbgrader.server_extensions.assignment_list": True,
+    # nbgrader's assignment list, loaded by course_submit_guard (course/hub/student/), which
+    # wraps its Submit: an untouched assignment asks for confirmation first
+    "nbgrader.server_extensions.assignment_list": False,
+    "course_submit_guard": True,
     "nbgrader.server_extensions.validate_assignment": True,
     "jupyter_lsp": False,
     "notebook": False,
 })
 """
+
+
+def _student_server_config(guard_dir: Path, language: str) -> str:
+    """STUDENT_SERVER_CONFIG, and where the submit guard lives and which language it speaks."""
+    return STUDENT_SERVER_CONFIG + (
+        "import sys\n"
+        f"sys.path.insert(0, {str(guard_dir)!r})   # copied by `course hub`: the repository is fenced off\n"
+        f"c.SubmitGuard.language = {language!r}\n"
+        "c.SubmitGuard.window = 600.0   # seconds within which a second Submit sends an untouched assignment\n")
+
+
 # formgrader renders students' notebooks on the hub's origin: besides the sanitised copy it is
 # given (course.judge.sanitize), its pages may load and send nothing beyond this server, embed no
 # plugins, and change no base URL or form target. Its own pages use inline scripts, so 'unsafe-inline'
@@ -349,7 +363,12 @@ def prepare(course: Course, state: Path, *, home_base: Path = Path("/home"), ip:
             shutil.copytree(src, cdir / sub, dirs_exist_ok=True)
     _write(cdir / "nbgrader_config.py", _nbgrader_config(settings, student=False))
     _write(settings.student_config / "nbgrader_config.py", _nbgrader_config(settings, student=True))
-    _write(settings.student_config / "jupyter_server_config.py", STUDENT_SERVER_CONFIG)
+    from course.hub import student
+    from course.judge.messages import course_language
+
+    guard_dir, _ = student.install(settings.student_config)
+    _write(settings.student_config / "jupyter_server_config.py",
+           _student_server_config(guard_dir, course_language(course.root)))
     _write(settings.student_config / "labconfig" / "page_config.json", json.dumps(STUDENT_PAGE_CONFIG))
     _write(state / "jupyter" / "grader" / "jupyter_server_config.py", GRADER_SERVER_CONFIG)
     _write(state / "jupyter" / "grader" / "course_inbound.py", (Path(__file__).parents[1] / "inbound.py").read_text())
@@ -644,6 +663,8 @@ def configure(c, settings: Settings) -> None:
     c.Spawner.default_url = "/lab"
     c.Spawner.notebook_dir = "~"
     c.Spawner.environment = {"JUPYTER_CONFIG_PATH": str(settings.student_config),
+                             # the course's lab extension (course.hub.student.install)
+                             "JUPYTER_PATH": str(settings.student_config / "data"),
                              "PATH": f"{Path(settings.student_python).parent}:/usr/local/bin:/usr/bin:/bin"}
     # nbgrader's assignment list asks the hub which groups its user is in
     c.Spawner.server_token_scopes = ["users:activity!user", "access:servers!server",

@@ -15,6 +15,7 @@ import traceback
 from course import protocol
 from course.sandbox import isolation
 from course.sandbox.describe import describe, real_type_name
+from course.sandbox.forbid import forbid
 
 CELL_FILE = "<cell {index}>"
 PROBE_FILE = "<hidden>"
@@ -148,10 +149,10 @@ def _forget_channel(*fds: int) -> None:
             pass
 
 
-def _serve(fd_in: int, fd_out: int, _given=(type_name, to_numpy, describe)) -> None:
+def _serve(fd_in: int, fd_out: int, _given=(type_name, to_numpy, describe, forbid)) -> None:
     # What probes are given is bound here, before any cell runs: a cell that rebinds this
-    # module's `describe` (or the default above, read once at the call) changes nothing.
-    given = dict(zip(("type_name", "to_numpy", "describe"), _given))
+    # module's `describe`/`forbid` (or the default above, read once at the call) changes nothing.
+    given = dict(zip(("type_name", "to_numpy", "describe", "forbid"), _given))
     encode, send = protocol.encode, protocol.send   # likewise: rebinding course.protocol.* later changes nothing here
     while True:
         if os.getpid() != getattr(_serve, "server_pid", os.getpid()):
