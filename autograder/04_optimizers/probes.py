@@ -41,6 +41,13 @@ def _strided(t):
     return view
 
 
+def _bytes_of(t):
+    """(dtype, shape, bytes) of a tensor as the platform's describe() reads it (C-level facts)."""
+    facts = describe(t)
+    value = facts.get("value")
+    return facts.get("dtype"), tuple(facts.get("shape") or ()), value.tobytes() if value is not None else None
+
+
 def _grad_of(t):
     """t.grad read through TensorBase's own descriptor (a cell may shadow torch.Tensor.grad)."""
     return torch._C.TensorBase.__dict__["grad"].__get__(t)
@@ -143,16 +150,6 @@ def _flat(params):
     return torch.cat([p.detach().reshape(-1) for p in params]).numpy().copy()
 
 
-def _flat_grads(params):
-    """Every parameter's gradient flattened into one new array (NaN where a grad is None)."""
-    parts = []
-    for p in params:
-        g = _grad_of(p)
-        parts.append(torch.full((p.numel(),), float("nan"), dtype=torch.float64) if g is None
-                     else g.detach().reshape(-1).to(torch.float64))
-    return torch.cat(parts).numpy().copy()
-
-
 _UPDATES = {"sgd_momentum": "sgd_momentum_update", "adam": "adam_update", "adamw": "adamw_update"}
 
 
@@ -160,9 +157,8 @@ def optimizer_path(which, problem, init, lrs, hyper, seed=0):
     """Minimise the problem with the student's update function, one step per entry of lrs.
 
     Returns {"path": (len(lrs) + 1, n) float64 array of all parameters flattened after each step,
-    row 0 the start; "g_before", "g_after": (len(lrs), n) every gradient flattened just before and
-    just after each step's update calls (the zero_() of the next step would hide a change to g)}.
-    A student exception propagates (the judge reports it)."""
+    row 0 the start, "g_changed": [step, parameter index] of the first call that modified its
+    gradient argument g in place, or None}. A student exception propagates (the judge reports it)."""
     update = getattr(student, _UPDATES[which])
     hyper = dict(hyper)
     if "betas" in hyper:
@@ -170,19 +166,23 @@ def optimizer_path(which, problem, init, lrs, hyper, seed=0):
     params, loss = _problem(problem, init)
     states = [{} for _ in params]
     path = [_flat(params)]
-    g_before, g_after = [], []   # every gradient around each step's updates: the judge compares them
+    g_changed = []        # [step, parameter index] of the first update that changed its g in place
 
     def run():
-        for lr in lrs:
+        for step, lr in enumerate(lrs, start=1):
             for p in params:          # zero_grad(set_to_none=False): the same grad tensors every step,
                 if _grad_of(p) is not None:  # so a state buffer that aliases g is caught
                     _grad_of(p).zero_()
             loss().backward()
             with torch.no_grad():
-                g_before.append(_flat_grads(params))
-                for p, state in zip(params, states):
-                    update(p, _grad_of(p), state, float(lr), **hyper)
-                g_after.append(_flat_grads(params))     # torch.optim leaves p.grad as it is
+                for i, (p, state) in enumerate(zip(params, states)):
+                    g = _grad_of(p)
+                    g_before = _bytes_of(g)
+                    update(p, g, state, float(lr), **hyper)
+                    # torch.optim leaves p.grad as it is; the zero_() above would hide a change.
+                    # Compared as the platform's describe() reads it (torch.equal may be patched).
+                    if not g_changed and _bytes_of(g) != g_before:
+                        g_changed[:] = [step, i]
             path.append(_flat(params))
 
     if which == "adamw":
@@ -190,7 +190,7 @@ def optimizer_path(which, problem, init, lrs, hyper, seed=0):
             run()
     else:
         run()
-    return {"path": np.stack(path), "g_before": np.stack(g_before), "g_after": np.stack(g_after)}
+    return {"path": np.stack(path), "g_changed": g_changed or None}
 
 
 # --------------------------------------------------------------------------- schedule
