@@ -161,8 +161,10 @@ def vram_total(cases):
 def _given_ring(n_ranks):
     """The notebook's SimulatedRing (same interface), re-implemented here so the count cannot be
     edited away. Every message is read by describe() (real dtype and shape, a copy of its bytes):
-    what the receiver gets is that copy, and the log of (src, dtype, shape) goes to the judge,
-    which counts the bytes. The log lives in this closure, not in an attribute of the ring."""
+    what the receiver gets is that copy, and the log of [src, dst, dtype, shape, values] goes to the
+    judge, which counts the bytes AND replays the ring from the values (a function that adds the
+    buffers itself and sends look-alike chunks is caught by what its messages hold). The log lives
+    in this closure, not in an attribute of the ring."""
     log = []
 
     class _GivenRing:
@@ -184,7 +186,7 @@ def _given_ring(n_ranks):
             message = facts["value"]
             if type(message) is not np.ndarray:
                 raise TypeError(f"ring.send: cannot send a {facts.get('type')}")
-            log.append([src, facts["dtype"], [int(n) for n in facts["shape"]]])
+            log.append([src, dst, facts["dtype"], [int(n) for n in facts["shape"]], message.copy()])
             self.bytes_sent[src] += int(message.nbytes)
             self.n_messages += 1
             return message
