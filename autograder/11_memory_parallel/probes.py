@@ -6,8 +6,9 @@ Globals provided by the sandbox: `student` (the notebook's namespace), `type_nam
                 every result as a plain number (or a short text saying what came back instead).
   ring          runs the student's ring_all_reduce on buffers the judge chose (dtype and memory layout
                 too) over a TRUSTED ring defined here (same interface as the notebook's SimulatedRing),
-                so the bytes counted per rank are what the student's algorithm really sent. It also
-                sends back the caller's buffers as they are after the call (the judge compares).
+                so the bytes counted per rank are what the student's algorithm really sent, and the
+                messages' values (logged too) let the judge replay the ring. It also sends back the
+                caller's buffers as they are after the call (the judge compares).
   tp_*          the student's column/row-parallel forward and backward on shards cut here with
                 np.array_split (the notebook's convention); the notebook's `all_reduce` is replaced by the
                 reference below for the duration of the call, so an edited helper cannot change a grade.
