@@ -53,3 +53,29 @@ def test_a_canary_that_gets_through_stops_the_guard_and_leaves_torch_as_it_was()
 def test_no_rules_is_an_error():
     with pytest.raises(ValueError, match="at least one"):
         forbid([])
+
+
+def _disarm_from_inside():
+    """What a hostile student's function can do while the guard is on: find it through torch's
+    mode stack, destroy its kernel library (every closure the mode reaches), pop nothing."""
+    for i in range(torch._C._len_torch_function_stack()):
+        mode = torch._C._get_function_stack_at(i)
+        for cell in type(mode).__torch_function__.__closure__ or ():
+            guard = cell.cell_contents
+            for undo in getattr(guard, "_entered", []):
+                for inner in getattr(undo, "__closure__", None) or ():
+                    if hasattr(inner.cell_contents, "_destroy"):
+                        inner.cell_contents._destroy()
+
+
+def test_a_guard_disarmed_from_inside_the_students_call_fails_the_part():
+    x, w = _x()
+    canaries = [lambda: torch.conv2d(x, w)]
+    with pytest.raises(RuntimeError, match="taken off while your code ran"):
+        with forbid(CONV, canaries=canaries):
+            _disarm_from_inside()
+            with torch._C.DisableTorchFunction():
+                torch.conv2d(x, w)   # the built-in went through: its result must not count
+    assert F.conv2d(x, w).shape == (1, 1, 2, 2)   # and torch works again afterwards
+    with forbid(CONV, canaries=canaries):   # an honest call leaves the guard armed: no error
+        torch.mm(x[0, 0], x[0, 0])

@@ -269,3 +269,40 @@ def test_grading_job_runs_the_grader_image_without_network():
 
     model = asyncio.run(deserialize())
     assert model.spec.template.spec.containers[0].args[0] == "grade"
+
+
+def test_student_image_installs_the_student_ui_the_way_jupyter_finds_it(tmp_path):
+    """The student image runs src/course/hub/student/__init__.py as a script into its prefix:
+    run the same command into a throw-away prefix and read it back the way Jupyter does."""
+    import json
+    import subprocess
+    import sys
+
+    text = STUDENT.read_text().replace("\\\n", " ")
+    assert "COPY --chown=${NB_UID}:${NB_GID} src/course/hub/student/ /tmp/course-student/" in text
+    assert 'python /tmp/course-student/__init__.py --prefix "${CONDA_DIR}"' in text
+    assert "labextension disable --level=sys_prefix @jupyterlab/apputils-extension:announcements" in text
+    copy = tmp_path / "course-student"
+    import shutil
+
+    shutil.copytree(REPO / "src" / "course" / "hub" / "student", copy)
+    done = subprocess.run([sys.executable, "-I", str(copy / "__init__.py"), "--prefix", str(tmp_path / "prefix"),
+                           "--language", "ko"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    prefix = tmp_path / "prefix"
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    assert (prefix / "lib" / version / "site-packages" / "course_submit_guard.py").is_file()
+    from jupyterlab_server.config import get_federated_extensions
+
+    found = get_federated_extensions([str(prefix / "share" / "jupyter" / "labextensions")])
+    build = found["course-student-ui"]["jupyterlab"]["_build"]
+    assert build["load"].startswith("static/remoteEntry.") and (prefix / "share" / "jupyter" / "labextensions" / "course-student-ui" / build["load"]).is_file()
+    # sorted after nbgrader.json in the same folder: nbgrader's own assignment list stays off
+    config_d = prefix / "etc" / "jupyter" / "jupyter_server_config.d"
+    (name,) = [p.name for p in config_d.iterdir()]
+    assert sorted([name, "nbgrader.json"])[-1] == name
+    config = json.loads((config_d / name).read_text())
+    assert config["ServerApp"]["jpserver_extensions"] == {"nbgrader.server_extensions.assignment_list": False,
+                                                          "course_submit_guard": True}
+    assert config["SubmitGuard"]["language"] == "ko"
+    assert not (prefix / "share" / "course-student-staging").exists()

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-CONVERTED = ["04_optimizers", "05_cnn", "08_transformer_lm", "09_modern_llm", "10_lora_quant",
-             "14_diffusion", "15_dit_flow", "16_alignment_dpo", "17_efficient_attention"]
+CONVERTED = ["01_tensors", "02_autograd_engine", "04_optimizers", "05_cnn", "06_rnn", "07_attention",
+             "08_transformer_lm", "09_modern_llm", "10_lora_quant", "14_diffusion", "15_dit_flow",
+             "16_alignment_dpo", "17_efficient_attention"]
 
 PATCHABLE_CALLS = {("torch", "equal"), ("torch", "allclose"), ("np", "array_equal"), ("np", "array_equiv"),
                    ("np", "allclose"), ("np", "shares_memory"), ("np", "may_share_memory")}

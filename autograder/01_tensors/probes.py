@@ -13,6 +13,7 @@ import sys
 import numpy as np
 
 FRAMEWORKS = ("torch", "tf")
+_MRO = type.__dict__["__mro__"].__get__   # a class's real bases: no __instancecheck__ to answer for it
 
 
 # -- helpers ---------------------------------------------------------------------------------------
@@ -53,7 +54,7 @@ def _dtype_name(obj):
     if dtype is None:
         return type_name(obj)
     name = getattr(dtype, "name", None)  # numpy and tensorflow dtypes
-    if isinstance(name, str):
+    if type(name) is str:
         return name
     return str(dtype).replace("torch.", "")  # torch.float32 -> float32
 
@@ -72,7 +73,7 @@ def _describe(obj):
                 "shape": None, "value": None, "requires_grad": bool(described.get("requires_grad")),
                 "device": described.get("device") or "", "is_leaf": described.get("grad_fn") is None}
         value = described["value"]
-        if not isinstance(value, np.ndarray):
+        if type(value) is not np.ndarray:
             value = None if value is None else np.asarray(value)
         if value is None or value.dtype.kind not in "biuf":
             info["error"] = f"the returned {described['type']} holds {described['dtype']} values, not numbers"
@@ -141,18 +142,40 @@ def _call(fw, name, inputs):
 # -- quiz 1: rank / shape / dtype -------------------------------------------------------------------
 
 def _int_like(value):
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+    """A genuine int or NumPy integer scalar (not bool), as describe() reads it: a subclass of int
+    is described as itself and cannot answer for what it is."""
+    try:
+        facts = describe(value)
+    except Exception:  # noqa: BLE001 - e.g. a symbolic TensorFlow tensor: not an int
+        return False
+    kind = facts.get("type") or ""
+    if kind == "builtins.int":
+        return True
+    return (kind.startswith("numpy.") and kind != "numpy.ndarray" and bool(facts.get("exact"))
+            and facts.get("shape") == [] and (facts.get("dtype") or "").startswith(("int", "uint")))
+
+
+def _sequence(obj):
+    """obj is a tuple or list by its real bases (not isinstance, which a class can answer)."""
+    bases = _MRO(type(obj))
+    return tuple in bases or list in bases
+
+
+def _grad_set(t):
+    """t.grad is not None, read through TensorBase's own grad descriptor (a cell may shadow
+    torch.Tensor.grad)."""
+    return _torch()._C.TensorBase.__dict__["grad"].__get__(t) is not None
 
 
 def make_tensor(fw, data):
     """make_tensor_<fw>(data) -> (t, rank, shape). `data` is a nested list or a numpy array."""
-    if isinstance(data, np.ndarray):
+    if type(data) is np.ndarray:   # the judge's own data (from the protocol), not the student's
         data = np.array(data)  # writable copy the student receives
     original = np.array(data, copy=True)
     result = _student("make_tensor", fw)(data)
-    if not isinstance(result, (tuple, list)) or len(result) != 3:
+    if not _sequence(result) or len(result) != 3:
         return {"error": f"make_tensor_{fw} must return a tuple (t, rank, shape), got {type_name(result)}"
-                         + (f" of length {len(result)}" if isinstance(result, (tuple, list)) else "")}
+                         + (f" of length {len(result)}" if _sequence(result) else "")}
     t, rank, shape = result
     info = {"tensor": _describe(t), "rank_type": type_name(rank), "rank_is_int": _int_like(rank)}
     try:
@@ -160,7 +183,7 @@ def make_tensor(fw, data):
     except Exception:  # noqa: BLE001
         info["rank"] = None
     info["shape_type"] = type_name(shape)
-    info["shape_is_tuple"] = isinstance(shape, tuple)
+    info["shape_is_tuple"] = tuple in _MRO(type(shape))   # torch.Size is a tuple
     try:
         items = list(shape)
         info["shape_items_are_int"] = all(_int_like(s) for s in items)
@@ -170,9 +193,9 @@ def make_tensor(fw, data):
         info["shape"] = None
     # The input must be left as it was (the judge compares what comes back with what it sent), and
     # the tensor must own its memory: torch.from_numpy / as_tensor share the caller's array.
-    info["input_after"] = _after(data) if isinstance(data, np.ndarray) else data
+    info["input_after"] = _after(data) if type(data) is np.ndarray else data
     info["independent"] = None
-    if isinstance(data, np.ndarray) and info["tensor"]["value"] is not None:
+    if type(data) is np.ndarray and info["tensor"]["value"] is not None:
         info["independent"] = not describe(t, inputs={"data": data}).get("aliases")
     return info
 
@@ -235,14 +258,14 @@ def value_and_grad(fw, expr, x, A=None, c=None, calls=1):
     function = _student("value_and_grad", fw)
     for _ in range(calls):
         result = function(f, x_t)
-    if not isinstance(result, (tuple, list)) or len(result) != 2:
+    if not _sequence(result) or len(result) != 2:
         return {"error": f"value_and_grad_{fw} must return a tuple (value, grad), got {type_name(result)}"
-                         + (f" of length {len(result)}" if isinstance(result, (tuple, list)) else "")}
+                         + (f" of length {len(result)}" if _sequence(result) else "")}
     value, grad = result
     info = {"value": _describe(value), "grad": _describe(grad), "input_after": _after(x_t)}
     if fw == "torch":
         info["input_requires_grad"] = bool(describe(x_t)["requires_grad"])
-        info["input_grad_set"] = x_t.grad is not None
+        info["input_grad_set"] = _grad_set(x_t)
     return info
 
 
@@ -252,9 +275,9 @@ def fit_linear_regression(X, y, lr, steps):
     """fit_linear_regression(X, y, lr, steps) with float64 torch tensors X (N, D), y (N,)."""
     X_t, y_t = _to_torch(X, "float64"), _to_torch(y, "float64")
     result = student.fit_linear_regression(X_t, y_t, float(lr), int(steps))
-    if not isinstance(result, (tuple, list)) or len(result) != 2:
+    if not _sequence(result) or len(result) != 2:
         return {"error": f"fit_linear_regression must return a tuple (w, b), got {type_name(result)}"
-                         + (f" of length {len(result)}" if isinstance(result, (tuple, list)) else "")}
+                         + (f" of length {len(result)}" if _sequence(result) else "")}
     w, b = result
     return {"w": _describe(w), "b": _describe(b),
             "inputs_after": [_after(X_t), _after(y_t)]}

@@ -10,7 +10,8 @@ Every graded part is probed in isolation:
                   judge replays the stand-in (the notebook tells students so).
   schedule        the student's warmup_cosine_lr at many steps.
   clip            the student's clip_grad_norm_ on parameters whose gradients the judge chose.
-  accumulate      the student's accumulate_gradients on a small torch MLP.
+  accumulate      the student's accumulate_gradients on a small torch MLP with a batch-dependent
+                  stand-in layer (_HalfCenter): only micro-batch backward passes give the expected grads.
   tf_step/tf_fit  the student's train_step_tf / fit_tf with a model_fn and an optimizer made here.
                   model_fn contains an op with a custom gradient (identity forward, gradient scaled
                   by c backward, counted): only gradients taken with tf.GradientTape through
@@ -226,18 +227,45 @@ def clip(entries, max_norm, as_generator=False):
 
 
 # --------------------------------------------------------------------------- accumulation
-def accumulate(weights, X, Y, loss_kind, micro_batch_size, stale=False, strided_x=False):
-    """The student's accumulate_gradients on Linear -> Tanh -> Linear (float64, the given weights).
+class _HalfCenter(torch.autograd.Function):
+    """h - mean(h over the batch) / 2: each sample's output depends on the batch it came in with
+    (a batch norm without parameters, halved so a batch of one is not sent to zero). A full-batch
+    backward therefore gives other gradients than the n_k / N-weighted micro-batch sum the contract
+    asks for. backward runs in the autograd engine, so its log shows the batches gradients really
+    flowed through, whatever route the student's code took to call the model."""
 
-    Reports the returned loss, every parameter's .grad and the batch sizes the model saw."""
+    @staticmethod
+    def forward(ctx, h, log):
+        ctx.log = log
+        log["forward"].append(int(h.shape[0]))
+        return h - 0.5 * h.mean(0, keepdim=True)
+
+    @staticmethod
+    def backward(ctx, g):
+        ctx.log["backward"].append(int(g.shape[0]))
+        return g - 0.5 * g.mean(0, keepdim=True), None
+
+
+class _HalfCenterLayer(torch.nn.Module):
+    def __init__(self, log):
+        super().__init__()
+        self.log = log
+
+    def forward(self, h):
+        return _HalfCenter.apply(h, self.log)
+
+
+def accumulate(weights, X, Y, loss_kind, micro_batch_size, stale=False, strided_x=False):
+    """The student's accumulate_gradients on Linear -> Tanh -> HalfCenter -> Linear (float64, the
+    given weights). Reports the returned loss, every parameter's .grad and the batch sizes the
+    stand-in layer saw forward and backward (the judge computes the expected micro-batch gradients)."""
     W1, b1, W2, b2 = (np.array(weights[n]) for n in _PARAM_NAMES)
-    model = torch.nn.Sequential(torch.nn.Linear(W1.shape[1], W1.shape[0]), torch.nn.Tanh(),
+    log = {"forward": [], "backward": []}
+    model = torch.nn.Sequential(torch.nn.Linear(W1.shape[1], W1.shape[0]), torch.nn.Tanh(), _HalfCenterLayer(log),
                                 torch.nn.Linear(W2.shape[1], W2.shape[0])).double()
     with torch.no_grad():
         for p, value in zip(model.parameters(), (W1, b1, W2, b2)):
             p.copy_(_t(value))
-    sizes = []
-    model.register_forward_pre_hook(lambda module, args: sizes.append(int(args[0].shape[0])))
     if stale:                             # gradients left over from an earlier step
         for p in model.parameters():
             p.grad = torch.full_like(p, 7.0)
@@ -250,7 +278,8 @@ def accumulate(weights, X, Y, loss_kind, micro_batch_size, stale=False, strided_
         y, loss_fn = _t(Y, torch.int64), torch.nn.functional.cross_entropy
     loss = student.accumulate_gradients(model, loss_fn, x, y, int(micro_batch_size))
     return {"loss": _num(loss), "loss_type": type_name(loss), "grads": [_arr(_grad_of(p)) for p in model.parameters()],
-            "sizes": sizes, "x_after": describe(x)}   # "untouched": the judge decides (torch.equal may be patched)
+            "sizes": list(log["forward"]), "backward_sizes": list(log["backward"]),
+            "x_after": describe(x)}   # "untouched": the judge decides (torch.equal may be patched)
 
 
 # --------------------------------------------------------------------------- TensorFlow loop

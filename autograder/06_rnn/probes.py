@@ -1,6 +1,7 @@
 """Probes for 06_rnn. They run INSIDE the sandbox, next to the student's notebook.
 
-Globals provided by the sandbox: `student` (the notebook's namespace), `type_name`, `to_numpy`.
+Globals provided by the sandbox: `student` (the notebook's namespace), `type_name`, `to_numpy`,
+`describe`, `forbid`.
 
 Every probe receives plain NumPy data from the judge, builds the torch tensors the exercise asks
 for (dtype and memory layout chosen by the judge: contiguous, a transposed view of a tensor stored
@@ -106,9 +107,51 @@ def _unchanged(views, before):
 
 
 def _grad_of(t):
-    if t.grad is None:
+    """t.grad's values in float64, read through TensorBase's own grad descriptor (a cell may
+    shadow torch.Tensor.grad) and by describe() (not .numpy(), which a cell may patch)."""
+    g = torch._C.TensorBase.__dict__["grad"].__get__(t)
+    if g is None:
         return None
-    return t.grad.detach().to(torch.float64).numpy().copy()
+    value = describe(g).get("value")
+    return value.astype(np.float64) if type(value) is np.ndarray else None
+
+
+_MRO = type.__dict__["__mro__"].__get__   # a class's real bases: no __instancecheck__ to answer for it
+
+
+def _sequence(obj):
+    """obj is a tuple or list by its real bases (not isinstance, which a class can answer)."""
+    bases = _MRO(type(obj))
+    return tuple in bases or list in bases
+
+
+def _genuine_tensor(obj):
+    """obj is a plain torch.Tensor, as describe() reads it (a subclass answers for nothing)."""
+    facts = describe(obj)
+    return facts.get("type") == "torch.Tensor" and bool(facts.get("exact"))
+
+
+def _graph_kept(info):
+    """An _describe() record of a plain tensor that requires grad (the graph is not cut)."""
+    return info is not None and info["kind"] == "torch" and info["requires_grad"] is True
+
+
+def _number(obj):
+    """A genuine int / float / NumPy number (not bool) as a float, as describe() reads it; else None."""
+    facts = describe(obj)
+    value = facts.get("value")
+    if facts.get("type") in ("builtins.int", "builtins.float"):
+        return float(value)
+    if (facts.get("exact") and facts.get("shape") == [] and (facts.get("dtype") or "")[:1] in ("f", "i", "u")
+            and type(value) in (int, float)):
+        return float(value)
+    return None
+
+
+def _copies(t):
+    """Fresh tensors holding each row of t (as describe() reads it; not .clone(), which a cell may patch)."""
+    value = describe(t)["value"]
+    return [torch.from_numpy(np.array(row)) for row in value]
 
 
 # --------------------------------------------------------------------------- no built-in cells
@@ -151,8 +194,8 @@ def cell(kind, x, h, c, w_ih, w_hh, b_ih, b_hh, grads=None):
         with _no_builtin_cells():
                 result = fn(views["x"], (views["h"], views["c"]), views["weight_ih"], views["weight_hh"],
                         views["bias_ih"], views["bias_hh"])
-        if not isinstance(result, (tuple, list)) or len(result) != 2:
-            size = f" of length {len(result)}" if isinstance(result, (tuple, list)) else ""
+        if not _sequence(result) or len(result) != 2:
+            size = f" of length {len(result)}" if _sequence(result) else ""
             return {"error": f"lstm_cell must return a tuple (h_new, c_new), got {type_name(result)}{size}"}
         h_new, c_new = result
     else:
@@ -165,10 +208,10 @@ def cell(kind, x, h, c, w_ih, w_hh, b_ih, b_hh, grads=None):
               "inputs_unchanged": _unchanged(list(views.values()), before)}
     if want_grad:
         pieces = []
-        for t, g in ((h_new, grads.get("h")), (c_new, grads.get("c"))):
+        for t, info, g in ((h_new, report["h"], grads.get("h")), (c_new, report["c"], grads.get("c"))):
             if g is None:
                 continue
-            if not isinstance(t, torch.Tensor) or not t.requires_grad:
+            if not _graph_kept(info):
                 report["grad_error"] = ("the result does not require grad: the computation graph was cut "
                                         "(.detach(), .numpy(), torch.no_grad() or a new tensor built from values)")
                 return report
@@ -235,7 +278,7 @@ def _forward(xs, h0, w_ih, w_hh, b_ih, b_hh, grad_hs=None):
     report = {"hs": _describe(hs, views), "inputs_unchanged": _unchanged(views, before),
               "stand_in_calls": swap.stand_in.calls, "grad_error": None, "grads": None}
     if want_grad:
-        if not isinstance(hs, torch.Tensor) or not hs.requires_grad:
+        if not _graph_kept(report["hs"]):
             report["grad_error"] = ("hs does not require grad: the computation graph was cut "
                                     "(.detach(), .numpy(), torch.no_grad() or a new tensor built from values)")
             return report, hs, views
@@ -264,7 +307,7 @@ def pipeline(hs, w_hh, grad_hs):
     for this test's own inputs (so a mistake in rnn_forward does not show here)."""
     views = [_tensor(s)[1] for s in (hs, w_hh, grad_hs)]
     deltas = student.bptt_hidden_grads(*views)
-    if not isinstance(deltas, torch.Tensor):
+    if not _genuine_tensor(deltas):
         return {"error": f"bptt_hidden_grads must return a torch.Tensor, got {type_name(deltas)}"}
     return {"error": None, "norms": _describe(student.per_step_norms(deltas))}
 
@@ -276,40 +319,38 @@ def chain(xs, h0, w_ih, w_hh, b_ih, b_hh, grad_hs):
     on all-zero gradients with max_norm = 1."""
     report, states, views = _forward(xs, h0, w_ih, w_hh, b_ih, b_hh, np.asarray(grad_hs["value"]))
     report["error"] = None
-    if not isinstance(states, torch.Tensor):
+    if not _genuine_tensor(states):
         report["error"] = f"rnn_forward must return a torch.Tensor, got {type_name(states)}"
         return report
     G = _tensor(grad_hs)[1]
     deltas = student.bptt_hidden_grads(states.detach(), views[3].detach(), G)
     report["deltas"] = _describe(deltas)
-    if not isinstance(deltas, torch.Tensor):
+    if not _genuine_tensor(deltas):
         report["error"] = f"bptt_hidden_grads must return a torch.Tensor, got {type_name(deltas)}"
         return report
     report["norms"] = _describe(student.per_step_norms(deltas))
-    pieces = [d.detach().clone() for d in deltas]
+    pieces = _copies(deltas)
     before = _snapshot(pieces)
     total = math.sqrt(sum(float((p ** 2).sum()) for p in pieces))
     result = student.clip_grad_norm(pieces, total / 4.0)
-    if not isinstance(result, (tuple, list)) or len(result) != 2:
+    if not _sequence(result) or len(result) != 2:
         report["error"] = f"clip_grad_norm must return a tuple (clipped, total_norm), got {type_name(result)}"
         return report
     clipped, got_total = result
     report["total_kind"] = type_name(got_total)
-    report["total"] = (float(got_total) if isinstance(got_total, (int, float, np.floating, np.integer))
-                       and not isinstance(got_total, bool) else None)
-    report["clipped"] = [_describe(t, pieces) for t in clipped] if isinstance(clipped, (list, tuple)) else []
+    report["total"] = _number(got_total)
+    report["clipped"] = [_describe(t, pieces) for t in clipped] if _sequence(clipped) else []
     report["inputs_unchanged"] = _unchanged(pieces, before)
     # the same gradients with max_norm = 4 * total: below the limit, clipping must change nothing
     # (a scale of max_norm / total without the min(1, .) would blow them up 4 times)
-    pieces = [d.detach().clone() for d in deltas]
+    pieces = _copies(deltas)
     result = student.clip_grad_norm(pieces, total * 4.0)
-    if not isinstance(result, (tuple, list)) or len(result) != 2:
+    if not _sequence(result) or len(result) != 2:
         report["error"] = f"clip_grad_norm must return a tuple (clipped, total_norm), got {type_name(result)}"
         return report
     kept, kept_total = result
-    report["kept_total"] = (float(kept_total) if isinstance(kept_total, (int, float, np.floating, np.integer))
-                            and not isinstance(kept_total, bool) else None)
-    report["kept"] = [_describe(t, pieces) for t in kept] if isinstance(kept, (list, tuple)) else []
+    report["kept_total"] = _number(kept_total)
+    report["kept"] = [_describe(t, pieces) for t in kept] if _sequence(kept) else []
     # a step where no gradient reached: all zeros, total 0, min(1, max_norm / 0) = 1 (nothing scaled)
     zeros = [torch.zeros_like(d) for d in deltas]
     try:
@@ -328,13 +369,13 @@ def clip(grads, max_norm):
     views = [_tensor(s)[1] for s in grads]
     before = _snapshot(views)
     result = student.clip_grad_norm(views, float(max_norm))
-    if not isinstance(result, (tuple, list)) or len(result) != 2:
-        size = f" of length {len(result)}" if isinstance(result, (tuple, list)) else ""
+    if not _sequence(result) or len(result) != 2:
+        size = f" of length {len(result)}" if _sequence(result) else ""
         return {"error": f"clip_grad_norm must return a tuple (clipped, total_norm), got {type_name(result)}{size}"}
     clipped, total = result
     total_kind = type_name(total)           # recorded before anything is converted
-    if not isinstance(clipped, (list, tuple)):
+    if not _sequence(clipped):
         return {"error": f"clip_grad_norm must return a list of tensors as clipped, got {type_name(clipped)}"}
     return {"error": None, "clipped": [_describe(t, views) for t in clipped],
-            "total": float(total) if isinstance(total, (int, float, np.floating, np.integer)) and not isinstance(total, bool) else None,
+            "total": _number(total),
             "total_kind": total_kind, "inputs_unchanged": _unchanged(views, before)}

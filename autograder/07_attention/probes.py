@@ -1,6 +1,6 @@
 """Probes for 07_attention. They run INSIDE the sandbox, next to the student's notebook.
 
-Globals provided by the sandbox: `student` (the notebook's namespace), `type_name`, `to_numpy`.
+Globals provided by the sandbox: `student` (the notebook's namespace), `type_name`, `to_numpy`, `describe`.
 
 Every probe receives plain NumPy data from the judge, builds the torch tensors the exercise asks
 for (dtype and memory layout chosen by the judge: contiguous, a transposed view, every other row
@@ -70,60 +70,63 @@ def _tensor(spec, requires_grad=False):
 
 def _describe(obj, inputs=()):
     """What the student returned, recorded BEFORE any conversion: type, dtype, shape,
-    requires_grad, device, contiguity, and which inputs (by position) it shares memory with.
-    Then its values as float64 (bool stays bool); values None if unreadable."""
-    info = {"kind": "torch" if isinstance(obj, torch.Tensor) else type_name(obj),
+    requires_grad, device, and which inputs (by position) it shares memory with. Then its values
+    as float64 (bool stays bool); values None if unreadable. Read through the platform's
+    describe(), whose facts come from C-level types captured before the notebook ran: a cell that
+    patches torch, or a Tensor subclass that lies about its dtype, changes nothing here; kind is
+    "torch" only for a genuine torch.Tensor."""
+    facts = describe(obj, inputs={str(i): t for i, t in enumerate(inputs)})
+    tensor = facts.get("type") == "torch.Tensor" and bool(facts.get("exact"))
+    info = {"kind": "torch" if tensor else facts.get("type"),
             "dtype": None, "shape": None, "value": None, "requires_grad": None, "device": None,
             "aliases": []}
-    if isinstance(obj, torch.Tensor):
-        info["dtype"] = str(obj.dtype).replace("torch.", "")
-        info["shape"] = [int(s) for s in obj.shape]
-        info["requires_grad"] = bool(obj.requires_grad)
-        info["device"] = str(obj.device)
-        info["aliases"] = _aliases(obj, inputs)
-        value = obj.detach().cpu()
-        if value.is_complex():
-            return info
-        info["value"] = value.to(torch.float64).numpy().copy() if value.dtype != torch.bool else value.numpy().copy()
+    if tensor:
+        info.update(dtype=facts["dtype"], shape=list(facts["shape"]), requires_grad=facts["requires_grad"],
+                    device=facts["device"], aliases=[int(a) for a in facts.get("aliases") or []])
+        value = facts.get("value")
+        if type(value) is np.ndarray and value.dtype.kind in "biuf":
+            info["value"] = value.copy() if value.dtype.kind == "b" else value.astype(np.float64)
     return info
 
 
-def _aliases(obj, inputs):
-    """Positions of the inputs whose storage the result shares (a view of, or the same as, an input)."""
-    try:
-        mine = obj.untyped_storage().data_ptr()
-    except Exception:   # noqa: BLE001 - a tensor subclass without storage shares nothing we can see
-        return []
-    found = []
-    for i, t in enumerate(inputs):
-        if isinstance(t, torch.Tensor) and t.untyped_storage().data_ptr() == mine and obj.numel() > 0:
-            found.append(i)
-    return found
+_MRO = type.__dict__["__mro__"].__get__   # a class's real bases: no __instancecheck__ to answer for it
+
+
+def _sequence(obj):
+    """obj is a tuple or list by its real bases (not isinstance, which a class can answer)."""
+    bases = _MRO(type(obj))
+    return tuple in bases or list in bases
 
 
 def _pair(result, name):
     """(out, weights) from a result that should be a 2-tuple; an error text otherwise."""
-    if not isinstance(result, (tuple, list)) or len(result) != 2:
-        size = f" of length {len(result)}" if isinstance(result, (tuple, list)) else ""
+    if not _sequence(result) or len(result) != 2:
+        size = f" of length {len(result)}" if _sequence(result) else ""
         return None, f"{name} must return a tuple (out, weights), got {type_name(result)}{size}"
     return result, None
 
 
 def _grad_of(t):
-    if t.grad is None:
+    """t.grad's values in float64, read through TensorBase's own grad descriptor (a cell may
+    shadow torch.Tensor.grad) and by describe() (not .numpy(), which a cell may patch)."""
+    g = torch._C.TensorBase.__dict__["grad"].__get__(t)
+    if g is None:
         return None
-    return t.grad.detach().to(torch.float64).numpy().copy()
+    value = describe(g).get("value")
+    return value.astype(np.float64) if type(value) is np.ndarray else None
 
 
-def _backward(out, weights, g_out, g_weights, leaves):
-    """L = sum(G_out * out) + sum(G_w * weights); returns {name: grad or None} or an error text."""
+def _backward(results, leaves):
+    """L = sum(G_out * out) + sum(G_w * weights); returns {name: grad or None} or an error text.
+    results: (tensor, its _describe() record, upstream gradient or None); whether a result is a
+    tensor that requires grad is read from its record (describe()), not asked of the object."""
     pieces = []
-    for t, g in ((out, g_out), (weights, g_weights)):
+    for t, info, g in results:
         if g is None:
             continue
-        if not isinstance(t, torch.Tensor):
+        if info["kind"] != "torch":
             return "the result is not a torch.Tensor, so no gradient can flow back"
-        if not t.requires_grad:
+        if info["requires_grad"] is not True:
             return ("the result does not require grad: the computation graph was cut "
                     "(.detach(), .numpy(), torch.no_grad() or a new tensor built from values)")
         pieces.append((t * torch.tensor(np.asarray(g), dtype=t.dtype)).sum())
@@ -154,9 +157,10 @@ def attention(q, k, v, mask=None, grads=None):
     # the inputs as they are now, read by the platform's describe(); the judge decides "unchanged"
     report["inputs_after"] = [describe(a) for a in inputs]
     if want_grad:
-        g = _backward(out, weights, grads.get("out"), grads.get("weights"), {"q": tq, "k": tk, "v": tv})
-        report["grads"] = g if isinstance(g, dict) else None
-        report["grad_error"] = g if isinstance(g, str) else None
+        g = _backward([(out, report["out"], grads.get("out")), (weights, report["weights"], grads.get("weights"))],
+                      {"q": tq, "k": tk, "v": tv})
+        report["grads"] = g if type(g) is dict else None
+        report["grad_error"] = g if type(g) is str else None
     return report
 
 
@@ -250,9 +254,9 @@ def mha(x_q, x_kv, weights, num_heads, mask=None, g_out=None):
         leaves = {"x_q": tq, "w_q": ws[0][1], "w_k": ws[1][1], "w_v": ws[2][1], "w_o": ws[3][1]}
         if x_kv is not None:
             leaves["x_kv"] = tkv
-        g = _backward(out, None, g_out, None, leaves)
-        report["grads"] = g if isinstance(g, dict) else None
-        report["grad_error"] = g if isinstance(g, str) else None
+        g = _backward([(out, report["out"], g_out)], leaves)
+        report["grads"] = g if type(g) is dict else None
+        report["grad_error"] = g if type(g) is str else None
     return report
 
 

@@ -6,8 +6,9 @@ Globals provided by the sandbox: `student` (the notebook's namespace), `type_nam
                 every result as a plain number (or a short text saying what came back instead).
   ring          runs the student's ring_all_reduce on buffers the judge chose (dtype and memory layout
                 too) over a TRUSTED ring defined here (same interface as the notebook's SimulatedRing),
-                so the bytes counted per rank are what the student's algorithm really sent. It also
-                sends back the caller's buffers as they are after the call (the judge compares).
+                so the bytes counted per rank are what the student's algorithm really sent, and the
+                messages' values (logged too) let the judge replay the ring. It also sends back the
+                caller's buffers as they are after the call (the judge compares).
   tp_*          the student's column/row-parallel forward and backward on shards cut here with
                 np.array_split (the notebook's convention); the notebook's `all_reduce` is replaced by the
                 reference below for the duration of the call, so an edited helper cannot change a grade.
@@ -161,8 +162,10 @@ def vram_total(cases):
 def _given_ring(n_ranks):
     """The notebook's SimulatedRing (same interface), re-implemented here so the count cannot be
     edited away. Every message is read by describe() (real dtype and shape, a copy of its bytes):
-    what the receiver gets is that copy, and the log of (src, dtype, shape) goes to the judge,
-    which counts the bytes. The log lives in this closure, not in an attribute of the ring."""
+    what the receiver gets is that copy, and the log of [src, dst, dtype, shape, values] goes to the
+    judge, which counts the bytes AND replays the ring from the values (a function that adds the
+    buffers itself and sends look-alike chunks is caught by what its messages hold). The log lives
+    in this closure, not in an attribute of the ring."""
     log = []
 
     class _GivenRing:
@@ -184,7 +187,7 @@ def _given_ring(n_ranks):
             message = facts["value"]
             if type(message) is not np.ndarray:
                 raise TypeError(f"ring.send: cannot send a {facts.get('type')}")
-            log.append([src, facts["dtype"], [int(n) for n in facts["shape"]]])
+            log.append([src, dst, facts["dtype"], [int(n) for n in facts["shape"]], message.copy()])
             self.bytes_sent[src] += int(message.nbytes)
             self.n_messages += 1
             return message

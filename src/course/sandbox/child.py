@@ -16,6 +16,7 @@ from course import protocol
 from course.sandbox import isolation
 from course.sandbox.describe import describe, real_type_name
 from course.sandbox.forbid import forbid
+from course.sandbox.integrity import Seal
 
 CELL_FILE = "<cell {index}>"
 PROBE_FILE = "<hidden>"
@@ -149,16 +150,32 @@ def _forget_channel(*fds: int) -> None:
             pass
 
 
-def _serve(fd_in: int, fd_out: int, _given=(type_name, to_numpy, describe, forbid)) -> None:
+class Tampered(RuntimeError):
+    """The notebook rewrote the platform's own code in the sandbox (course.sandbox.integrity)."""
+
+
+def _serve(fd_in: int, fd_out: int, _given=(type_name, to_numpy, describe, forbid),
+           _exec=exec, _compile=compile) -> None:
     # What probes are given is bound here, before any cell runs: a cell that rebinds this
     # module's `describe`/`forbid` (or the default above, read once at the call) changes nothing.
     given = dict(zip(("type_name", "to_numpy", "describe", "forbid"), _given))
-    encode, send = protocol.encode, protocol.send   # likewise: rebinding course.protocol.* later changes nothing here
+    encode, send, receive = protocol.encode, protocol.send, protocol.receive  # likewise for course.protocol.*
+    probes, namespace = _probes, _namespace
+    # ... and what those tools (and this loop) run is sealed: rewriting any of it in place (a
+    # class's methods, a function's code, a global or builtin they use) fails every later check.
+    seal = Seal([*_given, encode, send, receive, _serve, describe_error, _compile_cell, Seal])
+    broken = seal.broken
+
+    def intact(moment: str) -> None:
+        what = broken()
+        if what is not None:
+            raise Tampered(f"the notebook changed the grader's own code ({what}) {moment}; "
+                           f"this check cannot be graded")
     while True:
         if os.getpid() != getattr(_serve, "server_pid", os.getpid()):
             os._exit(1)  # a forked child got back here: it has no business serving
         try:
-            request = protocol.receive(fd_in)
+            request = receive(fd_in)
         except EOFError:
             return
         op = request.get("op")
@@ -167,19 +184,26 @@ def _serve(fd_in: int, fd_out: int, _given=(type_name, to_numpy, describe, forbi
         try:
             with _Alarm(request.get("timeout", 30.0)):
                 if op == "run_cell":
-                    exec(_compile_cell(request["index"], request["source"]), _namespace)
+                    _exec(_compile_cell(request["index"], request["source"]), namespace)
                     value = None
                 elif op == "load_probes":
-                    _probes.clear()
-                    _probes.update(__name__="probes", student=StudentNamespace(_namespace),
-                                   **given)
-                    exec(compile(request["source"], PROBE_FILE, "exec"), _probes)
+                    intact("before the checks were loaded")
+                    probes.clear()
+                    probes.update(__name__="probes", student=StudentNamespace(namespace), **given)
+                    _exec(_compile(request["source"], PROBE_FILE, "exec"), probes)
                     value = None
                 elif op == "probe":
-                    function = _probes.get(request["name"])
+                    function = probes.get(request["name"])
                     if not callable(function):
                         raise LookupError(f"unknown probe {request['name']!r}")
-                    value = encode(function(*request.get("args", []), **request.get("kwargs", {})))
+                    intact("before this check ran")
+                    probes.update(given)    # a tool swapped in the checks' namespace is put back
+                    reply = function(*request.get("args", []), **request.get("kwargs", {}))
+                    intact("while this check ran")
+                    if any(probes.get(name) is not tool for name, tool in given.items()):
+                        raise Tampered("the notebook swapped the grader's tools while this check ran; "
+                                       "this check cannot be graded")
+                    value = encode(reply)
                 else:
                     raise LookupError(f"unknown request {op!r}")
         except BaseException as exc:  # noqa: BLE001 - everything the student can raise is reported

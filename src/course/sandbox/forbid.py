@@ -27,8 +27,12 @@ stays allowed). Two levels refuse:
 On entry every canary (a call that must be refused) is run twice, with torch-function handling on
 and off; one that goes through means the guard was disarmed in advance (torch patched by a
 cell), and entering raises RuntimeError, so the check fails instead of letting the built-ins
-through. torch is read from sys.modules at entry, like the probe's own `import torch`: the
-canaries are what vouch for it.
+through. On exit the canaries run again, before the guard is taken down: a call that disarmed
+it from inside (its kernel library destroyed, its mode popped) raises RuntimeError there, so what
+that call returned is not graded. torch is read from sys.modules at entry, like the probe's own
+`import torch`: the canaries are what vouch for it. This is a guard in the student's own process:
+it stops a student who calls the built-ins, and one who disarms it in the ways tested here; code
+that rewrites the guard's own objects could still get through (see the README's limits).
 """
 from __future__ import annotations
 
@@ -130,7 +134,7 @@ class forbid:   # noqa: N801 - used as a statement: `with forbid(...)`
                         raise RuntimeError("the checks could not block torch's built-in kernels in this "
                                            "notebook (was torch patched?); this part cannot be graded")
         except BaseException:
-            self.__exit__(None, None, None)
+            self._teardown()
             raise
         return self
 
@@ -146,7 +150,19 @@ class forbid:   # noqa: N801 - used as a statement: `with forbid(...)`
             return True
         return False
 
-    def __exit__(self, *exc):
+    def _teardown(self):
         while self._entered:
             self._entered.pop()(None, None, None)
+
+    def __exit__(self, *exc):
+        # The canaries again, before the guard comes off: a student's call that disarmed it from
+        # inside (destroyed the kernels' library, popped the mode) and then used the built-ins
+        # leaves it disarmed, so what that call returned is not graded.
+        torch = sys.modules.get("torch")
+        disarmed = bool(self._entered) and torch is not None and not all(
+            self._refused(torch, canary, below) for canary in self.canaries for below in (False, True))
+        self._teardown()
+        if disarmed:
+            raise RuntimeError("the checks' guard against torch's built-in kernels was taken off while "
+                               "your code ran; this part cannot be graded")
         return False

@@ -6,13 +6,19 @@
   start, "(view feedback)" opens the page), hand-written, no build step.
 
 Students' servers cannot import the repository (the fence hides it), so `course hub` copies both
-into the student area of its state directory with `install()`.
+into the student area of its state directory with `install()`. The student image (Docker and
+Kubernetes hubs, images/student/Dockerfile) runs this file as a script instead, which installs
+both into the image's Python prefix with `install_into_prefix()`:
+
+    python __init__.py --prefix /opt/conda --language ko
 """
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import shutil
+import sys
 from pathlib import Path
 
 HERE = Path(__file__).parent
@@ -45,3 +51,47 @@ def install(student_area: Path) -> tuple[Path, Path]:
         for path in [root, *root.rglob("*")]:
             path.chmod(0o755 if path.is_dir() else 0o644)
     return python, data
+
+
+# Sorted after nbgrader.json in the same config.d folder, so it wins: nbgrader's own assignment
+# list is loaded by the guard (wrapped), never by itself as well.
+PREFIX_CONFIG = "zz-course-student.json"
+
+
+def install_into_prefix(prefix: Path, language: str) -> None:
+    """For an image: the guard into <prefix>'s site-packages, the lab extension into
+    <prefix>/share/jupyter/labextensions, and the server config that loads the guard in place of
+    nbgrader's assignment list into <prefix>/etc/jupyter/jupyter_server_config.d/."""
+    prefix = Path(prefix)
+    staging = prefix / "share" / "course-student-staging"
+    python, data = install(staging)
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    site_packages = prefix / "lib" / version / "site-packages"
+    site_packages.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(python / f"{GUARD_MODULE}.py", site_packages / f"{GUARD_MODULE}.py")
+    labextensions = prefix / "share" / "jupyter" / "labextensions"
+    labextensions.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(labextensions / LAB_EXTENSION, ignore_errors=True)
+    shutil.copytree(data / "labextensions" / LAB_EXTENSION, labextensions / LAB_EXTENSION)
+    shutil.rmtree(staging)
+    config = prefix / "etc" / "jupyter" / "jupyter_server_config.d"
+    config.mkdir(parents=True, exist_ok=True)
+    (config / PREFIX_CONFIG).write_text(json.dumps({
+        "ServerApp": {"jpserver_extensions": {"nbgrader.server_extensions.assignment_list": False,
+                                              GUARD_MODULE: True}},
+        "SubmitGuard": {"language": language, "window": 600.0},
+    }, indent=1) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Install the course's student UI into a Python prefix (an image).")
+    parser.add_argument("--prefix", type=Path, default=Path(sys.prefix))
+    parser.add_argument("--language", choices=("ko", "en"), default="ko")
+    args = parser.parse_args(argv)
+    install_into_prefix(args.prefix, args.language)
+    print(f"course student UI installed into {args.prefix} ({args.language})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
