@@ -232,17 +232,19 @@ class _HalfCenter(torch.autograd.Function):
     (a batch norm without parameters, halved so a batch of one is not sent to zero). A full-batch
     backward therefore gives other gradients than the n_k / N-weighted micro-batch sum the contract
     asks for. backward runs in the autograd engine, so its log shows the batches gradients really
-    flowed through, whatever route the student's code took to call the model."""
+    flowed through, whatever route the student's code took to call the model. Forwards and
+    backwards go into ONE list, in the order they ran: one backward over the sum of every
+    micro-batch's loss gives the same gradients, and only the order shows the graphs were all kept."""
 
     @staticmethod
     def forward(ctx, h, log):
         ctx.log = log
-        log["forward"].append(int(h.shape[0]))
+        log.append(("forward", int(h.shape[0])))
         return h - 0.5 * h.mean(0, keepdim=True)
 
     @staticmethod
     def backward(ctx, g):
-        ctx.log["backward"].append(int(g.shape[0]))
+        ctx.log.append(("backward", int(g.shape[0])))
         return g - 0.5 * g.mean(0, keepdim=True), None
 
 
@@ -257,10 +259,11 @@ class _HalfCenterLayer(torch.nn.Module):
 
 def accumulate(weights, X, Y, loss_kind, micro_batch_size, stale=False, strided_x=False):
     """The student's accumulate_gradients on Linear -> Tanh -> HalfCenter -> Linear (float64, the
-    given weights). Reports the returned loss, every parameter's .grad and the batch sizes the
-    stand-in layer saw forward and backward (the judge computes the expected micro-batch gradients)."""
+    given weights). Reports the returned loss, every parameter's .grad and the stand-in layer's
+    forwards and backwards in the order they ran, as [kind, batch size] (the judge computes the
+    expected micro-batch gradients and decides whether the order keeps to the contract)."""
     W1, b1, W2, b2 = (np.array(weights[n]) for n in _PARAM_NAMES)
-    log = {"forward": [], "backward": []}
+    log = []
     model = torch.nn.Sequential(torch.nn.Linear(W1.shape[1], W1.shape[0]), torch.nn.Tanh(), _HalfCenterLayer(log),
                                 torch.nn.Linear(W2.shape[1], W2.shape[0])).double()
     with torch.no_grad():
@@ -278,7 +281,7 @@ def accumulate(weights, X, Y, loss_kind, micro_batch_size, stale=False, strided_
         y, loss_fn = _t(Y, torch.int64), torch.nn.functional.cross_entropy
     loss = student.accumulate_gradients(model, loss_fn, x, y, int(micro_batch_size))
     return {"loss": _num(loss), "loss_type": type_name(loss), "grads": [_arr(_grad_of(p)) for p in model.parameters()],
-            "sizes": list(log["forward"]), "backward_sizes": list(log["backward"]),
+            "events": [[str(kind), int(size)] for kind, size in log],
             "x_after": describe(x)}   # "untouched": the judge decides (torch.equal may be patched)
 
 

@@ -177,9 +177,12 @@ def test_clip_none_strided_generator(sub, as_generator):
 # before backward) differs from a full-batch backward by 10-100% relative in W1, b1, W2 (measured
 # on the four cases below; b2's mse gradient does not depend on the route). The judge computes the
 # micro-batch sum itself; student and judge differ by summation order only (float64, <= 23 samples):
-# ~1e-15. A wrong weighting changes them by >= 1e-3 relative. The forward/backward size logs come
-# from the stand-in layer (an autograd.Function: model.forward cannot skip it); they only name the
-# route in the feedback, the gradients decide.
+# ~1e-15. A wrong weighting changes them by >= 1e-3 relative. The stand-in layer (an
+# autograd.Function: model.forward cannot skip it) logs its forwards and backwards in one list, in
+# the order they ran. The gradients catch a full-batch backward; the order catches what the
+# gradients cannot: every micro-batch's graph kept alive and ONE backward over the weighted sum
+# (the same gradients, a full batch's activation memory). The contract: micro-batch k's backward
+# runs before micro-batch k + 1's forward, micro-batches in order.
 ACC_ATOL, ACC_RTOL = 1e-10, 1e-8
 
 
@@ -212,6 +215,17 @@ def _reference_grads(weights, X, Y, loss_kind, mbs):
     return total, [p.grad.numpy() for p in params]
 
 
+def _contract_events(want_sizes):
+    """The stand-in layer's log under the contract: forward then backward, micro-batch by micro-batch."""
+    return [[kind, k] for k in want_sizes for kind in ("forward", "backward")]
+
+
+def _events_text(events, limit=12):
+    text = ", ".join(f"{'F' if kind == 'forward' else 'B' if kind == 'backward' else kind}{k}"
+                     for kind, k in events[:limit])
+    return text + (f", ... ({len(events)} in all)" if len(events) > limit else "") if events else "none"
+
+
 def check_accumulation(sub, seed, n, dims, loss_kind, mbs, stale=False, strided_x=False):
     rng = rng_for(sub, 10 + seed)
     d_in, d_hidden, d_out = dims
@@ -231,14 +245,22 @@ def check_accumulation(sub, seed, n, dims, loss_kind, mbs, stale=False, strided_
     except StudentError as exc:
         fail(f"{where}: {exc}")
     loss, grads = _reference_grads(weights, X, Y, loss_kind, mbs)
-    sizes, backward_sizes = got["sizes"], got["backward_sizes"]
+    events = got["events"]
+    sizes = [k for kind, k in events if kind == "forward"]
+    backward_sizes = [k for kind, k in events if kind == "backward"]
     expect(len(sizes) > 0, f"{where}: the model was never called")
     expect(max(sizes) <= mbs, f"{where}: the model was called on {max(sizes)} samples at once")
     expect(sum(sizes) == n, f"{where}: the model saw {sum(sizes)} samples in all, the batch has {n}")
-    # the engine's own log: gradients must flow back through each micro-batch once (in any order)
+    # the engine's own log: gradients must flow back through each micro-batch once
     expect(sorted(backward_sizes) == sorted(want_sizes),
            f"{where}: backward() went through the model on batches of {backward_sizes or 'none'}, "
            f"expected one backward per micro-batch ({sizes_text})")
+    # ... and each before the next micro-batch's forward (F = forward, B = backward, then the size)
+    want_events = _contract_events(want_sizes)
+    expect(events == want_events,
+           f"{where}: the model ran {_events_text(events)}; accumulation runs each micro-batch's "
+           f"backward() before the next micro-batch's forward ({_events_text(want_events)}): "
+           f"keeping every micro-batch's graph for one backward needs a full batch's memory")
     for name, g, w in zip(PARAM_NAMES, got["grads"], grads):
         if g is None or isinstance(g, str):
             fail(f"{where}: {name}.grad is {g!r} afterwards")
