@@ -182,7 +182,8 @@ def test_clip_none_strided_generator(sub, as_generator):
 # the order they ran. The gradients catch a full-batch backward; the order catches what the
 # gradients cannot: every micro-batch's graph kept alive and ONE backward over the weighted sum
 # (the same gradients, a full batch's activation memory). The contract: micro-batch k's backward
-# runs before micro-batch k + 1's forward, micro-batches in order.
+# runs before micro-batch k + 1's forward, micro-batches in order. The log lives in the student's
+# process (model[2].log): a cell that rewrites it after one backward over all graphs still passes.
 ACC_ATOL, ACC_RTOL = 1e-10, 1e-8
 
 
