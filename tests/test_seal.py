@@ -118,3 +118,76 @@ def test_a_cell_that_patches_the_builtin_guard_scores_what_the_builtins_alone_sc
         scores[name] = parts
     assert scores["plain"]["rnn_cell"] == 0 and scores["plain"]["gru_cell"] == 0
     assert scores["patched"] == scores["plain"], scores
+
+
+AUDIT_PROBE = r'''
+import gc, sys, json
+from course.sandbox import audit
+from course.sandbox.forbid import forbid
+audit.install()
+seen = {}
+def attempt(name, action):
+    try:
+        action()
+        seen[name] = "allowed"
+    except audit.Refused:
+        seen[name] = "refused"
+attempt("settrace", lambda: sys.settrace(lambda *a: None))
+attempt("setprofile", lambda: sys.setprofile(lambda *a: None))
+attempt("gc.get_objects", gc.get_objects)
+attempt("gc.get_referrers", lambda: gc.get_referrers(forbid))
+attempt("forbid code", lambda: setattr(forbid.__exit__, "__code__", (lambda *a: None).__code__))
+attempt("the hook's own defaults", lambda: setattr(audit._hook, "__defaults__", ()))
+class Mine:
+    pass
+def mine():
+    return 1
+attempt("a student's class", lambda: setattr(Mine, "x", 1))
+attempt("a student's function", lambda: setattr(mine, "__code__", (lambda: 2).__code__))
+attempt("gc.collect", gc.collect)
+print(json.dumps(seen))
+'''
+
+
+def test_the_sandbox_audit_hook_refuses_what_reaches_into_the_platform_and_nothing_else():
+    done = subprocess.run([sys.executable, "-c", AUDIT_PROBE], capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert done.returncode == 0, done.stderr[-2000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen == {"settrace": "refused", "setprofile": "refused", "gc.get_objects": "refused",
+                    "gc.get_referrers": "refused", "forbid code": "refused",
+                    "the hook's own defaults": "refused", "a student's class": "allowed",
+                    "a student's function": "allowed", "gc.collect": "allowed"}, seen
+
+
+FIND_THE_SEAL = '''
+import gc, sys
+from course.sandbox.integrity import Seal
+for obj in gc.get_objects():            # round 2: empty the seal's records, then patch the guard
+    if type(obj) is Seal:
+        obj._records = ()
+'''
+
+
+@pytest.mark.slow
+def test_reaching_the_seal_through_gc_or_a_tracer_is_refused(tmp_path):
+    """Red team round 2: gc found the Seal (9 lines, 06 0 -> 6/8); a tracer ran the built-in
+    after the guard's exit. Both are refused at the interpreter's audit level now."""
+    release = nb.load(REPO / "release" / "06_rnn" / "06_rnn.ipynb")
+    for cell in release.cells:
+        if nb.grade_id(cell) in TORCH_CELLS:
+            cell.source = TORCH_CELLS[nb.grade_id(cell)]
+    book = nbformat.from_dict(json.loads(nbformat.writes(release)))
+    book.cells.append(nbformat.v4.new_code_cell("try:\n" + "".join("    " + l + "\n" for l in FIND_THE_SEAL.strip().splitlines())
+                                                + "except Exception as exc:\n    print('REFUSED', type(exc).__name__)\n"
+                                                + PATCH_THE_GUARD))
+    path = tmp_path / "06_rnn.ipynb"
+    nbformat.write(book, str(path))
+    done = subprocess.run([sys.executable, "-m", "course.cli", "grade", "06_rnn", str(path), "--json",
+                           "--no-gradebook", "--out", str(tmp_path / "out"), "--student", "rt"],
+                          cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout)
+    parts: dict[str, float] = {}
+    for test in result["tests"]:
+        parts[test["name"].split(":")[0]] = parts.get(test["name"].split(":")[0], 0.0) + test["score"]
+    assert parts["rnn_cell"] == 0 and parts["gru_cell"] == 0, parts

@@ -7,13 +7,14 @@ go to separate pipes. Every reply is plain data.
 from __future__ import annotations
 
 import linecache
+import operator
 import os
 import signal
 import sys
 import traceback
 
 from course import protocol
-from course.sandbox import isolation
+from course.sandbox import audit, isolation
 from course.sandbox.describe import describe, real_type_name
 from course.sandbox.forbid import forbid
 from course.sandbox.integrity import Seal
@@ -154,23 +155,30 @@ class Tampered(RuntimeError):
     """The notebook rewrote the platform's own code in the sandbox (course.sandbox.integrity)."""
 
 
-def _serve(fd_in: int, fd_out: int, _given=(type_name, to_numpy, describe, forbid),
-           _exec=exec, _compile=compile) -> None:
-    # What probes are given is bound here, before any cell runs: a cell that rebinds this
-    # module's `describe`/`forbid` (or the default above, read once at the call) changes nothing.
-    given = dict(zip(("type_name", "to_numpy", "describe", "forbid"), _given))
-    encode, send, receive = protocol.encode, protocol.send, protocol.receive  # likewise for course.protocol.*
-    probes, namespace = _probes, _namespace
-    # ... and what those tools (and this loop) run is sealed: rewriting any of it in place (a
-    # class's methods, a function's code, a global or builtin they use) fails every later check.
-    seal = Seal([*_given, encode, send, receive, _serve, describe_error, _compile_cell, Seal])
-    broken = seal.broken
+def _tampered(seal: Seal, moment: str) -> str:
+    """The message (a courtesy: the check itself does not run this)."""
+    try:
+        what = seal.broken() or "a tool of the checks, or a trace/profile hook"
+    except BaseException:  # noqa: BLE001
+        what = "?"
+    return f"the notebook changed the grader's own code ({what}) {moment}; this check cannot be graded"
 
-    def intact(moment: str) -> None:
-        what = broken()
-        if what is not None:
-            raise Tampered(f"the notebook changed the grader's own code ({what}) {moment}; "
-                           f"this check cannot be graded")
+
+def _serve(fd_in: int, fd_out: int, _given=(type_name, to_numpy, describe, forbid),
+           _exec=exec, _compile=compile, _all=all, _map=map, _is=operator.is_, _eq=operator.eq,
+           _call=operator.call, _len=len, _gettrace=sys.gettrace, _getprofile=sys.getprofile) -> None:
+    # Everything this loop relies on is bound here, in its own local variables, before any cell
+    # runs (no Python code can rebind another function's locals): the tools probes get, the
+    # protocol, and the seal of the platform's code (course.sandbox.integrity), checked by an
+    # expression of C callables only, so no Python the notebook could rewrite runs in the check.
+    names = ("type_name", "to_numpy", "describe", "forbid")
+    encode, send, receive = protocol.encode, protocol.send, protocol.receive
+    probes, namespace = _probes, _namespace
+    probes_get, probes_update = probes.get, probes.update
+    seal = Seal([*_given, encode, send, receive, _serve, describe_error, _compile_cell, Seal])
+    getters, holders, values, sized, sizes = seal.tables()
+    # (no nested function may use these names: they would become closure cells, which Python
+    # code can rewrite; the check below is written out where it runs)
     while True:
         if os.getpid() != getattr(_serve, "server_pid", os.getpid()):
             os._exit(1)  # a forked child got back here: it has no business serving
@@ -187,22 +195,42 @@ def _serve(fd_in: int, fd_out: int, _given=(type_name, to_numpy, describe, forbi
                     _exec(_compile_cell(request["index"], request["source"]), namespace)
                     value = None
                 elif op == "load_probes":
-                    intact("before the checks were loaded")
+                    try:   # the seal, written out: C callables over this loop's own locals
+                        ok = (_all(_map(_is, _map(_call, getters, holders), values))
+                              and _all(_map(_eq, _map(_len, sized), sizes))
+                              and _gettrace() is None and _getprofile() is None)
+                    except (KeyError, ValueError, TypeError):
+                        ok = False
+                    if not ok:
+                        raise Tampered(_tampered(seal, "before the checks were loaded"))
                     probes.clear()
-                    probes.update(__name__="probes", student=StudentNamespace(namespace), **given)
+                    probes_update(zip(names, _given), __name__="probes", student=StudentNamespace(namespace))
                     _exec(_compile(request["source"], PROBE_FILE, "exec"), probes)
                     value = None
                 elif op == "probe":
                     function = probes.get(request["name"])
                     if not callable(function):
                         raise LookupError(f"unknown probe {request['name']!r}")
-                    intact("before this check ran")
-                    probes.update(given)    # a tool swapped in the checks' namespace is put back
+                    probes_update(zip(names, _given))   # a tool swapped in the checks' namespace is put back
+                    try:   # the seal, written out: C callables over this loop's own locals
+                        ok = (_all(_map(_is, _map(_call, getters, holders), values))
+                              and _all(_map(_eq, _map(_len, sized), sizes))
+                              and _all(_map(_is, _map(probes_get, names), _given))
+                              and _gettrace() is None and _getprofile() is None)
+                    except (KeyError, ValueError, TypeError):
+                        ok = False
+                    if not ok:
+                        raise Tampered(_tampered(seal, "before this check ran"))
                     reply = function(*request.get("args", []), **request.get("kwargs", {}))
-                    intact("while this check ran")
-                    if any(probes.get(name) is not tool for name, tool in given.items()):
-                        raise Tampered("the notebook swapped the grader's tools while this check ran; "
-                                       "this check cannot be graded")
+                    try:   # the seal, written out: C callables over this loop's own locals
+                        ok = (_all(_map(_is, _map(_call, getters, holders), values))
+                              and _all(_map(_eq, _map(_len, sized), sizes))
+                              and _all(_map(_is, _map(probes_get, names), _given))
+                              and _gettrace() is None and _getprofile() is None)
+                    except (KeyError, ValueError, TypeError):
+                        ok = False
+                    if not ok:
+                        raise Tampered(_tampered(seal, "while this check ran"))
                     value = encode(reply)
                 else:
                     raise LookupError(f"unknown request {op!r}")
@@ -242,6 +270,7 @@ def run(spec: dict) -> None:
     # and exit instead of answering when an error brings them back to the request loop.
     os.register_at_fork(after_in_child=lambda: _forget_channel(fd_in, fd_out))
     _serve.server_pid = os.getpid()
+    audit.install()   # after the platform set itself up, before any cell: see course.sandbox.audit
     protocol.send(fd_out, {"ok": True, "value": {**info, "uid": os.getuid(), "pid": os.getpid()}})
     try:
         _serve(fd_in, fd_out)

@@ -18,6 +18,8 @@ tool creates later (forbid's per-call guard class) beyond the code that creates 
 from __future__ import annotations
 
 import builtins
+import operator
+import sys
 import types
 
 _FunctionType, _CodeType, _CellType = types.FunctionType, types.CodeType, types.CellType
@@ -34,6 +36,7 @@ _co_consts = _CodeType.__dict__["co_consts"].__get__
 _type, _isinstance, _id, _str, _dict_get, _list, _tuple, _sorted, _enumerate = (
     type, isinstance, id, str, dict.get, list, tuple, sorted, enumerate)
 _BUILTINS = builtins.__dict__
+_MODULES = sys.modules      # grows and changes as the notebook imports: never sealed
 _MISSING = object()
 
 
@@ -88,6 +91,10 @@ def _record(roots) -> list:
                 value = _MISSING
             records.append(("cell", cell, index, value))
             todo.append(value)
+            if _type(value) is dict and value and value is not _MODULES:
+                # a table a tool keeps in its closure (describe's genuine types, facts' torch
+                # references): its entries too; entries added later (torch found late) are not
+                records += [("item", value, key, item) for key, item in value.items()]
         for name in _names(code):
             value = _dict_get(scope, name, _MISSING)
             if value is not _MISSING:
@@ -114,7 +121,7 @@ def _now(what, holder, key):
             return _cell_contents(holder)
         except ValueError:
             return _MISSING
-    return _dict_get(holder, key, _MISSING)     # a module's globals or the builtins
+    return _dict_get(holder, key, _MISSING)     # a module's globals, the builtins, a table's entry
 
 
 def _label(holder) -> str:
@@ -127,11 +134,43 @@ def _label(holder) -> str:
         return "?"
 
 
+_GETTERS = {"code": operator.attrgetter("__code__"), "defaults": operator.attrgetter("__defaults__"),
+            "kwdefaults": operator.attrgetter("__kwdefaults__"), "cell": operator.attrgetter("cell_contents")}
+
+
 class Seal:
     """The platform's bindings as they were when the seal was made."""
 
     def __init__(self, roots):
         self._records = _tuple(_record(roots))
+
+    def tables(self) -> tuple[tuple, tuple, tuple, tuple, tuple]:
+        """(getters, holders, values, sized, sizes) for a check made of C callables only:
+
+            all(map(operator.is_, map(operator.call, getters, holders), values))
+            and all(map(operator.eq, map(len, sized), sizes))
+
+        A caller that keeps these in its own local variables (which no Python code can rebind)
+        and runs that expression checks every binding without running any Python the notebook
+        could have rewritten (this class's own methods included). A binding that is gone raises
+        (KeyError, ValueError): the caller counts that as broken too."""
+        getters, holders, values, sized, sizes = [], [], [], [], []
+        for what, holder, key, value in self._records:
+            if what == "keys":
+                sized.append(_class_dict(holder))      # a live view of the class's dict
+                sizes.append(len(value))
+                continue
+            if what == "class":
+                getters.append(operator.itemgetter(key))
+                holders.append(_class_dict(holder))
+            elif what in _GETTERS:
+                getters.append(_GETTERS[what])
+                holders.append(holder)
+            else:                                       # global, builtin, item: a dict entry
+                getters.append(operator.itemgetter(key))
+                holders.append(holder)
+            values.append(value)
+        return _tuple(getters), _tuple(holders), _tuple(values), _tuple(sized), _tuple(sizes)
 
     def broken(self) -> str | None:
         """None while every recorded binding holds; else which one changed."""
