@@ -13,9 +13,12 @@ or a table of values the judge computed for the test's own inputs only.
                  Block.forward and a stand-in GPT.forward (half the position embedding, no ln_f:
                  not the notebook's GPT) that logs every call (tokens fed, start_pos), and a
                  stand-in sample_next (argmax of logits + a bias the judge sends: not greedy).
-                 Each decoding case runs twice: with the student's KVCache, and "planted", with
-                 KVCache's methods swapped for table caches holding keys/values the judge chose
-                 (not the model's), so only logits that come from the calls with the caches are right.
+                 Each token fed also gets half the embedding of its call's start_pos, so logits
+                 depend on the call route (prefill + one-token calls), not only on the tokens: a
+                 full forward gives other logits. Each decoding case runs twice, KVCache's methods
+                 swapped both times by the same wrappers: once calling the student's own, once
+                 "planted", calling table caches holding keys/values the judge chose (not the
+                 model's), so only logits that come from the calls with the caches are right.
   sampling       the student's sample_next only.
 
 Weights come from the judge as arrays (a state_dict by name); models run in float64 so that the
@@ -52,12 +55,17 @@ _CALLS = []   # (tokens fed, start_pos, caches given) for every stand-in GPT.for
 
 
 def _stand_in_gpt_forward(self, idx, caches=None, start_pos=0):
-    """NOT the notebook's GPT: half the position embedding, no final LayerNorm. Logs the call."""
+    """NOT the notebook's GPT: half the position embedding plus half that of start_pos (the call's
+    mark), no final LayerNorm. Logs the call."""
     B, T = idx.shape
     _CALLS.append((int(T), int(start_pos), caches is not None))
     if start_pos + T > self.cfg.block_size:
         raise ValueError(f"positions {start_pos}..{start_pos + T - 1} exceed block_size {self.cfg.block_size}")
-    x = self.tok_emb(idx) + 0.5 * self.pos_emb(torch.arange(start_pos, start_pos + T))
+    # the call's own mark: every token fed in this call also gets half the embedding of start_pos,
+    # so a position's logits depend on the call that computed it (prefill: 0, one-token call at
+    # position t: t). Logits of a full forward without the cache route are NOT the right ones.
+    x = (self.tok_emb(idx) + 0.5 * self.pos_emb(torch.arange(start_pos, start_pos + T))
+         + 0.5 * self.pos_emb(torch.tensor([start_pos]))[None])
     for i, block in enumerate(self.blocks):
         x = block(x, None if caches is None else caches[i])
     return self.head(x)
@@ -103,21 +111,91 @@ class _TableCache:
         return self.k_all[..., :self.length, :], self.v_all[..., :self.length, :]
 
 
+_CACHE_ATTRS = ("__init__", "update", "length", "k", "v")
+
+
+def _cache_methods(backend):
+    """KVCache's __init__, update, length, k and v as installed in BOTH decoding runs: the same
+    functions and kinds (a property for each field) whichever backend they call, so the class's
+    dict tells a notebook nothing about which run it is in; only the values differ."""
+    def __init__(cache, *args, **kwargs):
+        backend.init(cache, args, kwargs)
+
+    def update(cache, k_new, v_new):
+        return backend.update(cache, k_new, v_new)
+
+    def field(name):
+        return property(lambda cache: backend.get(cache, name),
+                        lambda cache, value: backend.set(cache, name, value))
+
+    return ([("KVCache", "__init__", __init__), ("KVCache", "update", update)]
+            + [("KVCache", name, field(name)) for name in ("length", "k", "v")])
+
+
+def _get(descriptor, cache, cls):
+    return type(descriptor).__get__(descriptor, cache, cls) if hasattr(type(descriptor), "__get__") else descriptor
+
+
+class _OwnKVCache:
+    """The normal run's backend: the notebook's own KVCache methods and fields, as they were before
+    the swap (class attributes first if they are data descriptors, then the instance's dict, then
+    the class's, inherited ones included)."""
+
+    def __init__(self):
+        self.cls = student.KVCache
+        self.own = {name: self.cls.__dict__.get(name, _MISSING) for name in _CACHE_ATTRS}
+
+    def _attr(self, name):
+        if self.own[name] is not _MISSING:
+            return self.own[name]
+        for base in _MRO(self.cls)[1:]:
+            if name in base.__dict__:
+                return base.__dict__[name]
+        return _MISSING
+
+    def _method(self, cache, name):
+        fn = self._attr(name)
+        if fn is _MISSING:
+            raise AttributeError(f"'{self.cls.__name__}' object has no attribute '{name}'")
+        return _get(fn, cache, self.cls)
+
+    def init(self, cache, args, kwargs):
+        self._method(cache, "__init__")(*args, **kwargs)
+
+    def update(self, cache, k_new, v_new):
+        return self._method(cache, "update")(k_new, v_new)
+
+    def get(self, cache, name):
+        attr = self._attr(name)
+        if attr is not _MISSING and hasattr(type(attr), "__set__"):
+            return _get(attr, cache, self.cls)
+        own = getattr(cache, "__dict__", None)
+        if type(own) is dict and name in own:
+            return own[name]
+        if attr is _MISSING:
+            raise AttributeError(f"'{self.cls.__name__}' object has no attribute '{name}'")
+        return _get(attr, cache, self.cls)
+
+    def set(self, cache, name, value):
+        attr = self._attr(name)
+        if attr is not _MISSING and hasattr(type(attr), "__set__"):
+            type(attr).__set__(attr, cache, value)
+        else:
+            cache.__dict__[name] = value
+
+
 class _PlantedKVCache:
-    """Stands in for the notebook's KVCache in the planted runs of the kv_cache part: the class's
-    __init__, update, length, k and v are swapped (the class object stays the notebook's own, so
-    an alias of it made at module level gets the swap too). The i-th cache made (layer i, as the
-    contract says: a new KVCache per layer) is a table cache holding the judge's keys/values for
-    layer i, which are NOT the ones the model computes. Logits that come from calls with these
-    caches follow the judge's tables; logits computed any other way (a full forward without
-    caches) do not. Caches made beyond one per layer hold the tables negated, so a second set of
-    fresh caches gives other values too."""
+    """The planted run's backend: the i-th cache made (layer i, as the contract says: a new KVCache
+    per layer) is a table cache holding the judge's keys/values for layer i, which are NOT the ones
+    the model computes. Logits that come from calls with these caches follow the judge's tables;
+    logits computed any other way (a full forward without caches) do not. Caches made beyond one
+    per layer hold the tables negated, so a second set of fresh caches gives other values too."""
 
     def __init__(self, k_tables, v_tables):
         self.tables = list(zip(k_tables, v_tables))
         self.made = []            # (cache object, its _TableCache), in the order they were made
 
-    def _new(self, cache):
+    def init(self, cache, args, kwargs):
         i = len(self.made)
         k, v = self.tables[i % len(self.tables)]
         sign = 1.0 if i < len(self.tables) else -1.0
@@ -129,19 +207,16 @@ class _PlantedKVCache:
                 return table
         raise ValueError("this KVCache was not made by KVCache() during the call")
 
-    def methods(self):
-        planted = self
+    def update(self, cache, k_new, v_new):
+        return self._of(cache).update(k_new, v_new)
 
-        def __init__(cache, *args, **kwargs):
-            planted._new(cache)
+    def get(self, cache, name):
+        return getattr(self._of(cache), name)
 
-        def update(cache, k_new, v_new):
-            return planted._of(cache).update(k_new, v_new)
-
-        return [("KVCache", "__init__", __init__), ("KVCache", "update", update),
-                ("KVCache", "length", property(lambda cache: planted._of(cache).length)),
-                ("KVCache", "k", property(lambda cache: planted._of(cache).k)),
-                ("KVCache", "v", property(lambda cache: planted._of(cache).v))]
+    def set(self, cache, name, value):
+        own = getattr(cache, "__dict__", None)
+        if type(own) is dict:
+            own[name] = value    # kept, never read back: the table answers
 
 
 class _Swap:
@@ -400,8 +475,9 @@ def kv_update(chunks):
 
 
 def _planted(planted):
-    """The KVCache methods swapped for a planted run: the judge's table caches (none without)."""
-    return [] if planted is None else _PlantedKVCache(*planted).methods()
+    """KVCache's methods, swapped in every decoding run: the notebook's own behind them, or in a
+    planted run the judge's table caches."""
+    return _cache_methods(_OwnKVCache() if planted is None else _PlantedKVCache(*planted))
 
 
 def incremental(cfg, weights, idx, prompt_len, planted=None):

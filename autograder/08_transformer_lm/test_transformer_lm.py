@@ -192,13 +192,18 @@ def replay_adamw(initial, batches, cfg, lr):
     return {k: v.detach().numpy() for k, v in params.items()}
 
 
-def ref_stand_in_model(idx, w, cfg, tables=None):
-    """probes.py's stand-in GPT.forward (half the position embedding, no ln_f) over stand-in blocks.
-    tables: (k, v) per layer, the planted caches' contents (attention reads them, not its own k, v):
-    what prefill + one-token calls with those caches give, position by position."""
+def ref_stand_in_model(idx, w, cfg, prompt_len, tables=None):
+    """What the prefill of the first prompt_len tokens, then one-token calls with the caches, give
+    with probes.py's stand-in GPT.forward (half the position embedding plus half that of the call's
+    start_pos, no ln_f) over stand-in blocks: a prompt token is marked with position 0 (the prefill
+    starts there), a later token at position t with t (its own one-token call). A full forward
+    marks them all with 0: other logits. tables: (k, v) per layer, the planted caches' contents
+    (attention reads them, not its own k, v)."""
     idx = torch.as_tensor(np.asarray(idx), dtype=torch.long)
     T = idx.shape[1]
-    x = _t(w["tok_emb.weight"])[idx] + 0.5 * _t(w["pos_emb.weight"])[:T]
+    pos = _t(w["pos_emb.weight"])
+    call_start = [0 if t < prompt_len else t for t in range(T)]
+    x = _t(w["tok_emb.weight"])[idx] + 0.5 * pos[:T] + 0.5 * pos[call_start]
     for i in range(cfg["n_layer"]):
         x = ref_stand_in_block(x, sub_weights(w, f"blocks.{i}"), table=None if tables is None else tables[i])[0]
     return F.linear(x, _t(w["head.weight"])).numpy()
@@ -208,7 +213,7 @@ def ref_greedy(idx, w, cfg, n_new, bias=None, tables=None):
     """Decoding with the stand-in model: argmax(logits + bias) (bias None: plain argmax)."""
     seq = np.asarray(idx, dtype=np.int64)
     for _ in range(n_new):
-        logits = ref_stand_in_model(seq, w, cfg, tables)[:, -1, :]
+        logits = ref_stand_in_model(seq, w, cfg, np.shape(idx)[1], tables)[:, -1, :]
         if bias is not None:
             logits = logits + bias
         seq = np.concatenate([seq, logits.argmax(-1)[:, None]], axis=1)
@@ -595,6 +600,8 @@ def planted_tables(sub, case, B, S, cfg):
     return [(1.5 * rng.standard_normal((B, 1, S, C)), rng.standard_normal((B, 1, S, C))) for _ in range(cfg["n_layer"])]
 
 
+ROUTE = ("(the grader's stand-in model marks every token with its call's start_pos: logits of a forward pass "
+         "over the whole sequence are not these)")
 PLANTED = ("with the grader's stand-in KVCache (each cache it makes holds keys/values the grader chose, "
            "not the model's; logits read from the caches follow them, a forward pass without the caches does not)")
 
@@ -615,7 +622,8 @@ DECODING_CASES = ([f"incremental-B{b}T{t}P{p}L{l}" for b, t, p, l in KV_CASES]
 @pytest.mark.parametrize("case", DECODING_CASES)
 def test_cached_decoding(sub, case):
     """incremental_logits and generate: a prefill, then ONE token per call with the caches, and
-    logits / tokens equal to the full forward pass."""
+    logits / tokens equal to what those calls return (the grader's stand-in model marks every token
+    with its call's start_pos, so a full forward pass gives other logits)."""
     i = DECODING_CASES.index(case)
     if i < len(KV_CASES):
         check_incremental_logits(sub, *KV_CASES[i])
@@ -631,21 +639,22 @@ def check_incremental_logits(sub, B, T, P, L):
     what = f"incremental_logits(model, idx of shape ({B}, {T}), prompt_len={P})"
     got = call(sub, "incremental", cfg, w, idx, P, what=what)
     value = tensor_value(got, what)
-    full = ref_stand_in_model(idx, w, cfg)
+    full = ref_stand_in_model(idx, w, cfg, P)
     if np.shape(value) != full.shape:
         fail(f"{what}: shape {np.shape(value)}, expected {full.shape} (logits for every position)")
     assert_close(value[:, :P], full[:, :P], atol=KV_ATOL, rtol=KV_RTOL,
-                 what=f"{what}: logits of the prefill (positions 0..{P - 1}) vs the full forward pass", inputs={"idx": idx})
+                 what=f"{what}: logits of the prefill (positions 0..{P - 1}) vs one prefill call with the caches",
+                 inputs={"idx": idx})
     assert_close(value[:, P:], full[:, P:], atol=KV_ATOL, rtol=KV_RTOL,
                  what=f"{what}: logits of the cached decode steps (positions {P}..{T - 1}; index = (row, step, token)) "
-                      "vs the full forward pass",
+                      f"vs one-token calls with the caches {ROUTE}",
                  inputs={"idx": idx})
     _check_calls(got["calls"], what, P, T - P)
     # planted: the logits must be the ones the calls with the caches return
     tables = planted_tables(sub, 3100 + T * 10 + P, B, T, cfg)
     planted = call(sub, "incremental", cfg, w, idx, P, [[t[0] for t in tables], [t[1] for t in tables]], what=what)
     value = tensor_value(planted, what)
-    want = ref_stand_in_model(idx, w, cfg, tables)
+    want = ref_stand_in_model(idx, w, cfg, P, tables)
     if np.shape(value) != want.shape:
         fail(f"{what} {PLANTED}: shape {np.shape(value)}, expected {want.shape}")
     assert_close(value, want, atol=KV_ATOL, rtol=KV_RTOL,
@@ -672,8 +681,8 @@ def check_generate(sub, B, P, n_new):
     wrong = np.argwhere(value != want)
     if len(wrong):
         b, t = wrong[0]
-        fail(f"{what}: token {t} of row {b} differs from decoding with the full forward pass and sample_next "
-             f"({len(wrong)} token(s) differ)")
+        fail(f"{what}: token {t} of row {b} differs from decoding with prefill + one-token calls with the caches "
+             f"and sample_next {ROUTE} ({len(wrong)} token(s) differ)")
     _check_calls(got["calls"], what, P, n_new - 1, spare=1)
     # planted: the tokens must follow the logits the calls with the caches return
     tables = planted_tables(sub, 3200 + n_new, B, P + n_new, cfg)
