@@ -655,3 +655,44 @@ def test_feedback_is_cut_to_two_mebibytes_and_says_so(tmp_path):
     assert len(feedback.render(document)) > feedback.MAX_CHARS
     page = feedback.write(document, tmp_path).read_text()
     assert len(page) <= feedback.MAX_CHARS and "this page was cut to fit" in page
+
+
+def test_collect_copies_without_following_a_link_swapped_in_after_screening(tmp_path):
+    """Red team (hub, round 2): the entry passed screening, then its student swapped a file for a
+    link (to the solution, /etc/shadow); nbgrader's copytree followed it as root. The copy now
+    opens everything with O_NOFOLLOW and checks what it opened."""
+    import pwd
+
+    from course.inbound import Changed, copy_entry
+
+    uid = os.getuid()
+    entry = tmp_path / "inbound" / "ann+00_demo+2026-11-20 10:00:00.000000 UTC+abc"
+    (entry / "sub").mkdir(parents=True)
+    (entry / "00_demo.ipynb").write_text("{}")
+    (entry / "sub" / "data.txt").write_text("mine")
+    secret = tmp_path / "solution.ipynb"
+    secret.write_text("THE SOLUTION")
+    copy_entry(entry, tmp_path / "ok", uid)    # an honest entry is copied whole
+    assert (tmp_path / "ok" / "sub" / "data.txt").read_text() == "mine"
+    assert oct((tmp_path / "ok" / "00_demo.ipynb").stat().st_mode & 0o777) == "0o600"
+
+    (entry / "00_demo.ipynb").unlink()
+    (entry / "00_demo.ipynb").symlink_to(secret)        # swapped in after the screening
+    with pytest.raises(Changed, match="without following a link"):
+        copy_entry(entry, tmp_path / "file-link", uid)
+    assert not (tmp_path / "file-link").exists()           # nothing of the entry is kept
+    (entry / "00_demo.ipynb").unlink()
+    (entry / "00_demo.ipynb").write_text("{}")
+    os.rename(entry / "sub", tmp_path / "moved")
+    (entry / "sub").symlink_to(tmp_path)                    # a folder swapped for a link
+    with pytest.raises(Changed):
+        copy_entry(entry, tmp_path / "folder-link", uid)
+    (entry / "sub").unlink()
+    os.rename(tmp_path / "moved", entry / "sub")
+    os.link(secret, entry / "hard.ipynb")                   # a hard link to someone else's file
+    with pytest.raises(Changed, match="regular file"):
+        copy_entry(entry, tmp_path / "hard-link", uid)
+    os.unlink(entry / "hard.ipynb")
+    other = next(p.pw_uid for p in pwd.getpwall() if p.pw_uid != uid)
+    with pytest.raises(Changed, match="of the student's"):   # owned by someone else
+        copy_entry(entry, tmp_path / "not-theirs", other)

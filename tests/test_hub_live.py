@@ -269,6 +269,10 @@ def test_stopping_a_server_stops_its_kernels_and_leaves_no_zombie(hub):
             pids = set(map(int, (group / "cgroup.procs").read_text().split()))
             assert {k.pid for k in kernels} <= pids, "kernels outside the server's memory cgroup"
             assert int((group / "memory.limit_in_bytes").read_text()) == settings["mem_limit"]
+        if "pids" in plan["cgroups"]:   # a fork bomb stops at the server's own process count
+            group = Path(plan["cgroups"]["pids"]["parent"]) / bob
+            assert {k.pid for k in kernels} <= set(map(int, (group / "cgroup.procs").read_text().split()))
+            assert (group / "pids.max").read_text().strip() == "1024"
         reply = hub.admin_api("DELETE", f"/users/{bob}/server")
         assert reply.status_code in (202, 204), reply.text
         wait_for(lambda: not hub.admin_api("GET", f"/users/{bob}").json()["servers"], 60, "bob's server to stop")

@@ -148,6 +148,72 @@ def screen_inbound(inbound: Path, assignment: str, quarantine: Path, id_rule=Non
     return refused
 
 
+_COPY_BYTES = 1 << 30   # an entry larger than this is not a submission
+
+
+class Changed(OSError):
+    """An entry changed between its screening and its copy (or holds what screening refuses)."""
+
+
+def copy_entry(entry: Path, dest: Path, uid: int) -> None:
+    """Copy a screened entry to `dest` (a new folder) without following anything: every folder
+    and file is opened relative to its parent's open folder with O_NOFOLLOW, and what was opened
+    is checked (a folder, or a regular file with one link; owned by `uid`) before it is read. A
+    student who swaps a link in after the screening (the collect used to follow it, as root:
+    the solution graded as theirs, /etc/shadow in their submission) gets Changed, and nothing of
+    the entry is kept."""
+    folder_flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+    file_flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    budget = {"files": _FILES, "bytes": _COPY_BYTES}
+
+    def opened(fd: int, shown: str, folder: bool) -> None:
+        info = os.fstat(fd)
+        kind_ok = stat.S_ISDIR(info.st_mode) if folder else (stat.S_ISREG(info.st_mode) and info.st_nlink == 1)
+        if not kind_ok or info.st_uid != uid:
+            raise Changed(f"{shown} is not a {'folder' if folder else 'regular file'} of the student's "
+                          f"(it changed after it was screened)")
+
+    def copy_folder(fd: int, target: Path, shown: str) -> None:
+        target.mkdir(mode=0o700)
+        for name in sorted(os.listdir(fd)):
+            budget["files"] -= 1
+            if budget["files"] < 0:
+                raise Changed(f"more than {_FILES} files")
+            inner = f"{shown}/{_shown(name)}"
+            try:
+                is_folder = stat.S_ISDIR(os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode)
+                child = os.open(name, folder_flags if is_folder else file_flags, dir_fd=fd)
+            except OSError as exc:
+                raise Changed(f"{inner} cannot be opened without following a link ({exc.strerror})") from None
+            try:
+                opened(child, inner, is_folder)
+                if is_folder:
+                    copy_folder(child, target / name, inner)
+                    continue
+                with open(target / name, "xb") as out:
+                    os.fchmod(out.fileno(), 0o600)
+                    while chunk := os.read(child, 1 << 20):
+                        budget["bytes"] -= len(chunk)
+                        if budget["bytes"] < 0:
+                            raise Changed(f"more than {_COPY_BYTES >> 20} MiB")
+                        out.write(chunk)
+            finally:
+                os.close(child)
+
+    try:
+        top = os.open(entry, folder_flags)
+    except OSError as exc:
+        raise Changed(f"{_shown(entry.name)} cannot be opened without following a link ({exc.strerror})") from None
+    try:
+        opened(top, _shown(entry.name), folder=True)
+        copy_folder(top, Path(dest), _shown(entry.name))
+    except BaseException:
+        shutil.rmtree(dest, ignore_errors=True)
+        raise
+    finally:
+        os.close(top)
+
+
 def screened_collect(id_pattern: str):
     """nbgrader's ExchangeCollect that skips (and logs) every entry `problem` refuses: what
     formgrader's Collect button runs (`c.ExchangeFactory.collect`). The grader account cannot
@@ -169,8 +235,24 @@ def screened_collect(id_pattern: str):
             self.src_records = [r for r in self.src_records if r["username"] is not None]
 
         def do_copy(self, src, dest):
-            super().do_copy(src, dest)
-            corrected = trust_timestamp(Path(src), Path(dest))
+            # nbgrader's copy (shutil.copytree) follows links, as root or the grader account: it
+            # copies from a private snapshot taken without following anything, never from the
+            # entry, which its student can still change; one entry that cannot be copied is
+            # skipped with its reason, and the collect goes on with the others.
+            entry = Path(src)
+            student = entry.name.rsplit("+", 3)[0]
+            snapshot = Path(f"{dest}.snapshot")
+            try:
+                shutil.rmtree(snapshot, ignore_errors=True)
+                copy_entry(entry, snapshot, pwd.getpwnam(student).pw_uid)
+                super().do_copy(str(snapshot), dest)
+            except (OSError, KeyError, RuntimeError) as exc:
+                shutil.rmtree(dest, ignore_errors=True)
+                self.log.warning("not collected: %s: %s", _shown(entry.name), _shown(str(exc)))
+                return
+            finally:
+                shutil.rmtree(snapshot, ignore_errors=True)
+            corrected = trust_timestamp(entry, Path(dest))
             if corrected:
                 self.log.warning("%s", corrected)
 

@@ -21,7 +21,10 @@ from jupyterhub.spawner import LocalProcessSpawner
 from traitlets import Dict, Unicode
 
 FENCE = Path(__file__).with_name("fence.py")
-CONTROLLERS = ("memory", "cpu")
+CONTROLLERS = ("memory", "cpu", "pids")
+# tasks (threads count) per student server, kernels included: a fork bomb stops at its own
+# server; TensorFlow kernels start ~100 threads each on a large machine
+PIDS_LIMIT = 1024
 
 
 def own_cgroup(controller: str, proc_cgroup: str = "/proc/self/cgroup") -> Path | None:
@@ -39,7 +42,8 @@ def own_cgroup(controller: str, proc_cgroup: str = "/proc/self/cgroup") -> Path 
 
 def cgroup_plan(course_id: str, mem_limit: int, cpu_limit: float) -> dict:
     """Where the servers' cgroups go (under the hub's own, never beside it) and their limits.
-    Empty where the machine has no writable cgroup v1 hierarchy (cgroup v2 only, a container)."""
+    Empty where the machine has no writable cgroup v1 hierarchy (cgroup v2 only, a container).
+    pids: a fork bomb in one student's server cannot take the machine's every process id."""
     plan = {}
     memory, cpu = own_cgroup("memory"), own_cgroup("cpu")
     if memory is not None and mem_limit:
@@ -49,6 +53,9 @@ def cgroup_plan(course_id: str, mem_limit: int, cpu_limit: float) -> dict:
         period = 100_000
         plan["cpu"] = {"parent": str(cpu / f"course-hub-{course_id}"),
                        "limits": {"cpu.cfs_period_us": period, "cpu.cfs_quota_us": int(cpu_limit * period)}}
+    pids = own_cgroup("pids")
+    if pids is not None:
+        plan["pids"] = {"parent": str(pids / f"course-hub-{course_id}"), "limits": {"pids.max": PIDS_LIMIT}}
     return plan
 
 
