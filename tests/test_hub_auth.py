@@ -1,5 +1,6 @@
-"""The hub's authenticator without a hub: roster-only first-use passwords, hashed off the event
-loop (issue 22: bcrypt on the loop froze the hub for every login)."""
+"""The hub's authenticator without a hub: roster ids log in with their stored password only
+(an enrolment code, then the password they chose), never by typing one first; hashing runs off
+the event loop (issue 22: bcrypt on the loop froze the hub for every login)."""
 from __future__ import annotations
 
 import asyncio
@@ -8,46 +9,81 @@ from types import SimpleNamespace
 
 import pytest
 
-from course.hub import roster
-from course.hub.auth import RosterFirstUseAuthenticator
+from course.hub import enrolment, roster
+from course.hub.auth import ChangePasswordHandler, RosterFirstUseAuthenticator
+
+MEMBERS = {n: roster.Member(n, n.title(), f"{n}@example.org", "instructor" if n == "ivy" else "student")
+           for n in ("ann", "bob", "cat", "ivy")}
 
 
 @pytest.fixture
 def auth(tmp_path):
-    roster.save(tmp_path, {n: roster.Member(n, n.title(), "", "student") for n in ("ann", "bob", "cat")})
-    return RosterFirstUseAuthenticator(state=str(tmp_path), dbm_path=str(tmp_path / "passwords.dbm"),
+    roster.save(tmp_path, MEMBERS)
+    return RosterFirstUseAuthenticator(state=str(tmp_path), dbm_path=str(enrolment.passwords_path(tmp_path)),
                                        create_users=True, min_password_length=8)
 
 
 def login(auth, name, password, handler=None):
-    return auth.authenticate(handler or SimpleNamespace(), {"username": name, "password": password})
+    return asyncio.run(auth.authenticate(handler or SimpleNamespace(), {"username": name, "password": password}))
 
 
-def test_roster_only_first_password_sticks(auth):
-    async def flow():
-        assert await login(auth, "mallory", "long-enough-1") is None          # not on the roster
-        handler = SimpleNamespace()
-        assert await login(auth, "ann", "short", handler) is None             # too short, not stored
-        assert "at least 8" in handler.custom_login_error
-        assert await login(auth, "ann", "first-password") == "ann"
-        assert await login(auth, "ann", "other-password") is None
-        assert await login(auth, "ann", "first-password") == "ann"
-        assert await login(auth, "ann", "x" * 80) is None                     # beyond bcrypt's 72 bytes
-    asyncio.run(flow())
+def test_no_roster_id_is_claimed_by_the_first_password_typed(auth, tmp_path):
+    """The red team's takeover: ann, knowing the ids, logs in first as ivy (the instructor) and
+    bob with a password she picks. Refused, whether their codes were issued or not, and
+    nothing is stored that would let her (or lock the owner out) later."""
+    handler = SimpleNamespace()
+    assert login(auth, "ivy", "ann-owns-this-1", handler) is None          # no code issued yet
+    assert "enrolment code" in handler.custom_login_error and "ivy" in handler.custom_login_error
+    assert enrolment.stored_hash(auth.dbm_path, "ivy") is None
+    assert login(auth, "ivy", "ann-owns-this-1") is None                   # still not, a second time
+
+    codes = enrolment.issue(tmp_path, MEMBERS.values())
+    for name in ("ivy", "bob"):
+        before = enrolment.stored_hash(auth.dbm_path, name)
+        assert login(auth, name, "ann-owns-this-1") is None
+        assert enrolment.stored_hash(auth.dbm_path, name) == before        # her guess was not stored
+        assert login(auth, name, codes[name]) == name                      # the owner still gets in
 
 
-def test_concurrent_first_logins_one_password_wins(auth):
-    async def flow():
-        return await asyncio.gather(*(login(auth, "bob", f"password-{i}") for i in range(4)))
-    results = asyncio.run(flow())
-    assert results.count("bob") == 1, results      # the first stored hash decides; the others fail
-    winner = f"password-{results.index('bob')}"
-    assert asyncio.run(login(auth, "bob", winner)) == "bob"
+def test_the_enrolment_code_logs_in_and_nothing_else_does(auth, tmp_path):
+    codes = enrolment.issue(tmp_path, MEMBERS.values())
+    assert sorted(codes) == sorted(MEMBERS) and len(set(codes.values())) == len(codes)
+    for code in codes.values():
+        assert len(code) == enrolment.CODE_LENGTH and set(code) <= set(enrolment.ALPHABET)
+    ann = codes["ann"]
+    assert login(auth, "ann", ann) == "ann"
+    assert login(auth, "ann", ann) == "ann"                                 # not consumed by a login
+    wrong = ann[:-1] + ("2" if ann[-1] != "2" else "3")
+    for guess in (wrong, ann.upper(), ann + "x", codes["bob"], "", "x" * 80):
+        assert login(auth, "ann", guess) is None, guess
+    assert login(auth, "mallory", ann) is None                              # not on the roster
+    # a member taken off the roster cannot log in, code or not
+    roster.save(tmp_path, {k: v for k, v in MEMBERS.items() if k != "bob"})
+    assert login(auth, "bob", codes["bob"]) is None
+
+
+def test_a_member_changes_the_code_for_a_password_of_their_own(auth, tmp_path):
+    codes = enrolment.issue(tmp_path, [MEMBERS["ann"]])
+
+    async def change(new):
+        return await auth.change_password("ann", new)
+
+    assert "at least 8" in asyncio.run(change("short"))
+    assert "too long" in asyncio.run(change("y" * 73))
+    assert login(auth, "ann", codes["ann"]) == "ann"                         # unchanged so far
+    assert "success" in asyncio.run(change("ann-chose-this"))
+    assert login(auth, "ann", "ann-chose-this") == "ann"
+    assert login(auth, "ann", codes["ann"]) is None                          # the code is spent
+    # the page FirstUseAuthenticator serves at /hub/auth/change-password is ours (hash off the loop)
+    assert dict(auth.get_handlers(None))["/auth/change-password"] is ChangePasswordHandler
 
 
 def test_hashing_leaves_the_event_loop_free(auth):
     """Six logins at once (~0.3 s of bcrypt each) while a ticker runs every 10 ms: the loop's
     longest stall stays far below one hash (it was the sum of them all on the loop)."""
+    names = ["ann", "bob", "cat"]
+    enrolment.store_hashes(auth.dbm_path, {n: enrolment.hash_password(f"{n}-password") for n in names})
+
     async def flow():
         gaps, done = [], False
 
@@ -61,13 +97,14 @@ def test_hashing_leaves_the_event_loop_free(auth):
 
         task = asyncio.create_task(ticker())
         t0 = time.monotonic()
-        names = ["ann", "bob", "cat"]
-        await asyncio.gather(*(login(auth, names[i % 3], "first-password") for i in range(6)))
+        results = await asyncio.gather(*(auth.authenticate(SimpleNamespace(), {
+            "username": names[i % 3], "password": f"{names[i % 3]}-password"}) for i in range(6)))
         hashing = time.monotonic() - t0
         done = True
         await task
-        return hashing, max(gaps)
+        return results, hashing, max(gaps)
 
-    hashing, stall = asyncio.run(flow())
+    results, hashing, stall = asyncio.run(flow())
+    assert results == names * 2
     assert hashing > 0.5, hashing              # the work really happened
     assert stall < 0.25, f"event loop stalled {stall * 1000:.0f} ms while hashing for {hashing:.1f} s"

@@ -38,12 +38,36 @@ def cmd_roster_add(args) -> int:
                 hub._chown_tree(settings.course_dir, settings.grader)
             messages.append(hub.sync_roster(settings, rows))
 
-    rows = roster.add(state, Path(args.csv), home_base, reserved, on_applied=on_applied)
+    issued: dict[str, str] = {}
+    rows = roster.add(state, Path(args.csv), home_base, reserved, on_applied=on_applied, issued=issued)
     counts = {role: sum(1 for m in rows if m.role == role) for role in roster.ROLES}
     print(f"roster: {len(rows)} row(s) applied ({', '.join(f'{n} {r}' for r, n in counts.items() if n)}); "
           f"recorded in {roster.roster_file(state)}")
+    print(_codes_line(state, issued, len(rows)))
     for message in messages:
         print(message)
+    return 0
+
+
+def _codes_line(state: Path, issued: dict[str, str], applied: int) -> str:
+    """Where the codes are; never the codes themselves (this output may land in shared logs)."""
+    from course.hub import enrolment
+
+    kept = applied - len(issued)
+    return (f"enrolment codes: {len(issued)} issued (members with no password yet)"
+            f"{f', {kept} member(s) kept their password' if kept else ''}; the codes are in "
+            f"{enrolment.codes_path(state)} (root only, columns id,name,email,code): give each member "
+            f"their own code, their first password (they may change it at /hub/auth/change-password)")
+
+
+def cmd_roster_reset_code(args) -> int:
+    from course.hub import enrolment, roster
+
+    course = Course.find()
+    state = _state(args, course)
+    roster.reset_code(state, args.id)
+    print(f"roster: {args.id} has a new enrolment code (their old password no longer works); it is "
+          f"their row in {enrolment.codes_path(state)} (root only)")
     return 0
 
 
@@ -58,7 +82,8 @@ def cmd_roster_remove(args) -> int:
     if not ids:
         raise CourseError("name the ids to remove (or --csv FILE with an id column)")
     removed, deleted = roster.remove(state, ids, delete_homes=args.delete_homes)
-    print(f"roster: removed {', '.join(m.id for m in removed)} (they can no longer log in); "
+    print(f"roster: removed {', '.join(m.id for m in removed)} (they can no longer log in; their "
+          f"password and enrolment code are gone); "
           f"system users deleted: {', '.join(deleted) or 'none'}"
           f"{'' if args.delete_homes or not deleted else ' (homes kept: --delete-homes to remove them)'}")
     try:
@@ -80,8 +105,8 @@ def cmd_hub_teardown(args) -> int:
     plan = hub.teardown_plan(settings)
     print(f"course hub teardown of {settings.course_id} removes:\n"
           f"  system users and their homes: {', '.join(plan['users']) or 'none'}\n"
-          f"  the state directory {plan['state']} (hub database, passwords, roster, exchange,\n"
-          f"    the grader's course directory with gradebook.db, submissions and feedback)\n"
+          f"  the state directory {plan['state']} (hub database, passwords, enrolment codes, roster,\n"
+          f"    exchange, the grader's course directory with gradebook.db, submissions and feedback)\n"
           f"  cgroups: {', '.join(plan['cgroups']) or 'none'}")
     if plan["kept_users"]:
         print(f"  kept (accounts that existed before the roster): {', '.join(plan['kept_users'])}")
@@ -206,6 +231,10 @@ def add_commands(commands, jobs_default) -> None:
     remove.add_argument("--delete-homes", action="store_true", help="also delete their homes (their work)")
     remove.add_argument("--state", help=state_help)
     remove.set_defaults(func=cmd_roster_remove)
+    reset = roster_cmds.add_parser("reset-code", help="a new enrolment code for a member (replaces their password)")
+    reset.add_argument("id", help="roster id")
+    reset.add_argument("--state", help=state_help)
+    reset.set_defaults(func=cmd_roster_reset_code)
     listing = roster_cmds.add_parser("list", help="the recorded roster")
     listing.add_argument("--state", help=state_help)
     listing.set_defaults(func=cmd_roster_list)

@@ -6,7 +6,9 @@ when the repository sits under a private (0700) directory such as /root:
 
     <state>/hub.json             settings the hub config reads (ports, paths, tokens; 0600)
     <state>/roster.json          the course roster (`course roster add`; 0600)
-    <state>/jupyterhub.sqlite    the hub database, cookie secret, first-use password hashes
+    <state>/jupyterhub.sqlite    the hub database and cookie secret
+    <state>/passwords.dbm*       the members' password hashes (an enrolment code's, then theirs)
+    <state>/enrolment-codes.csv  one-time enrolment codes for the instructor to hand out (0600)
     <state>/exchange/            nbgrader's exchange (world-writable, sticky: nbgrader's model)
     <state>/course/              the grader account's nbgrader course directory (0700): the
                                  release, gradebook.db, submitted/, autograded/, feedback/
@@ -39,7 +41,7 @@ import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from course.hub import roster as roster_mod
+from course.hub import enrolment, roster as roster_mod
 from course.paths import Course, CourseError, course_id as read_course_id
 
 REPO = Path(__file__).resolve().parents[3]
@@ -436,7 +438,7 @@ def secret_paths(settings: Settings) -> list[Path]:
     top = repository_top(root.resolve())
     return [root / "autograder", root / "source", root / "solutions", root / "roster.csv",
             top / "autograder", top / "solutions", top / "roster.csv", REPO / "autograder", state / "roster.json", state / "jupyterhub.sqlite", state / "hub.json",
-            state / "passwords.dbm", settings.course_dir, state / "fence.json"]
+            state / "passwords.dbm", state / "passwords.dbm.dat", enrolment.codes_path(state), settings.course_dir, state / "fence.json"]
 
 
 FENCE_CHECK = """
@@ -705,8 +707,9 @@ def configure(c, settings: Settings) -> None:
          "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"]},
     ]
     c.JupyterHub.template_vars = {"announcement_login": (
-        f"{settings.course_id}: log in with your roster id. The first time, the password you type "
-        f"becomes your password (8 characters or more).")}
+        f"{settings.course_id}: log in with your roster id and the enrolment code your instructor "
+        f"gave you; then change it at /hub/auth/change-password (8 characters or more). "
+        f"No code? Ask your instructor.")}
 
 
 def configure_from_env(c) -> Settings:
@@ -999,8 +1002,9 @@ def start(course: Course, state: Path, *, home_base: Path, ip: str, port: int,
               f"  state: {settings.state}\n"
               f"  roster: {len(members)} member(s); add more with `.venv/bin/course roster add roster.csv`\n"
               f"          (columns id,name,email,role; role student, instructor or ta)\n"
-              f"  first login: your roster id, and a new password of 8 or more characters, which\n"
-              f"               becomes yours; instructors and TAs find formgrader at "
+              f"  first login: your roster id and your enrolment code (root's {enrolment.codes_path(settings.state)};\n"
+              f"               `course roster reset-code ID` for a lost one), then change it at\n"
+              f"               {settings.url}/hub/auth/change-password; instructors and TAs find formgrader at "
               f"{settings.url}/services/{settings.service}/formgrader\n"
               f"  grading: `.venv/bin/course hub grade NN_slug` collects, grades and releases feedback\n"
               f"  limits per server: {_limits_line(settings)}\n"

@@ -7,6 +7,10 @@ cannot read another's files) and records the roster in the hub's state directory
 running, the new members and their groups are added through its REST API at once; otherwise the
 hub reads the roster when it starts. A failure part-way removes the system users this call
 created and leaves the recorded roster as it was.
+
+Every member without a password yet gets a one-time enrolment code (course.hub.enrolment): its
+hash is their hub password, the code goes to <state>/enrolment-codes.csv (root's alone) for the
+instructor to hand out. Members who have a password keep it; `reset_code` replaces a lost one.
 """
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from course.hub import enrolment
 from course.paths import CourseError
 
 ROLES = ("student", "instructor", "ta")
@@ -190,6 +195,7 @@ def remove(state: Path, ids: list[str], *, delete_homes: bool) -> tuple[list[Mem
         raise RosterError(f"not on the roster in {roster_file(state)}: {', '.join(unknown)}")
     removed = [recorded.pop(i) for i in ids]
     save(state, recorded)
+    enrolment.withdraw(state, ids)      # their password and enrolment code go with them
     ours = created_users(state)
     deleted = [m.id for m in removed if m.id in ours and user_exists(m.id)]
     for name in deleted:
@@ -205,11 +211,12 @@ def require_root(what: str) -> None:
 
 
 def add(state: Path, csv_path: Path, home_base: Path, reserved: set[str] = frozenset(),
-        on_applied=None) -> list[Member]:
-    """Apply a roster file: all rows or none. Returns the members it added or updated.
+        on_applied=None, issued: dict[str, str] | None = None) -> list[Member]:
+    """Apply a roster file: all rows or none. Returns the members it added or updated; the
+    enrolment codes it issued (members with no password yet) are put in `issued` ({id: code}).
 
-    on_applied(members, all_members) runs after the roster is recorded (hub sync); its failure
-    does not undo the roster (the hub reads it again when it starts).
+    on_applied(members, all_members) runs after the roster is recorded and the codes issued (hub
+    sync); its failure does not undo the roster (the hub reads it again when it starts).
     """
     require_root("course roster add")
     rows = parse(csv_path, reserved)
@@ -229,6 +236,21 @@ def add(state: Path, csv_path: Path, home_base: Path, reserved: set[str] = froze
         for name in created:
             remove_system_user(name)
         raise
+    # after the roster is recorded: a failure here leaves members without a password, and the
+    # next `course roster add` of the same file issues their codes
+    codes = enrolment.issue(state, rows)
+    if issued is not None:
+        issued.update(codes)
     if on_applied:
         on_applied(rows, merged)
     return rows
+
+
+def reset_code(state: Path, member_id: str) -> str:
+    """A new enrolment code for a member who lost theirs: it replaces their password (the old
+    one no longer logs in) and their row in the codes file. Returns the code."""
+    require_root("course roster reset-code")
+    member = load(state).get(member_id)
+    if member is None:
+        raise RosterError(f"not on the roster in {roster_file(state)}: {member_id}")
+    return enrolment.issue(state, [member], replace=True)[member_id]
