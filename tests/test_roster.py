@@ -11,9 +11,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+import bcrypt
 import pytest
 
-from course.hub import embedded as hub, roster
+from course.hub import embedded as hub, enrolment, roster
 
 root_only = pytest.mark.skipif(os.geteuid() != 0 or shutil.which("useradd") is None,
                                reason="creates system users: run as root")
@@ -56,6 +57,106 @@ def test_parse_names_every_bad_line(tmp_path):
 def test_parse_rejects_a_missing_column(tmp_path):
     with pytest.raises(roster.RosterError, match="line 1: .*missing role"):
         roster.parse(write(tmp_path, "id,name,email\nann,Ann,a@example.org\n"))
+
+
+@pytest.fixture
+def fake_accounts(monkeypatch):
+    """System accounts in memory (no useradd): these tests are about passwords and codes."""
+    users: set[str] = set()
+    monkeypatch.setattr(roster.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(roster, "user_exists", lambda name: name in users)
+    monkeypatch.setattr(roster, "create_system_user", lambda name, home_base, comment="": users.add(name))
+    monkeypatch.setattr(roster, "remove_system_user", lambda name, keep_home=False: users.discard(name))
+    return users
+
+
+def codes_file(state: Path) -> list[dict]:
+    import csv
+    with open(enrolment.codes_path(state), newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def matches(state: Path, name: str, password: str) -> bool:
+    stored = enrolment.stored_hash(enrolment.passwords_path(state), name)
+    return stored is not None and bcrypt.checkpw(password.encode(), stored)
+
+
+def test_add_gives_each_new_member_a_code_only_root_reads_and_keeps_existing_passwords(tmp_path, fake_accounts):
+    state = tmp_path / "state"
+    state.mkdir()
+    issued: dict[str, str] = {}
+    roster.add(state, write(tmp_path, "id,name,email,role\nann,Ann Lee,ann@example.org,student\n"
+                                      "ivy,Ivy Ng,ivy@example.org,instructor\n"), tmp_path, issued=issued)
+    assert sorted(issued) == ["ann", "ivy"] and issued["ann"] != issued["ivy"]
+    path = enrolment.codes_path(state)
+    assert path == state / "enrolment-codes.csv" and os.stat(path).st_mode & 0o777 == 0o600
+    rows = codes_file(state)
+    assert [(r["id"], r["name"], r["email"], r["code"]) for r in rows] == [
+        ("ann", "Ann Lee", "ann@example.org", issued["ann"]), ("ivy", "Ivy Ng", "ivy@example.org", issued["ivy"])]
+    assert matches(state, "ann", issued["ann"]) and matches(state, "ivy", issued["ivy"])
+    assert not matches(state, "ann", issued["ivy"])
+    for path in state.glob("passwords.dbm*"):
+        assert os.stat(path).st_mode & 0o777 == 0o600, path
+
+    # ann chose her own password since; a second add (ann again, with bob new) leaves it alone
+    enrolment.store_hashes(enrolment.passwords_path(state), {"ann": enrolment.hash_password("ann-chose-this")})
+    ann_hash = enrolment.stored_hash(enrolment.passwords_path(state), "ann")
+    ivy_hash = enrolment.stored_hash(enrolment.passwords_path(state), "ivy")
+    again: dict[str, str] = {}
+    roster.add(state, write(tmp_path, "id,name,email,role\nann,Ann Lee,ann@example.org,ta\n"
+                                      "ivy,Ivy Ng,ivy@example.org,instructor\nbob,Bob,,student\n"), tmp_path,
+               issued=again)
+    assert list(again) == ["bob"]
+    assert enrolment.stored_hash(enrolment.passwords_path(state), "ann") == ann_hash
+    assert enrolment.stored_hash(enrolment.passwords_path(state), "ivy") == ivy_hash    # her code still works
+    assert matches(state, "ann", "ann-chose-this") and matches(state, "bob", again["bob"])
+    ids = [r["id"] for r in codes_file(state)]
+    assert ids == ["ann", "ivy", "bob"], ids                                            # each member once
+    assert {r["id"]: r["code"] for r in codes_file(state)} == {**issued, **again}
+
+
+def test_reset_code_replaces_a_lost_code_and_remove_forgets_password_and_code(tmp_path, fake_accounts):
+    state = tmp_path / "state"
+    state.mkdir()
+    issued: dict[str, str] = {}
+    roster.add(state, write(tmp_path, "id,name,email,role\nann,Ann,,student\nbob,Bob,,student\n"), tmp_path,
+               issued=issued)
+    enrolment.store_hashes(enrolment.passwords_path(state), {"ann": enrolment.hash_password("ann-chose-this")})
+    bob_hash = enrolment.stored_hash(enrolment.passwords_path(state), "bob")
+
+    new = roster.reset_code(state, "ann")
+    assert new not in (issued["ann"], "ann-chose-this") and len(new) == enrolment.CODE_LENGTH
+    assert matches(state, "ann", new)
+    assert not matches(state, "ann", "ann-chose-this") and not matches(state, "ann", issued["ann"])
+    assert {r["id"]: r["code"] for r in codes_file(state)} == {"ann": new, "bob": issued["bob"]}
+    assert enrolment.stored_hash(enrolment.passwords_path(state), "bob") == bob_hash    # others untouched
+    assert os.stat(enrolment.codes_path(state)).st_mode & 0o777 == 0o600
+    with pytest.raises(roster.RosterError, match="not on the roster.*mallory"):
+        roster.reset_code(state, "mallory")
+
+    roster.remove(state, ["ann"], delete_homes=False)
+    assert enrolment.stored_hash(enrolment.passwords_path(state), "ann") is None
+    assert [r["id"] for r in codes_file(state)] == ["bob"]
+    # back on the roster later: a fresh code, not the old password
+    again: dict[str, str] = {}
+    roster.add(state, write(tmp_path, "id,name,email,role\nann,Ann,,student\n"), tmp_path, issued=again)
+    assert list(again) == ["ann"] and again["ann"] != new and matches(state, "ann", again["ann"])
+
+
+def test_roster_add_and_reset_code_say_where_the_codes_are_and_never_print_them(tmp_path, fake_accounts,
+                                                                                monkeypatch, capsys):
+    from course import cli
+
+    state = tmp_path / "state"
+    monkeypatch.setenv("COURSE_ROOT", str(Path(__file__).parent / "fixtures" / "course"))
+    csv_path = write(tmp_path, "id,name,email,role\nann,Ann,,student\nivy,Ivy,,instructor\n")
+    assert cli.main(["roster", "add", str(csv_path), "--state", str(state), "--home-base", str(tmp_path)]) in (0, None)
+    assert cli.main(["roster", "reset-code", "ann", "--state", str(state)]) in (0, None)
+    out = capsys.readouterr().out
+    assert str(enrolment.codes_path(state)) in out and "2 issued" in out, out
+    for row in codes_file(state):
+        assert row["code"] not in out
+    assert matches(state, "ann", codes_file(state)[0]["code"])
 
 
 @root_only
@@ -203,6 +304,7 @@ def test_hub_teardown_asks_then_removes_users_and_state(tmp_path):
     roster.create_system_user(pre, homes)
     try:
         roster.add(state, write(tmp_path, f"id,name,email,role\n{prefix}a,A,,student\n{pre},P,,ta\n"), homes)
+        assert [r["id"] for r in codes_file(state)] == [f"{prefix}a", pre]
         course = [str(Path(sys.executable).parent / "course"), "hub", "teardown", "--state", str(state)]
         refused = subprocess.run(course, cwd=course_dir, capture_output=True, text=True, stdin=subprocess.DEVNULL)
         assert refused.returncode != 0 and "--yes" in refused.stderr, refused.stderr
@@ -210,6 +312,7 @@ def test_hub_teardown_asks_then_removes_users_and_state(tmp_path):
         done = subprocess.run(course + ["--yes"], cwd=course_dir, capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
         assert f"{prefix}a" in done.stdout and f"kept (accounts that existed before the roster): {pre}" in done.stdout
+        assert "enrolment codes" in done.stdout and not enrolment.codes_path(state).exists()
         assert not state.exists() and not roster.user_exists(f"{prefix}a") and not (homes / f"{prefix}a").exists()
         assert roster.user_exists(pre)
     finally:
