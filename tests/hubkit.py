@@ -3,9 +3,14 @@ state directory, system users with a unique prefix, HTTP sessions that log in li
 
 Used by tests/test_hub_live.py and tests/test_hub_browser.py. Teardown stops the hub with
 SIGINT (what Ctrl-C does), removes the users and their homes, and reports any process left.
+
+People log in as students do: with the enrolment code `course roster add` wrote to the state's
+codes file (read here as root, as the instructor would), or the password they set since at
+/hub/auth/change-password (change_password keeps track of it).
 """
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
@@ -21,9 +26,9 @@ from pathlib import Path
 import psutil
 import requests
 
-from course.hub import roster
+from course.hub import enrolment, roster
 
-PASSWORD = "correct-horse-9"
+PASSWORD = "correct-horse-9"    # what a person sets at the change-password page
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -71,6 +76,7 @@ class LiveHub:
         self.homes = self.root / "homes"
         self.users = {name: f"{self.prefix}{name}" for name in roles}
         self.roles = roles
+        self.passwords: dict[str, str] = {}    # name -> the password that logs them in now
         self.log_path = self.root / "hub.log"
         self.process: subprocess.Popen | None = None
         self.url = ""
@@ -86,6 +92,19 @@ class LiveHub:
             for name, uid in self.users.items()))
         os.chmod(csv, 0o644)   # as a file in a cloned repository would be
         return self.course_cmd("roster", "add", str(csv), "--home-base", str(self.homes))
+
+    def codes(self) -> dict[str, str]:
+        """{uid: enrolment code} from the codes file (root's alone)."""
+        with open(enrolment.codes_path(self.state), newline="", encoding="utf-8") as f:
+            return {row["id"]: row["code"] for row in csv.DictReader(f)}
+
+    def password_of(self, name: str) -> str:
+        """name's current password: the one they set, else their enrolment code (a name that is
+        on no roster gets PASSWORD)."""
+        if name not in self.passwords:
+            code = self.codes().get(self.users.get(name, name)) if enrolment.codes_path(self.state).exists() else None
+            return code or PASSWORD
+        return self.passwords[name]
 
     def course_cmd(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         done = subprocess.run([self.course_bin, *args], cwd=self.course, env=self.env,
@@ -165,7 +184,9 @@ class LiveHub:
         return f"{self.prefix}c"
 
     # -- HTTP as a person ---------------------------------------------------------------------
-    def login(self, name: str, password: str = PASSWORD) -> requests.Session:
+    def login(self, name: str, password: str | None = None) -> requests.Session:
+        """Log in like a browser, with password or else name's current one (password_of)."""
+        password = self.password_of(name) if password is None else password
         session = requests.Session()
         page = session.get(f"{self.url}/hub/login", timeout=30)
         page.raise_for_status()
@@ -175,6 +196,25 @@ class LiveHub:
         if reply.status_code != 302:
             raise PermissionError(f"login of {name} refused ({reply.status_code})")
         return session
+
+    def login_page(self) -> str:
+        page = requests.get(f"{self.url}/hub/login", timeout=30)
+        page.raise_for_status()
+        return page.text
+
+    def change_password(self, session: requests.Session, name: str, new: str) -> str:
+        """FirstUseAuthenticator's change-password page, as a browser submits it; returns the
+        page's message. On success name logs in with `new` from now on."""
+        page = session.get(f"{self.url}/hub/auth/change-password", timeout=30)
+        page.raise_for_status()
+        xsrf = re.search(r'name="_xsrf" value="([^"]+)"', page.text).group(1)
+        reply = session.post(f"{self.url}/hub/auth/change-password", timeout=60,
+                             data={"password": new, "_xsrf": xsrf})
+        reply.raise_for_status()
+        message = re.search(r'role="alert">([^<]*)<', reply.text).group(1)
+        if "success" in message:
+            self.passwords[name] = new
+        return message
 
     def hub_api(self, session: requests.Session, method: str, path: str, **kwargs) -> requests.Response:
         xsrf = session.cookies.get("_xsrf", path="/hub/")

@@ -79,10 +79,23 @@ def test_student_submits_instructor_grades_student_fetches_feedback(hub):
         with pytest.raises(PermissionError):
             hub.login(outsider)
 
-    # first login sets the password; a different one is refused afterwards
-    student = hub.login("ann")
+    # nobody claims an account by logging in first (the red team took the instructor's this
+    # way): every roster id refuses a password of the caller's choosing, and keeps refusing it
+    for name in ("ivy", "bob", "ann", "ivy"):
+        with pytest.raises(PermissionError):
+            hub.login(name, "ann-owns-this-1")
+    login_page = hub.login_page()
+    assert "enrolment code" in login_page and "/hub/auth/change-password" in login_page
+    # the enrolment code logs in (a wrong one does not); ann changes it for her own password
+    code = hub.password_of("ann")
     with pytest.raises(PermissionError):
-        hub.login("ann", PASSWORD + "x")
+        hub.login("ann", code[:-1] + ("2" if code[-1] != "2" else "3"))
+    student = hub.login("ann")
+    assert "at least 8" in hub.change_password(student, "ann", "short")
+    assert "success" in hub.change_password(student, "ann", PASSWORD)
+    with pytest.raises(PermissionError):
+        hub.login("ann", code)
+    student = hub.login("ann", PASSWORD)
     hub.spawn(student, "ann")
     spawned = time.monotonic() - t0
 
@@ -220,6 +233,7 @@ def test_fence_hides_the_repository_and_the_hub_state_from_students(hub):
                 hub.course / "autograder", hub.course / "solutions", hub.course / "source",
                 repo / "autograder" / "00_demo" / "test_00_demo.py",
                 hub.state / "roster.json", hub.state / "jupyterhub.sqlite", hub.state / "hub.json",
+                hub.state / "enrolment-codes.csv", hub.state / "passwords.dbm.dat",
                 hub.state / "course", hub.state / "fence.json"]
     readable_outside = [p for p in secrets_[:4] if as_user(bob, "ls", str(p)).returncode == 0]
     assert readable_outside == secrets_[:4], "the clone should be world-readable for this test to mean anything"
@@ -234,10 +248,15 @@ def test_fence_hides_the_repository_and_the_hub_state_from_students(hub):
 
     # the state's own files are root's alone
     assert stat.S_IMODE(hub.state.stat().st_mode) == 0o711
-    for name in ("jupyterhub.sqlite", "jupyterhub_cookie_secret", "hub.json", "roster.json", "fence.json"):
+    for name in ("jupyterhub.sqlite", "jupyterhub_cookie_secret", "hub.json", "roster.json", "fence.json",
+                 "enrolment-codes.csv"):
         assert stat.S_IMODE((hub.state / name).stat().st_mode) == 0o600, name
     for path in hub.state.glob("passwords.dbm*"):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    # the enrolment codes: bob knows where they are (the state is traversable) and cannot read them
+    codes = hub.state / "enrolment-codes.csv"
+    assert hub.users["bob"] in codes.read_text()
+    assert as_user(bob, "cat", str(codes)).returncode != 0
 
 
 def _kernels_of(hub, name: str) -> list:
@@ -378,7 +397,7 @@ def test_browser_student_sees_assignment_instructor_sees_graded_submission(hub):
                 page.set_default_timeout(120_000)
                 page.goto(f"{hub.url}/hub/login")
                 page.fill("#username_input", hub.users[name])
-                page.fill("#password_input", PASSWORD)
+                page.fill("#password_input", hub.password_of(name))
                 page.click("#login_submit")
                 return page
 
