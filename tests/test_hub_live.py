@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import shutil
 import stat
 import subprocess
@@ -245,6 +246,10 @@ def test_fence_hides_the_repository_and_the_hub_state_from_students(hub):
             dropped.unlink(missing_ok=True)
     written = hub.run_code(session, "bob", "open('/dev/shm/bob-scratch', 'w').write('x'); print('ok')")
     assert "ok" in written and not Path("/dev/shm/bob-scratch").exists()
+    # /proc lists bob's own processes only (other users' command lines name classmates and paths)
+    owners = json.loads(hub.run_code(session, "bob", "import os, json; print(json.dumps(sorted({os.stat(f'/proc/{p}').st_uid "
+                                                     "for p in os.listdir('/proc') if p.isdigit()})))"))
+    assert owners == [pwd.getpwnam(bob).pw_uid], owners
 
     # the state's own files are root's alone
     assert stat.S_IMODE(hub.state.stat().st_mode) == 0o711

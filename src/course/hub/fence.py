@@ -8,7 +8,8 @@ the student it
      hub's state directory, then binds back only what a student's server needs (the Python it
      runs, nbgrader's exchange, the students' Jupyter config): autograder/, source/,
      solutions/, the roster, gradebooks and the hub database are not there to read, whatever
-     the repository's permissions. /tmp, /var/tmp and /dev/shm are private, empty tmpfs. The student cannot undo it (no CAP_SYS_ADMIN; mounts made
+     the repository's permissions. /tmp, /var/tmp and /dev/shm are private, empty tmpfs, and
+     /proc shows only the student's own processes (hidepid=2). The student cannot undo it (no CAP_SYS_ADMIN; mounts made
      here are locked in any user namespace they create);
   3. drops to the student's uid, gid and groups, and execs the server (same pid, so the
      spawner's signals reach it).
@@ -26,8 +27,8 @@ import pwd
 import sys
 
 CLONE_NEWNS = 0x00020000
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = (
-    1, 2, 4, 32, 4096, 16384, 1 << 18)
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = (
+    1, 2, 4, 8, 32, 4096, 16384, 1 << 18)
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_void_p]
@@ -107,6 +108,10 @@ def fence(masks: list[str], binds: list[dict], private: dict = PRIVATE) -> None:
     for mask in laid:
         if mask not in private:
             mount(None, mask, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, "mode=0755")
+    # a /proc of its own where other users' processes are invisible (their command lines name
+    # classmates, ports and paths); the pid namespace stays the host's, so the hub still sees
+    # and stops everything the server starts
+    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2")
 
 
 def become(user: str) -> pwd.struct_passwd:
