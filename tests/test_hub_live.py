@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import shutil
 import stat
 import subprocess
@@ -245,6 +246,24 @@ def test_fence_hides_the_repository_and_the_hub_state_from_students(hub):
     assert seen["user"] == bob
     assert seen["seen"] == {}, f"a student's kernel could reach: {seen['seen']}"
     assert hub.course_id in seen["exchange"] and seen["home_writable"]
+
+    # /tmp, /var/tmp and /dev/shm are the server's own: a classmate's scratch is not there, and
+    # nothing written there outlives the server
+    ann = hub.users["ann"]
+    for folder in ("/tmp", "/dev/shm"):
+        dropped = Path(folder) / f"dropped-by-ann-{os.getpid()}"
+        assert as_user(ann, "sh", "-c", f"echo secret > {dropped}").returncode == 0
+        try:
+            listed = hub.run_code(session, "bob", f"import os; print(sorted(os.listdir({folder!r})))")
+            assert dropped.name not in listed, f"bob's kernel sees ann's {dropped}"
+        finally:
+            dropped.unlink(missing_ok=True)
+    written = hub.run_code(session, "bob", "open('/dev/shm/bob-scratch', 'w').write('x'); print('ok')")
+    assert "ok" in written and not Path("/dev/shm/bob-scratch").exists()
+    # /proc lists bob's own processes only (other users' command lines name classmates and paths)
+    owners = json.loads(hub.run_code(session, "bob", "import os, json; print(json.dumps(sorted({os.stat(f'/proc/{p}').st_uid "
+                                                     "for p in os.listdir('/proc') if p.isdigit()})))"))
+    assert owners == [pwd.getpwnam(bob).pw_uid], owners
 
     # the state's own files are root's alone
     assert stat.S_IMODE(hub.state.stat().st_mode) == 0o711

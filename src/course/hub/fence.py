@@ -8,7 +8,8 @@ the student it
      hub's state directory, then binds back only what a student's server needs (the Python it
      runs, nbgrader's exchange, the students' Jupyter config): autograder/, source/,
      solutions/, the roster, gradebooks and the hub database are not there to read, whatever
-     the repository's permissions. The student cannot undo it (no CAP_SYS_ADMIN; mounts made
+     the repository's permissions. /tmp, /var/tmp and /dev/shm are private, empty tmpfs, and
+     /proc shows only the student's own processes (hidepid=2). The student cannot undo it (no CAP_SYS_ADMIN; mounts made
      here are locked in any user namespace they create);
   3. drops to the student's uid, gid and groups, and execs the server (same pid, so the
      spawner's signals reach it).
@@ -26,8 +27,8 @@ import pwd
 import sys
 
 CLONE_NEWNS = 0x00020000
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = (
-    1, 2, 4, 32, 4096, 16384, 1 << 18)
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = (
+    1, 2, 4, 8, 32, 4096, 16384, 1 << 18)
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_void_p]
@@ -65,8 +66,15 @@ def join_cgroups(cgroups: dict, user: str) -> None:
             f.write(str(os.getpid()))
 
 
-def fence(masks: list[str], binds: list[dict]) -> None:
-    """A private mount namespace where each mask is an empty tmpfs with binds put back."""
+# Shared scratch a student's server gets a private, empty copy of (a writable tmpfs, its pages
+# charged to the server's memory cgroup, gone when the server stops): classmates' files there are
+# not theirs to read, and nothing piles up in the machine's RAM across restarts.
+PRIVATE = {"/tmp": "size=1g", "/var/tmp": "size=256m", "/dev/shm": "size=512m"}
+
+
+def fence(masks: list[str], binds: list[dict], private: dict = PRIVATE) -> None:
+    """A private mount namespace where each mask is an empty read-only tmpfs and each private
+    folder an empty writable one, with binds put back."""
     _check(_libc.unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
     mount(None, "/", None, MS_REC | MS_PRIVATE)     # nothing done here leaks to the host
     # handles on what comes back, taken in the new namespace before the masks hide it
@@ -75,14 +83,17 @@ def fence(masks: list[str], binds: list[dict]) -> None:
         path = bind["path"]
         if not os.path.exists(path):
             continue
-        if not any(under(path, m) for m in masks):
+        if not any(under(path, m) for m in [*masks, *private]):
             continue
         handles.append((path, os.open(path, os.O_PATH | os.O_CLOEXEC), bool(bind.get("writable"))))
     laid = []
-    for mask in sorted(set(masks), key=len):
+    for mask in sorted(set(masks) | set(private), key=len):
         if any(under(mask, done) for done in laid) or not os.path.isdir(mask):
             continue
-        mount("tmpfs", mask, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m")
+        if mask in private:
+            mount("tmpfs", mask, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,{private[mask]}")
+        else:
+            mount("tmpfs", mask, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m")
         laid.append(mask)
     for path, fd, writable in sorted(handles, key=lambda h: len(h[0])):
         if os.path.isdir(f"/proc/self/fd/{fd}"):
@@ -95,7 +106,12 @@ def fence(masks: list[str], binds: list[dict]) -> None:
             mount(None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
         os.close(fd)
     for mask in laid:
-        mount(None, mask, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, "mode=0755")
+        if mask not in private:
+            mount(None, mask, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, "mode=0755")
+    # a /proc of its own where other users' processes are invisible (their command lines name
+    # classmates, ports and paths); the pid namespace stays the host's, so the hub still sees
+    # and stops everything the server starts
+    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2")
 
 
 def become(user: str) -> pwd.struct_passwd:
