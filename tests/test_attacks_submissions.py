@@ -693,6 +693,10 @@ def test_collect_copies_without_following_a_link_swapped_in_after_screening(tmp_
     with pytest.raises(Changed, match="regular file"):
         copy_entry(entry, tmp_path / "hard-link", uid)
     os.unlink(entry / "hard.ipynb")
+    os.mkfifo(entry / "pipe.ipynb")                         # a FIFO would hang a plain copy
+    with pytest.raises(Changed, match="regular file"):
+        copy_entry(entry, tmp_path / "fifo", uid)
+    os.unlink(entry / "pipe.ipynb")
     other = next(p.pw_uid for p in pwd.getpwall() if p.pw_uid != uid)
     with pytest.raises(Changed, match="of the student's"):   # owned by someone else
         copy_entry(entry, tmp_path / "not-theirs", other)

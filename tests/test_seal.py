@@ -122,9 +122,9 @@ def test_a_cell_that_patches_the_builtin_guard_scores_what_the_builtins_alone_sc
 
 AUDIT_PROBE = r'''
 import gc, sys, json
-from course.sandbox import audit
+from course.sandbox import audit, child
 from course.sandbox.forbid import forbid
-audit.install()
+audit.install()   # as in the sandbox: after the platform's imports
 seen = {}
 def attempt(name, action):
     try:
@@ -138,6 +138,15 @@ attempt("gc.get_objects", gc.get_objects)
 attempt("gc.get_referrers", lambda: gc.get_referrers(forbid))
 attempt("forbid code", lambda: setattr(forbid.__exit__, "__code__", (lambda *a: None).__code__))
 attempt("the hook's own defaults", lambda: setattr(audit._hook, "__defaults__", ()))
+attempt("the seal checker's defaults", lambda: setattr(child._seal_holds, "__defaults__", (lambda *a: True,) * 9))
+attempt("the serve loop's defaults", lambda: setattr(child._serve, "__defaults__", (None,) * 4))
+import threading                        # a tracer for new threads: each would install it itself
+threading.settrace(lambda *a: None)
+traced = []
+worker = threading.Thread(target=lambda: traced.append(sys.gettrace() is not None))
+worker.start(); worker.join()
+threading.settrace(None)
+seen["a thread's tracer"] = "allowed" if traced == [True] else "refused"
 class Mine:
     pass
 def mine():
@@ -145,6 +154,7 @@ def mine():
 attempt("a student's class", lambda: setattr(Mine, "x", 1))
 attempt("a student's function", lambda: setattr(mine, "__code__", (lambda: 2).__code__))
 attempt("gc.collect", gc.collect)
+attempt("a platform module imported later", lambda: __import__("course.schedule"))   # dataclasses set attributes
 print(json.dumps(seen))
 '''
 
@@ -155,8 +165,10 @@ def test_the_sandbox_audit_hook_refuses_what_reaches_into_the_platform_and_nothi
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen == {"settrace": "refused", "setprofile": "refused", "gc.get_objects": "refused",
                     "gc.get_referrers": "refused", "forbid code": "refused",
-                    "the hook's own defaults": "refused", "a student's class": "allowed",
-                    "a student's function": "allowed", "gc.collect": "allowed"}, seen
+                    "the hook's own defaults": "refused", "the seal checker's defaults": "refused",
+                    "the serve loop's defaults": "refused", "a thread's tracer": "refused", "a student's class": "allowed",
+                    "a student's function": "allowed", "gc.collect": "allowed",
+                    "a platform module imported later": "allowed"}, seen
 
 
 FIND_THE_SEAL = '''

@@ -26,13 +26,14 @@ class Refused(RuntimeError):
 def _hook(event, args, _refused=frozenset({"sys.settrace", "sys.setprofile", "gc.get_objects",
                                           "gc.get_referrers", "gc.get_referents", "sys._current_frames"}),
           _attribute_events=frozenset({"object.__setattr__", "object.__delattr__"}),
+          _code_attributes=frozenset({"__code__", "__defaults__", "__kwdefaults__"}),
           _Refused=Refused, _type=type, _function=types.FunctionType, _str=str, _dict_get=dict.get,
           _isinstance=isinstance,
           _globals_of=types.FunctionType.__dict__["__globals__"].__get__,
           _module_of=type.__dict__["__module__"].__get__):
     if event in _refused:
         raise _Refused(f"{event} is not allowed while a notebook is graded")
-    if event in _attribute_events and args:
+    if event in _attribute_events and len(args) >= 2 and args[1] in _code_attributes:
         target = args[0]
         kind = _type(target)
         try:

@@ -164,21 +164,35 @@ def _tampered(seal: Seal, moment: str) -> str:
     return f"the notebook changed the grader's own code ({what}) {moment}; this check cannot be graded"
 
 
+def _seal_holds(tables, names, given, lookup, _all=all, _map=map, _is=operator.is_, _eq=operator.eq,
+                _call=operator.call, _len=len, _gettrace=sys.gettrace, _getprofile=sys.getprofile,
+                _errors=(KeyError, ValueError, TypeError)) -> bool:
+    """Every sealed binding holds (course.sandbox.integrity.Seal.tables), `lookup(name)` is still
+    each given tool, and no trace or profile hook is set. It reads no global and has no closure
+    (a notebook can rebind those); its code and defaults are what the audit hook refuses to let
+    anyone change (course.sandbox.audit), and the serve loop holds it in its own defaults."""
+    getters, holders, values, sized, sizes = tables
+    try:
+        return (_all(_map(_is, _map(_call, getters, holders), values))
+                and _all(_map(_eq, _map(_len, sized), sizes))
+                and _all(_map(_is, _map(lookup, names), given))
+                and _gettrace() is None and _getprofile() is None)
+    except _errors:
+        return False
+
+
 def _serve(fd_in: int, fd_out: int, _given=(type_name, to_numpy, describe, forbid),
-           _exec=exec, _compile=compile, _all=all, _map=map, _is=operator.is_, _eq=operator.eq,
-           _call=operator.call, _len=len, _gettrace=sys.gettrace, _getprofile=sys.getprofile) -> None:
+           _exec=exec, _compile=compile, _holds=_seal_holds) -> None:
     # Everything this loop relies on is bound here, in its own local variables, before any cell
     # runs (no Python code can rebind another function's locals): the tools probes get, the
-    # protocol, and the seal of the platform's code (course.sandbox.integrity), checked by an
-    # expression of C callables only, so no Python the notebook could rewrite runs in the check.
+    # protocol, and the seal of the platform's code (course.sandbox.integrity), checked by
+    # _seal_holds, which runs C callables only over what it is given.
     names = ("type_name", "to_numpy", "describe", "forbid")
     encode, send, receive = protocol.encode, protocol.send, protocol.receive
     probes, namespace = _probes, _namespace
     probes_get, probes_update = probes.get, probes.update
-    seal = Seal([*_given, encode, send, receive, _serve, describe_error, _compile_cell, Seal])
-    getters, holders, values, sized, sizes = seal.tables()
-    # (no nested function may use these names: they would become closure cells, which Python
-    # code can rewrite; the check below is written out where it runs)
+    seal = Seal([*_given, encode, send, receive, _serve, _holds, describe_error, _compile_cell, Seal])
+    tables = seal.tables()   # (no nested function may use these: closure cells can be rewritten)
     while True:
         if os.getpid() != getattr(_serve, "server_pid", os.getpid()):
             os._exit(1)  # a forked child got back here: it has no business serving
@@ -195,13 +209,7 @@ def _serve(fd_in: int, fd_out: int, _given=(type_name, to_numpy, describe, forbi
                     _exec(_compile_cell(request["index"], request["source"]), namespace)
                     value = None
                 elif op == "load_probes":
-                    try:   # the seal, written out: C callables over this loop's own locals
-                        ok = (_all(_map(_is, _map(_call, getters, holders), values))
-                              and _all(_map(_eq, _map(_len, sized), sizes))
-                              and _gettrace() is None and _getprofile() is None)
-                    except (KeyError, ValueError, TypeError):
-                        ok = False
-                    if not ok:
+                    if not _holds(tables, (), (), probes_get):
                         raise Tampered(_tampered(seal, "before the checks were loaded"))
                     probes.clear()
                     probes_update(zip(names, _given), __name__="probes", student=StudentNamespace(namespace))
@@ -212,24 +220,10 @@ def _serve(fd_in: int, fd_out: int, _given=(type_name, to_numpy, describe, forbi
                     if not callable(function):
                         raise LookupError(f"unknown probe {request['name']!r}")
                     probes_update(zip(names, _given))   # a tool swapped in the checks' namespace is put back
-                    try:   # the seal, written out: C callables over this loop's own locals
-                        ok = (_all(_map(_is, _map(_call, getters, holders), values))
-                              and _all(_map(_eq, _map(_len, sized), sizes))
-                              and _all(_map(_is, _map(probes_get, names), _given))
-                              and _gettrace() is None and _getprofile() is None)
-                    except (KeyError, ValueError, TypeError):
-                        ok = False
-                    if not ok:
+                    if not _holds(tables, names, _given, probes_get):
                         raise Tampered(_tampered(seal, "before this check ran"))
                     reply = function(*request.get("args", []), **request.get("kwargs", {}))
-                    try:   # the seal, written out: C callables over this loop's own locals
-                        ok = (_all(_map(_is, _map(_call, getters, holders), values))
-                              and _all(_map(_eq, _map(_len, sized), sizes))
-                              and _all(_map(_is, _map(probes_get, names), _given))
-                              and _gettrace() is None and _getprofile() is None)
-                    except (KeyError, ValueError, TypeError):
-                        ok = False
-                    if not ok:
+                    if not _holds(tables, names, _given, probes_get):
                         raise Tampered(_tampered(seal, "while this check ran"))
                     value = encode(reply)
                 else:
